@@ -1,0 +1,45 @@
+# sidecar: see README.md. Targets: build run test unit e2e bench lint fmt fuzz clean.
+GO      ?= go
+BIN     ?= bin/sidecar
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
+
+.PHONY: build run test unit e2e bench lint fmt fuzz clean
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sidecar
+
+# Runs the sidecar on its embedded defaults (loopback, shipped templates).
+run: build
+	./$(BIN) serve
+
+# Everything: unit tests, then the end-to-end suite with real Kamailio and SIPp.
+test: unit e2e
+
+unit:
+	$(GO) test -count=1 $(UNIT_PKGS)
+
+e2e:
+	SIDECAR_E2E=1 $(GO) test -count=1 -timeout 20m ./e2e/...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(UNIT_PKGS)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+# Short fuzzing pass over every fuzz target (FUZZTIME per target).
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in $(UNIT_PKGS); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; done
+
+clean:
+	rm -rf bin

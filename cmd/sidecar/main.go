@@ -1,0 +1,56 @@
+// Command sidecar is the SIP feature and media server that runs next to a Kamailio node.
+//
+// Subcommands: serve, check, render, version. This package only wires packages together.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// command is one subcommand: it gets its arguments (after the subcommand name) and the
+// standard streams, and returns the process exit code.
+type command struct {
+	summary string
+	run     func(args []string, stdin io.Reader, stdout, stderr io.Writer) int
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"serve":   {"run the SIP service", runServe},
+		"check":   {"load and validate the template files", runCheck},
+		"render":  {"show the profiles and dialplan a SIP request would get", runRender},
+		"version": {"print the version", runVersion},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	cmds := commands()
+	if len(args) == 0 {
+		usage(stderr, cmds)
+		return 2
+	}
+	c, ok := cmds[args[0]]
+	if !ok {
+		if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+			usage(stdout, cmds)
+			return 0
+		}
+		fmt.Fprintf(stderr, "sidecar: unknown command %q\n", args[0])
+		usage(stderr, cmds)
+		return 2
+	}
+	return c.run(args[1:], stdin, stdout, stderr)
+}
+
+func usage(w io.Writer, cmds map[string]command) {
+	fmt.Fprintln(w, "usage: sidecar <command> [flags]")
+	for _, name := range []string{"serve", "check", "render", "version"} {
+		fmt.Fprintf(w, "  %-8s %s\n", name, cmds[name].summary)
+	}
+}

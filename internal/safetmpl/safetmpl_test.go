@@ -1,0 +1,63 @@
+package safetmpl
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+type data struct{ User, Evil string }
+
+func TestCompileExecute(t *testing.T) {
+	funcs := Funcs()
+	tests := []struct {
+		name, text, want, wantErr string
+	}{
+		{name: "literal", text: "plain value", want: "plain value"},
+		{name: "field", text: "sip:{{ .User }}@h", want: "sip:alice@h"},
+		{name: "sprig", text: `{{ .User | upper | trunc 3 }}`, want: "ALI"},
+		{name: "header value is data", text: "{{ .Evil }}", want: "{{ .User }}"},
+		{name: "unknown field", text: "{{ .Usr }}", wantErr: "can't evaluate field Usr"},
+		{name: "env removed", text: `{{ env "HOME" }}`, wantErr: `function "env" not defined`},
+		{name: "expandenv removed", text: `{{ expandenv "$HOME" }}`, wantErr: `function "expandenv" not defined`},
+		{name: "dns removed", text: `{{ getHostByName "x" }}`, wantErr: `function "getHostByName" not defined`},
+		{name: "pseudo", text: "sip:${From-Header-URI-Username}@x", wantErr: "write {{ .From.User }} instead of ${From-Header-URI-Username}"},
+		{name: "pseudo header", text: "${header(X-MailBoxId)}", wantErr: `{{ .Header "X-MailBoxId" }}`},
+		{name: "too long", text: `{{ repeat 5000 "a" }}`, wantErr: "expanded value too long"},
+		{name: "unclosed", text: "{{ .User ", wantErr: "parse template"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, err := Compile("f.conf:1", tt.text, funcs)
+			var got string
+			if err == nil {
+				got, err = v.Execute(data{User: "alice", Evil: "{{ .User }}"}, 0)
+			}
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Fatalf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLiteralLimit(t *testing.T) {
+	v, err := Compile("x", strings.Repeat("a", 20), Funcs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Execute(nil, 10); !errors.Is(err, ErrTooLong) {
+		t.Fatalf("err = %v, want ErrTooLong", err)
+	}
+	if !v.IsLiteral() {
+		t.Fatal("want literal")
+	}
+}

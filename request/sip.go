@@ -1,0 +1,65 @@
+package request
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// FromSIP builds the template view of a parsed sipgo request. src is the address the request
+// came from (for a network request, req.Source()); transport is "udp", "tcp" or "tls".
+func FromSIP(req *sip.Request, src netip.AddrPort, transport string) (*Request, error) {
+	if req == nil {
+		return nil, fmt.Errorf("request: nil SIP request")
+	}
+	from, to := req.From(), req.To()
+	if from == nil || to == nil {
+		return nil, fmt.Errorf("request: %s without From or To", req.Method)
+	}
+	callID := ""
+	if h := req.CallID(); h != nil {
+		callID = h.Value()
+	}
+	hs := req.Headers()
+	fields := make([]Field, 0, len(hs))
+	for _, h := range hs {
+		fields = append(fields, Field{Name: h.Name(), Value: h.Value()})
+	}
+	return New(string(req.Method), uriFromSIP(req.Recipient),
+		Address{Display: from.DisplayName, URI: uriFromSIP(from.Address), Tag: paramOf(from.Params, "tag")},
+		Address{Display: to.DisplayName, URI: uriFromSIP(to.Address), Tag: paramOf(to.Params, "tag")},
+		callID, Endpoint{IP: src.Addr().Unmap(), Port: int(src.Port())}, transport, fields), nil
+}
+
+// SourceOf parses sipgo's "ip:port" source string of a network request.
+func SourceOf(req *sip.Request) (netip.AddrPort, error) {
+	ap, err := netip.ParseAddrPort(req.Source())
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("request: source %q: %w", req.Source(), err)
+	}
+	return ap, nil
+}
+
+func uriFromSIP(u sip.Uri) URI {
+	out := URI{Scheme: strings.ToLower(u.Scheme), User: u.User, Host: strings.Trim(u.Host, "[]"), Port: u.Port}
+	if out.Scheme == "" {
+		out.Scheme = "sip"
+	}
+	if u.UriParams != nil && u.UriParams.Length() > 0 {
+		out.Params = make(map[string]string, u.UriParams.Length())
+		for _, kv := range u.UriParams {
+			out.Params[strings.ToLower(kv.K)] = kv.V
+		}
+	}
+	return out
+}
+
+func paramOf(p sip.HeaderParams, key string) string {
+	if p == nil {
+		return ""
+	}
+	v, _ := p.Get(key)
+	return v
+}
