@@ -116,7 +116,7 @@ func (c *compiler) compileTemplate(sec *dialect.Section) *tmpl {
 		}
 		v, err := safetmpl.Compile(l.Pos.String(), l.Value, c.funcs)
 		if err != nil {
-			c.errorf(l.Pos, "%s: %s", key, cleanTemplateErr(err))
+			c.errorf(l.Pos, "%s: %s%s", key, cleanTemplateErr(err), semicolonHint(l.Value))
 			lines = append(lines, line{})
 			continue
 		}
@@ -194,6 +194,15 @@ func cleanTemplateErr(err error) string {
 	return s
 }
 
+// semicolonHint explains the usual cause of a value cut inside an action: ";" starts a
+// comment in these files.
+func semicolonHint(value string) string {
+	if strings.Count(value, "{{") > strings.Count(value, "}}") {
+		return ` (";" starts a comment: write \\; for a literal semicolon)`
+	}
+	return ""
+}
+
 // compileMatch compiles [template-match], defaulting each missing key.
 func (c *compiler) compileMatch(s *Set, sec *dialect.Section) {
 	s.match[0] = matcher{key: keyAsCaller, val: mustCompile(keyAsCaller, defaultAsCaller, c.funcs)}
@@ -223,7 +232,7 @@ func (c *compiler) compileMatch(s *Set, sec *dialect.Section) {
 		}
 		v, err := safetmpl.Compile(l.Pos.String(), l.Value, c.funcs)
 		if err != nil {
-			c.errorf(l.Pos, "%s: %s", s.match[i].key, cleanTemplateErr(err))
+			c.errorf(l.Pos, "%s: %s%s", s.match[i].key, cleanTemplateErr(err), semicolonHint(l.Value))
 			continue
 		}
 		s.match[i] = matcher{key: s.match[i].key, pos: l.Pos, val: v}
