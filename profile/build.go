@@ -54,7 +54,7 @@ func (s *Set) build(t *tmpl, m Match, role Role, req *request.Request) (*Profile
 		if !o.val.IsLiteral() {
 			var err error
 			if value, err = o.val.Execute(data, o.kind.maxLen()); err != nil {
-				return nil, &FieldError{Template: t.name, Key: o.key, Pos: o.pos, Err: err, expand: true}
+				return nil, &FieldError{Template: t.name, Key: o.key, Pos: o.pos, Err: cleanExecErr(err)}
 			}
 		}
 		if err := b.apply(o.kind, o.key, value); err != nil {

@@ -3,6 +3,7 @@ package profile
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"text/template"
@@ -88,10 +89,8 @@ func (c *compiler) compile() *Set {
 	}
 	slices.Sort(s.names)
 	c.compileMatch(s, matchSec)
-	if len(c.errs) == 0 {
-		for _, name := range s.names {
-			c.dryRun(s, s.byName[name])
-		}
+	for _, name := range s.names {
+		c.dryRun(s.byName[name])
 	}
 	return s
 }
@@ -198,7 +197,7 @@ func cleanTemplateErr(err error) string {
 // comment in these files.
 func semicolonHint(value string) string {
 	if strings.Count(value, "{{") > strings.Count(value, "}}") {
-		return ` (";" starts a comment: write \\; for a literal semicolon)`
+		return ` (if the value had a ";", it started a comment: write \; for a literal semicolon)`
 	}
 	return ""
 }
@@ -252,10 +251,14 @@ func (c *compiler) compileMatch(s *Set, sec *dialect.Section) {
 	sample := request.Sample()
 	for i := range s.match {
 		mt := &s.match[i]
+		if mt.pos.File == "" {
+			continue // a built-in default
+		}
 		role := []Role{RoleCaller, RoleCallee}[i]
 		text, err := mt.val.Execute(&Data{Request: sample, Role: role}, maxSelection)
 		pos := mt.pos
 		if err != nil {
+			err = cleanExecErr(err)
 			if dataDependent(err) {
 				c.warnf(pos, "%s: with the sample request: %v", mt.key, err)
 			} else {
@@ -263,11 +266,9 @@ func (c *compiler) compileMatch(s *Set, sec *dialect.Section) {
 			}
 			continue
 		}
-		m, err := ParseSelection(text)
-		if err == nil && m.Name != "" {
-			err = s.usable(m.Name)
-		}
-		if err != nil && !mt.val.IsLiteral() {
+		// Which template the sample selects says nothing about real requests: only a
+		// malformed selection is worth a warning.
+		if _, err := ParseSelection(text); err != nil && !mt.val.IsLiteral() {
 			c.warnf(pos, "%s: with the sample request: %v", mt.key, err)
 		}
 	}
@@ -281,30 +282,89 @@ func mustCompile(name, text string, funcs template.FuncMap) safetmpl.Value {
 	return v
 }
 
-// dryRun builds a concrete template for both roles over request.Sample: an expansion error
-// that does not depend on the data (an unknown field such as .Form.User, a bad function call)
-// is a load error; a value that fails validation with the sample's data is a warning.
-func (c *compiler) dryRun(s *Set, t *tmpl) {
+// dryRun expands every per-request value of a concrete template for both roles over
+// request.Sample: an expansion error that does not depend on the data (an unknown field such as
+// .Form.User, a bad function call) is a load error; a value that fails with the sample's data
+// is a warning (naming the role when only one role fails). Every value is tried, so every typo
+// is reported at once.
+func (c *compiler) dryRun(t *tmpl) {
+	type warning struct {
+		pos dialect.Pos
+		msg string
+	}
+	var warns [2][]warning
 	sample := request.Sample()
-	for _, role := range []Role{RoleCaller, RoleCallee} {
+	for ri, role := range []Role{RoleCaller, RoleCallee} {
 		h := "X-Caller-Template"
 		if role == RoleCallee {
 			h = "X-Callee-Template"
 		}
 		m, _ := ParseSelection(sample.Header(h))
-		m.Name = t.name
-		_, err := s.build(t, m, role, sample)
-		var fe *FieldError
-		if err == nil || !errors.As(err, &fe) {
-			continue
+		data := &Data{Request: sample, Template: t.name, Params: m.Params, Role: role}
+		b := builder{p: &Profile{}, codecSet: t.dynCodecs}
+		codecsOK := true
+		warn := func(o *op, err error) {
+			warns[ri] = append(warns[ri], warning{o.pos, fmt.Sprintf("template %q, %s: %v", t.name, o.key, err)})
+			codecsOK = codecsOK && !o.kind.codec()
 		}
-		if fe.expand && !dataDependent(fe.Err) {
-			c.errorf(fe.Pos, "%s: %v", fe.Key, fe.Err)
-		} else {
-			c.warnf(fe.Pos, "template %q, %s: with the sample request (role %s): %v", t.name, fe.Key, role, fe.Err)
+		for i := range t.ops {
+			o := &t.ops[i]
+			value := o.val.Text()
+			if !o.val.IsLiteral() {
+				var err error
+				if value, err = o.val.Execute(data, o.kind.maxLen()); err != nil {
+					if err = cleanExecErr(err); dataDependent(err) {
+						warn(o, err)
+					} else {
+						c.errorf(o.pos, "%s: %v", o.key, err)
+						codecsOK = codecsOK && !o.kind.codec()
+					}
+					continue
+				}
+			}
+			if err := b.apply(o.kind, o.key, value); err != nil {
+				warn(o, err)
+			}
+		}
+		if t.dynCodecs && codecsOK {
+			if err := b.finish(); err != nil {
+				warn(&t.lastCodec, err)
+			}
+		}
+	}
+	for ri, ws := range warns {
+		for _, w := range ws {
+			if slices.Contains(warns[1-ri], w) {
+				if ri == 0 {
+					c.warnf(w.pos, "with the sample request: %s", w.msg)
+				}
+				continue
+			}
+			c.warnf(w.pos, "with the sample request as %s: %s", []Role{RoleCaller, RoleCallee}[ri], w.msg)
 		}
 	}
 }
+
+var executing = regexp.MustCompile(`^execute template: (?:\d+:\d+: )?executing "[^"]*" at `)
+
+// cleanExecErr drops text/template's noise from an expansion error: "execute template: 1:10:
+// executing "file:line" at <.Params.user>: map has no entry for key "user"" becomes
+// "expand: at <.Params.user>: map has no entry for key "user"". The cause stays wrapped.
+func cleanExecErr(err error) error {
+	s := err.Error()
+	if loc := executing.FindStringIndex(s); loc != nil {
+		return &cleanErr{msg: "expand: at " + s[loc[1]:], err: err}
+	}
+	return err
+}
+
+type cleanErr struct {
+	msg string
+	err error
+}
+
+func (e *cleanErr) Error() string { return e.msg }
+func (e *cleanErr) Unwrap() error { return e.err }
 
 // dataDependent reports whether an expansion error may come from the request's data rather
 // than from the template text: a function that failed on its arguments (required, fail, ...)

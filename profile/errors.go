@@ -32,8 +32,6 @@ type FieldError struct {
 	Pos dialect.Pos
 	// Err is the cause.
 	Err error
-
-	expand bool // the value failed to expand (rather than to validate)
 }
 
 // Error formats the failure as "file:line: template "name", key: cause".

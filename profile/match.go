@@ -104,7 +104,7 @@ func (s *Set) selectRole(role Role, req *request.Request) (Match, error) {
 	mt := &s.match[role.index()]
 	text, err := mt.val.Execute(&Data{Request: req, Role: role}, maxSelection)
 	if err != nil {
-		return Match{}, fmt.Errorf("select template: %s: %w: %v", mt.where(), ErrInvalidValue, err)
+		return Match{}, fmt.Errorf("select template: %s: %w: %w", mt.where(), ErrInvalidValue, cleanExecErr(err))
 	}
 	m, err := ParseSelection(text)
 	if err != nil {

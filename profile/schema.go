@@ -165,11 +165,11 @@ func (b *builder) apply(k kind, key, value string) error {
 			b.codecs, b.codecSet = c, true
 		}
 	case kContext:
-		if err = checkToken(value, 79, "-_.", "context"); err == nil {
+		if err = checkToken(value, 79, "-_.", "value"); err == nil {
 			p.Context = value
 		}
 	case kMailboxID:
-		if err = checkToken(value, 80, "-_.@+", "mailbox id"); err == nil {
+		if err = checkToken(value, 80, "-_.@+", "value"); err == nil {
 			p.MailboxID = value
 		}
 	case kMailboxPIN:
@@ -193,7 +193,7 @@ func (b *builder) apply(k kind, key, value string) error {
 		if value == "" {
 			value = defaultLanguage
 		}
-		if err = checkToken(value, 16, "-_", "language"); err == nil {
+		if err = checkToken(value, 16, "-_", "value"); err == nil {
 			p.Language = value
 		}
 	case kDTMFMode:
@@ -204,7 +204,7 @@ func (b *builder) apply(k kind, key, value string) error {
 			p.Vars = append(p.Vars, v)
 		}
 	case kCustom:
-		if err = checkText(value, 1024, key); err == nil {
+		if err = checkText(value, 1024, "value"); err == nil {
 			switch {
 			case value == "":
 				delete(p.Custom, key) // empty = unset, as for every other key

@@ -57,11 +57,11 @@ func isAlnum(c byte) bool {
 // characters that delimit a URI or an address (<>"@:;,).
 func checkUser(s string) error {
 	if len(s) > 128 {
-		return fmt.Errorf("user longer than 128 bytes")
+		return fmt.Errorf("longer than 128 bytes")
 	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`<>"@:;,`, c) >= 0 {
-			return fmt.Errorf("user %q: character %q not allowed", s, c)
+			return fmt.Errorf("%q: character %q not allowed in a user part", s, c)
 		}
 	}
 	return nil
@@ -99,10 +99,10 @@ func parseCallerID(s string) (CallerID, error) {
 	if s == "" {
 		return CallerID{}, nil
 	}
-	if err := checkText(s, 256, "callerid"); err != nil {
+	if err := checkText(s, 256, "caller id"); err != nil {
 		return CallerID{}, err
 	}
-	bad := fmt.Errorf("callerid %q: want \"Name\" <number>, Name <number> or number", s)
+	bad := fmt.Errorf("%q: want \"Name\" <number>, Name <number> or number", s)
 	var id CallerID
 	if lt := strings.IndexByte(s, '<'); lt >= 0 {
 		if !strings.HasSuffix(s, ">") || strings.Count(s, "<") != 1 || strings.Count(s, ">") != 1 {
@@ -127,7 +127,7 @@ func parseCallerID(s string) (CallerID, error) {
 		return CallerID{}, bad
 	}
 	if id.Number != "" {
-		if err := checkToken(id.Number, 64, "+*#._-", "callerid number"); err != nil {
+		if err := checkToken(id.Number, 64, "+*#._-", "number"); err != nil {
 			return CallerID{}, err
 		}
 	}
@@ -140,16 +140,16 @@ func parseVar(s string) (Var, error) {
 	name, value, ok := strings.Cut(s, "=")
 	name = strings.TrimSpace(name)
 	if !ok || name == "" {
-		return Var{}, fmt.Errorf("set-var %q: want NAME=value", s)
+		return Var{}, fmt.Errorf("%q: want NAME=value", s)
 	}
 	if c := name[0]; c >= '0' && c <= '9' {
-		return Var{}, fmt.Errorf("set-var name %q must not start with a digit", name)
+		return Var{}, fmt.Errorf("name %q must not start with a digit", name)
 	}
-	if err := checkToken(name, 64, "_", "set-var name"); err != nil {
+	if err := checkToken(name, 64, "_", "name"); err != nil {
 		return Var{}, err
 	}
 	value = strings.TrimSpace(value)
-	if err := checkText(value, 1024, "set-var value"); err != nil {
+	if err := checkText(value, 1024, "value"); err != nil {
 		return Var{}, err
 	}
 	return Var{Name: name, Value: value}, nil
@@ -159,23 +159,23 @@ func parseVar(s string) (Var, error) {
 // [;params][?headers], host being a domain name, an IPv4 address or a bracketed IPv6 address.
 func checkSIPURI(s string) error {
 	if len(s) > 1024 {
-		return fmt.Errorf("location longer than 1024 bytes")
+		return fmt.Errorf("longer than 1024 bytes")
 	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c <= ' ' || c >= 0x7f {
-			return fmt.Errorf("location %q: character %q not allowed in a SIP URI", s, c)
+			return fmt.Errorf("%q: character %q not allowed in a SIP URI", s, c)
 		}
 	}
 	scheme, rest, ok := strings.Cut(s, ":")
 	if !ok || !strings.EqualFold(scheme, "sip") && !strings.EqualFold(scheme, "sips") {
-		return fmt.Errorf("location %q is not a sip: or sips: URI", s)
+		return fmt.Errorf("%q is not a sip: or sips: URI", s)
 	}
 	if i := strings.IndexAny(rest, ";?"); i >= 0 {
 		rest = rest[:i]
 	}
 	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
 		if at == 0 {
-			return fmt.Errorf("location %q: empty user part before @", s)
+			return fmt.Errorf("%q: empty user part before @", s)
 		}
 		rest = rest[at+1:]
 	}
@@ -183,34 +183,34 @@ func checkSIPURI(s string) error {
 	if strings.HasPrefix(rest, "[") {
 		end := strings.IndexByte(rest, ']')
 		if end < 0 {
-			return fmt.Errorf("location %q: unclosed [ in IPv6 host", s)
+			return fmt.Errorf("%q: unclosed [ in IPv6 host", s)
 		}
 		host, port = rest[1:end], rest[end+1:]
 		if a, err := netip.ParseAddr(host); err != nil || !a.Is6() {
-			return fmt.Errorf("location %q: %q is not an IPv6 address", s, host)
+			return fmt.Errorf("%q: %q is not an IPv6 address", s, host)
 		}
 		if port != "" && !strings.HasPrefix(port, ":") {
-			return fmt.Errorf("location %q: unexpected %q after host", s, port)
+			return fmt.Errorf("%q: unexpected %q after host", s, port)
 		}
 		port = strings.TrimPrefix(port, ":")
 	} else if h, p, ok := strings.Cut(rest, ":"); ok {
 		host, port = h, p
 		if port == "" {
-			return fmt.Errorf("location %q: empty port", s)
+			return fmt.Errorf("%q: empty port", s)
 		}
 	}
 	if host == "" {
-		return fmt.Errorf("location %q has no host", s)
+		return fmt.Errorf("%q has no host", s)
 	}
 	if !strings.HasPrefix(rest, "[") {
 		if err := checkHost(host); err != nil {
-			return fmt.Errorf("location %q: %w", s, err)
+			return fmt.Errorf("%q: %w", s, err)
 		}
 	}
 	if port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("location %q: port %q out of range 1-65535", s, port)
+			return fmt.Errorf("%q: port %q out of range 1-65535", s, port)
 		}
 	}
 	return nil
