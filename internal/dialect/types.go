@@ -100,3 +100,12 @@ func (es Errors) Error() string {
 	}
 	return s
 }
+
+// Unwrap returns the errors one by one, so errors.As can find the first *Error.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
+}
