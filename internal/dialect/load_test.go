@@ -110,7 +110,7 @@ func TestLoadSections(t *testing.T) {
 		{
 			name: "include inlines into the open section; the includer's section continues after it",
 			files: map[string]string{
-				"a.conf":       "[s]\n#include conf.d/*.conf\nafter = 1\n",
+				"a.conf":        "[s]\n#include conf.d/*.conf\nafter = 1\n",
 				"conf.d/1.conf": "one = 1\n[t]\nt = 1\n",
 				"conf.d/2.conf": "two = 2\n",
 			},
@@ -136,7 +136,7 @@ func TestLoadSections(t *testing.T) {
 			},
 		},
 		{
-			name: "diamond copies the shared ancestor twice, as Asterisk does",
+			name:  "diamond copies the shared ancestor twice, as Asterisk does",
 			files: map[string]string{"a.conf": "[r]\nk = r\n[x](r)\n[y](r)\n[d](x,y)\n"},
 			want: []*Section{
 				{Name: "r", Pos: p("a.conf", 1), Lines: []Line{ln("k", OpSet, "r", "a.conf:2", "")}},

@@ -67,7 +67,7 @@ func TestLoadProblems(t *testing.T) {
 		{name: "empty option name", files: map[string]string{"a.conf": "[b]\n[a](b,)\n[c]()\n"},
 			wantErrs: []string{"a.conf:2: empty name in option list of [a]", "a.conf:3: empty name in option list of [c]"}},
 		{name: "bad option name", files: map[string]string{"a.conf": "[a](b(c))\n[d](+x)\n"},
-			wantErrs: []string{`a.conf:1: bad name "b(c" in option list of [a]`, `a.conf:2: bad name "+x" in option list of [d]`},
+			wantErrs:  []string{`a.conf:1: bad name "b(c" in option list of [a]`, `a.conf:2: bad name "+x" in option list of [d]`},
 			wantWarns: []string{`a.conf:1: text after ) in [a] is ignored: ")"`}},
 		{name: "(+) with other options", files: map[string]string{"a.conf": "[t]\n[a]\n[a](+,t)\n"},
 			wantErrs: []string{"a.conf:3: (+) cannot be combined with other options in [a]"}},
