@@ -35,6 +35,7 @@ func TestLoadSections(t *testing.T) {
 		files map[string]string
 		load  []string // default: "a.conf"
 		want  []*Section
+		warns []string
 	}{
 		{
 			name:  "plain section, operators, trimming",
@@ -134,6 +135,7 @@ func TestLoadSections(t *testing.T) {
 				{Name: "b", Pos: p("b.conf", 1), Lines: []Line{ln("k", OpSet, "v", "b.conf:2", "")}},
 				{Name: "a", Pos: p("a.conf", 2)},
 			},
+			warns: []string{"a.conf:3: b.conf was already read (from a.conf:1), so its lines are not added to [a]: each file is read once"},
 		},
 		{
 			name:  "diamond copies the shared ancestor twice, as Asterisk does",
@@ -159,8 +161,12 @@ func TestLoadSections(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
-			if len(doc.Warnings) > 0 {
-				t.Errorf("unexpected warnings: %v", doc.Warnings)
+			var warns []string
+			for _, w := range doc.Warnings {
+				warns = append(warns, w.Error())
+			}
+			if diff := cmp.Diff(tt.warns, warns); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(tt.want, doc.Sections); diff != "" {
 				t.Errorf("sections (-want +got):\n%s", diff)

@@ -138,6 +138,14 @@ func TestLoadProblems(t *testing.T) {
 				`a.conf:1: section name "my sect" contains spaces (Asterisk keeps them as part of the name; here they are trimmed at the ends)`,
 				`a.conf:2: section name " pad " contains spaces (Asterisk keeps them as part of the name; here they are trimmed at the ends)`,
 			}},
+		{name: "file included again into another section", files: map[string]string{
+			"a.conf": "#include \"c.conf\"\n[x]\n#include \"c.conf\"\n[y]\n#include \"d.conf\"\n", "c.conf": "k = v\n",
+			"d.conf": "#include \"c.conf\"\n"},
+			wantErrs: []string{`c.conf:1: key "k" outside any section (add a [section] header first)`},
+			wantWarns: []string{
+				"a.conf:3: c.conf was already read (from a.conf:1), so its lines are not added to [x]: each file is read once",
+				"d.conf:1: c.conf was already read (from a.conf:1), so its lines are not added to [y]: each file is read once",
+			}},
 		{name: "parent listed twice", files: map[string]string{"a.conf": "[t]\n[a](t,t)\n"},
 			wantWarns: []string{`a.conf:2: [a] lists parent "t" twice; it is inherited once`}},
 	}
