@@ -4,7 +4,8 @@
 //
 // It knows nothing about what keys mean: package profile and package dialplan give them meaning.
 // Parsing reads every file first and resolves inheritance afterwards, so a parent may be defined
-// after its children or in another file.
+// after its children or in another file. docs/dialect.md is the syntax reference, with every
+// error and warning and the differences from Asterisk.
 package dialect
 
 import "fmt"
