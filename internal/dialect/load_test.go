@@ -138,6 +138,19 @@ func TestLoadSections(t *testing.T) {
 			warns: []string{"a.conf:3: b.conf was already read (from a.conf:1), so its lines are not added to [a]: each file is read once"},
 		},
 		{
+			name:  "CRLF line ends and a byte order mark",
+			files: map[string]string{"a.conf": "\ufeff[s]\r\nk = v ; c\r\nl => w\r\n"},
+			want: []*Section{{Name: "s", Pos: p("a.conf", 1), Lines: []Line{
+				ln("k", OpSet, "v", "a.conf:2", ""),
+				ln("l", OpArrow, "w", "a.conf:3", ""),
+			}}},
+		},
+		{
+			name:  "no files",
+			files: map[string]string{},
+			load:  []string{},
+		},
+		{
 			name:  "diamond copies the shared ancestor twice, as Asterisk does",
 			files: map[string]string{"a.conf": "[r]\nk = r\n[x](r)\n[y](r)\n[d](x,y)\n"},
 			want: []*Section{
