@@ -235,3 +235,32 @@ func TestLoadErrorsType(t *testing.T) {
 		t.Errorf("Error() = %q, want %q", err.Error(), want)
 	}
 }
+
+// TestFoldLongSection covers the indexed "+=" path used for sections of more than 64 lines.
+func TestFoldLongSection(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("[t](!)\n")
+	for i := 0; i < 70; i++ {
+		b.WriteString("k" + string(rune('0'+i%5)) + " = v\n")
+	}
+	b.WriteString("[s](t)\nk2 += x\nnew += y\nnew += z\nk2 += w\n")
+	doc, err := Load(mapFS(map[string]string{"a.conf": b.String()}), "a.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := doc.Section("s").Values("k2")
+	want := make([]string, 14)
+	for i := range want {
+		want[i] = "v"
+	}
+	want[13] = "vxw" // the last k2 line, inherited, extended twice
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("k2 values (-want +got):\n%s", diff)
+	}
+	if got := doc.Section("s").Values("new"); !cmp.Equal(got, []string{"yz"}) {
+		t.Errorf("new = %q, want [yz]", got)
+	}
+	if got := doc.Section("t").Values("k2"); len(got) != 14 || got[13] != "v" {
+		t.Errorf("the template's own lines changed: %q", got)
+	}
+}
