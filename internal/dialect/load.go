@@ -37,7 +37,9 @@ const (
 //
 // Every file is read at most once: a file reached a second time (listed twice, or listed and
 // also included) is skipped silently; a file that includes itself, directly or not, is an
-// include cycle. Errors about a file given to Load itself (unreadable, too large) carry line 0.
+// include cycle. Paths are cleaned (path.Clean), and positions use the cleaned paths. Errors
+// about a file given to Load itself (unreadable, too large) carry line 0. Warnings never make
+// Load fail. docs/dialect.md describes the syntax, every error and every warning.
 func Load(fsys fs.FS, files ...string) (*Doc, error) {
 	l := &loader{
 		fsys:      fsys,
