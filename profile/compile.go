@@ -36,19 +36,24 @@ type tmpl struct {
 	// codec line errors about the whole list point at.
 	dynCodecs bool
 	lastCodec op
+	// joined runs every templated value in one execution (see expand.go); nil when the
+	// values run one by one.
+	joined *joined
 }
 
 // compiler holds the state of one Compile.
 type compiler struct {
-	doc   *dialect.Doc
-	funcs template.FuncMap
-	errs  dialect.Errors
-	warns dialect.Errors
-	seen  map[string]bool
+	doc       *dialect.Doc
+	funcs     template.FuncMap
+	markFuncs template.FuncMap // funcs plus the joined templates' markFunc
+	errs      dialect.Errors
+	warns     dialect.Errors
+	seen      map[string]bool
 }
 
 func newCompiler(doc *dialect.Doc) *compiler {
-	return &compiler{doc: doc, funcs: safetmpl.Funcs(), seen: make(map[string]bool)}
+	funcs := safetmpl.Funcs()
+	return &compiler{doc: doc, funcs: funcs, markFuncs: markFuncs(funcs), seen: make(map[string]bool)}
 }
 
 func (c *compiler) errorf(pos dialect.Pos, format string, args ...any) {
@@ -160,6 +165,9 @@ func (c *compiler) compileTemplate(sec *dialect.Section) *tmpl {
 		_ = b.apply(l.kind, l.key, l.val.Text()) // checked by checkLiteral
 	}
 	t.dynCodecs = codecDyn
+	if !t.abstract {
+		t.joined = join(sec.Pos.String(), t.ops, c.markFuncs)
+	}
 	if lastCodec != nil {
 		t.lastCodec = *lastCodec
 	}
@@ -255,7 +263,7 @@ func (c *compiler) compileMatch(s *Set, sec *dialect.Section) {
 			continue // a built-in default
 		}
 		role := []Role{RoleCaller, RoleCallee}[i]
-		text, err := mt.val.Execute(newData(sample, "", nil, role), maxSelection)
+		text, err := mt.val.Execute(NewData(sample, "", nil, role), maxSelection)
 		pos := mt.pos
 		if err != nil {
 			err = cleanExecErr(err)
@@ -300,7 +308,7 @@ func (c *compiler) dryRun(t *tmpl) {
 			h = "X-Callee-Template"
 		}
 		m, _ := ParseSelection(sample.Header(h))
-		data := newData(sample, t.name, m.Params, role)
+		data := NewData(sample, t.name, m.Params, role)
 		b := builder{p: &Profile{}, codecSet: t.dynCodecs}
 		codecsOK := true
 		warn := func(o *op, err error) {

@@ -32,7 +32,7 @@ func TestDataMirrorsRequest(t *testing.T) {
 	}
 
 	req := request.Sample()
-	d := newData(req, "t", map[string]string{"user": "alice"}, RoleCallee)
+	d := NewData(req, "t", map[string]string{"user": "alice"}, RoleCallee)
 	rv, dv := reflect.ValueOf(req).Elem(), reflect.ValueOf(d).Elem()
 	for i := range rt.NumField() {
 		if f := rt.Field(i); f.IsExported() && !reflect.DeepEqual(rv.Field(i).Interface(), dv.FieldByName(f.Name).Interface()) {
