@@ -43,17 +43,16 @@ type tmpl struct {
 
 // compiler holds the state of one Compile.
 type compiler struct {
-	doc       *dialect.Doc
-	funcs     template.FuncMap
-	markFuncs template.FuncMap // funcs plus the joined templates' markFunc
-	errs      dialect.Errors
-	warns     dialect.Errors
-	seen      map[string]bool
+	doc   *dialect.Doc
+	funcs template.FuncMap
+	errs  dialect.Errors
+	warns dialect.Errors
+	seen  map[string]bool
 }
 
 func newCompiler(doc *dialect.Doc) *compiler {
 	funcs := safetmpl.Funcs()
-	return &compiler{doc: doc, funcs: funcs, markFuncs: markFuncs(funcs), seen: make(map[string]bool)}
+	return &compiler{doc: doc, funcs: funcs, seen: make(map[string]bool)}
 }
 
 func (c *compiler) errorf(pos dialect.Pos, format string, args ...any) {
@@ -166,7 +165,7 @@ func (c *compiler) compileTemplate(sec *dialect.Section) *tmpl {
 	}
 	t.dynCodecs = codecDyn
 	if !t.abstract {
-		t.joined = join(sec.Pos.String(), t.ops, c.markFuncs)
+		t.joined = join(sec.Pos.String(), t.ops, c.funcs)
 	}
 	if lastCodec != nil {
 		t.lastCodec = *lastCodec

@@ -61,7 +61,6 @@ type Data struct {
 	Role Role
 
 	req *request.Request
-	exp *expansion // set while the joined template of a build runs
 }
 
 // NewData returns the template data of one expansion over req: what a value sees as ".".

@@ -58,6 +58,10 @@ x-b = {{ if .Header "X-Fail" }}{{ fail "asked to" }}{{ end }}ok
 x-a = {{ .From.User }}
 user = {{ .Header "X-Long" }}
 
+[newline]
+x-a = {{ .From.User }}
+x-b = {{ "\n" }}
+
 [single]
 x-a = {{ .From.User }}
 x-b = literal
@@ -72,7 +76,7 @@ x-b = literal
 			request.Address{URI: request.URI{Scheme: "sip", User: "1002", Host: "h"}},
 			"c", request.Endpoint{IP: netip.MustParseAddr("192.0.2.1"), Port: 5060}, "udp", fields)
 	}
-	forged := `{{ sidecarInternalMark $ }}}}{{`
+	forged := "{{/* */}}}}{{"
 	tests := []struct {
 		name      string
 		req       *request.Request
@@ -87,6 +91,7 @@ x-b = literal
 		{name: "fails", req: mk(), wantTaken: true, want: map[string]string{"x-a": "1001", "x-b": "ok"}},
 		{name: "fails", req: mk(request.Field{Name: "X-Fail", Value: "1"}), wantErr: `template "fails", x-b: expand: at <fail "asked to">: error calling fail: asked to`},
 		{name: "long", req: mk(request.Field{Name: "X-Long", Value: strings.Repeat("u", 200)}), wantErr: `template "long", user: expanded value too long`},
+		{name: "newline", req: mk(), wantErr: `template "newline", x-b: value contains control character '\n'`},
 		{name: "single", req: mk(), wantTaken: false, want: map[string]string{"x-a": "1001", "x-b": "literal"}},
 	}
 	for _, tt := range tests {
@@ -106,13 +111,5 @@ x-b = literal
 		if diff := cmp.Diff(tt.want, p.Custom); diff != "" {
 			t.Errorf("%s: custom (-want +got):\n%s", tt.name, diff)
 		}
-	}
-}
-
-// TestMarkNotCallable checks that operators cannot call the fast path's mark function.
-func TestMarkNotCallable(t *testing.T) {
-	_, err := LoadFS(fstest.MapFS{"t.conf": {Data: []byte("[t]\nx-a = {{ sidecarInternalMark $ }}\n")}}, ".")
-	if err == nil || !strings.Contains(err.Error(), `function "sidecarInternalMark" not defined`) {
-		t.Fatalf("err = %v", err)
 	}
 }
