@@ -238,13 +238,16 @@ func (c *compiler) section(cd *contextDef, s *dialect.Section) {
 			pat, rest, ok := strings.Cut(l.Value, ",")
 			if !ok {
 				c.errorf(l.Pos, errors.New(`bad exten line: want "exten => PATTERN,PRIORITY,App(arguments)"`))
-				cur = nil
+				cur = detached(cd, pat, l.Pos)
 				continue
 			}
 			p, err := ParsePattern(strings.TrimSpace(pat))
 			if err != nil {
 				c.errorf(l.Pos, fmt.Errorf("bad pattern %q: %w", strings.TrimSpace(pat), err))
-				cur = nil
+				// Following "same" lines are still checked, against an extension that is
+				// not part of the plan, so one typo does not hide or cause other errors.
+				cur = detached(cd, pat, l.Pos)
+				c.priorityLine(cur, rest, l.Pos, "exten")
 				continue
 			}
 			cur = cd.byText[p.text]
@@ -274,6 +277,12 @@ func (c *compiler) section(cd *contextDef, s *dialect.Section) {
 			c.errorf(l.Pos, fmt.Errorf("unknown key %q (want exten, same or include)", l.Key))
 		}
 	}
+}
+
+// detached returns an extension that belongs to no context, for lines after a bad exten.
+func detached(cd *contextDef, text string, pos dialect.Pos) *extension {
+	return &extension{pat: Pattern{text: strings.TrimSpace(text)}, ctx: cd, pos: pos,
+		byPrio: make(map[int]*step), byLabel: make(map[string]*step)}
 }
 
 var labelName = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]*$`)
