@@ -210,3 +210,30 @@ func padTarget(t []string) []string {
 	copy(out[3-len(t):], t)
 	return out
 }
+
+// formatCall writes an application call for listings and traces: Set as NAME=value, GotoIf
+// as cond?true:false, others with their arguments joined by commas.
+func formatCall(app string, args []string) string {
+	switch {
+	case app == "Set" && len(args) == 2:
+		return "Set(" + args[0] + "=" + args[1] + ")"
+	case app == "GotoIf" && len(args) == 7:
+		s := "GotoIf(" + args[0] + "?" + joinTarget(args[1:4])
+		if f := joinTarget(args[4:7]); f != "" {
+			s += ":" + f
+		}
+		return s + ")"
+	}
+	return app + "(" + strings.Join(args, ",") + ")"
+}
+
+// joinTarget writes context, exten, priority as Asterisk's [[context,]exten,]priority.
+func joinTarget(t []string) string {
+	switch {
+	case t[0] != "":
+		return strings.Join(t, ",")
+	case t[1] != "":
+		return t[1] + "," + t[2]
+	}
+	return t[2]
+}

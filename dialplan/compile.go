@@ -68,7 +68,7 @@ func (s Step) String() string {
 	if s.Label != "" {
 		p += "(" + s.Label + ")"
 	}
-	return p + ": " + s.App + "(" + strings.Join(s.Args, ",") + ")"
+	return p + ": " + formatCall(s.App, s.Args)
 }
 
 // step is a compiled Step.

@@ -93,7 +93,7 @@ type TraceStep struct {
 
 // String formats the step as "context,exten,priority: App(args)".
 func (t TraceStep) String() string {
-	return t.Context + "," + t.Exten + "," + strconv.Itoa(t.Priority) + ": " + t.App + "(" + strings.Join(t.Args, ",") + ")"
+	return t.Context + "," + t.Exten + "," + strconv.Itoa(t.Priority) + ": " + formatCall(t.App, t.Args)
 }
 
 // Trace is the steps one call ran, in order.

@@ -110,7 +110,7 @@ exten => busy,1,Hangup(1) ; never reached: main's own busy comes first
 		{exten: "hang-answered", want: "answer\nbye"},
 		{exten: "busy-answered", want: "answer\nbye"},
 		{exten: "set", caller: caller, callee: calleeVars, want: "reject 403 Forbidden", trace: []string{
-			"main,set,1: Set(GREETING,hi, 1001=callee)",
+			"main,set,1: Set(GREETING=hi, 1001=callee)",
 			"main,set,2: Log(NOTICE,hi, 1001=callee)",
 			"main,set,3: Hangup(21)",
 		}},
