@@ -20,6 +20,9 @@ type App struct {
 	// Run performs the application for one call. args are already expanded, one template per
 	// argument. It returns what the runner does next; an error ends the call (see Plan.Run).
 	Run func(ctx context.Context, c *Call, args []string) (Result, error)
+	// SecretArgs lists the (0-based) positions of arguments that hold secrets, such as a
+	// voicemail PIN: traces, logs and listings show them as "****".
+	SecretArgs []int
 
 	// split replaces the comma split of the raw argument text (Set, GotoIf, Log); nil means
 	// split at top-level commas.
@@ -133,4 +136,18 @@ func (a *App) argCountError(n int) error {
 		want = fmt.Sprintf("%d to %d arguments", a.MinArgs, a.MaxArgs)
 	}
 	return fmt.Errorf("%s: want %s, got %d", a.Name, want, n)
+}
+
+// masked returns args with the app's secret arguments replaced by "****" (a copy when any).
+func (a *App) masked(args []string) []string {
+	if a == nil || len(a.SecretArgs) == 0 {
+		return args
+	}
+	out := append([]string(nil), args...)
+	for _, i := range a.SecretArgs {
+		if i >= 0 && i < len(out) && out[i] != "" {
+			out[i] = "****"
+		}
+	}
+	return out
 }

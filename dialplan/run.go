@@ -141,7 +141,9 @@ func (p *Plan) Steps(context, exten string) (matched string, steps []Step, ok bo
 		return "", nil, false
 	}
 	for _, s := range st.ext.steps {
-		steps = append(steps, s.Step)
+		s2 := s.Step
+		s2.Args = s.app.masked(s.Args)
+		steps = append(steps, s2)
 	}
 	return st.ext.pat.text, steps, true
 }
@@ -253,10 +255,11 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 			}
 			args[i] = s
 		}
-		ts := TraceStep{Context: c.Context, Exten: c.Exten, Priority: st.Priority, App: st.App, Args: args}
+		shown := st.app.masked(args)
+		ts := TraceStep{Context: c.Context, Exten: c.Exten, Priority: st.Priority, App: st.App, Args: shown}
 		trace = append(trace, ts)
 		log.Debug("dialplan step", "context", c.Context, "exten", c.Exten, "priority", st.Priority,
-			"app", st.App, "args", args, "at", st.Pos.String())
+			"app", st.App, "args", shown, "at", st.Pos.String())
 		res, err := st.app.Run(ctx, c, args)
 		if err != nil {
 			if ctx.Err() != nil {

@@ -3,6 +3,8 @@ package dialplan
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -324,5 +326,38 @@ func TestShippedExtensionsCompile(t *testing.T) {
 		if got := ch.log(); got != tc.want {
 			t.Errorf("%s,%s: events %q, want %q", tc.context, tc.exten, got, tc.want)
 		}
+	}
+}
+
+func TestSecretArgsMasked(t *testing.T) {
+	reg := testRegistry(t)
+	var got []string
+	err := reg.Register(App{Name: "CheckPIN", MinArgs: 2, MaxArgs: 2, SecretArgs: []int{1},
+		Run: func(_ context.Context, _ *Call, args []string) (Result, error) {
+			got = args
+			return Next(), nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := LoadFS(fstest.MapFS{"extensions.conf": {Data: []byte(
+		"[a]\nexten => 1,1,CheckPIN({{ .Header \"X-MailBoxId\" }},{{ .Header \"X-MailBoxId\" }}99)\n")}}, ".", reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logBuf strings.Builder
+	log := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	trace, _ := p.Run(context.Background(), newRecorder(nil), "a", "1", log)
+	if diff := cmp.Diff([]string{"1002", "100299"}, got); diff != "" {
+		t.Errorf("app args (-want +got):\n%s", diff)
+	}
+	if s := trace.String(); s != "a,1,1: CheckPIN(1002,****)\n" {
+		t.Errorf("trace = %q", s)
+	}
+	if strings.Contains(logBuf.String(), "100299") {
+		t.Errorf("secret logged:\n%s", logBuf.String())
+	}
+	if !strings.Contains(logBuf.String(), "CheckPIN") {
+		t.Errorf("step not logged:\n%s", logBuf.String())
 	}
 }
