@@ -40,6 +40,11 @@ var reasons = map[int]string{
 	410: "Gone", 480: "Temporarily Unavailable", 484: "Address Incomplete", 486: "Busy Here",
 	488: "Not Acceptable Here", 500: "Server Internal Error", 501: "Not Implemented",
 	502: "Bad Gateway", 503: "Service Unavailable", 504: "Server Time-out", 603: "Decline",
+	400: "Bad Request", 401: "Unauthorized", 405: "Method Not Allowed", 406: "Not Acceptable",
+	407: "Proxy Authentication Required", 413: "Request Entity Too Large", 415: "Unsupported Media Type",
+	420: "Bad Extension", 481: "Call/Transaction Does Not Exist", 482: "Loop Detected",
+	483: "Too Many Hops", 485: "Ambiguous", 487: "Request Terminated", 491: "Request Pending",
+	600: "Busy Everywhere", 604: "Does Not Exist Anywhere", 606: "Not Acceptable",
 }
 
 // Reason returns the standard reason phrase for a status code, "" when unknown.

@@ -99,6 +99,15 @@ func (t TraceStep) String() string {
 // Trace is the steps one call ran, in order.
 type Trace []TraceStep
 
+// LogValue writes the trace on one line, steps separated by " | ", for slog.
+func (t Trace) LogValue() slog.Value {
+	parts := make([]string, len(t))
+	for i, s := range t {
+		parts[i] = s.String()
+	}
+	return slog.StringValue(strings.Join(parts, " | "))
+}
+
 // String lists the steps one per line.
 func (t Trace) String() string {
 	var b strings.Builder
@@ -317,7 +326,27 @@ func (p *Plan) notFound(ctx context.Context, c *Call, err error) error {
 	return err
 }
 
-// fail logs err and ends the call: 500 when unanswered, BYE when answered.
+// sipStatuser is implemented by errors that choose the SIP answer of an unanswered call
+// (for example the media plane's StatusError: 488 for an unacceptable SDP).
+type sipStatuser interface{ SIPStatus() int }
+
+// failStatus is the answer for an application error on an unanswered call: the error's own
+// status (SIPStatus, 300-699) when it has one, else 500.
+func failStatus(err error) (int, string) {
+	var st sipStatuser
+	if errors.As(err, &st) {
+		if code := st.SIPStatus(); code >= 300 && code <= 699 {
+			r := Reason(code)
+			if r == "" {
+				r = "Error"
+			}
+			return code, r
+		}
+	}
+	return 500, Reason(500)
+}
+
+// fail logs err and ends the call: when unanswered with failStatus, else with BYE.
 func (p *Plan) fail(ctx context.Context, c *Call, err error) error {
 	c.Log.Error("dialplan: call ended on error", "error", err)
 	if ctx.Err() != nil {
@@ -327,7 +356,8 @@ func (p *Plan) fail(ctx context.Context, c *Call, err error) error {
 	if c.Answered() {
 		eerr = c.Hangup(ctx)
 	} else {
-		eerr = c.Reject(ctx, 500, "Server Internal Error", 0)
+		code, reason := failStatus(err)
+		eerr = c.Reject(ctx, code, reason, 0)
 	}
 	if eerr != nil {
 		c.Log.Warn("dialplan: ending call failed", "error", eerr)

@@ -3,6 +3,7 @@ package dialplan
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -359,5 +360,51 @@ func TestSecretArgsMasked(t *testing.T) {
 	}
 	if !strings.Contains(logBuf.String(), "CheckPIN") {
 		t.Errorf("step not logged:\n%s", logBuf.String())
+	}
+}
+
+type statusErr int
+
+func (e statusErr) Error() string  { return "media says no" }
+func (e statusErr) SIPStatus() int { return int(e) }
+
+func TestAppErrorStatus(t *testing.T) {
+	reg := testRegistry(t)
+	err := reg.Register(App{Name: "Fail", MinArgs: 1, MaxArgs: 1, Run: func(_ context.Context, _ *Call, args []string) (Result, error) {
+		switch args[0] {
+		case "488":
+			return Result{}, fmt.Errorf("open media: %w", statusErr(488))
+		case "200":
+			return Result{}, statusErr(200)
+		}
+		return Result{}, errors.New("plain")
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := LoadFS(fstest.MapFS{"extensions.conf": {Data: []byte("[a]\nexten => _X.,1,Fail({{ .Exten }})\n")}}, ".", reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for exten, want := range map[string]string{
+		"488": "reject 488 Not Acceptable Here",
+		"200": "reject 500 Server Internal Error",
+		"12":  "reject 500 Server Internal Error",
+	} {
+		ch := newRecorder(nil)
+		if _, err := p.Run(context.Background(), ch, "a", exten, nil); err == nil {
+			t.Errorf("%s: no error", exten)
+		}
+		if got := ch.log(); got != want {
+			t.Errorf("%s: events %q, want %q", exten, got, want)
+		}
+	}
+}
+
+func TestTraceLogValue(t *testing.T) {
+	tr := Trace{{Context: "a", Exten: "1", Priority: 1, App: "NoOp", Args: []string{"x", "y"}},
+		{Context: "a", Exten: "1", Priority: 2, App: "Set", Args: []string{"A", "b"}}}
+	if got := tr.LogValue().String(); got != "a,1,1: NoOp(x,y) | a,1,2: Set(A=b)" {
+		t.Errorf("LogValue = %q", got)
 	}
 }
