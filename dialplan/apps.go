@@ -60,7 +60,7 @@ func runHangup(ctx context.Context, c *Call, args []string) (Result, error) {
 func checkHangup(_ *Plan, _ *extension, args []string, lit []bool) error {
 	if len(args) == 1 && lit[0] && args[0] != "" {
 		if _, err := parseCause(args[0]); err != nil {
-			return fmt.Errorf("Hangup: %w", err)
+			return appErrorf("Hangup", "%w", err)
 		}
 	}
 	return nil
@@ -127,7 +127,7 @@ func wait(ctx context.Context, secs float64) error {
 func runWait(ctx context.Context, _ *Call, args []string) (Result, error) {
 	secs, err := parseSeconds(args[0])
 	if err != nil {
-		return Result{}, fmt.Errorf("Wait: %w", err)
+		return Result{}, appErrorf("Wait", "%w", err)
 	}
 	if err := wait(ctx, secs); err != nil {
 		return Result{}, err
@@ -138,7 +138,7 @@ func runWait(ctx context.Context, _ *Call, args []string) (Result, error) {
 func checkWait(_ *Plan, _ *extension, args []string, lit []bool) error {
 	if lit[0] {
 		if _, err := parseSeconds(args[0]); err != nil {
-			return fmt.Errorf("Wait: %w", err)
+			return appErrorf("Wait", "%w", err)
 		}
 	}
 	return nil
@@ -146,14 +146,14 @@ func checkWait(_ *Plan, _ *extension, args []string, lit []bool) error {
 
 func runSet(_ context.Context, c *Call, args []string) (Result, error) {
 	if err := c.SetVar(strings.TrimSpace(args[0]), args[1]); err != nil {
-		return Result{}, fmt.Errorf("Set: %w", err)
+		return Result{}, appErrorf("Set", "%w", err)
 	}
 	return Next(), nil
 }
 
 func checkSet(_ *Plan, _ *extension, args []string, lit []bool) error {
 	if lit[0] && !varName.MatchString(args[0]) {
-		return fmt.Errorf("Set: invalid variable name %q (want letters, digits and _, not starting with a digit)", args[0])
+		return appErrorf("Set", "invalid variable name %q (want letters, digits and _, not starting with a digit)", args[0])
 	}
 	return nil
 }
@@ -161,7 +161,7 @@ func checkSet(_ *Plan, _ *extension, args []string, lit []bool) error {
 func runTransfer(ctx context.Context, c *Call, args []string) (Result, error) {
 	target := strings.TrimSpace(args[0])
 	if c.Answered() {
-		return Result{}, errors.New("Transfer: the call is already answered")
+		return Result{}, appErrorf("Transfer", "the call is already answered")
 	}
 	if err := validSIPURI(target); err != nil {
 		// As Asterisk: the transfer fails, TRANSFERSTATUS says so and the dialplan goes on.
@@ -170,7 +170,7 @@ func runTransfer(ctx context.Context, c *Call, args []string) (Result, error) {
 		return Next(), nil
 	}
 	if err := c.Redirect(ctx, target); err != nil {
-		return Result{}, fmt.Errorf("Transfer: redirect: %w", err)
+		return Result{}, appErrorf("Transfer", "redirect: %w", err)
 	}
 	_ = c.SetVar("TRANSFERSTATUS", "SUCCESS")
 	return Ended(), nil
@@ -229,7 +229,7 @@ func runLog(ctx context.Context, c *Call, args []string) (Result, error) {
 
 func checkLog(_ *Plan, _ *extension, args []string, lit []bool) error {
 	if _, ok := logLevels[strings.ToUpper(args[0])]; lit[0] && !ok {
-		return fmt.Errorf("Log: unknown level %q (want ERROR, WARNING, NOTICE, VERBOSE, DEBUG or DTMF)", args[0])
+		return appErrorf("Log", "unknown level %q (want ERROR, WARNING, NOTICE, VERBOSE, DEBUG or DTMF)", args[0])
 	}
 	return nil
 }

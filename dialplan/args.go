@@ -146,7 +146,7 @@ func splitAssign(raw string) ([]string, error) {
 		return nil, err
 	}
 	if len(parts) != 2 {
-		return nil, errors.New("Set: want NAME=value")
+		return nil, appErrorf("Set", "want NAME=value")
 	}
 	return parts, nil
 }
@@ -177,7 +177,7 @@ func splitGotoIf(raw string) ([]string, error) {
 		return nil, err
 	}
 	if q < 0 {
-		return nil, errors.New("GotoIf: want condition?[labeliftrue][:labeliffalse]")
+		return nil, appErrorf("GotoIf", "want condition?[labeliftrue][:labeliffalse]")
 	}
 	out := []string{unquote(raw[:q])}
 	rest := raw[q+1:]
@@ -196,7 +196,7 @@ func splitGotoIf(raw string) ([]string, error) {
 				return nil, err
 			}
 			if len(t) > 3 {
-				return nil, fmt.Errorf("GotoIf: label %q: want [[context,]exten,]priority", strings.TrimSpace(b))
+				return nil, appErrorf("GotoIf", "label %q: want [[context,]exten,]priority", strings.TrimSpace(b))
 			}
 		}
 		out = append(out, padTarget(t)...)

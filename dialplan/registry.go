@@ -151,3 +151,8 @@ func (a *App) masked(args []string) []string {
 	}
 	return out
 }
+
+// appErrorf formats an error about one application: "App: message".
+func appErrorf(app, format string, args ...any) error {
+	return fmt.Errorf("%s: "+format, append([]any{app}, args...)...)
+}
