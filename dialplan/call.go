@@ -100,4 +100,3 @@ func ContextFor(caller, callee *profile.Profile, def string) string {
 	}
 	return def
 }
-
