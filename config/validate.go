@@ -175,7 +175,7 @@ func checkPrefix(p string) error {
 		return nil
 	}
 	if err := checkName(p + "x"); err != nil {
-		return fmt.Errorf("%q is not a valid template name prefix (letters, digits and _-.+@)", p)
+		return fmt.Errorf("%q is not a valid template name prefix (letters, digits and -_. only)", p)
 	}
 	return nil
 }

@@ -82,9 +82,8 @@ func parseIP(s string) (netip.Addr, error) {
 	return a.Unmap(), nil
 }
 
-// checkName checks a template or context name: letters, digits and "_-.+@", not starting
-// with a punctuation mark, at most 64 bytes. These are the names the Asterisk dialect allows
-// in [section] headers without quoting.
+// checkName checks a template or context name: 1-64 ASCII letters, digits and "-_.", the
+// characters package profile accepts in a template name.
 func checkName(s string) error {
 	if s == "" {
 		return errors.New("empty name")
@@ -94,13 +93,10 @@ func checkName(s string) error {
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		case i > 0 && strings.IndexByte("_-.+@", c) >= 0:
-		case c == '_':
-		default:
-			return fmt.Errorf("%q is not a valid name (letters, digits and _-.+@)", s)
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-_.", c) >= 0 {
+			continue
 		}
+		return fmt.Errorf("%q is not a valid name (letters, digits and -_. only)", s)
 	}
 	return nil
 }
