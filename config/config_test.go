@@ -192,7 +192,7 @@ func TestParseErrors(t *testing.T) {
 		{"ip bad template", "[sip]\nidentify = ip\n[identify]\nip = 192.0.2.0/24 => a b\n", []string{`template "a b" is not a valid name`}, nil},
 		{"ip bad address on its line", "[sip]\nidentify = ip\n[identify]\nip = 192.0.2.0/24 => a\nip = 300.1.1.1 => b\n", []string{`sidecar.ini:5: [identify] ip: "300.1.1.1" is not an IP address or CIDR`}, nil},
 		{"ip empty line", "[sip]\nidentify = ip\n[identify]\nip = 192.0.2.0/24 => a\nip =\n", []string{`sidecar.ini:5: [identify] ip: empty value`}, nil},
-		{"ip duplicate source", "[sip]\nidentify = ip\n[identify]\nip = 192.0.2.0/24 => a\nip = 192.0.2.0/24 => b\n", []string{`"192.0.2.0/24 => b" has the same source as rule 1 ("192.0.2.0/24 => a"), which always wins`}, nil},
+		{"ip duplicate source", "[sip]\nidentify = ip\n[identify]\nip = 192.0.2.0/24 => a\nip = 192.0.2.0/24 => b\n", []string{`sidecar.ini:5: [identify] ip: "192.0.2.0/24 => b" has the same source as rule 1 ("192.0.2.0/24 => a"), which always wins`}, nil},
 		{"ip not in chain", "[identify]\nip = 192.0.2.0/24 => a\n", []string{`sidecar.ini:2: [identify] ip: rules are written but [sip] identify does not list ip`}, nil},
 		{"anonymous bad", "[identify]\nanonymous = [x]\n", []string{`[identify] anonymous: "[x]" is not a valid name`}, nil},
 		{"username-prefix bad", "[identify]\nusername-prefix = a b\n", []string{`[identify] username-prefix: "a b" is not a valid template name prefix`}, nil},

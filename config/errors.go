@@ -33,6 +33,8 @@ type Error struct {
 	Key string
 	// Err is what is wrong, including the bad value.
 	Err error
+
+	item int // for a repeatable key: the 1-based value the problem is about, 0 for the key
 }
 
 // Error formats the problem as "file:line: [section] key: what is wrong".

@@ -114,7 +114,11 @@ func Parse(name string, data []byte) (*Config, error) {
 			continue // already reported with the value that caused it
 		}
 		e.File = name
-		e.Line = first(idx.keys[e.Section+"/"+e.Key])
+		lines := idx.keys[e.Section+"/"+e.Key]
+		e.Line = first(lines)
+		if e.item > 0 && e.item <= len(lines) {
+			e.Line = lines[e.item-1].line
+		}
 		errs = append(errs, e)
 	}
 	if len(errs) > 0 {

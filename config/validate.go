@@ -23,7 +23,12 @@ func (c *Config) validate() []*Error {
 	}
 	addAll := func(section, key string, list []error) {
 		for _, err := range list {
-			add(section, key, err)
+			e := &Error{Section: section, Key: key, Err: err}
+			var r *ruleError
+			if errors.As(err, &r) {
+				e.Err, e.item = r.err, r.item
+			}
+			errs = append(errs, e)
 		}
 	}
 
@@ -147,27 +152,37 @@ func checkIPRules(rules []IPRule) []error {
 	for i, r := range rules {
 		switch {
 		case !r.Prefix.IsValid():
-			errs = append(errs, fmt.Errorf("rule %d has no address", i+1))
+			errs = append(errs, ruleErr(i, fmt.Errorf("rule %d has no address", i+1)))
 			continue
 		case r.Prefix.Masked() != r.Prefix:
-			errs = append(errs, fmt.Errorf("%s has host bits set; did you mean %s?", r.Prefix, r.Prefix.Masked()))
+			errs = append(errs, ruleErr(i, fmt.Errorf("%s has host bits set; did you mean %s?", r.Prefix, r.Prefix.Masked())))
 		case r.Port < 0 || r.Port > 65535:
-			errs = append(errs, fmt.Errorf("%s: port %d is outside 1-65535", r.Prefix, r.Port))
+			errs = append(errs, ruleErr(i, fmt.Errorf("%s: port %d is outside 1-65535", r.Prefix, r.Port)))
 		case r.Port != 0 && r.Prefix.Bits() != r.Prefix.Addr().BitLen():
-			errs = append(errs, fmt.Errorf("%s: a network takes no port", r.Prefix))
+			errs = append(errs, ruleErr(i, fmt.Errorf("%s: a network takes no port", r.Prefix)))
 		}
 		if err := checkName(r.Template); err != nil {
-			errs = append(errs, fmt.Errorf("%s: template %w", formatAddrSpec(r.Prefix, r.Port), err))
+			errs = append(errs, ruleErr(i, fmt.Errorf("%s: template %w", formatAddrSpec(r.Prefix, r.Port), err)))
 		}
 		for j, o := range rules[:i] {
 			if o.Prefix == r.Prefix && o.Port == r.Port {
-				errs = append(errs, fmt.Errorf("%q has the same source as rule %d (%q), which always wins", r.String(), j+1, o.String()))
+				errs = append(errs, ruleErr(i, fmt.Errorf("%q has the same source as rule %d (%q), which always wins", r.String(), j+1, o.String())))
 				break
 			}
 		}
 	}
 	return errs
 }
+
+// ruleError is a problem with one line of a repeatable key: item is its 1-based position.
+type ruleError struct {
+	item int
+	err  error
+}
+
+func (e *ruleError) Error() string { return e.err.Error() }
+
+func ruleErr(i int, err error) error { return &ruleError{item: i + 1, err: err} }
 
 // checkPrefix checks the username prefix: "" or the characters of a template name.
 func checkPrefix(p string) error {
