@@ -186,3 +186,32 @@ func TestReadmeExamples(t *testing.T) {
 		t.Errorf("found %d examples in %v, want at least 5", n, files)
 	}
 }
+
+// BenchmarkChain runs the full chain over the shared templates for a header request (first
+// identifier matches) and for a request only anonymous matches.
+func BenchmarkChain(b *testing.B) {
+	c, err := config.Parse("sidecar.ini", []byte("[sip]\nidentify = header, ip, username, anonymous\n[identify]\nip = 192.0.2.0/24 => trunk\nusername-prefix = user-\n"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ch, err := Chain(c, idtest.Set(b, idtest.Templates))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		req  *request.Request
+	}{
+		{"header", idtest.Request("127.0.0.1:5060", "alice", "X-Caller-Template", "subscriber;user=alice")},
+		{"anonymous", idtest.Request("127.0.0.1:5060", "mallory")},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := ch.Identify(context.Background(), bc.req); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
