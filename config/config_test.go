@@ -319,5 +319,12 @@ func FuzzParse(f *testing.F) {
 		if err := c.Validate(); err != nil {
 			t.Fatalf("Parse accepted a Config that Validate rejects: %v", err)
 		}
+		again, err := Parse("formatted.ini", c.Format())
+		if err != nil {
+			t.Fatalf("Parse(Format()) failed: %v\n%s", err, c.Format())
+		}
+		if d := cmp.Diff(c, again, cmpOpts); d != "" {
+			t.Fatalf("Format does not round-trip (-parsed +reparsed):\n%s", d)
+		}
 	})
 }

@@ -83,7 +83,7 @@ func Parse(name string, data []byte) (*Config, error) {
 					report(sname, kname, lines[1].line, fmt.Errorf("%w: also set on line %d; write it once", ErrDuplicateKey, lines[0].line))
 					continue
 				}
-				if err := spec.apply(c, strings.TrimSpace(k.Value())); err != nil {
+				if err := spec.apply(c, k.Value()); err != nil { // ini.v1 trims unquoted values
 					report(sname, kname, first(lines), err)
 				}
 				continue
