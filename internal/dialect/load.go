@@ -37,13 +37,15 @@ const (
 //
 // Every file is read at most once: a file reached a second time (listed twice, or listed and
 // also included) is skipped silently; a file that includes itself, directly or not, is an
-// include cycle. Errors about a file given to Load itself (unreadable, too large) carry line 0.
+// include cycle. Paths are cleaned (path.Clean), and positions use the cleaned paths. Errors
+// about a file given to Load itself (unreadable, too large) carry line 0. Warnings never make
+// Load fail. docs/dialect.md describes the syntax, every error and every warning.
 func Load(fsys fs.FS, files ...string) (*Doc, error) {
 	l := &loader{
 		fsys:      fsys,
 		doc:       &Doc{byName: map[string]*Section{}},
 		sections:  map[string]*rawSection{},
-		read:      map[string]bool{},
+		read:      map[string]reachInfo{},
 		fileOrder: map[string]int{},
 	}
 	for _, f := range files {
@@ -73,7 +75,7 @@ type loader struct {
 	sections  map[string]*rawSection // defined sections by name (not (+) blocks)
 	order     []*rawSection          // defined sections in definition order
 	adds      []*rawSection          // [name](+) blocks in load order
-	read      map[string]bool        // files already reached
+	read      map[string]reachInfo   // files already read, and where from
 	fileOrder map[string]int         // file -> order of first reach, for sorting problems
 	stack     []string               // files being read, outermost first
 	bytes     int
@@ -83,6 +85,12 @@ type loader struct {
 	overTotal bool
 	foldBytes int
 	overFold  bool
+}
+
+// reachInfo records where a file was first read from.
+type reachInfo struct {
+	at      Pos    // the #include line, or file:0 for a file given to Load
+	section string // the section open at that #include, "" if none
 }
 
 // rawSection is a section (or a (+) block) as parsed, before resolution.
@@ -120,8 +128,12 @@ func (l *loader) reach(name string, at Pos, cur *rawSection, skipDirs bool) {
 			return
 		}
 	}
-	if l.read[name] {
-		return // include-once
+	if first, ok := l.read[name]; ok {
+		// include-once; warn when an #include meant to inline the file into another section
+		if at.Line > 0 && cur != nil && !cur.discard && cur.name != first.section {
+			l.warnf(at, "%s was already read (from %s), so its lines are not added to [%s]: each file is read once", name, first.at, cur.name)
+		}
+		return
 	}
 	if len(l.stack) > MaxIncludeDepth {
 		chain := append(append([]string{}, l.stack...), name)
@@ -146,7 +158,11 @@ func (l *loader) reach(name string, at Pos, cur *rawSection, skipDirs bool) {
 		}
 		return
 	}
-	l.read[name] = true
+	info := reachInfo{at: at}
+	if cur != nil {
+		info.section = cur.name
+	}
+	l.read[name] = info
 	l.doc.Files = append(l.doc.Files, name)
 	l.stack = append(l.stack, name)
 	l.parseFile(name, data, cur)

@@ -9,6 +9,7 @@ import (
 func (l *loader) parseFile(name, text string, cur *rawSection) {
 	var cs commentState
 	sec := cur
+	text = strings.TrimPrefix(text, "\ufeff") // a UTF-8 byte order mark
 	lineNo := 0
 	for len(text) > 0 {
 		var raw string

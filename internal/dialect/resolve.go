@@ -58,6 +58,11 @@ func (l *loader) resolveSection(s *rawSection, stack []*rawSection) []Line {
 	stack = append(stack, s)
 	var out []Line
 	tooBig := false
+	for _, pn := range s.parents { // resolve parents first, to size out once
+		if p := l.sections[pn]; p.state == unvisited {
+			l.resolveSection(p, stack)
+		}
+	}
 	for _, pn := range s.parents {
 		p := l.sections[pn]
 		if p.state == active {
@@ -73,7 +78,11 @@ func (l *loader) resolveSection(s *rawSection, stack []*rawSection) []Line {
 			continue
 		}
 		if out == nil {
-			out = make([]Line, 0, len(pl)+len(s.lines))
+			n := len(s.lines)
+			for _, q := range s.parents {
+				n += len(l.sections[q].resolved)
+			}
+			out = make([]Line, 0, min(n, MaxSectionLines))
 		}
 		for _, ln := range pl {
 			if ln.From == "" {
@@ -91,11 +100,11 @@ func (l *loader) resolveSection(s *rawSection, stack []*rawSection) []Line {
 		l.errorf(s.pos, "[%s] expands to more than %d lines through inheritance", s.name, MaxSectionLines)
 	}
 	if out == nil {
-		out = own // nothing inherited: the own lines are the resolved lines
+		// nothing inherited: the own lines are the resolved lines; fold must not write to them
+		out = l.fold(own, false)
 	} else {
-		out = append(out, own...)
+		out = l.fold(append(out, own...), true)
 	}
-	out = l.fold(out)
 	l.total += len(out)
 	if l.total > MaxTotalLines && !l.overTotal {
 		l.overTotal = true
@@ -121,25 +130,33 @@ func cycleChain(stack []*rawSection, p *rawSection) string {
 }
 
 // fold applies "+=" lines: each extends the value of the last earlier line with the same key,
-// or becomes a "=" line (with a warning) when there is none. lines may be modified in place.
-func (l *loader) fold(lines []Line) []Line {
-	has := false
+// or becomes a "=" line (with a warning) when there is none. When owned, lines is folded in
+// place; otherwise the result is a new slice.
+func (l *loader) fold(lines []Line, owned bool) []Line {
+	first := -1
 	for i := range lines {
 		if lines[i].Op == OpAppend {
-			has = true
+			first = i
 			break
 		}
 	}
-	if !has {
+	if first < 0 {
 		return lines
 	}
-	// copy: lines may share its backing array with s.lines
-	in := lines
-	out := make([]Line, 0, len(in))
-	last := make(map[string]int, len(in))
-	for _, ln := range in {
+	out := lines[:first]
+	if !owned {
+		out = append(make([]Line, 0, len(lines)), out...)
+	}
+	var last map[string]int // key -> index in out, for long sections
+	if len(lines) > 64 {
+		last = make(map[string]int, len(lines))
+		for i, ln := range out {
+			last[ln.Key] = i
+		}
+	}
+	for _, ln := range lines[first:] {
 		if ln.Op == OpAppend {
-			if j, ok := last[ln.Key]; ok {
+			if j := lastIndex(out, last, ln.Key); j >= 0 {
 				n := len(out[j].Value) + len(ln.Value)
 				if l.foldBytes+n > maxFoldBytes {
 					if !l.overFold {
@@ -155,8 +172,27 @@ func (l *loader) fold(lines []Line) []Line {
 			l.warnf(ln.Pos, "%s += has no earlier value to extend; it acts as =", ln.Key)
 			ln.Op = OpSet
 		}
-		last[ln.Key] = len(out)
+		if last != nil {
+			last[ln.Key] = len(out)
+		}
 		out = append(out, ln)
 	}
 	return out
+}
+
+// lastIndex finds the last line of out with the given key, through the index last when there
+// is one, else by scanning; -1 when there is none.
+func lastIndex(out []Line, last map[string]int, key string) int {
+	if last != nil {
+		if j, ok := last[key]; ok {
+			return j
+		}
+		return -1
+	}
+	for j := len(out) - 1; j >= 0; j-- {
+		if out[j].Key == key {
+			return j
+		}
+	}
+	return -1
 }
