@@ -93,8 +93,11 @@ func (c *compiler) compile() *Set {
 	}
 	slices.Sort(s.names)
 	c.compileMatch(s, matchSec)
-	for _, name := range s.names {
-		c.dryRun(s.byName[name])
+	// Abstract templates too: a typo in a template nothing inherits yet is still a typo.
+	for _, sec := range c.doc.Sections {
+		if t := s.byName[sec.Name]; t != nil {
+			c.dryRun(t)
+		}
 	}
 	return s
 }
