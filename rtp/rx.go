@@ -73,7 +73,11 @@ func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet, now 
 	if s.echo.Load() && r.send {
 		s.echoPacket(b, pkt, r)
 	}
-	if isTE {
+	if !isTE {
+		s.detectInband(pkt.PayloadType, pkt.Payload, r)
+		return
+	}
+	{
 		ev, err := dtmf.ParseEvent(pkt.Payload)
 		if err != nil {
 			return

@@ -53,6 +53,7 @@ type Session struct {
 	echo atomic.Bool
 
 	dtmfRx   dtmf.Receiver // read loop only
+	inband   *inband       // read loop only
 	dtmfMode atomic.Pointer[string]
 	digits   chan Digit
 }
