@@ -49,9 +49,9 @@ type Server struct {
 	srv    *sipgo.Server
 	client *sipgo.Client
 
-	dialogs dialogTable
-	limit   limiter
-	stats   counters
+	dialogs      dialogTable
+	limit        limiter
+	stats        counters
 	untrustedLog rateLimit
 
 	draining  atomic.Bool
