@@ -13,7 +13,7 @@ func TestOptionsKeepalive(t *testing.T) {
 	e := startEnv(t, nil)
 	u := newRawUAC(t, "127.0.0.1", e.udp)
 	for _, ruri := range []string{"sip:" + e.udp.String(), "sip:anything@example.invalid"} {
-		u.send(u.text(msg{method: "OPTIONS", ruri: ruri}))
+		u.send(u.text(&msg{method: "OPTIONS", ruri: ruri}))
 		res := u.final(2 * time.Second)
 		if res.StatusCode != 200 {
 			t.Fatalf("OPTIONS %s: got %d, want 200", ruri, res.StatusCode)
@@ -55,7 +55,7 @@ func TestGarbageDoesNotKillService(t *testing.T) {
 	} {
 		u.send(junk)
 	}
-	u.send(u.text(msg{method: "OPTIONS", ruri: "sip:" + e.udp.String()}))
+	u.send(u.text(&msg{method: "OPTIONS", ruri: "sip:" + e.udp.String()}))
 	if res := u.final(2 * time.Second); res.StatusCode != 200 {
 		t.Fatalf("OPTIONS after junk: got %d, want 200", res.StatusCode)
 	}
@@ -78,7 +78,7 @@ func TestOtherMethods(t *testing.T) {
 		{msg{method: "INVITE", ruri: "sip:bob@" + e.udp.String(), toUser: "bob", toTag: "nope", body: offerSDP}, 481},
 		{msg{method: "CANCEL", ruri: "sip:bob@" + e.udp.String(), toUser: "bob"}, 481},
 	} {
-		u.send(u.text(tc.m))
+		u.send(u.text(&tc.m))
 		res := u.final(2 * time.Second)
 		if res.StatusCode != tc.want {
 			t.Errorf("%s: got %d %s, want %d", tc.m.method, res.StatusCode, res.Reason, tc.want)

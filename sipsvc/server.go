@@ -173,7 +173,7 @@ func (s *Server) Serve(ctx context.Context) error {
 
 // drainSlack bounds how long Serve's own drain waits past the grace period for the BYEs of
 // the calls it hangs up.
-const drainSlack = 10 * time.Second
+const drainSlack = byeTimeout + 5*time.Second
 
 // Ready is closed once every listener is bound (Addrs is then complete).
 func (s *Server) Ready() <-chan struct{} { return s.ready }

@@ -21,7 +21,7 @@ func TestUntrustedSourceRejected(t *testing.T) {
 			headers: []string{"X-Caller-Template: sub"}},
 		{method: "BYE", ruri: "sip:busy@" + e.udp.String(), toUser: "busy", toTag: "x"},
 	} {
-		out.send(out.text(m))
+		out.send(out.text(&m))
 		res := out.final(2 * time.Second)
 		if res.StatusCode != 403 {
 			t.Errorf("untrusted %s: got %d %s, want 403", m.method, res.StatusCode, res.Reason)
@@ -42,7 +42,7 @@ func TestUntrustedSourceRejected(t *testing.T) {
 	}
 
 	// The same request from the trusted address is served.
-	in.send(in.text(msg{method: "OPTIONS", ruri: "sip:" + e.udp.String()}))
+	in.send(in.text(&msg{method: "OPTIONS", ruri: "sip:" + e.udp.String()}))
 	if res := in.final(2 * time.Second); res.StatusCode != 200 {
 		t.Errorf("trusted OPTIONS: got %d, want 200", res.StatusCode)
 	}
@@ -55,8 +55,8 @@ func TestUntrustedSourceDropped(t *testing.T) {
 		c.SIP.Untrusted = "drop"
 	})
 	out := newRawUAC(t, "127.0.0.2", e.udp)
-	out.send(out.text(msg{method: "INVITE", ruri: "sip:busy@" + e.udp.String(), toUser: "busy", body: offerSDP}))
-	out.send(out.text(msg{method: "OPTIONS", ruri: "sip:" + e.udp.String()}))
+	out.send(out.text(&msg{method: "INVITE", ruri: "sip:busy@" + e.udp.String(), toUser: "busy", body: offerSDP}))
+	out.send(out.text(&msg{method: "OPTIONS", ruri: "sip:" + e.udp.String()}))
 	out.silent(700 * time.Millisecond)
 	waitFor(t, time.Second, "2 untrusted requests counted", func() bool { return e.srv.Stats().Untrusted == 2 })
 }

@@ -126,7 +126,7 @@ type msg struct {
 }
 
 // text renders m; empty fields get fresh values.
-func (u *rawUAC) text(m msg) string {
+func (u *rawUAC) text(m *msg) string {
 	if m.branch == "" {
 		m.branch = "z9hG4bK" + token()
 	}
@@ -174,7 +174,7 @@ func (u *rawUAC) ackFor(inv msg, res *sip.Response) string {
 	ack := inv
 	ack.method, ack.branch, ack.body = "ACK", "", ""
 	ack.toTag = tagOf(res)
-	return u.text(ack)
+	return u.text(&ack)
 }
 
 // ackNon2xx renders the ACK of an error answer: same branch as the INVITE.
@@ -182,7 +182,7 @@ func (u *rawUAC) ackNon2xx(inv msg, res *sip.Response) string {
 	ack := inv
 	ack.method, ack.body = "ACK", ""
 	ack.toTag = tagOf(res)
-	return u.text(ack)
+	return u.text(&ack)
 }
 
 // respond answers an in-dialog request from the server (a BYE) with code.
