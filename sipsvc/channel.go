@@ -190,12 +190,12 @@ func (c *call) Answer(ctx context.Context) error {
 		}
 		return c.noACK(err)
 	case <-timer.C:
-		c.tx.Terminate() // stops the retransmissions; WriteResponse returns
-		<-done
+		// Terminating the transaction stops the retransmissions (the writer goroutine
+		// returns at its next attempt, within T2) and lets the BYE go out at once.
+		c.tx.Terminate()
 		return c.noACK(nil)
 	case <-ctx.Done():
 		c.tx.Terminate()
-		<-done
 		return fmt.Errorf("answer: %w", context.Cause(ctx))
 	}
 }
@@ -272,7 +272,14 @@ func (c *call) sendFinal(code int, reason string, hdrs ...sip.Header) error {
 		hdrs = append(hdrs, sip.NewHeader("Server", ua))
 	}
 	c.s.stats.reject(code)
-	if err := c.dlg.Respond(code, reason, nil, hdrs...); err != nil {
+	// Straight to the transaction, not through the dialog (which would wait for the ACK):
+	// the transaction absorbs the ACK and retransmits the answer by itself, and the call's
+	// slot is free at once.
+	res := sip.NewResponseFromRequest(c.dlg.InviteRequest, code, reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if err := c.tx.Respond(res); err != nil {
 		return fmt.Errorf("answer %d: %w", code, err)
 	}
 	return nil
