@@ -10,7 +10,7 @@ import (
 // registerTestApps adds the applications the test dialplan uses besides the signalling
 // ones: answering (the media apps that answer belong to another package), waiting for the
 // call to end, ringing, and panicking.
-func registerTestApps(t *testing.T, reg *dialplan.Registry) {
+func registerTestApps(t testing.TB, reg *dialplan.Registry) {
 	t.Helper()
 	apps := []dialplan.App{
 		{Name: "TestAnswer", Run: func(ctx context.Context, c *dialplan.Call, _ []string) (dialplan.Result, error) {

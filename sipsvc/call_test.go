@@ -175,7 +175,7 @@ func sipsvctestAddr(t *testing.T, e *env, transport string) netip.AddrPort {
 func TestHangupThroughRecordRoute(t *testing.T) {
 	e := startEnv(t, nil)
 	proxy := newRawUAC(t, "127.0.0.1", e.udp) // stands in for Kamailio: sends the INVITE, gets the BYE
-	contact := "sip:alice@127.0.0.1:9" // the phone behind the proxy: never reached directly
+	contact := "sip:alice@127.0.0.1:9"        // the phone behind the proxy: never reached directly
 	inv := msg{method: "INVITE", ruri: "sip:hangup@" + e.udp.String(), toUser: "hangup", body: offerSDP,
 		contact: contact, headers: []string{
 			"X-Caller-Template: sub",

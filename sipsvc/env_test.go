@@ -65,7 +65,7 @@ type env struct {
 }
 
 // startEnv starts a service on loopback; mutate adjusts the test configuration first.
-func startEnv(t *testing.T, mutate func(*config.Config)) *env {
+func startEnv(t testing.TB, mutate func(*config.Config)) *env {
 	t.Helper()
 	cfg := sipsvctest.Config()
 	cfg.SIP.ACKTimeout = time.Second

@@ -16,11 +16,16 @@ import (
 // rawUAC is a UDP SIP peer that writes SIP text itself, for precise control over what goes
 // on the wire (no ACK, Record-Route, junk, a chosen source address).
 type rawUAC struct {
-	t     *testing.T
-	conn  *net.UDPConn
-	srv   netip.AddrPort
-	local netip.AddrPort
-	msgs  chan sip.Message
+	peer
+	t    *testing.T
+	conn *net.UDPConn
+	msgs chan sip.Message
+}
+
+// peer renders requests from local to srv over transport ("UDP", "TCP", "TLS").
+type peer struct {
+	srv, local netip.AddrPort
+	transport  string
 }
 
 // newRawUAC binds a UDP socket on bindIP (port 0) that talks to srv.
@@ -30,7 +35,8 @@ func newRawUAC(t *testing.T, bindIP string, srv netip.AddrPort) *rawUAC {
 	if err != nil {
 		t.Fatalf("bind %s: %v", bindIP, err)
 	}
-	u := &rawUAC{t: t, conn: conn, srv: srv, local: conn.LocalAddr().(*net.UDPAddr).AddrPort(), msgs: make(chan sip.Message, 64)}
+	u := &rawUAC{t: t, conn: conn, msgs: make(chan sip.Message, 64),
+		peer: peer{srv: srv, local: conn.LocalAddr().(*net.UDPAddr).AddrPort(), transport: "UDP"}}
 	t.Cleanup(func() { conn.Close() })
 	go func() {
 		p := sip.NewParser()
@@ -126,7 +132,7 @@ type msg struct {
 }
 
 // text renders m; empty fields get fresh values.
-func (u *rawUAC) text(m *msg) string {
+func (u *peer) text(m *msg) string {
 	if m.branch == "" {
 		m.branch = "z9hG4bK" + token()
 	}
@@ -152,9 +158,9 @@ func (u *rawUAC) text(m *msg) string {
 	cseqMethod := m.method
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s SIP/2.0\r\n", m.method, m.ruri)
-	fmt.Fprintf(&b, "Via: SIP/2.0/UDP %s;branch=%s;rport\r\n", u.local, m.branch)
+	fmt.Fprintf(&b, "Via: SIP/2.0/%s %s;branch=%s;rport\r\n", u.transport, u.local, m.branch)
 	fmt.Fprintf(&b, "Max-Forwards: 70\r\n")
-	fmt.Fprintf(&b, "From: <sip:alice@%s>;tag=%s\r\n", u.local.Addr(), m.fromTag)
+	fmt.Fprintf(&b, "From: <sip:alice@%s>;tag=%s\r\n", hostOf(u.local.Addr()), m.fromTag)
 	fmt.Fprintf(&b, "To: %s\r\n", to)
 	fmt.Fprintf(&b, "Call-ID: %s\r\n", m.callID)
 	fmt.Fprintf(&b, "CSeq: %d %s\r\n", m.cseq, cseqMethod)
@@ -170,7 +176,7 @@ func (u *rawUAC) text(m *msg) string {
 }
 
 // ackFor renders the ACK of a 2xx answer to the INVITE described by inv.
-func (u *rawUAC) ackFor(inv msg, res *sip.Response) string {
+func (u *peer) ackFor(inv msg, res *sip.Response) string {
 	ack := inv
 	ack.method, ack.branch, ack.body = "ACK", "", ""
 	ack.toTag = tagOf(res)
@@ -178,7 +184,7 @@ func (u *rawUAC) ackFor(inv msg, res *sip.Response) string {
 }
 
 // ackNon2xx renders the ACK of an error answer: same branch as the INVITE.
-func (u *rawUAC) ackNon2xx(inv msg, res *sip.Response) string {
+func (u *peer) ackNon2xx(inv msg, res *sip.Response) string {
 	ack := inv
 	ack.method, ack.body = "ACK", ""
 	ack.toTag = tagOf(res)
@@ -209,3 +215,11 @@ func token() string {
 // offerSDP is the caller's SDP offer in tests.
 const offerSDP = "v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
 	"m=audio 30000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+
+// hostOf formats ip as a URI host: IPv6 in brackets.
+func hostOf(ip netip.Addr) string {
+	if ip.Is6() {
+		return "[" + ip.String() + "]"
+	}
+	return ip.String()
+}
