@@ -47,7 +47,7 @@ func (s *Set) build(t *tmpl, m Match, role Role, req *request.Request) (*Profile
 	if t.dynCodecs {
 		b.codecs, b.codecSet = make([]string, 0, len(knownCodecs)), true
 	}
-	data := &Data{Request: req, Template: t.name, Params: m.Params, Role: role}
+	data := newData(req, t.name, m.Params, role)
 	for i := range t.ops {
 		o := &t.ops[i]
 		value := o.val.Text()

@@ -255,7 +255,7 @@ func (c *compiler) compileMatch(s *Set, sec *dialect.Section) {
 			continue // a built-in default
 		}
 		role := []Role{RoleCaller, RoleCallee}[i]
-		text, err := mt.val.Execute(&Data{Request: sample, Role: role}, maxSelection)
+		text, err := mt.val.Execute(newData(sample, "", nil, role), maxSelection)
 		pos := mt.pos
 		if err != nil {
 			err = cleanExecErr(err)
@@ -300,7 +300,7 @@ func (c *compiler) dryRun(t *tmpl) {
 			h = "X-Callee-Template"
 		}
 		m, _ := ParseSelection(sample.Header(h))
-		data := &Data{Request: sample, Template: t.name, Params: m.Params, Role: role}
+		data := newData(sample, t.name, m.Params, role)
 		b := builder{p: &Profile{}, codecSet: t.dynCodecs}
 		codecsOK := true
 		warn := func(o *op, err error) {

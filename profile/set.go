@@ -93,6 +93,7 @@ func CheckFS(fsys fs.FS, dir string) (*Set, dialect.Errors, dialect.Errors) {
 	warns = append(slices.Clone(doc.Warnings), warns...)
 	sortErrors(warns, doc.Files)
 	if errs = append(errs, cerrs...); len(errs) > 0 {
+		sortErrors(errs, doc.Files)
 		return nil, dedupe(errs), warns
 	}
 	s.warnings = warns

@@ -102,29 +102,29 @@ func parseCallerID(s string) (CallerID, error) {
 	if err := checkText(s, 256, "caller id"); err != nil {
 		return CallerID{}, err
 	}
-	bad := fmt.Errorf("%q: want \"Name\" <number>, Name <number> or number", s)
+	bad := func() error { return fmt.Errorf("%q: want \"Name\" <number>, Name <number> or number", s) }
 	var id CallerID
 	if lt := strings.IndexByte(s, '<'); lt >= 0 {
 		if !strings.HasSuffix(s, ">") || strings.Count(s, "<") != 1 || strings.Count(s, ">") != 1 {
-			return CallerID{}, bad
+			return CallerID{}, bad()
 		}
 		id.Number = strings.TrimSpace(s[lt+1 : len(s)-1])
 		name := strings.TrimSpace(s[:lt])
 		if strings.HasPrefix(name, `"`) {
 			if len(name) < 2 || !strings.HasSuffix(name, `"`) {
-				return CallerID{}, bad
+				return CallerID{}, bad()
 			}
 			name = name[1 : len(name)-1]
 		}
 		if strings.Contains(name, `"`) {
-			return CallerID{}, bad
+			return CallerID{}, bad()
 		}
 		id.Name = strings.TrimSpace(name)
 	} else {
 		id.Number = s
 	}
 	if id.Number == "" && id.Name == "" {
-		return CallerID{}, bad
+		return CallerID{}, bad()
 	}
 	if id.Number != "" {
 		if err := checkToken(id.Number, 64, "+*#._-", "number"); err != nil {
