@@ -9,7 +9,7 @@ import (
 
 // registerTestApps adds the applications the test dialplan uses besides the signalling
 // ones: answering (the media apps that answer belong to another package), waiting for the
-// call to end, ringing, and panicking.
+// call to end, and panicking.
 func registerTestApps(t testing.TB, reg *dialplan.Registry) {
 	t.Helper()
 	apps := []dialplan.App{
@@ -19,9 +19,6 @@ func registerTestApps(t testing.TB, reg *dialplan.Registry) {
 		{Name: "TestWait", Run: func(ctx context.Context, c *dialplan.Call, _ []string) (dialplan.Result, error) {
 			<-ctx.Done()
 			return dialplan.Ended(), nil
-		}},
-		{Name: "TestRing", Run: func(ctx context.Context, c *dialplan.Call, _ []string) (dialplan.Result, error) {
-			return dialplan.Next(), c.Channel.Progress(ctx, 180)
 		}},
 		{Name: "TestPanic", Run: func(ctx context.Context, c *dialplan.Call, _ []string) (dialplan.Result, error) {
 			panic("test panic")

@@ -11,6 +11,8 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/sidecar-voip/sidecar/media"
+	"github.com/sidecar-voip/sidecar/sipsvc"
 )
 
 // sipgoUAC is a real sipgo user agent on loopback with a listener, so the service's BYE
@@ -207,6 +209,36 @@ func TestHangupThroughRecordRoute(t *testing.T) {
 	waitFor(t, 2*time.Second, "call slot released", func() bool { return e.srv.Stats().CallsActive == 0 })
 }
 
+// Answer without a media plane fails with 500; a media plane refusing the offer chooses
+// the answer (488).
+func TestAnswerMediaFailures(t *testing.T) {
+	call := func(t *testing.T, e *env) *sip.Response {
+		u := newRawUAC(t, "127.0.0.1", e.udp)
+		inv := msg{method: "INVITE", ruri: "sip:answer@" + e.udp.String(), toUser: "answer", body: offerSDP,
+			headers: []string{"X-Caller-Template: sub"}}
+		u.send(u.text(&inv))
+		res := u.final(2 * time.Second)
+		u.send(u.ackNon2xx(inv, res))
+		return res
+	}
+	t.Run("no media plane", func(t *testing.T) {
+		e := startEnvOpts(t, nil, func(o *sipsvc.Options) { o.Media = nil })
+		if res := call(t, e); res.StatusCode != 500 {
+			t.Errorf("got %d, want 500", res.StatusCode)
+		}
+		if !strings.Contains(e.log.String(), "no media plane") {
+			t.Errorf("no log line says why:\n%s", e.log.String())
+		}
+	})
+	t.Run("offer refused", func(t *testing.T) {
+		e := startEnv(t, nil)
+		e.media.Fail(&media.StatusError{Status: 488, Reason: "Not Acceptable Here", Err: errors.New("no common codec")})
+		if res := call(t, e); res.StatusCode != 488 {
+			t.Errorf("got %d, want 488", res.StatusCode)
+		}
+	})
+}
+
 // CANCEL before answer: 200 to the CANCEL, 487 to the INVITE, the dialplan stops.
 func TestCancelBeforeAnswer(t *testing.T) {
 	e := startEnv(t, nil)
@@ -356,4 +388,7 @@ func TestPanicRecovered(t *testing.T) {
 		t.Fatalf("OPTIONS after panic: got %d", res.StatusCode)
 	}
 	waitFor(t, 2*time.Second, "call slot released", func() bool { return e.srv.Stats().CallsActive == 0 })
+	if n := e.srv.Stats().Panics; n != 1 {
+		t.Errorf("Stats.Panics = %d, want 1", n)
+	}
 }

@@ -97,3 +97,28 @@ func TestDrainWaitsForCalls(t *testing.T) {
 		t.Fatal("Drain still waiting after the last call ended")
 	}
 }
+
+// A call still ringing when the grace ends is answered 503.
+func TestDrainRejectsRingingCall(t *testing.T) {
+	e := startEnv(t, func(c *config.Config) { c.SIP.DrainGrace = 300 * time.Millisecond })
+	u := newRawUAC(t, "127.0.0.1", e.udp)
+	inv := msg{method: "INVITE", ruri: "sip:ring@" + e.udp.String(), toUser: "ring", body: offerSDP,
+		headers: []string{"X-Caller-Template: sub"}}
+	u.send(u.text(&inv))
+	waitFor(t, 2*time.Second, "call in progress", func() bool { return e.srv.Stats().CallsActive == 1 })
+	drained := make(chan error, 1)
+	go func() { drained <- e.srv.Drain(context.Background()) }()
+	res := u.final(3 * time.Second)
+	if res.StatusCode != 503 {
+		t.Fatalf("ringing call at drain: got %d, want 503", res.StatusCode)
+	}
+	u.send(u.ackNon2xx(inv, res))
+	select {
+	case err := <-drained:
+		if err != nil {
+			t.Errorf("Drain: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Drain did not return")
+	}
+}

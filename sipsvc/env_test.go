@@ -29,6 +29,9 @@ context = trunk
 
 [user-carol]
 context = carol
+
+[box]
+context = callee
 `
 
 // testDialplan routes the test extensions. "who" answers differently in every context.
@@ -39,7 +42,7 @@ exten => answer,1,TestAnswer()
  same => n,TestWait()
 exten => hangup,1,TestAnswer()
  same => n,Hangup()
-exten => ring,1,TestRing()
+exten => ring,1,Ringing()
  same => n,TestWait()
 exten => panic,1,TestPanic()
 exten => who,1,Busy()
@@ -52,6 +55,9 @@ exten => who,1,Transfer(sip:trunk@192.0.2.9)
 
 [carol]
 exten => who,1,Transfer(sip:carol@192.0.2.9)
+
+[callee]
+exten => who,1,Transfer(sip:callee@192.0.2.9)
 `
 
 // env is a running service with real templates, dialplan and identifier chain, and the
@@ -66,6 +72,12 @@ type env struct {
 
 // startEnv starts a service on loopback; mutate adjusts the test configuration first.
 func startEnv(t testing.TB, mutate func(*config.Config)) *env {
+	t.Helper()
+	return startEnvOpts(t, mutate, nil)
+}
+
+// startEnvOpts is startEnv with a last say on the service's options.
+func startEnvOpts(t testing.TB, mutate func(*config.Config), opt func(*sipsvc.Options)) *env {
 	t.Helper()
 	cfg := sipsvctest.Config()
 	cfg.SIP.ACKTimeout = time.Second
@@ -100,9 +112,11 @@ func startEnv(t testing.TB, mutate func(*config.Config)) *env {
 	}
 	logger, buf := sipsvctest.NewLog()
 	m := &sipsvctest.Media{}
-	srv := sipsvctest.Start(t, sipsvc.Options{
-		Config: cfg, Templates: set, Plan: plan, Chain: chain, Media: m, Log: logger,
-	})
+	opts := sipsvc.Options{Config: cfg, Templates: set, Plan: plan, Chain: chain, Media: m, Log: logger}
+	if opt != nil {
+		opt(&opts)
+	}
+	srv := sipsvctest.Start(t, opts)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("service log:\n%s", buf.String())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -79,8 +80,21 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 	defer s.dialogs.remove(dlg.ID)
 	defer c.closeMedia()
 
-	trace, err := c.route()
+	trace, err := c.safeRoute()
 	c.finish(trace, err)
+}
+
+// safeRoute is route with panic recovery, so a panicking identifier, template or dialplan
+// application still gets its call ended properly: 500 when unanswered, BYE when answered.
+func (c *call) safeRoute() (trace dialplan.Trace, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.s.stats.panics.Add(1)
+			c.log.Error("call panic", "panic", r, "stack", string(debug.Stack()))
+			err = &statusError{status: 500, reason: reasonPhrase(500), err: fmt.Errorf("panic: %v", r)}
+		}
+	}()
+	return c.route()
 }
 
 // route identifies the call, builds its profiles and runs the dialplan.
@@ -147,8 +161,10 @@ func (c *call) finish(trace dialplan.Trace, err error) {
 			c.s.stats.reject(sip.StatusRequestTerminated)
 			break
 		}
+		// A cancelled call (drain) is answered for its cause, not for the context error
+		// the dialplan returned.
 		why := err
-		if why == nil && cause != nil {
+		if cause != nil {
 			why = cause
 		}
 		code, reason := noFinalCode, reasonPhrase(noFinalCode)

@@ -129,6 +129,7 @@ type msg struct {
 	headers         []string
 	body            string
 	contact         string // default: the UAC's own address
+	fromUser        string // default: alice
 }
 
 // text renders m; empty fields get fresh values.
@@ -145,6 +146,9 @@ func (u *peer) text(m *msg) string {
 	if m.callID == "" {
 		m.callID = token() + "@test"
 	}
+	if m.fromUser == "" {
+		m.fromUser = "alice"
+	}
 	if m.contact == "" {
 		m.contact = "sip:alice@" + u.local.String()
 	}
@@ -160,7 +164,7 @@ func (u *peer) text(m *msg) string {
 	fmt.Fprintf(&b, "%s %s SIP/2.0\r\n", m.method, m.ruri)
 	fmt.Fprintf(&b, "Via: SIP/2.0/%s %s;branch=%s;rport\r\n", u.transport, u.local, m.branch)
 	fmt.Fprintf(&b, "Max-Forwards: 70\r\n")
-	fmt.Fprintf(&b, "From: <sip:alice@%s>;tag=%s\r\n", hostOf(u.local.Addr()), m.fromTag)
+	fmt.Fprintf(&b, "From: <sip:%s@%s>;tag=%s\r\n", m.fromUser, hostOf(u.local.Addr()), m.fromTag)
 	fmt.Fprintf(&b, "To: %s\r\n", to)
 	fmt.Fprintf(&b, "Call-ID: %s\r\n", m.callID)
 	fmt.Fprintf(&b, "CSeq: %d %s\r\n", m.cseq, cseqMethod)

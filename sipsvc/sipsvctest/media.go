@@ -12,10 +12,8 @@ import (
 // rtp's job. Every session answers with a fixed SDP and moves no audio. It records what the
 // SIP service asked of it.
 type Media struct {
-	// Fail, when set, is returned by Open (use a *media.StatusError to choose the answer).
-	Fail error
-
 	mu       sync.Mutex
+	fail     error
 	sessions map[string]*Session
 	order    []string
 }
@@ -28,18 +26,26 @@ func SDP(version int) []byte {
 
 // Open starts a session for callID.
 func (m *Media) Open(_ context.Context, callID string, offer []byte, codecs []string) (media.Session, error) {
-	if m.Fail != nil {
-		return nil, m.Fail
-	}
-	s := &Session{offer: append([]byte(nil), offer...), codecs: codecs, local: SDP(1), done: make(chan struct{})}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.fail != nil {
+		return nil, m.fail
+	}
+	s := &Session{offer: append([]byte(nil), offer...), codecs: codecs, local: SDP(1), done: make(chan struct{})}
 	if m.sessions == nil {
 		m.sessions = make(map[string]*Session)
 	}
 	m.sessions[callID] = s
 	m.order = append(m.order, callID)
 	return s, nil
+}
+
+// Fail makes every later Open return err (use a *media.StatusError to choose the SIP
+// answer); nil restores success.
+func (m *Media) Fail(err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.fail = err
 }
 
 // Session returns the session opened for callID, nil when none was.
