@@ -15,7 +15,7 @@ const (
 )
 
 // causeToSIP maps Q.850 causes to SIP responses for an unanswered call, following RFC 3398
-// section 8.2.6.1 (as Asterisk's chan_pjsip does, with the RFC's rows it lacks).
+// section 8.2.6.1 (Asterisk's chan_pjsip maps fewer, and 38 to 500, 58 to 488).
 var causeToSIP = map[int]int{
 	1: 404, 2: 404, 3: 404, 17: 486, 18: 408, 19: 480, 20: 480, 21: 403, 22: 410, 27: 502,
 	28: 484, 29: 501, 31: 480, 34: 503, 38: 503, 41: 503, 42: 503, 47: 503, 55: 403, 57: 403,

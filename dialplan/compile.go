@@ -28,7 +28,12 @@ const MaxPriority = 99999
 type Plan struct {
 	contexts map[string]*contextDef
 	order    []*contextDef // definition order
+	warnings []*dialect.Error
 }
+
+// Warnings returns the dialect's warnings about the dialplan files (problems that do not stop
+// loading), for "sidecar check".
+func (p *Plan) Warnings() []*dialect.Error { return p.warnings }
 
 // contextDef is one [context].
 type contextDef struct {
@@ -150,7 +155,7 @@ func (c *compiler) errorf(pos dialect.Pos, err error) {
 // It returns every problem found as Errors.
 func Compile(doc *dialect.Doc, reg *Registry) (*Plan, error) {
 	c := &compiler{
-		plan:  &Plan{contexts: make(map[string]*contextDef)},
+		plan:  &Plan{contexts: make(map[string]*contextDef), warnings: doc.Warnings},
 		reg:   reg,
 		funcs: safetmpl.Funcs(),
 		seen:  make(map[string]bool),
