@@ -23,6 +23,7 @@ type Engine struct {
 	mu       sync.Mutex
 	sessions map[*Session]struct{}
 	closed   bool
+	ended    Stats // counters of the sessions already closed
 }
 
 var _ media.Plane = (*Engine)(nil)
@@ -149,8 +150,28 @@ func (e *Engine) Close() error {
 	return errors.Join(errs...)
 }
 
-func (e *Engine) forget(s *Session) {
+// Totals returns the counters of every session the engine has run, open and closed (jitter
+// fields are left zero).
+func (e *Engine) Totals() Stats {
 	e.mu.Lock()
-	delete(e.sessions, s)
+	t := e.ended
+	list := make([]*Session, 0, len(e.sessions))
+	for s := range e.sessions {
+		list = append(list, s)
+	}
+	e.mu.Unlock()
+	for _, s := range list {
+		t.add(s.Stats())
+	}
+	return t
+}
+
+func (e *Engine) forget(s *Session) {
+	st := s.Stats()
+	e.mu.Lock()
+	if _, ok := e.sessions[s]; ok {
+		delete(e.sessions, s)
+		e.ended.add(st)
+	}
 	e.mu.Unlock()
 }

@@ -37,6 +37,14 @@ type Stats struct {
 	RemoteJitter time.Duration
 }
 
+func (t *Stats) add(s Stats) {
+	t.PacketsSent += s.PacketsSent
+	t.OctetsSent += s.OctetsSent
+	t.PacketsReceived += s.PacketsReceived
+	t.PacketsLost += s.PacketsLost
+	t.Dropped += s.Dropped
+}
+
 // Stats returns a snapshot of the session's counters.
 func (s *Session) Stats() Stats {
 	s.tx.mu.Lock()

@@ -31,6 +31,9 @@ func TestReceiverCountsRetransmittedEndsOnce(t *testing.T) {
 			{100, Event{Code: 11, Duration: 160}}, {100, Event{Code: 11, Duration: 320}},
 			{700, Event{Code: 10, Duration: 160}}, {700, Event{Code: 10, End: true, Duration: 320}},
 		}, "#/320 */320"},
+		{"new code at the same timestamp", []pkt{
+			{100, Event{Code: 1, End: true, Duration: 400}}, {100, Event{Code: 2, End: true, Duration: 400}},
+		}, "1/400 2/400"},
 		{"flash is not a digit", []pkt{{100, Event{Code: 16, End: true, Duration: 160}}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
