@@ -138,6 +138,7 @@ func newUAC(t *testing.T) *uac {
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
+	//lint:ignore SA1029 sipgo looks its ready callback up under this plain string key.
 	ctx = context.WithValue(ctx, sipgo.ListenReadyCtxKey, sipgo.ListenReadyFuncCtxValue(func(_, addr string) { ready <- addr }))
 	go srv.ListenAndServe(ctx, "udp", "127.0.0.1:0")
 	t.Cleanup(func() { cancel(); ua.Close() })
