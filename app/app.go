@@ -96,10 +96,13 @@ func mediaOf(ctx context.Context, c *dialplan.Call, app string, answer bool) (Me
 	return m, nil
 }
 
-// dtmfMode applies the caller's dtmf-mode to the session's digit filter.
+// dtmfMode applies the dtmf-mode of the call's profile to the session's digit filter: the
+// caller's, else the callee's (the profile the call's codecs came from), else auto.
 func dtmfMode(c *dialplan.Call, m Media) {
 	mode := ""
 	if p := c.Caller(); p != nil {
+		mode = string(p.DTMFMode)
+	} else if p := c.Callee(); p != nil {
 		mode = string(p.DTMFMode)
 	}
 	m.SetDTMFMode(mode)
