@@ -182,3 +182,19 @@ func (s *Session) handleRTCP(b []byte, from netip.AddrPort, now time.Time) {
 		}
 	}
 }
+
+// sendBye tells the peer the stream ends (RTCP BYE after a receiver report, RFC 3550 6.6).
+func (s *Session) sendBye() {
+	r := s.route.Load()
+	if r == nil || !r.rtcpDst.IsValid() || !r.send && !r.latched {
+		return
+	}
+	s.tx.mu.Lock()
+	ssrc := s.tx.ssrc
+	s.tx.mu.Unlock()
+	b, err := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: ssrc}, &rtcp.Goodbye{Sources: []uint32{ssrc}}})
+	if err != nil {
+		return
+	}
+	_, _ = s.rtcpConn.WriteToUDPAddrPort(b, r.rtcpDst)
+}

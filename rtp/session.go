@@ -237,6 +237,7 @@ func (s *Session) Close() error {
 			s.dtmfOut = nil
 		}
 		s.mu.Unlock()
+		s.sendBye()
 		err = s.release()
 		s.wg.Wait()
 	})
