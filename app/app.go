@@ -1,5 +1,5 @@
 // Package app holds the dialplan applications that use media: Answer, Progress, Echo,
-// Playback, PlayTones, Read, SayDigits and SayNumber. Register adds them to a
+// Playback, PlayTones, Read, SayDigits, SayNumber and SendDTMF. Register adds them to a
 // dialplan.Registry; they reach a call's audio through media.Carrier and the rtp.Session the
 // media plane returns.
 package app
@@ -66,6 +66,7 @@ func Register(reg *dialplan.Registry, deps Deps) error {
 		{Name: "Read", MinArgs: 1, MaxArgs: 6, Run: a.read},
 		{Name: "SayDigits", MinArgs: 1, MaxArgs: 1, Run: a.sayDigits},
 		{Name: "SayNumber", MinArgs: 1, MaxArgs: 2, Run: a.sayNumber},
+		{Name: "SendDTMF", MinArgs: 1, MaxArgs: 3, Run: a.sendDTMF},
 	} {
 		errs = append(errs, reg.Register(app))
 	}

@@ -320,3 +320,28 @@ func TestOperatorSoundsOverrideStock(t *testing.T) {
 		t.Errorf("%d packets, want 63", n)
 	}
 }
+
+func TestSendDTMF(t *testing.T) {
+	e := newEnv(t, "0 101", "a=rtpmap:101 telephone-event/8000")
+	if _, err := e.run(context.Background(), "SendDTMF", "1#", "100", "60"); err != nil {
+		t.Fatal(err)
+	}
+	var got []rune
+	var r dtmf.Receiver
+	for _, p := range e.recvAll(300 * time.Millisecond) {
+		if p.PayloadType != 101 {
+			t.Fatalf("pt %d", p.PayloadType)
+		}
+		ev, err := dtmf.ParseEvent(p.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Handle(p.Timestamp, ev, func(d rune, _ uint16) { got = append(got, d) })
+	}
+	if string(got) != "1#" {
+		t.Errorf("peer decoded %q, want 1#", string(got))
+	}
+	if _, err := newEnv(t, "0").run(context.Background(), "SendDTMF", "1"); err == nil {
+		t.Error("SendDTMF without telephone-event succeeded")
+	}
+}
