@@ -191,3 +191,17 @@ func TestDigitCode(t *testing.T) {
 		t.Error("x has a code")
 	}
 }
+
+func FuzzParseInfo(f *testing.F) {
+	f.Add("application/dtmf-relay", []byte("Signal=5\r\nDuration=160\r\n"))
+	f.Add("application/dtmf", []byte("#"))
+	f.Fuzz(func(t *testing.T, ct string, body []byte) {
+		d, dur, err := ParseInfo(ct, body)
+		if err != nil {
+			return
+		}
+		if _, ok := Code(d); !ok || dur <= 0 || dur > time.Minute {
+			t.Fatalf("accepted digit %q duration %s", d, dur)
+		}
+	})
+}
