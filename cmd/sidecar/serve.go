@@ -7,16 +7,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/identify/standard"
-	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/profile"
+	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 )
 
@@ -78,10 +80,24 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 	if err := dialplan.RegisterSignalling(reg); err != nil {
 		return err
 	}
-	// MEDIA: the media plane and its dialplan applications (Answer, Playback, Echo,
-	// VoiceMail...) are wired here: build the plane from cfg.RTP, register its apps in reg
-	// before the dialplan is loaded, and pass the plane as sipsvc.Options.Media below.
-	var plane media.Plane
+	// MEDIA: the media plane and its dialplan applications (Answer, Playback, Echo, ...).
+	// More media applications (VoiceMail...) register in reg here, before the dialplan loads.
+	plane, err := rtp.NewEngine(rtp.Config{
+		PortMin: cfg.RTP.PortMin, PortMax: cfg.RTP.PortMax,
+		Address: cfg.RTP.Address, Bind: cfg.RTP.Bind,
+		Symmetric: cfg.RTP.Symmetric, Timeout: cfg.RTP.Timeout, Sounds: cfg.RTP.Sounds,
+	}, log.With("component", "rtp"))
+	if err != nil {
+		return fmt.Errorf("media plane: %w", err)
+	}
+	defer plane.Close()
+	var soundsFS fs.FS
+	if cfg.RTP.Sounds != "" {
+		soundsFS = os.DirFS(cfg.RTP.Sounds)
+	}
+	if err := app.Register(reg, app.Deps{Sounds: soundsFS, Log: log.With("component", "app")}); err != nil {
+		return err
+	}
 	plan, err := dialplan.LoadFS(fsys, ".", reg)
 	if err != nil {
 		return fmt.Errorf("load dialplan %s: %w", source, err)
