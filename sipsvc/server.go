@@ -98,7 +98,7 @@ func New(opts Options) (*Server, error) {
 	// sipgo logs through these loggers; the redacting handler drops raw message dumps,
 	// which may carry secrets (X-MailBoxPin).
 	sipLog := slog.New(redactHandler{opts.Log.Handler()}).With("component", "sipgo")
-	sip.SetDefaultLogger(sipLog) // some sipgo layers only read the process-wide logger
+	setSipgoLogger(sipLog)
 	uaOpts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)),
