@@ -392,3 +392,30 @@ func TestPanicRecovered(t *testing.T) {
 		t.Errorf("Stats.Panics = %d, want 1", n)
 	}
 }
+
+// Over TCP: the service's BYE reaches the caller's Contact (;transport=tcp) and the call ends.
+func TestHangupOverTCP(t *testing.T) {
+	e := startEnv(t, nil)
+	u := newSipgoUAC(t, "tcp")
+	d, err := u.invite(t, sipsvctestAddr(t, e, "tcp"), "tcp", "hangup", sip.NewHeader("X-Caller-Template", "sub"))
+	if err != nil {
+		t.Fatalf("invite: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.Ack(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case bye := <-u.byes:
+		if bye.Transport() != "TCP" {
+			t.Errorf("BYE over %s, want TCP", bye.Transport())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no BYE from the service")
+	}
+	waitFor(t, 3*time.Second, "call slot released", func() bool { return e.srv.Stats().CallsActive == 0 })
+	if !strings.Contains(e.log.String(), "ended_by=sidecar") {
+		t.Errorf("no call end log with ended_by=sidecar:\n%s", e.log.String())
+	}
+}
