@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -45,17 +46,26 @@ func newSipgoUAC(t *testing.T, network string) *sipgoUAC {
 		}
 		u.byes <- req
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	ctx = context.WithValue(ctx, sipgo.ListenReadyCtxKey, sipgo.ListenReadyFuncCtxValue(func(_, addr string) { ready <- addr }))
-	go srv.ListenAndServe(ctx, network, "127.0.0.1:0")
-	t.Cleanup(func() { cancel(); ua.Close() })
-	select {
-	case a := <-ready:
-		u.addr = netip.MustParseAddrPort(a)
-	case <-time.After(5 * time.Second):
-		t.Fatal("UAC listener not ready")
+	// Our own socket, served by the UAC's sipgo server, so the service's BYE reaches it.
+	switch network {
+	case "udp":
+		conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.addr = conn.LocalAddr().(*net.UDPAddr).AddrPort()
+		go srv.ServeUDP(conn)
+		t.Cleanup(func() { conn.Close() })
+	default:
+		ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.addr = ln.Addr().(*net.TCPAddr).AddrPort()
+		go srv.ServeTCP(ln)
+		t.Cleanup(func() { ln.Close() })
 	}
+	t.Cleanup(func() { ua.Close() })
 	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "alice", Host: "127.0.0.1", Port: int(u.addr.Port())}}
 	if network == "tcp" {
 		contact.Address.UriParams = sip.NewParams()
