@@ -1,0 +1,63 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// standinPool starts SIPp stand-ins for two sidecars and Kamailio with them as its pool, and
+// waits until Kamailio's probes mark both up. The stand-ins let a test read exactly what
+// Kamailio sends to the pool (Kamailio's behaviour is under test here; the real sidecar's
+// side is tested in calls_test.go with the real binary).
+func standinPool(t *testing.T, dir string, scenarios [2]string) (*kamailio, [2]*sipp) {
+	t.Helper()
+	var sc [2]*sipp
+	var addrs []string
+	for i, ip := range []string{sidecar1, sidecar2} {
+		sc[i] = &sipp{name: fmt.Sprintf("standin%d", i+1), scenario: scenarios[i], ip: ip}
+		sc[i].start(t, dir)
+		addrs = append(addrs, fmt.Sprintf("%s:%d", ip, sc[i].port))
+	}
+	k := startKamailio(t, dir, addrs)
+	k.waitPool(t, map[string]string{addrs[0]: "AP", addrs[1]: "AP"}, 10*time.Second)
+	return k, sc
+}
+
+// phoneAt registers user with a contact at a free port of kamIP and returns that port.
+func register(t *testing.T, dir string, k *kamailio, user, password string, contactPort int) error {
+	t.Helper()
+	r := &sipp{name: "register-" + user, scenario: "register.xml", ip: kamIP, calls: 1,
+		user: user, password: password,
+		keys: map[string]string{"user": user, "domain": domain,
+			"contact": fmt.Sprintf("sip:%s@%s:%d", user, kamIP, contactPort)}}
+	return r.run(t, dir, k.target())
+}
+
+// TestRegistration checks digest registration against the shipped db_text subscriber table:
+// the right password registers a contact Kamailio can look up, a wrong one is refused.
+func TestRegistration(t *testing.T) {
+	requireE2E(t)
+	dir := newRunDir(t)
+	k, _ := standinPool(t, dir, [2]string{"standin_sidecar.xml", "standin_sidecar.xml"})
+
+	contact := freePort(t, kamIP)
+	if err := register(t, dir, k, "alice", "alice-secret", contact); err != nil {
+		t.Fatalf("register alice: %v", err)
+	}
+	out, err := k.registered("alice")
+	if err != nil || !strings.Contains(out, fmt.Sprintf("sip:alice@%s:%d", kamIP, contact)) {
+		t.Errorf("ul.lookup alice after registering: err=%v\n%s", err, out)
+	}
+
+	bad := &sipp{name: "register-wrong-password", scenario: "register_rejected.xml", ip: kamIP, calls: 1,
+		user: "bob", password: "not-bobs-password",
+		keys: map[string]string{"user": "bob", "domain": domain, "contact": "sip:bob@127.0.0.1:9"}}
+	if err := bad.run(t, dir, k.target()); err != nil {
+		t.Errorf("REGISTER with a wrong password was not refused: %v", err)
+	}
+	if out, err := k.registered("bob"); err == nil && strings.Contains(out, "sip:bob@") {
+		t.Errorf("bob registered with a wrong password:\n%s", out)
+	}
+}
