@@ -51,7 +51,7 @@ var none []string
 func TestHeaderContract(t *testing.T) {
 	requireE2E(t)
 	dir := newRunDir(t)
-	k, sc := standinPool(t, dir, [2]string{"standin_sidecar.xml", "standin_sidecar.xml"})
+	sc, k := standinPoolWant(t, dir, [2]string{"standin_sidecar.xml", "standin_sidecar.xml"}, [2]string{"AP", "AP"})
 
 	call := func(name, user, password, callee, extra string) error {
 		c := &sipp{name: name, scenario: "call.xml", ip: kamIP, calls: 1, holdMs: 100,

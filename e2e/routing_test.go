@@ -4,28 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-	"time"
 )
 
-// standinPool starts SIPp stand-ins for two sidecars and Kamailio with them as its pool, and
-// waits until Kamailio's probes mark both up. The stand-ins let a test read exactly what
-// Kamailio sends to the pool (Kamailio's behaviour is under test here; the real sidecar's
-// side is tested in calls_test.go with the real binary).
-func standinPool(t *testing.T, dir string, scenarios [2]string) (*kamailio, [2]*sipp) {
-	t.Helper()
-	var sc [2]*sipp
-	var addrs []string
-	for i, ip := range []string{sidecar1, sidecar2} {
-		sc[i] = &sipp{name: fmt.Sprintf("standin%d", i+1), scenario: scenarios[i], ip: ip}
-		sc[i].start(t, dir)
-		addrs = append(addrs, fmt.Sprintf("%s:%d", ip, sc[i].port))
-	}
-	k := startKamailio(t, dir, addrs)
-	k.waitPool(t, map[string]string{addrs[0]: "AP", addrs[1]: "AP"}, 10*time.Second)
-	return k, sc
-}
-
-// phoneAt registers user with a contact at a free port of kamIP and returns that port.
+// register registers user@domain with the contact sip:user@kamIP:contactPort.
 func register(t *testing.T, dir string, k *kamailio, user, password string, contactPort int) error {
 	t.Helper()
 	r := &sipp{name: "register-" + user, scenario: "register.xml", ip: kamIP, calls: 1,
@@ -40,7 +21,7 @@ func register(t *testing.T, dir string, k *kamailio, user, password string, cont
 func TestRegistration(t *testing.T) {
 	requireE2E(t)
 	dir := newRunDir(t)
-	k, _ := standinPool(t, dir, [2]string{"standin_sidecar.xml", "standin_sidecar.xml"})
+	_, k := standinPoolWant(t, dir, [2]string{"standin_sidecar.xml", "standin_sidecar.xml"}, [2]string{"AP", "AP"})
 
 	contact := freePort(t, kamIP)
 	if err := register(t, dir, k, "alice", "alice-secret", contact); err != nil {

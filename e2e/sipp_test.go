@@ -22,6 +22,7 @@ type sipp struct {
 	calls    int               // -m; 0 runs until stopped (a UAS)
 	holdMs   int               // -d: how long call.xml holds an answered call
 	rate     int               // -r calls per second (default 10)
+	proc     *proc             // the running UAS, after start
 }
 
 // args builds the SIPp command line for a run in dir against remote ("" for a UAS).
@@ -78,6 +79,7 @@ func (s *sipp) run(t *testing.T, dir, remote string) error {
 func (s *sipp) start(t *testing.T, dir string) *proc {
 	t.Helper()
 	p := startProc(t, dir, s.name, s.args(t, dir, "")...)
+	s.proc = p
 	time.Sleep(200 * time.Millisecond) // let it bind before anything is sent to it
 	if !p.running() {
 		t.Fatalf("sipp %s exited at start: %s", s.name, tail(p.log, 20))
