@@ -22,6 +22,7 @@ type sipp struct {
 	calls    int               // -m; 0 runs until stopped (a UAS)
 	holdMs   int               // -d: how long call.xml holds an answered call
 	rate     int               // -r calls per second (default 10)
+	extra    []string          // more SIPp options
 	proc     *proc             // the running UAS, after start
 }
 
@@ -50,6 +51,7 @@ func (s *sipp) args(t *testing.T, dir, remote string) []string {
 	if s.user != "" {
 		a = append(a, "-s", s.user, "-au", s.user, "-ap", s.password)
 	}
+	a = append(a, s.extra...)
 	for k, v := range s.keys {
 		a = append(a, "-key", k, v)
 	}
@@ -57,6 +59,13 @@ func (s *sipp) args(t *testing.T, dir, remote string) []string {
 		a = append(a, remote)
 	}
 	return a
+}
+
+// background starts a UAC scenario against remote without waiting for it; wait with
+// s.proc.wait.
+func (s *sipp) background(t *testing.T, dir, remote string) {
+	t.Helper()
+	s.proc = startProc(t, dir, s.name, s.args(t, dir, remote)...)
 }
 
 // run runs a UAC scenario to completion against remote and returns an error unless every
