@@ -109,6 +109,27 @@ func TestHeaderContract(t *testing.T) {
 		})
 	})
 
+	t.Run("MWI subscription goes to the mailbox's sidecar", func(t *testing.T) {
+		sub := &sipp{name: "bob-subscribes", scenario: "subscribe_mwi.xml", ip: kamIP, calls: 1,
+			user: "bob", password: "bob-secret", keys: map[string]string{"user": "bob", "domain": domain}}
+		if err := sub.run(t, dir, k.target()); err != nil {
+			t.Fatalf("SUBSCRIBE message-summary: %v", err)
+		}
+		var subs []string
+		for _, s := range sc {
+			subs = append(subs, received(dir, s.name, "SUBSCRIBE")...)
+		}
+		if len(subs) != 1 {
+			t.Fatalf("the pool got %d SUBSCRIBEs, want 1", len(subs))
+		}
+		wantHeaders(t, subs[0], map[string][]string{
+			"X-Caller-Template": {"subscriber;user=bob"},
+			"X-Callee-Template": {"subscriber;user=bob"},
+			"X-MailBoxId":       {"2000"}, // not the 9999 the phone sent
+			"X-MailBoxPin":      none,
+		})
+	})
+
 	t.Run("unknown callee is refused", func(t *testing.T) {
 		if err := call("alice-to-nobody", "alice", "alice-secret", "nobody", "X-Test: plain"); err == nil {
 			t.Fatal("a call to a user who is not a subscriber was answered")

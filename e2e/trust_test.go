@@ -68,4 +68,17 @@ func TestFromSidecar(t *testing.T) {
 			t.Errorf("the call was not record-routed:\n%s", invs[0])
 		}
 	})
+
+	t.Run("PUBLISH only from a sidecar", func(t *testing.T) {
+		ok := &sipp{name: "publish-from-sidecar", scenario: "publish_mwi_200.xml", ip: sidecar1, calls: 1,
+			keys: map[string]string{"target": "bob", "domain": domain}}
+		if err := ok.run(t, dir, k.target()); err != nil {
+			t.Errorf("PUBLISH from a sidecar was not accepted by the presence server: %v", err)
+		}
+		bad := &sipp{name: "publish-from-phone", scenario: "publish_mwi_403.xml", ip: kamIP, calls: 1,
+			keys: map[string]string{"target": "bob", "domain": domain}}
+		if err := bad.run(t, dir, k.target()); err != nil {
+			t.Errorf("PUBLISH from a phone's address was not refused with 403: %v", err)
+		}
+	})
 }
