@@ -20,12 +20,10 @@ const (
 	noAnswerMs = 1500
 )
 
-// Subscribers of the shipped db_text subscriber table (examples/kamailio/db/subscriber), with
-// the test domain written in.
-var subscribers = []struct{ user, password, template, mailbox, pin string }{
-	{"alice", "alice-secret", "", "", ""},
-	{"bob", "bob-secret", "subscriber", "2000", "4321"},
-}
+// The suite uses the subscribers of the shipped db_text table (examples/kamailio/db/subscriber)
+// with the test domain written in: alice (password alice-secret, every template column empty:
+// default template, mailbox "alice", no PIN) and bob (bob-secret, template "subscriber",
+// mailbox 2000, PIN 4321).
 
 // kamailio is a running Kamailio with examples/kamailio.cfg.
 type kamailio struct {
