@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -89,9 +91,20 @@ func (s *sipp) start(t *testing.T, dir string) *proc {
 	t.Helper()
 	p := startProc(t, dir, s.name, s.args(t, dir, "")...)
 	s.proc = p
-	time.Sleep(200 * time.Millisecond) // let it bind before anything is sent to it
-	if !p.running() {
-		t.Fatalf("sipp %s exited at start: %s", s.name, tail(p.log, 20))
+	// Ready once its SIP port is taken: binding it ourselves then fails.
+	err := eventually(5*time.Second, func() error {
+		if !p.running() {
+			return fmt.Errorf("sipp %s exited at start: %s", s.name, tail(p.log, 20))
+		}
+		c, err := net.ListenPacket("udp", net.JoinHostPort(s.ip, strconv.Itoa(s.port)))
+		if err != nil {
+			return nil
+		}
+		c.Close()
+		return fmt.Errorf("sipp %s has not bound %s:%d yet", s.name, s.ip, s.port)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	return p
 }
