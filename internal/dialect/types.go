@@ -4,7 +4,8 @@
 //
 // It knows nothing about what keys mean: package profile and package dialplan give them meaning.
 // Parsing reads every file first and resolves inheritance afterwards, so a parent may be defined
-// after its children or in another file.
+// after its children or in another file. docs/dialect.md is the syntax reference, with every
+// error and warning and the differences from Asterisk.
 package dialect
 
 import "fmt"
@@ -99,4 +100,13 @@ func (es Errors) Error() string {
 		s += e.Error()
 	}
 	return s
+}
+
+// Unwrap returns the errors one by one, so errors.As can find the first *Error.
+func (es Errors) Unwrap() []error {
+	out := make([]error, len(es))
+	for i, e := range es {
+		out[i] = e
+	}
+	return out
 }
