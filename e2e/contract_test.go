@@ -183,6 +183,9 @@ func TestHeaderContract(t *testing.T) {
 			if strings.Contains(strings.ToLower(ph[0]), "-template") || strings.Contains(ph[0], "X-MailBox") {
 				t.Errorf("a template header reached the phone:\n%s", ph[0])
 			}
+			if tc.reason == "no-answer" && len(received(dir, phone.name, "CANCEL")) != 1 {
+				t.Errorf("the ringing phone was not cancelled when the call went to voicemail")
+			}
 		})
 	}
 }

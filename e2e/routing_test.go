@@ -17,7 +17,8 @@ func register(t *testing.T, dir string, k *kamailio, user, password string, cont
 }
 
 // TestRegistration checks digest registration against the shipped db_text subscriber table:
-// the right password registers a contact Kamailio can look up, a wrong one is refused.
+// the right password registers a contact Kamailio can look up (over UDP and TCP), a wrong one
+// is refused and registers nothing.
 func TestRegistration(t *testing.T) {
 	requireE2E(t)
 	dir := newRunDir(t)
@@ -32,13 +33,22 @@ func TestRegistration(t *testing.T) {
 		t.Errorf("ul.lookup alice after registering: err=%v\n%s", err, out)
 	}
 
+	tcp := &sipp{name: "register-over-tcp", scenario: "register.xml", ip: kamIP, calls: 1, tcp: true,
+		user: "bob", password: "bob-secret",
+		keys: map[string]string{"user": "bob", "domain": domain, "contact": fmt.Sprintf("sip:bob@%s:%d;transport=tcp", kamIP, contact)}}
+	if err := tcp.run(t, dir, k.target()); err != nil {
+		t.Errorf("register bob over TCP: %v", err)
+	}
+	if out, err := k.registered("bob"); err != nil || !strings.Contains(out, "transport=tcp") {
+		t.Errorf("ul.lookup bob after registering over TCP: err=%v\n%s", err, out)
+	}
 	bad := &sipp{name: "register-wrong-password", scenario: "register_rejected.xml", ip: kamIP, calls: 1,
 		user: "bob", password: "not-bobs-password",
-		keys: map[string]string{"user": "bob", "domain": domain, "contact": "sip:bob@127.0.0.1:9"}}
+		keys: map[string]string{"user": "bob", "domain": domain, "contact": "sip:wrong-password@127.0.0.1:9"}}
 	if err := bad.run(t, dir, k.target()); err != nil {
 		t.Errorf("REGISTER with a wrong password was not refused: %v", err)
 	}
-	if out, err := k.registered("bob"); err == nil && strings.Contains(out, "sip:bob@") {
+	if out, _ := k.registered("bob"); strings.Contains(out, "wrong-password") {
 		t.Errorf("bob registered with a wrong password:\n%s", out)
 	}
 }

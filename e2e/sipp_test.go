@@ -24,6 +24,7 @@ type sipp struct {
 	calls    int               // -m; 0 runs until stopped (a UAS)
 	holdMs   int               // -d: how long call.xml holds an answered call
 	rate     int               // -r calls per second (default 10)
+	tcp      bool              // SIP over TCP (-t t1) instead of UDP
 	extra    []string          // more SIPp options
 	proc     *proc             // the running UAS, after start
 }
@@ -52,6 +53,9 @@ func (s *sipp) args(t *testing.T, dir, remote string) []string {
 	}
 	if s.user != "" {
 		a = append(a, "-s", s.user, "-au", s.user, "-ap", s.password)
+	}
+	if s.tcp {
+		a = append(a, "-t", "t1")
 	}
 	a = append(a, s.extra...)
 	for k, v := range s.keys {
