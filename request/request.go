@@ -116,9 +116,9 @@ func (e Endpoint) HostPort() string { return e.String() }
 // Names are matched case-insensitively and compact forms match their long names
 // (f = From, t = To, i = Call-ID, m = Contact, ...).
 func (r *Request) Header(name string) string {
-	name = canonical(name)
+	name = longName(name)
 	for _, f := range r.headers {
-		if canonical(f.Name) == name {
+		if sameHeader(f.Name, name) {
 			return f.Value
 		}
 	}
@@ -127,10 +127,10 @@ func (r *Request) Header(name string) string {
 
 // Headers returns every value of the named header in the order received, nil when none.
 func (r *Request) Headers(name string) []string {
-	name = canonical(name)
+	name = longName(name)
 	var out []string
 	for _, f := range r.headers {
-		if canonical(f.Name) == name {
+		if sameHeader(f.Name, name) {
 			out = append(out, f.Value)
 		}
 	}
@@ -139,9 +139,9 @@ func (r *Request) Headers(name string) []string {
 
 // HasHeader reports whether the request carries the named header at all, even empty.
 func (r *Request) HasHeader(name string) bool {
-	name = canonical(name)
+	name = longName(name)
 	for _, f := range r.headers {
-		if canonical(f.Name) == name {
+		if sameHeader(f.Name, name) {
 			return true
 		}
 	}
@@ -174,12 +174,22 @@ var compact = map[string]string{
 	"o": "event", "u": "allow-events", "r": "refer-to", "b": "referred-by", "x": "session-expires",
 }
 
-func canonical(name string) string {
-	n := strings.ToLower(strings.TrimSpace(name))
-	if long, ok := compact[n]; ok {
-		return long
+// longName trims a header name and expands a compact form (f, t, i, ...) to its long name.
+// It does not allocate: header lookups run on every template expansion.
+func longName(name string) string {
+	name = strings.TrimSpace(name)
+	if len(name) == 1 {
+		if long, ok := compact[string(name[0]|0x20)]; ok {
+			return long
+		}
 	}
-	return n
+	return name
+}
+
+// sameHeader reports whether the header name as received names want (already longName'd),
+// case-insensitively.
+func sameHeader(received, want string) bool {
+	return strings.EqualFold(longName(received), want)
 }
 
 func hostLiteral(h string) string {

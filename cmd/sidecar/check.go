@@ -1,12 +1,112 @@
 package main
 
 import (
+	"cmp"
+	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/sidecar-voip/sidecar/internal/dialect"
+	"github.com/sidecar-voip/sidecar/profile"
+	"github.com/sidecar-voip/sidecar/templates"
 )
 
-// runCheck is replaced by the issue that builds "sidecar check".
-func runCheck(_ []string, _ io.Reader, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "sidecar check: not built yet")
-	return 1
+// runCheck implements "sidecar check [-templates DIR] [-v]": it loads and validates the
+// template files and prints one "file:line: message" line per problem (warnings read
+// "file:line: warning: message"). Exit status: 0 when there is no error (warnings allowed),
+// 1 on errors, 2 on a usage error.
+func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fl := flag.NewFlagSet("check", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	dir := fl.String("templates", "", "`DIR`ectory of template files (default: the shipped templates)")
+	verbose := fl.Bool("v", false, "list the templates found when the check passes")
+	fl.Usage = func() {
+		fmt.Fprintln(stderr, "usage: sidecar check [-templates DIR] [-v]")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		return 2
+	}
+	if fl.NArg() > 0 {
+		fl.Usage()
+		return 2
+	}
+	set, errs, warns := checkTemplates(*dir)
+	printDiagnostics(stdout, *dir, errs, warns)
+	if len(errs) > 0 {
+		fmt.Fprintf(stderr, "sidecar check: %s, %s\n", plural(len(errs), "error"), plural(len(warns), "warning"))
+		return 1
+	}
+	if *verbose {
+		fmt.Fprintf(stdout, "ok: %s: %s\n", plural(len(set.Templates()), "template"), strings.Join(set.Templates(), ", "))
+	}
+	return 0
+}
+
+// templateSource returns the file system holding the templates: dir, or the shipped
+// templates when dir is "".
+func templateSource(dir string) fs.FS {
+	if dir == "" {
+		return templates.FS
+	}
+	return os.DirFS(dir)
+}
+
+// checkTemplates loads and compiles the templates of dir (the shipped ones when dir is "").
+func checkTemplates(dir string) (*profile.Set, dialect.Errors, dialect.Errors) {
+	if dir != "" {
+		if fi, err := os.Stat(dir); err != nil {
+			return nil, dialect.Errors{{Pos: dialect.Pos{File: dir}, Msg: err.Error()}}, nil
+		} else if !fi.IsDir() {
+			return nil, dialect.Errors{{Pos: dialect.Pos{File: dir}, Msg: "not a directory"}}, nil
+		}
+	}
+	return profile.CheckFS(templateSource(dir), ".")
+}
+
+// printDiagnostics prints errors and warnings in file then line order, positions joined to
+// dir so that editors can jump to them.
+func printDiagnostics(w io.Writer, dir string, errs, warns dialect.Errors) {
+	type diag struct {
+		pos  dialect.Pos
+		text string
+	}
+	var all []diag
+	for _, e := range errs {
+		all = append(all, diag{e.Pos, e.Msg})
+	}
+	for _, e := range warns {
+		all = append(all, diag{e.Pos, "warning: " + e.Msg})
+	}
+	slices.SortStableFunc(all, func(a, b diag) int {
+		return cmp.Or(cmp.Compare(a.pos.File, b.pos.File), cmp.Compare(a.pos.Line, b.pos.Line))
+	})
+	for _, d := range all {
+		fmt.Fprintf(w, "%s: %s\n", posString(dir, d.pos), d.text)
+	}
+}
+
+// posString formats a position as "file:line" ("file" for a whole-file problem), the file
+// joined to dir when it is relative to it.
+func posString(dir string, p dialect.Pos) string {
+	file := p.File
+	if dir != "" && file != dir && !filepath.IsAbs(file) {
+		file = filepath.Join(dir, filepath.FromSlash(file))
+	}
+	if p.Line <= 0 {
+		return file
+	}
+	return fmt.Sprintf("%s:%d", file, p.Line)
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+const inviteLF = `INVITE sip:1002@sidecar.example SIP/2.0
+Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK-1
+From: "Alice" <sip:1001@example.com>;tag=abc
+To: <sip:1002@example.com>
+Call-ID: c1@x
+CSeq: 1 INVITE
+Max-Forwards: 70
+X-Caller-Template: subscriber;user=alice
+X-Callee-Template: callee-endpoint
+X-MailBoxId: 1002
+X-MailBoxPin: 4321
+Content-Type: application/sdp
+Content-Length: 999
+
+v=0
+o=- 1 1 IN IP4 10.0.0.1
+s=-
+`
+
+func TestRenderShipped(t *testing.T) {
+	file := writeFiles(t, map[string]string{"invite.sip": strings.ReplaceAll(inviteLF, "\n", "\r\n")})
+	code, out, errOut := runCmd([]string{"render", "-source", "[2001:db8::5]:5070", "-transport", "tcp", filepath.Join(file, "invite.sip")}, "")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	want := `{
+  "caller": {
+    "template": "subscriber",
+    "params": {
+      "user": "alice"
+    },
+    "user": "alice",
+    "codecs": [
+      "pcmu",
+      "pcma",
+      "g722"
+    ],
+    "context": "from-subscriber",
+    "mailbox_id": "1002",
+    "mwi": true,
+    "location": "sip:alice@[2001:db8::5]:5070;transport=tcp",
+    "publish_dialog_info": true,
+    "callerid": {},
+    "language": "en",
+    "dtmf_mode": "rfc4733",
+    "mailbox_pin": "****"
+  },
+  "callee": {
+    "template": "callee-endpoint",
+    "user": "1002",
+    "codecs": [
+      "pcmu",
+      "pcma",
+      "g722"
+    ],
+    "context": "to-subscriber",
+    "mailbox_id": "1002",
+    "mwi": true,
+    "publish_dialog_info": false,
+    "callerid": {},
+    "language": "en",
+    "dtmf_mode": "rfc4733"
+  }
+}
+`
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("render output (-want +got):\n%s", diff)
+	}
+}
+
+func TestRenderShowSecretsFromStdin(t *testing.T) {
+	code, out, errOut := runCmd([]string{"render", "-show-secrets", "-"}, inviteLF)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		Caller map[string]any `json:"caller"`
+		Callee map[string]any `json:"callee"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if got.Caller["mailbox_pin"] != "4321" {
+		t.Errorf("caller mailbox_pin = %v, want the PIN with -show-secrets", got.Caller["mailbox_pin"])
+	}
+	if got.Caller["location"] != "sip:alice@127.0.0.1:5060;transport=udp" {
+		t.Errorf("caller location = %v, want the default source and transport", got.Caller["location"])
+	}
+}
+
+func TestRenderFailures(t *testing.T) {
+	noHeaders := strings.Replace(strings.Replace(inviteLF, "X-Caller-Template: subscriber;user=alice\n", "", 1), "X-Callee-Template: callee-endpoint\n", "", 1)
+	badPin := strings.Replace(inviteLF, "X-MailBoxPin: 4321", "X-MailBoxPin: 43x1", 1)
+	unknown := strings.Replace(inviteLF, "callee-endpoint", "nosuch", 1)
+	response := "SIP/2.0 200 OK\nVia: SIP/2.0/UDP h;branch=z9hG4bK-1\nFrom: <sip:a@h>;tag=1\nTo: <sip:b@h>\nCall-ID: x\nCSeq: 1 INVITE\n"
+	dir := writeFiles(t, map[string]string{"bad/t.conf": "[t]\ncodec = pcmu\n", "ok/t.conf": "[t]\ncontext = x\n"})
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    string
+		wantCode int
+		wantErr  string
+	}{
+		{"no template", []string{"render", "-"}, noHeaders, 1, "no template matches"},
+		{"field fails", []string{"render", "-"}, badPin, 1, `caller: build profile: endpoints.conf:`},
+		{"field fails names the template", []string{"render", "-"}, badPin, 1, `template "subscriber", mailbox-pin: mailbox PIN must be digits only`},
+		{"unknown template", []string{"render", "-"}, unknown, 1, `unknown template "nosuch"`},
+		{"response", []string{"render", "-"}, response, 1, "a response, not a request"},
+		{"garbage", []string{"render", "-"}, "hello\n", 1, "parse request"},
+		{"empty", []string{"render", "-"}, "", 1, "empty input"},
+		{"missing file", []string{"render", filepath.Join(dir, "nope.sip")}, "", 1, "no such file"},
+		{"bad templates", []string{"render", "-templates", filepath.Join(dir, "bad"), "-"}, inviteLF, 1, "t.conf:2: unknown key"},
+		{"no match in dir", []string{"render", "-templates", filepath.Join(dir, "ok"), "-"}, inviteLF, 1, `unknown template "subscriber"`},
+		{"bad source", []string{"render", "-source", "10.0.0.1", "-"}, inviteLF, 2, "want IP:PORT"},
+		{"bad transport", []string{"render", "-transport", "sctp", "-"}, inviteLF, 2, "want udp, tcp or tls"},
+		{"no file", []string{"render"}, "", 2, "usage: sidecar render"},
+		{"two files", []string{"render", "a", "b"}, "", 2, "usage: sidecar render"},
+		{"too large", []string{"render", "-"}, inviteLF + strings.Repeat("a", 70000), 1, "larger than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runCmd(tt.args, tt.stdin)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tt.wantCode, errOut)
+			}
+			if out != "" {
+				t.Errorf("stdout on failure: %q", out)
+			}
+			if !strings.Contains(errOut, tt.wantErr) {
+				t.Errorf("stderr %q, want it to contain %q", errOut, tt.wantErr)
+			}
+		})
+	}
+}

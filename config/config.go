@@ -1,0 +1,191 @@
+// Package config reads sidecar.ini, the sidecar's settings file, into a typed and validated
+// Config.
+//
+// The file is read with gopkg.in/ini.v1. Every section and key is known: an unknown one is an
+// error with a "did you mean" suggestion, because ini.v1 would otherwise accept a typo silently.
+// Every error names the file, the line, the section, the key and the bad value:
+//
+//	sidecar.ini:7: [sip] listen: "udp:127.0.0.1" has no port
+//
+// With no file the sidecar runs on Default(): SIP on udp and tcp 127.0.0.1:5080, trusting
+// 127.0.0.0/8, with the templates embedded in the binary. examples/sidecar.ini documents every
+// key and docs/configuration.md is the reference.
+package config
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Config is the whole settings file. A Config returned by Load, Parse or Default is valid; a
+// Config built or changed in code should be checked with Validate.
+type Config struct {
+	// General is the [general] section.
+	General General
+	// SIP is the [sip] section.
+	SIP SIP
+	// Identify is the [identify] section: the identifiers' settings.
+	Identify Identify
+	// RTP is the [rtp] section: the media plane.
+	RTP RTP
+	// Admin is the [admin] section: the HTTP admin endpoint.
+	Admin Admin
+}
+
+// General is the [general] section.
+type General struct {
+	// Templates is the directory of template and dialplan files; "" means the templates
+	// embedded in the binary. Key: templates. Default "".
+	Templates string
+	// LogLevel is debug, info, warn or error. Key: log-level. Default info.
+	LogLevel string
+	// LogFormat is text or json. Key: log-format. Default text.
+	LogFormat string
+}
+
+// SIP is the [sip] section.
+type SIP struct {
+	// Listen is where the SIP service listens, in order. Key: listen, a comma-separated list
+	// of transport:ip:port ("udp:127.0.0.1:5080, tcp:[::1]:5080, tls:0.0.0.0:5061").
+	// Default udp:127.0.0.1:5080, tcp:127.0.0.1:5080.
+	Listen []Listen
+	// Trusted is who may send requests (Kamailio's addresses). Key: trusted, a comma-separated
+	// list of IPs and CIDRs, each with an optional port. Default 127.0.0.0/8.
+	Trusted TrustList
+	// Untrusted is what happens to a request from outside Trusted: "reject" answers 403,
+	// "drop" sends nothing. Key: untrusted. Default reject.
+	Untrusted string
+	// Identify is the identifier chain, in order; the first identifier that matches wins.
+	// Names: header, ip, username, anonymous (see Identifiers). Key: identify. Default header.
+	Identify []string
+	// MaxCalls is the number of concurrent calls; past it new INVITEs get 503.
+	// Key: max-calls. Default 1000.
+	MaxCalls int
+	// DrainGrace is how long a stopping sidecar waits for calls to end before hanging them
+	// up. Key: drain-grace (a Go duration). Default 30s.
+	DrainGrace time.Duration
+	// NoMatchCode is the SIP status answered when no identifier matches (400-699).
+	// Key: no-match. Default 403.
+	NoMatchCode int
+	// DefaultContext is the dialplan context used when neither profile names one.
+	// Key: default-context. Default "default".
+	DefaultContext string
+	// TLSCert and TLSKey are the PEM certificate and key files for tls listeners; both are
+	// required when any listener is tls. Keys: tls-cert, tls-key. Default "".
+	TLSCert, TLSKey string
+	// UserAgent is the value of the Server and User-Agent headers the sidecar sends; ""
+	// omits them. Key: user-agent. Default "sidecar".
+	UserAgent string
+	// ACKTimeout is how long an answered INVITE waits for its ACK before the sidecar sends
+	// BYE. Key: ack-timeout (a Go duration). Default 32s (64*T1, RFC 3261).
+	ACKTimeout time.Duration
+}
+
+// Listen is one SIP listener.
+type Listen struct {
+	// Transport is "udp", "tcp" or "tls".
+	Transport string
+	// Addr is the IP and port to bind. Port 0 picks a free port (for tests).
+	Addr netip.AddrPort
+}
+
+// String formats the listener as transport:ip:port, the syntax of the listen key.
+func (l Listen) String() string { return l.Transport + ":" + l.Addr.String() }
+
+// Identify is the [identify] section: settings of the identifiers named in [sip] identify.
+type Identify struct {
+	// IP maps source addresses to caller templates, for trunks and other servers. Key: ip,
+	// repeatable, "PREFIX[:PORT] => template". The longest prefix wins; at equal length a rule
+	// with a port beats one without; remaining ties go to the first rule written.
+	IP []IPRule
+	// Anonymous is the template of the anonymous identifier. Key: anonymous.
+	// Default "anonymous".
+	Anonymous string
+	// Username is the prefix the username identifier puts before the From user to name a
+	// template (From user "alice" -> template "<prefix>alice"). Key: username-prefix.
+	// Default "".
+	Username string
+}
+
+// IPRule is one [identify] ip line.
+type IPRule struct {
+	// Prefix is the source network; a single address is a /32 or /128.
+	Prefix netip.Prefix
+	// Port is the source port, 0 for any.
+	Port int
+	// Template is the caller template of a request from this source.
+	Template string
+}
+
+// String formats the rule as written in the file: "192.0.2.0/24 => trunk".
+func (r IPRule) String() string {
+	return formatAddrSpec(r.Prefix, r.Port) + " => " + r.Template
+}
+
+// RTP is the [rtp] section: the media plane.
+type RTP struct {
+	// PortMin and PortMax bound the RTP ports (RTCP uses port+1). Key: ports, "MIN-MAX" with
+	// an even MIN, within 1024-65535. Default 20000-29999.
+	PortMin, PortMax int
+	// Address is the media IP advertised in SDP. Key: address. Default: the first [sip]
+	// listen IP that is not 0.0.0.0 or ::; it must be set when every listener binds a
+	// wildcard address.
+	Address netip.Addr
+	// Bind is the IP RTP sockets bind to; it may be a wildcard (0.0.0.0). Key: bind.
+	// Default: Address.
+	Bind netip.Addr
+	// Symmetric latches the remote media address on the first packet received (for callers
+	// behind NAT) instead of trusting the SDP. Key: symmetric. Default yes.
+	Symmetric bool
+	// Timeout is how long a call may go without receiving RTP before the sidecar hangs up
+	// with BYE; 0 disables it. Key: timeout (a Go duration). Default 30s.
+	Timeout time.Duration
+	// Sounds is the directory of prompt files; "" means the sounds embedded in the binary.
+	// Key: sounds. Default "".
+	Sounds string
+}
+
+// Admin is the [admin] section: the HTTP admin endpoint (health, metrics, render).
+type Admin struct {
+	// Listen is the ip:port the admin endpoint listens on; the zero value disables it.
+	// Port 0 picks a free port. Key: listen. Default "" (disabled).
+	Listen netip.AddrPort
+	// AllowRemote permits a Listen address that is not loopback. Key: allow-remote.
+	// Default no.
+	AllowRemote bool
+}
+
+// Default returns the configuration the sidecar runs on with no settings file.
+func Default() *Config {
+	lo := netip.MustParseAddr("127.0.0.1")
+	return &Config{
+		General: General{LogLevel: "info", LogFormat: "text"},
+		SIP: SIP{
+			Listen: []Listen{
+				{Transport: "udp", Addr: netip.AddrPortFrom(lo, 5080)},
+				{Transport: "tcp", Addr: netip.AddrPortFrom(lo, 5080)},
+			},
+			Trusted:        TrustList{entries: []trustEntry{{prefix: netip.MustParsePrefix("127.0.0.0/8")}}},
+			Untrusted:      "reject",
+			Identify:       []string{"header"},
+			MaxCalls:       1000,
+			DrainGrace:     30 * time.Second,
+			NoMatchCode:    403,
+			DefaultContext: "default",
+			UserAgent:      "sidecar",
+			ACKTimeout:     32 * time.Second,
+		},
+		Identify: Identify{Anonymous: "anonymous"},
+		RTP: RTP{
+			PortMin:   20000,
+			PortMax:   29999,
+			Address:   lo,
+			Bind:      lo,
+			Symmetric: true,
+			Timeout:   30 * time.Second,
+		},
+	}
+}
+
+// Identifiers returns the names the identify key accepts, in the documented order.
+func Identifiers() []string { return []string{"header", "ip", "username", "anonymous"} }

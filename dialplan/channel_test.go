@@ -1,0 +1,119 @@
+package dialplan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/sidecar-voip/sidecar/profile"
+	"github.com/sidecar-voip/sidecar/request"
+)
+
+// recorder is a test double of Channel: the real implementation is the SIP service's job
+// (package sipsvc), so the dialplan's tests record what the applications asked for instead.
+// It enforces the contract's rules (no Reject/Redirect after answer, no Hangup before it, one
+// final response) so a misbehaving app fails the test.
+type recorder struct {
+	mu             sync.Mutex
+	req            *request.Request
+	caller, callee *profile.Profile
+	answered       bool
+	ended          bool
+	events         []string
+	progress       chan int // receives each Progress code when non-nil
+}
+
+func newRecorder(req *request.Request) *recorder {
+	if req == nil {
+		req = request.Sample()
+	}
+	return &recorder{req: req}
+}
+
+func (r *recorder) Request() *request.Request { return r.req }
+func (r *recorder) Caller() *profile.Profile  { return r.caller }
+func (r *recorder) Callee() *profile.Profile  { return r.callee }
+func (r *recorder) Answered() bool            { r.mu.Lock(); defer r.mu.Unlock(); return r.answered }
+func (r *recorder) record(format string, a ...any) {
+	r.events = append(r.events, fmt.Sprintf(format, a...))
+}
+
+func (r *recorder) Progress(ctx context.Context, code int) error {
+	r.mu.Lock()
+	r.record("progress %d", code)
+	ch := r.progress
+	r.mu.Unlock()
+	if ch != nil {
+		ch <- code
+	}
+	return ctx.Err()
+}
+
+func (r *recorder) Answer(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended {
+		return errors.New("answer: call ended")
+	}
+	if !r.answered {
+		r.record("answer")
+	}
+	r.answered = true
+	return ctx.Err()
+}
+
+func (r *recorder) final() error {
+	if r.answered {
+		return errors.New("call already answered")
+	}
+	if r.ended {
+		return errors.New("call already ended")
+	}
+	r.ended = true
+	return nil
+}
+
+func (r *recorder) Reject(_ context.Context, code int, reason string, retryAfter int) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.final(); err != nil {
+		return err
+	}
+	s := fmt.Sprintf("reject %d %s", code, reason)
+	if retryAfter > 0 {
+		s += fmt.Sprintf(" retry-after=%d", retryAfter)
+	}
+	r.events = append(r.events, s)
+	return nil
+}
+
+func (r *recorder) Redirect(_ context.Context, target string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.final(); err != nil {
+		return err
+	}
+	r.record("redirect %s", target)
+	return nil
+}
+
+func (r *recorder) Hangup(_ context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.answered || r.ended {
+		return errors.New("hangup: call not answered or already ended")
+	}
+	r.ended = true
+	r.record("bye")
+	return nil
+}
+
+func (r *recorder) log() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.events, "\n")
+}
+
+var _ Channel = (*recorder)(nil)

@@ -1,0 +1,366 @@
+package dialplan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/sidecar-voip/sidecar/internal/safetmpl"
+	"github.com/sidecar-voip/sidecar/profile"
+	"github.com/sidecar-voip/sidecar/request"
+)
+
+// Bounds on one call's run.
+const (
+	// MaxSteps is the most applications one call runs; past it the call is ended.
+	MaxSteps = 10000
+	// MaxJumps is the most consecutive jumps (Goto, GotoIf) without another application in
+	// between; past it the call is ended.
+	MaxJumps = 100
+	// MaxVars is the most channel variables one call holds.
+	MaxVars = 256
+	// MaxIncludeDepth is how deeply include => may nest during a lookup.
+	MaxIncludeDepth = 16
+)
+
+// Sentinel errors of Run.
+var (
+	// ErrNoContext reports a call whose context does not exist.
+	ErrNoContext = errors.New("no such context")
+	// ErrNoExtension reports a call whose extension matches nothing in its context.
+	ErrNoExtension = errors.New("no such extension")
+	// ErrLoop reports a call that exceeded MaxSteps or MaxJumps.
+	ErrLoop = errors.New("dialplan loop")
+	// ErrBadTarget reports a jump to a place that does not exist.
+	ErrBadTarget = errors.New("no such dialplan target")
+)
+
+// Call is one call as applications see it: the Channel plus the dialplan's state.
+type Call struct {
+	Channel
+	// Context, Exten and Priority are where the call is in the dialplan.
+	Context, Exten string
+	Priority       int
+	// Vars are the channel variables.
+	Vars map[string]string
+	// Log is the call's logger (with its call-id).
+	Log *slog.Logger
+}
+
+// Var returns the channel variable name, "" when unset.
+func (c *Call) Var(name string) string { return c.Vars[name] }
+
+// SetVar sets the channel variable name. Invalid names, and new names past MaxVars, are
+// refused with an error.
+func (c *Call) SetVar(name, value string) error {
+	if !varName.MatchString(name) {
+		return fmt.Errorf("set variable: invalid name %q", name)
+	}
+	if c.Vars == nil {
+		c.Vars = make(map[string]string)
+	}
+	if _, ok := c.Vars[name]; !ok && len(c.Vars) >= MaxVars {
+		return fmt.Errorf("set variable %s: more than %d variables", name, MaxVars)
+	}
+	c.Vars[name] = value
+	return nil
+}
+
+// Data is what dialplan arguments see: the request's fields and methods ({{ .From.User }},
+// {{ .Header "X-Foo" }}), both profiles (never nil: an empty Profile when a party has none),
+// where the call is, and its channel variables ({{ .Var "NAME" }}).
+type Data struct {
+	*request.Request
+	Caller, Callee       *profile.Profile
+	HasCaller, HasCallee bool
+	Context, Exten       string
+	call                 *Call
+}
+
+// Var returns the channel variable name, "" when unset.
+func (d *Data) Var(name string) string { return d.call.Var(name) }
+
+// TraceStep is one application run by Plan.Run.
+type TraceStep struct {
+	Context, Exten string
+	Priority       int
+	App            string
+	Args           []string // expanded
+}
+
+// String formats the step as "context,exten,priority: App(args)".
+func (t TraceStep) String() string {
+	return t.Context + "," + t.Exten + "," + strconv.Itoa(t.Priority) + ": " + formatCall(t.App, t.Args)
+}
+
+// Trace is the steps one call ran, in order.
+type Trace []TraceStep
+
+// LogValue writes the trace on one line, steps separated by " | ", for slog.
+func (t Trace) LogValue() slog.Value {
+	parts := make([]string, len(t))
+	for i, s := range t {
+		parts[i] = s.String()
+	}
+	return slog.StringValue(strings.Join(parts, " | "))
+}
+
+// String lists the steps one per line.
+func (t Trace) String() string {
+	var b strings.Builder
+	for _, s := range t {
+		b.WriteString(s.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// ContextFor picks a call's context: the caller's, else the callee's, else def.
+func ContextFor(caller, callee *profile.Profile, def string) string {
+	if caller != nil && caller.Context != "" {
+		return caller.Context
+	}
+	if callee != nil && callee.Context != "" {
+		return callee.Context
+	}
+	return def
+}
+
+// Contexts returns the names of the plan's contexts in definition order.
+func (p *Plan) Contexts() []string {
+	out := make([]string, len(p.order))
+	for i, c := range p.order {
+		out[i] = c.name
+	}
+	return out
+}
+
+// HasContext reports whether the plan defines the context.
+func (p *Plan) HasContext(name string) bool { return p.contexts[name] != nil }
+
+// Steps lists, for "sidecar render", the extension a call to exten in context would start in:
+// its pattern as written and its steps with unexpanded arguments. ok is false when nothing
+// matches.
+func (p *Plan) Steps(context, exten string) (matched string, steps []Step, ok bool) {
+	st := p.find(context, exten, "1")
+	if st == nil {
+		return "", nil, false
+	}
+	for _, s := range st.ext.steps {
+		s2 := s.Step
+		s2.Args = s.app.masked(s.Args)
+		steps = append(steps, s2)
+	}
+	return st.ext.pat.text, steps, true
+}
+
+// find returns the step for priority (a number or a label) of exten in context, searching the
+// context's own extensions in match order and then its includes, depth first, as Asterisk
+// does: in each context the best-matching extension is taken; when it lacks the priority the
+// search goes on in the includes.
+func (p *Plan) find(context, exten, priority string) *step {
+	cd := p.contexts[context]
+	if cd == nil {
+		return nil
+	}
+	n, err := strconv.Atoi(priority)
+	if err != nil {
+		n = 0
+	}
+	var visited [MaxIncludeDepth * 4]*contextDef
+	seen := visited[:0]
+	var walk func(cd *contextDef, depth int) *step
+	walk = func(cd *contextDef, depth int) *step {
+		for _, v := range seen {
+			if v == cd {
+				return nil
+			}
+		}
+		seen = append(seen, cd)
+		for _, e := range cd.exts {
+			if !e.pat.Match(exten) {
+				continue
+			}
+			var st *step
+			if n > 0 {
+				st = e.byPrio[n]
+			} else {
+				st = e.byLabel[priority]
+			}
+			if st != nil {
+				return st
+			}
+			break
+		}
+		if depth >= MaxIncludeDepth {
+			return nil
+		}
+		for _, inc := range cd.includes {
+			if st := walk(inc, depth+1); st != nil {
+				return st
+			}
+		}
+		return nil
+	}
+	return walk(cd, 0)
+}
+
+// Run runs the call on ch from priority 1 of exten in context until an application ends it,
+// the dialplan ends, or ctx is cancelled (the remote hung up: Run returns ctx's error).
+//
+// Before the first step the caller's, then the callee's, profile Vars become channel
+// variables. A context or extension that does not exist is answered 404 Not Found (when
+// unanswered) and returned as ErrNoContext or ErrNoExtension. Falling off the end of an
+// extension hangs up: BYE when answered, else the answer for cause 16 (603 Decline). An
+// application error, a bad jump or a loop (MaxSteps, MaxJumps) is logged and ends the call
+// (500 when unanswered, else BYE); the error is returned. The Trace lists every step run.
+func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *slog.Logger) (Trace, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	req := ch.Request()
+	if req != nil {
+		log = log.With("call-id", req.CallID)
+	} else {
+		req = &request.Request{}
+	}
+	c := &Call{Channel: ch, Context: context, Exten: exten, Priority: 1, Log: log, Vars: make(map[string]string)}
+	d := &Data{Request: req, call: c}
+	d.Caller, d.HasCaller = partyOrEmpty(ch.Caller())
+	d.Callee, d.HasCallee = partyOrEmpty(ch.Callee())
+	for _, v := range append(append([]profile.Var(nil), d.Caller.Vars...), d.Callee.Vars...) {
+		if err := c.SetVar(v.Name, v.Value); err != nil {
+			log.Warn("dialplan: profile variable ignored", "error", err)
+		}
+	}
+	var trace Trace
+	if p.contexts[context] == nil {
+		return trace, p.notFound(ctx, c, fmt.Errorf("run %s,%s: %w %q", context, exten, ErrNoContext, context))
+	}
+	st := p.find(context, exten, "1")
+	if st == nil {
+		return trace, p.notFound(ctx, c, fmt.Errorf("run %s,%s: %w %q in context %q", context, exten, ErrNoExtension, exten, context))
+	}
+	jumps := 0
+	for steps := 0; ; steps++ {
+		if err := ctx.Err(); err != nil {
+			return trace, fmt.Errorf("run %s,%s,%d: %w", c.Context, c.Exten, c.Priority, err)
+		}
+		if steps >= MaxSteps || jumps > MaxJumps {
+			err := fmt.Errorf("run %s,%s,%d: %w: more than %d steps or %d jumps in a row", c.Context, c.Exten, c.Priority, ErrLoop, MaxSteps, MaxJumps)
+			return trace, p.fail(ctx, c, err)
+		}
+		c.Priority = st.Priority
+		d.Context, d.Exten = c.Context, c.Exten
+		args := make([]string, len(st.vals))
+		for i, v := range st.vals {
+			s, err := v.Execute(d, safetmpl.DefaultLimit)
+			if err != nil {
+				err = fmt.Errorf("%s: argument %d of %s: %w", st.Pos, i+1, st.App, err)
+				return trace, p.fail(ctx, c, err)
+			}
+			args[i] = s
+		}
+		shown := st.app.masked(args)
+		ts := TraceStep{Context: c.Context, Exten: c.Exten, Priority: st.Priority, App: st.App, Args: shown}
+		trace = append(trace, ts)
+		log.Debug("dialplan step", "context", c.Context, "exten", c.Exten, "priority", st.Priority,
+			"app", st.App, "args", shown, "at", st.Pos.String())
+		res, err := st.app.Run(ctx, c, args)
+		if err != nil {
+			if ctx.Err() != nil {
+				return trace, fmt.Errorf("run %s: %w", ts, err)
+			}
+			return trace, p.fail(ctx, c, fmt.Errorf("run %s: %w", ts, err))
+		}
+		switch res.Kind {
+		case Stop:
+			return trace, nil
+		case Jump:
+			jumps++
+			t := res.Target
+			if t.Context == "" {
+				t.Context = c.Context
+			}
+			if t.Exten == "" {
+				t.Exten = c.Exten
+			}
+			next := p.find(t.Context, t.Exten, t.Priority)
+			if next == nil {
+				err := fmt.Errorf("run %s: %w %s", ts, ErrBadTarget, t)
+				return trace, p.fail(ctx, c, err)
+			}
+			c.Context, c.Exten, st = t.Context, t.Exten, next
+		default:
+			jumps = 0
+			next := p.find(c.Context, c.Exten, strconv.Itoa(st.Priority+1))
+			if next == nil {
+				log.Debug("dialplan: end of extension", "context", c.Context, "exten", c.Exten, "priority", st.Priority)
+				return trace, hangupCause(ctx, c, CauseNormalClearing)
+			}
+			st = next
+		}
+	}
+}
+
+func partyOrEmpty(p *profile.Profile) (*profile.Profile, bool) {
+	if p == nil {
+		return &profile.Profile{}, false
+	}
+	return p, true
+}
+
+// notFound answers an unanswered call 404 and returns err.
+func (p *Plan) notFound(ctx context.Context, c *Call, err error) error {
+	c.Log.Info("dialplan: no route", "error", err)
+	if !c.Answered() {
+		if rerr := c.Reject(ctx, 404, "Not Found", 0); rerr != nil {
+			c.Log.Warn("dialplan: reject failed", "error", rerr)
+		}
+	} else if herr := c.Hangup(ctx); herr != nil {
+		c.Log.Warn("dialplan: hangup failed", "error", herr)
+	}
+	return err
+}
+
+// sipStatuser is implemented by errors that choose the SIP answer of an unanswered call
+// (for example the media plane's StatusError: 488 for an unacceptable SDP).
+type sipStatuser interface{ SIPStatus() int }
+
+// failStatus is the answer for an application error on an unanswered call: the error's own
+// status (SIPStatus, 300-699) when it has one, else 500.
+func failStatus(err error) (int, string) {
+	var st sipStatuser
+	if errors.As(err, &st) {
+		if code := st.SIPStatus(); code >= 300 && code <= 699 {
+			r := Reason(code)
+			if r == "" {
+				r = "Error"
+			}
+			return code, r
+		}
+	}
+	return 500, Reason(500)
+}
+
+// fail logs err and ends the call: when unanswered with failStatus, else with BYE.
+func (p *Plan) fail(ctx context.Context, c *Call, err error) error {
+	c.Log.Error("dialplan: call ended on error", "error", err)
+	if ctx.Err() != nil {
+		return err
+	}
+	var eerr error
+	if c.Answered() {
+		eerr = c.Hangup(ctx)
+	} else {
+		code, reason := failStatus(err)
+		eerr = c.Reject(ctx, code, reason, 0)
+	}
+	if eerr != nil {
+		c.Log.Warn("dialplan: ending call failed", "error", eerr)
+	}
+	return err
+}

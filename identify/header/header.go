@@ -1,0 +1,91 @@
+// Package header is the "header" identifier: the templates named by the request itself, in
+// X-Caller-Template and X-Callee-Template (through the [template-match] expressions of the
+// template files, which read those headers by default). The SIP service only lets requests
+// from [sip] trusted addresses this far, so the headers are Kamailio's word.
+//
+// A party whose expression yields "" is absent; with both absent the identifier passes
+// (identify.ErrNoMatch). A header that names a template the files do not define fails closed
+// with 403 "Unknown Template"; a malformed header value with 400 "Bad Template Header". Such a
+// request never reaches a later identifier such as anonymous.
+package header
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/sidecar-voip/sidecar/identify"
+	"github.com/sidecar-voip/sidecar/profile"
+	"github.com/sidecar-voip/sidecar/request"
+)
+
+// Name is the identifier's name in [sip] identify.
+const Name = "header"
+
+// SIP answers of the header identifier's rejections.
+const (
+	// StatusUnknownTemplate answers a header naming a template that does not exist (or an
+	// abstract one).
+	StatusUnknownTemplate = 403
+	// ReasonUnknownTemplate is its reason phrase.
+	ReasonUnknownTemplate = "Unknown Template"
+	// StatusBadHeader answers a malformed template selection ("na me", ";x", too long, ...).
+	StatusBadHeader = 400
+	// ReasonBadHeader is its reason phrase.
+	ReasonBadHeader = "Bad Template Header"
+)
+
+// Header is the header identifier.
+type Header struct {
+	templates identify.Templates
+}
+
+// New builds the header identifier; it is an identify.Factory.
+func New(deps identify.Deps) (identify.Identifier, error) {
+	if deps.Templates == nil {
+		return nil, errors.New("no templates")
+	}
+	return &Header{templates: deps.Templates}, nil
+}
+
+// Name returns "header".
+func (h *Header) Name() string { return Name }
+
+// Identify selects the caller and callee templates with [template-match].
+func (h *Header) Identify(_ context.Context, req *request.Request) (identify.Result, error) {
+	caller, callee, err := h.templates.Select(req)
+	if err != nil {
+		return identify.Result{}, classify(err)
+	}
+	if caller.Name == "" && callee.Name == "" {
+		return identify.Result{}, identify.ErrNoMatch
+	}
+	// profile.Set.Select already refuses unknown names; checking again keeps the identifier
+	// fail-closed with any Templates implementation.
+	for _, p := range []struct {
+		party string
+		m     profile.Match
+	}{{"caller", caller}, {"callee", callee}} {
+		if p.m.Name != "" && !h.templates.Has(p.m.Name) {
+			return identify.Result{}, identify.Reject(StatusUnknownTemplate, ReasonUnknownTemplate,
+				fmt.Errorf("%s template %q: %w", p.party, p.m.Name, profile.ErrUnknownTemplate))
+		}
+	}
+	return identify.Result{Caller: caller, Callee: callee}, nil
+}
+
+// classify turns a Select error into the SIP answer it deserves. Select's errors name the
+// [template-match] expression (and so the party) and the template name, never the whole
+// header.
+func classify(err error) error {
+	switch {
+	case errors.Is(err, profile.ErrUnknownTemplate), errors.Is(err, profile.ErrAbstractTemplate):
+		return identify.Reject(StatusUnknownTemplate, ReasonUnknownTemplate, err)
+	case errors.Is(err, profile.ErrInvalidValue):
+		return identify.Reject(StatusBadHeader, ReasonBadHeader, err)
+	default:
+		return identify.Reject(500, "Server Internal Error", err)
+	}
+}
+
+var _ identify.Identifier = (*Header)(nil)

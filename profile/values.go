@@ -1,0 +1,235 @@
+package profile
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// parseBool accepts yes/no, true/false, on/off and 1/0 in any case; "" is false (unset).
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "yes", "true", "on", "1":
+		return true, nil
+	case "no", "false", "off", "0", "":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not a boolean (yes/no, true/false, on/off, 1/0)", s)
+}
+
+// parseDTMF accepts the DTMF modes; rfc2833 is an alias of rfc4733 and "" is the default.
+func parseDTMF(s string) (DTMFMode, error) {
+	switch strings.ToLower(s) {
+	case "", "rfc4733", "rfc2833":
+		return DTMFRFC4733, nil
+	case "info":
+		return DTMFInfo, nil
+	case "inband":
+		return DTMFInband, nil
+	case "auto":
+		return DTMFAuto, nil
+	}
+	return "", fmt.Errorf("%q is not a DTMF mode (rfc4733, rfc2833, info, inband, auto)", s)
+}
+
+// checkToken checks that s is 1..max bytes long and every byte is an ASCII letter, a digit or
+// one of extra. what names the value in the error.
+func checkToken(s string, max int, extra, what string) error {
+	if len(s) > max {
+		return fmt.Errorf("%s longer than %d bytes", what, max)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if isAlnum(c) || strings.IndexByte(extra, c) >= 0 {
+			continue
+		}
+		return fmt.Errorf("%s %q: character %q not allowed (letters, digits and %q only)", what, s, c, extra)
+	}
+	return nil
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// checkUser checks a SIP user part: printable ASCII without spaces and without the
+// characters that delimit a URI or an address (<>"@:;,).
+func checkUser(s string) error {
+	if len(s) > 128 {
+		return fmt.Errorf("longer than 128 bytes")
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`<>"@:;,`, c) >= 0 {
+			return fmt.Errorf("%q: character %q not allowed in a user part", s, c)
+		}
+	}
+	return nil
+}
+
+// checkText checks free text: at most max bytes, no control characters other than tab.
+func checkText(s string, max int, what string) error {
+	if len(s) > max {
+		return fmt.Errorf("%s longer than %d bytes", what, max)
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return fmt.Errorf("%s contains control character %q", what, c)
+		}
+	}
+	return nil
+}
+
+// checkPIN checks a voicemail PIN: 1..32 digits.
+func checkPIN(s string) error {
+	if len(s) > 32 {
+		return fmt.Errorf("mailbox PIN longer than 32 digits")
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			// the PIN itself is a secret: never echo it
+			return fmt.Errorf("mailbox PIN must be digits only")
+		}
+	}
+	return nil
+}
+
+// parseCallerID accepts `"Name" <number>`, `Name <number>`, `<number>` and `number`.
+func parseCallerID(s string) (CallerID, error) {
+	if s == "" {
+		return CallerID{}, nil
+	}
+	if err := checkText(s, 256, "caller id"); err != nil {
+		return CallerID{}, err
+	}
+	bad := func() error { return fmt.Errorf("%q: want \"Name\" <number>, Name <number> or number", s) }
+	var id CallerID
+	if lt := strings.IndexByte(s, '<'); lt >= 0 {
+		if !strings.HasSuffix(s, ">") || strings.Count(s, "<") != 1 || strings.Count(s, ">") != 1 {
+			return CallerID{}, bad()
+		}
+		id.Number = strings.TrimSpace(s[lt+1 : len(s)-1])
+		name := strings.TrimSpace(s[:lt])
+		if strings.HasPrefix(name, `"`) {
+			if len(name) < 2 || !strings.HasSuffix(name, `"`) {
+				return CallerID{}, bad()
+			}
+			name = name[1 : len(name)-1]
+		}
+		if strings.Contains(name, `"`) {
+			return CallerID{}, bad()
+		}
+		id.Name = strings.TrimSpace(name)
+	} else {
+		id.Number = s
+	}
+	if id.Number == "" && id.Name == "" {
+		return CallerID{}, bad()
+	}
+	if id.Number != "" {
+		if err := checkToken(id.Number, 64, "+*#._-", "number"); err != nil {
+			return CallerID{}, err
+		}
+	}
+	return id, nil
+}
+
+// parseVar accepts NAME=value with NAME a channel variable name (a letter or underscore, then
+// letters, digits and underscores).
+func parseVar(s string) (Var, error) {
+	name, value, ok := strings.Cut(s, "=")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" {
+		return Var{}, fmt.Errorf("%q: want NAME=value", s)
+	}
+	if c := name[0]; c >= '0' && c <= '9' {
+		return Var{}, fmt.Errorf("name %q must not start with a digit", name)
+	}
+	if err := checkToken(name, 64, "_", "name"); err != nil {
+		return Var{}, err
+	}
+	value = strings.TrimSpace(value)
+	if err := checkText(value, 1024, "value"); err != nil {
+		return Var{}, err
+	}
+	return Var{Name: name, Value: value}, nil
+}
+
+// checkSIPURI checks that s is a sip: or sips: URI with a host: [user[:password]@]host[:port]
+// [;params][?headers], host being a domain name, an IPv4 address or a bracketed IPv6 address.
+func checkSIPURI(s string) error {
+	if len(s) > 1024 {
+		return fmt.Errorf("longer than 1024 bytes")
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f {
+			return fmt.Errorf("%q: character %q not allowed in a SIP URI", s, c)
+		}
+	}
+	scheme, rest, ok := strings.Cut(s, ":")
+	if !ok || !strings.EqualFold(scheme, "sip") && !strings.EqualFold(scheme, "sips") {
+		return fmt.Errorf("%q is not a sip: or sips: URI", s)
+	}
+	if i := strings.IndexAny(rest, ";?"); i >= 0 {
+		rest = rest[:i]
+	}
+	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
+		if at == 0 {
+			return fmt.Errorf("%q: empty user part before @", s)
+		}
+		rest = rest[at+1:]
+	}
+	host, port := rest, ""
+	if strings.HasPrefix(rest, "[") {
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			return fmt.Errorf("%q: unclosed [ in IPv6 host", s)
+		}
+		host, port = rest[1:end], rest[end+1:]
+		if a, err := netip.ParseAddr(host); err != nil || !a.Is6() {
+			return fmt.Errorf("%q: %q is not an IPv6 address", s, host)
+		}
+		if port != "" && !strings.HasPrefix(port, ":") {
+			return fmt.Errorf("%q: unexpected %q after host", s, port)
+		}
+		port = strings.TrimPrefix(port, ":")
+	} else if h, p, ok := strings.Cut(rest, ":"); ok {
+		host, port = h, p
+		if port == "" {
+			return fmt.Errorf("%q: empty port", s)
+		}
+	}
+	if host == "" {
+		return fmt.Errorf("%q has no host", s)
+	}
+	if !strings.HasPrefix(rest, "[") {
+		if err := checkHost(host); err != nil {
+			return fmt.Errorf("%q: %w", s, err)
+		}
+	}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q: port %q out of range 1-65535", s, port)
+		}
+	}
+	return nil
+}
+
+// checkHost accepts a domain name (labels of letters, digits and hyphens) or an IPv4 address.
+func checkHost(h string) error {
+	if len(h) > 253 {
+		return fmt.Errorf("host longer than 253 bytes")
+	}
+	for label := range strings.SplitSeq(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
+			return fmt.Errorf("host %q is not a domain name or IP address", h)
+		}
+		for i := 0; i < len(label); i++ {
+			if !isAlnum(label[i]) && label[i] != '-' {
+				return fmt.Errorf("host %q is not a domain name or IP address", h)
+			}
+		}
+	}
+	return nil
+}
