@@ -161,6 +161,11 @@ func TestParseErrors(t *testing.T) {
 		{"listen ipv6 no brackets", "[sip]\nlisten = udp:2001:db8::1:5080\n", []string{`an IPv6 address needs brackets`}, nil},
 		{"listen empty", "[sip]\nlisten =\n", []string{`[sip] listen: empty`}, nil},
 		{"listen two bad", "[sip]\nlisten = udp:1.2.3.4, tcp:x\n", []string{`sidecar.ini:2: [sip] listen: "udp:1.2.3.4" has no port`, `sidecar.ini:2: [sip] listen: "tcp:x": "x" is a host name`}, nil},
+		{"listen no address", "[sip]\nlisten = udp:\n", []string{`[sip] listen: "udp:" has no address`}, nil},
+		{"listen no colon", "[sip]\nlisten = udp\n", []string{`[sip] listen: "udp" is not transport:ip:port`}, nil},
+		{"listen bare ip", "[sip]\nlisten = 127.0.0.1\n", []string{`"127.0.0.1" has no transport and no port; write udp:127.0.0.1:5080`}, nil},
+		{"listen ipv6 no port", "[sip]\nlisten = tcp:[::1]\n", []string{`"tcp:[::1]" has no port`}, nil},
+		{"listen zoned", "[sip]\nlisten = udp:[fe80::1%eth0]:5080\n", []string{`zoned addresses are not supported`}, nil},
 		{"listen twice", "[sip]\nlisten = udp:127.0.0.1:5080, udp:127.0.0.1:5080\n", []string{`[sip] listen: "udp:127.0.0.1:5080" is listed twice`}, nil},
 		{"listen tcp and tls clash", "[sip]\nlisten = tcp:127.0.0.1:5080, tls:127.0.0.1:5080\ntls-cert = c\ntls-key = k\n", []string{`both need TCP port 5080`}, nil},
 		{"trusted bad", "[sip]\ntrusted = 10.0.0.1/8, example.com, 10.0.0.0/8:5060, 2001:db8::1]:5060\n", []string{
@@ -201,12 +206,22 @@ func TestParseErrors(t *testing.T) {
 		{"ports reversed", "[rtp]\nports = 30000-20000\n", []string{`the first port must be below the last`}, nil},
 		{"ports low", "[rtp]\nports = 100-200\n", []string{`100-200 is outside 1024-65535`}, nil},
 		{"address host", "[rtp]\naddress = media.example.com\n", []string{`[rtp] address: "media.example.com" is a host name`}, nil},
+		{"address zoned", "[rtp]\naddress = fe80::1%eth0\n", []string{`[rtp] address: "fe80::1%eth0": zoned addresses are not supported`}, nil},
+		{"address multicast", "[rtp]\naddress = 224.0.0.1\n", []string{`[rtp] address: 224.0.0.1 is a multicast address`}, nil},
+		{"bind multicast", "[rtp]\nbind = 224.0.0.1\n", []string{`[rtp] bind: 224.0.0.1 is a multicast address`}, nil},
+		{"bind not an ip", "[rtp]\nbind = 1.2.3\n", []string{`[rtp] bind: "1.2.3" is not an IP address`}, nil},
+		{"ports words", "[rtp]\nports = a-b\n", []string{`[rtp] ports: "a-b" is not a range MIN-MAX`}, nil},
 		{"address wildcard", "[rtp]\naddress = 0.0.0.0\n", []string{`[rtp] address: 0.0.0.0 is a wildcard`}, nil},
 		{"address from wildcard listen", "[sip]\nlisten = udp:0.0.0.0:5080\n", []string{`[rtp] address: not set, and every [sip] listen address is a wildcard`}, nil},
 		{"bind family", "[rtp]\naddress = 192.0.2.1\nbind = ::\n", []string{`sidecar.ini:3: [rtp] bind: :: and address 192.0.2.1 are of different IP versions`}, nil},
 		{"symmetric", "[rtp]\nsymmetric = maybe\n", []string{`[rtp] symmetric: "maybe" is not yes or no`}, nil},
 		{"timeout", "[rtp]\ntimeout = soon\n", []string{`[rtp] timeout: "soon" is not a duration`}, nil},
 		{"admin no port", "[admin]\nlisten = 127.0.0.1\n", []string{`[admin] listen: "127.0.0.1" has no port`}, nil},
+		{"admin host", "[admin]\nlisten = localhost:8080\n", []string{`[admin] listen: "localhost:8080": "localhost" is a host name`}, nil},
+		{"admin junk", "[admin]\nlisten = 1.2.3:x\n", []string{`[admin] listen: "1.2.3:x" is not ip:port`}, nil},
+		{"admin zoned", "[admin]\nlisten = [fe80::1%eth0]:80\n", []string{`zoned addresses are not supported`}, nil},
+		{"user-agent long", "[sip]\nuser-agent = " + strings.Repeat("a", 129) + "\n", []string{`is longer than 128 characters`}, nil},
+		{"default-context long", "[sip]\ndefault-context = " + strings.Repeat("a", 65) + "\n", []string{`is longer than 64 characters`}, nil},
 		{"admin remote", "[admin]\nlisten = 192.0.2.1:8080\n", []string{`sidecar.ini:2: [admin] listen: 192.0.2.1:8080 is not a loopback address; set allow-remote = yes`}, nil},
 		{"allow-remote", "[admin]\nallow-remote = sure\n", []string{`[admin] allow-remote: "sure" is not yes or no`}, nil},
 		{"several problems at once", "[sip]\nmax-calls = 0\nno-match = 100\n[rtp]\nports = 1-2\n", []string{
@@ -272,18 +287,30 @@ func TestLoad(t *testing.T) {
 // TestValidateCodeBuilt checks Validate on a Config built in code: no file, every problem.
 func TestValidateCodeBuilt(t *testing.T) {
 	c := Default()
-	c.SIP.Listen = nil
 	c.SIP.Trusted = TrustList{}
 	c.SIP.Identify = []string{"header", "bogus"}
 	c.SIP.MaxCalls = -1
 	c.RTP.Address = netip.Addr{}
-	c.Identify.IP = []IPRule{{Prefix: netip.MustParsePrefix("10.0.0.1/8"), Template: "t"}}
+	c.General.LogLevel = "verbose"
+	c.SIP.Listen = []Listen{{Transport: "sctp", Addr: netip.MustParseAddrPort("127.0.0.1:1")}, {}, {Transport: "udp"}}
+	c.Identify.IP = []IPRule{
+		{Prefix: netip.MustParsePrefix("10.0.0.1/8"), Template: "t"},
+		{Template: "t"},
+		{Prefix: netip.MustParsePrefix("10.0.0.0/8"), Port: 5060, Template: "t"},
+		{Prefix: netip.MustParsePrefix("10.0.0.1/32"), Port: 70000, Template: "t"},
+	}
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("Validate succeeded")
 	}
 	for _, w := range []string{
-		"[sip] listen: empty",
+		`[general] log-level: "verbose" is not one of`,
+		`[sip] listen: "sctp:127.0.0.1:1": unknown transport "sctp"`,
+		"[sip] listen: empty listener",
+		"[sip] listen: listener 3 (udp) has no address",
+		"[identify] ip: rule 2 has no address",
+		"[identify] ip: 10.0.0.0/8: a network takes no port",
+		"[identify] ip: 10.0.0.1/32: port 70000 is outside 1-65535",
 		"[sip] trusted: empty",
 		`[sip] identify: unknown identifier "bogus"`,
 		"[sip] max-calls: -1 is outside",

@@ -98,12 +98,12 @@ func checkListeners(ls []Listen) []error {
 			errs = append(errs, errors.New("empty listener"))
 			continue
 		}
+		if !a.Addr.IsValid() {
+			errs = append(errs, fmt.Errorf("listener %d (%s) has no address", i+1, a.Transport))
+			continue
+		}
 		if !isTransport(a.Transport) {
 			errs = append(errs, fmt.Errorf("%q: unknown transport %q (one of %s)", a.String(), a.Transport, strings.Join(Transports(), ", ")))
-		}
-		if !a.Addr.IsValid() {
-			errs = append(errs, fmt.Errorf("%q has no address", a.String()))
-			continue
 		}
 		for _, b := range ls[:i] {
 			if a.Addr.Port() == 0 || a.Addr != b.Addr {

@@ -10,6 +10,9 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/sidecar-voip/sidecar/profile"
+	"github.com/sidecar-voip/sidecar/request"
+
 	"golang.org/x/tools/txtar"
 )
 
@@ -75,9 +78,12 @@ exten => _!,1,Set(WHO={{ .Callee.User }})
  same => n(redirect),Transfer({{ .Callee.Location }})
 `)
 	ctx := context.Background()
+	req := request.Sample()
+	callee := &profile.Profile{User: "1002", Location: "sip:1002@192.0.2.20:5060"}
 	b.ReportAllocs()
 	for b.Loop() {
-		ch := newRecorder(nil)
+		ch := newRecorder(req)
+		ch.callee = callee
 		if _, err := p.Run(ctx, ch, "from-subscriber", "1002", nil); err != nil {
 			b.Fatal(err)
 		}

@@ -312,11 +312,14 @@ func TestShippedExtensionsCompile(t *testing.T) {
 		{"from-subscriber", "*503", nil, "reject 503 Service Unavailable"},
 		{"from-subscriber", "*404", nil, "reject 404 Not Found"},
 		{"from-subscriber", "*302*2000", nil, "redirect sip:2000@example.invalid"},
-		{"from-subscriber", "1002", loc, "redirect sip:1002@192.0.2.20:5060"},
-		{"from-subscriber", "1002", &profile.Profile{}, "reject 480 Temporarily Unavailable"},
+		{"from-subscriber", "*302", loc, "redirect sip:1002@192.0.2.20:5060"},
+		{"from-subscriber", "*302", nil, "reject 480 Temporarily Unavailable"},
+		{"from-subscriber", "1002", loc, "reject 480 Temporarily Unavailable"},
+		{"from-subscriber", "1002", nil, "reject 404 Not Found"},
 		{"from-anonymous", "1002", nil, "reject 404 Not Found"},
-		{"from-anonymous", "*486", loc, "redirect sip:1002@192.0.2.20:5060"},
-		{"default", "1002", loc, "redirect sip:1002@192.0.2.20:5060"},
+		{"from-anonymous", "*486", nil, "reject 404 Not Found"},
+		{"to-subscriber", "1002", loc, "reject 480 Temporarily Unavailable"},
+		{"default", "1002", loc, "reject 480 Temporarily Unavailable"},
 	}
 	for _, tc := range tests {
 		ch := newRecorder(nil)

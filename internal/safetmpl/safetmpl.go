@@ -13,8 +13,6 @@ import (
 	"strings"
 	"sync"
 	"text/template"
-
-	"github.com/Masterminds/sprig/v3"
 )
 
 // DefaultLimit is the largest expansion, in bytes, Execute allows unless told otherwise.
@@ -25,20 +23,6 @@ var ErrTooLong = errors.New("expanded value too long")
 
 // ErrPseudoSyntax reports a value written in the seed's ${...} pseudo-syntax.
 var ErrPseudoSyntax = errors.New("${...} is not template syntax")
-
-// removed are sprig functions a template must never reach: they read the process environment or
-// do network I/O.
-var removed = []string{"env", "expandenv", "getHostByName"}
-
-// Funcs returns a new FuncMap: sprig's text functions without the removed ones. Build it once per
-// load and pass it to every Compile of that load; building it costs microseconds.
-func Funcs() template.FuncMap {
-	fm := sprig.TxtFuncMap()
-	for _, name := range removed {
-		delete(fm, name)
-	}
-	return fm
-}
 
 // Value is one compiled value: a literal or a parsed template.
 type Value struct {

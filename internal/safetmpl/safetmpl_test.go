@@ -23,7 +23,16 @@ func TestCompileExecute(t *testing.T) {
 		{name: "dns removed", text: `{{ getHostByName "x" }}`, wantErr: `function "getHostByName" not defined`},
 		{name: "pseudo", text: "sip:${From-Header-URI-Username}@x", wantErr: "write {{ .From.User }} instead of ${From-Header-URI-Username}"},
 		{name: "pseudo header", text: "${header(X-MailBoxId)}", wantErr: `{{ .Header "X-MailBoxId" }}`},
-		{name: "too long", text: `{{ repeat 5000 "a" }}`, wantErr: "expanded value too long"},
+		{name: "too long", text: `{{ range until 4000 }}ab{{ end }}`, wantErr: "expanded value too long"},
+		{name: "repeat bounded", text: `{{ repeat 999999999 "a" }}`, wantErr: "count too large"},
+		{name: "until bounded", text: `{{ range until 999999999 }}{{ end }}`, wantErr: "count too large"},
+		{name: "untilStep bounded", text: `{{ range untilStep 0 999999999 1 }}{{ end }}`, wantErr: "count too large"},
+		{name: "seq bounded", text: `{{ seq 1 999999999 }}`, wantErr: "count too large"},
+		{name: "rand bounded", text: `{{ randAlpha 999999999 }}`, wantErr: "count too large"},
+		{name: "indent bounded", text: `{{ indent 999999999 "x" }}`, wantErr: "count too large"},
+		{name: "keygen removed", text: `{{ genPrivateKey "rsa" }}`, wantErr: `function "genPrivateKey" not defined`},
+		{name: "bcrypt removed", text: `{{ bcrypt "x" }}`, wantErr: `function "bcrypt" not defined`},
+		{name: "small counts work", text: `{{ repeat 3 "ab" }}{{ len (until 5) }}{{ seq 3 }}`, want: "ababab51 2 3"},
 		{name: "unclosed", text: "{{ .User ", wantErr: "parse template"},
 	}
 	for _, tt := range tests {
