@@ -28,6 +28,16 @@ func routedTo(t *testing.T, k *kamailio, ruser, addr string) int {
 	return strings.Count(string(b), fmt.Sprintf("INVITE sip:%s@%s to sidecar sip:%s\n", ruser, domain, addr))
 }
 
+// failovers counts the calls Kamailio retried on another sidecar.
+func failovers(t *testing.T, k *kamailio) int {
+	t.Helper()
+	b, err := os.ReadFile(k.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Count(string(b), "sidecar failed on ")
+}
+
 // shippedDialplanHas reports whether the shipped dialplan defines extension exten.
 func shippedDialplanHas(t *testing.T, exten string) bool {
 	b, err := os.ReadFile(filepath.Join(repoRoot(t), "templates", "extensions.conf"))
@@ -84,12 +94,17 @@ func TestSidecarFailover(t *testing.T) {
 		dir := newRunDir(t)
 		k, sc := sidecarPool(t, dir)
 		sc[0].stop(t)
-		c := featureCall("calls-with-one-stopped", "call_486.xml", "*486", "X-Test: plain", 8)
+		c := featureCall("calls-with-one-stopped", "call_486.xml", "*486", "X-Test: plain", 10)
 		if err := c.run(t, dir, k.target()); err != nil {
 			t.Fatalf("a call failed with one sidecar stopped: %v", err)
 		}
-		if n := routedTo(t, k, "*486", sc[1].addr()); n != 8 {
-			t.Errorf("the running sidecar got %d of 8 calls", n)
+		if n := routedTo(t, k, "*486", sc[1].addr()); n != 10 {
+			t.Errorf("the running sidecar got %d of 10 calls", n)
+		}
+		// The calls are hashed on their Call-IDs: the odds that none tried the stopped
+		// sidecar first are 1 in 1024.
+		if failovers(t, k) == 0 {
+			t.Errorf("no call tried the stopped sidecar: failover not exercised")
 		}
 	})
 

@@ -58,11 +58,14 @@ func TestPool(t *testing.T) {
 		dir := newRunDir(t)
 		sc, k := standinPoolWant(t, dir, [2]string{"standin_sidecar.xml", "standin_sidecar.xml"}, [2]string{"AP", "AP"})
 		sc[0].proc.stop(t)
-		if err := echoCalls(t, dir, k, "echo-calls", 8); err != nil {
+		if err := echoCalls(t, dir, k, "echo-calls", 10); err != nil {
 			t.Fatalf("a call failed although one sidecar was up: %v", err)
 		}
-		if n := invitesTo(dir, sc[1]); n != 8 {
-			t.Errorf("the running sidecar answered %d calls, want 8", n)
+		if n := invitesTo(dir, sc[1]); n != 10 {
+			t.Errorf("the running sidecar answered %d calls, want 10", n)
+		}
+		if failovers(t, k) == 0 { // odds 1 in 1024
+			t.Errorf("no call tried the stopped sidecar: failover not exercised")
 		}
 	})
 
