@@ -48,7 +48,7 @@ func shippedDialplanHas(t *testing.T, exten string) bool {
 func TestSidecar(t *testing.T) {
 	requireE2E(t)
 	dir := newRunDir(t)
-	k, _ := sidecarPool(t, dir)
+	k, _ := sidecarPool(t, dir, echoTemplates(t, dir))
 
 	t.Run("an authenticated caller gets its template", func(t *testing.T) {
 		// *486 is in the from-subscriber context only: a 486 shows the sidecar built alice's
@@ -72,9 +72,6 @@ func TestSidecar(t *testing.T) {
 	})
 
 	t.Run("echo test *43 echoes RTP", func(t *testing.T) {
-		if !shippedDialplanHas(t, "*43") {
-			t.Skip("echo (*43) is not in the shipped dialplan yet: the rtp issue has not landed")
-		}
 		if err := echoCall(t, dir, k, "alice-echo", "alice", "alice-secret", "*43"); err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +89,7 @@ func TestSidecarFailover(t *testing.T) {
 
 	t.Run("one sidecar stopped", func(t *testing.T) {
 		dir := newRunDir(t)
-		k, sc := sidecarPool(t, dir)
+		k, sc := sidecarPool(t, dir, "")
 		sc[0].stop(t)
 		c := featureCall("calls-with-one-stopped", "call_486.xml", "*486", "X-Test: plain", 10)
 		if err := c.run(t, dir, k.target()); err != nil {
@@ -110,7 +107,7 @@ func TestSidecarFailover(t *testing.T) {
 
 	t.Run("one sidecar draining", func(t *testing.T) {
 		dir := newRunDir(t)
-		k, sc := sidecarPool(t, dir)
+		k, sc := sidecarPool(t, dir, "")
 		// A call that lasts 3 s (*180 rings, then 480) keeps its sidecar draining, not gone.
 		long := featureCall("long-call", "call_480.xml", "*180", "X-Test: plain", 1)
 		long.background(t, dir, k.target())

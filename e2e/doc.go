@@ -30,7 +30,8 @@
 //   - TestEchoHarness: the RTP echo check passes against SIPp's -rtp_echo and fails against a
 //     silent peer.
 //   - TestSidecar (two real sidecars): an authenticated caller gets its template; a spoofed
-//     caller template from an unauthenticated caller is treated as unknown; *43 echoes RTP;
+//     caller template from an unauthenticated caller is treated as unknown; *43 echoes RTP
+//     (through a copy of the shipped templates with *43 added while the shipped dialplan lacks it);
 //     voicemail and MWI (skipped until the voicemail issue lands).
 //   - TestSidecarFailover (two real sidecars): one stopped, or draining on SIGTERM with a call
 //     in progress: no call fails and the drained call ends normally.
