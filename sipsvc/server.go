@@ -20,8 +20,9 @@ import (
 	"github.com/sidecar-voip/sidecar/profile"
 )
 
-// Options are what a Server needs. Config is required; the others may be nil for a service
-// that only answers OPTIONS (an INVITE then gets 500 and a log line naming what is missing).
+// Options are what a Server needs. Config is required and must not change after New; the
+// others may be nil for a service that only answers OPTIONS (an INVITE then gets 500 and a
+// log line naming what is missing).
 type Options struct {
 	// Config is the whole configuration; the service reads its [sip] section.
 	Config *config.Config

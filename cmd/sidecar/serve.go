@@ -24,7 +24,7 @@ import (
 
 // runServe implements "sidecar serve [-config FILE] [-templates DIR]": it runs the SIP service
 // until SIGTERM or SIGINT, then drains (503 to new calls and keepalives, BYE to the calls left
-// after [sip] drain-grace) and exits 0. With no -config it runs on the built-in defaults
+// after [sip] drain-grace) and exits 0; a second signal stops it at once. With no -config it runs on the built-in defaults
 // (udp and tcp on 127.0.0.1:5080, trusting 127.0.0.0/8); with no -templates and no [general]
 // templates it runs on the templates embedded in the binary, so it works from any directory.
 // Exit status: 0 after a clean drain, 1 when it cannot start or the drain fails, 2 on a usage
@@ -47,6 +47,12 @@ func runServe(args []string, _ io.Reader, _, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	// Once the first signal starts the drain, a second one gets the default action: the
+	// operator can always stop the process at once.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	if err := serve(ctx, *cfgPath, *dir, stderr); err != nil {
 		fmt.Fprintf(stderr, "sidecar serve: %v\n", err)
 		return 1
