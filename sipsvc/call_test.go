@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -45,17 +46,26 @@ func newSipgoUAC(t *testing.T, network string) *sipgoUAC {
 		}
 		u.byes <- req
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan string, 1)
-	ctx = context.WithValue(ctx, sipgo.ListenReadyCtxKey, sipgo.ListenReadyFuncCtxValue(func(_, addr string) { ready <- addr }))
-	go srv.ListenAndServe(ctx, network, "127.0.0.1:0")
-	t.Cleanup(func() { cancel(); ua.Close() })
-	select {
-	case a := <-ready:
-		u.addr = netip.MustParseAddrPort(a)
-	case <-time.After(5 * time.Second):
-		t.Fatal("UAC listener not ready")
+	// Our own socket, served by the UAC's sipgo server, so the service's BYE reaches it.
+	switch network {
+	case "udp":
+		conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.addr = conn.LocalAddr().(*net.UDPAddr).AddrPort()
+		go srv.ServeUDP(conn)
+		t.Cleanup(func() { conn.Close() })
+	default:
+		ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.addr = ln.Addr().(*net.TCPAddr).AddrPort()
+		go srv.ServeTCP(ln)
+		t.Cleanup(func() { ln.Close() })
 	}
+	t.Cleanup(func() { ua.Close() })
 	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "alice", Host: "127.0.0.1", Port: int(u.addr.Port())}}
 	if network == "tcp" {
 		contact.Address.UriParams = sip.NewParams()
@@ -390,5 +400,32 @@ func TestPanicRecovered(t *testing.T) {
 	waitFor(t, 2*time.Second, "call slot released", func() bool { return e.srv.Stats().CallsActive == 0 })
 	if n := e.srv.Stats().Panics; n != 1 {
 		t.Errorf("Stats.Panics = %d, want 1", n)
+	}
+}
+
+// Over TCP: the service's BYE reaches the caller's Contact (;transport=tcp) and the call ends.
+func TestHangupOverTCP(t *testing.T) {
+	e := startEnv(t, nil)
+	u := newSipgoUAC(t, "tcp")
+	d, err := u.invite(t, sipsvctestAddr(t, e, "tcp"), "tcp", "hangup", sip.NewHeader("X-Caller-Template", "sub"))
+	if err != nil {
+		t.Fatalf("invite: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := d.Ack(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case bye := <-u.byes:
+		if bye.Transport() != "TCP" {
+			t.Errorf("BYE over %s, want TCP", bye.Transport())
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no BYE from the service")
+	}
+	waitFor(t, 3*time.Second, "call slot released", func() bool { return e.srv.Stats().CallsActive == 0 })
+	if !strings.Contains(e.log.String(), "ended_by=sidecar") {
+		t.Errorf("no call end log with ended_by=sidecar:\n%s", e.log.String())
 	}
 }

@@ -188,6 +188,10 @@ func (c *call) Answer(ctx context.Context) error {
 			c.mu.Unlock()
 			return fmt.Errorf("answer: %w", err)
 		}
+		if c.peerBye.Load() {
+			// BYE before ACK (the ACK was lost or reordered): the caller ended the call.
+			return fmt.Errorf("answer: %w", ErrPeerHangup)
+		}
 		return c.noACK(err)
 	case <-timer.C:
 		// Terminating the transaction stops the retransmissions (the writer goroutine

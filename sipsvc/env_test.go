@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/identify"
@@ -46,6 +47,8 @@ exten => ring,1,Ringing()
  same => n,TestWait()
 exten => panic,1,TestPanic()
 exten => who,1,Busy()
+exten => echo,1,Answer()
+ same => n,Echo()
 
 [public]
 exten => who,1,Transfer(sip:public@192.0.2.9)
@@ -99,6 +102,9 @@ func startEnvOpts(t testing.TB, mutate func(*config.Config), opt func(*sipsvc.Op
 	}
 	reg := dialplan.NewRegistry()
 	if err := dialplan.RegisterSignalling(reg); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Register(reg, app.Deps{}); err != nil {
 		t.Fatal(err)
 	}
 	registerTestApps(t, reg)

@@ -3,7 +3,21 @@ package sipsvc
 import (
 	"context"
 	"log/slog"
+	"sync"
+
+	"github.com/emiago/sipgo/sip"
 )
+
+// sipgoLoggerOnce guards sipgo's process-wide default logger, which a few sipgo layers read
+// directly (TCP connection close, dialogs). It is set once, by the first Server of the
+// process, before its user agent exists; setting it again while another Server's sipgo
+// goroutines read it would race. Each Server's own layers log through the loggers passed
+// to them, not through this default.
+var sipgoLoggerOnce sync.Once
+
+func setSipgoLogger(l *slog.Logger) {
+	sipgoLoggerOnce.Do(func() { sip.SetDefaultLogger(l) })
+}
 
 // redactedKeys are sipgo log attributes that hold whole SIP messages ("failed to parse"
 // logs the datagram). Messages may carry secrets (X-MailBoxPin), so their text is dropped.

@@ -20,8 +20,9 @@ import (
 	"github.com/sidecar-voip/sidecar/profile"
 )
 
-// Options are what a Server needs. Config is required; the others may be nil for a service
-// that only answers OPTIONS (an INVITE then gets 500 and a log line naming what is missing).
+// Options are what a Server needs. Config is required and must not change after New; the
+// others may be nil for a service that only answers OPTIONS (an INVITE then gets 500 and a
+// log line naming what is missing).
 type Options struct {
 	// Config is the whole configuration; the service reads its [sip] section.
 	Config *config.Config
@@ -98,7 +99,7 @@ func New(opts Options) (*Server, error) {
 	// sipgo logs through these loggers; the redacting handler drops raw message dumps,
 	// which may carry secrets (X-MailBoxPin).
 	sipLog := slog.New(redactHandler{opts.Log.Handler()}).With("component", "sipgo")
-	sip.SetDefaultLogger(sipLog) // some sipgo layers only read the process-wide logger
+	setSipgoLogger(sipLog)
 	uaOpts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)),
