@@ -97,6 +97,11 @@ func mediaOf(ctx context.Context, c *dialplan.Call, app string, answer bool) (Me
 	return m, nil
 }
 
+// hungUp reports whether the call's context has ended: the caller hung up or the service is
+// draining. An app then stops the dialplan with Ended and no error: the end of a call is not a
+// failure of the app.
+func hungUp(ctx context.Context) bool { return ctx.Err() != nil }
+
 // dtmfMode applies the dtmf-mode of the call's profile to the session's digit filter: the
 // caller's, else the callee's (the profile the call's codecs came from), else auto.
 func dtmfMode(c *dialplan.Call, m Media) {

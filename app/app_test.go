@@ -211,8 +211,8 @@ func TestReadTimeoutAndHangup(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
-	if _, err := e.run(ctx, "Read", "X", "please-enter", "4", "", "2", "10"); !errors.Is(err, context.Canceled) {
-		t.Errorf("Read after hangup: %v", err)
+	if res, err := e.run(ctx, "Read", "X", "please-enter", "4", "", "2", "10"); err != nil || res.Kind != dialplan.Stop {
+		t.Errorf("Read after hangup: %+v, %v; want Ended, no error", res, err)
 	}
 	if got := e.call.Var("READSTATUS"); got != "HANGUP" {
 		t.Errorf("READSTATUS %q, want HANGUP", got)
@@ -343,5 +343,19 @@ func TestSendDTMF(t *testing.T) {
 	}
 	if _, err := newEnv(t, "0").run(context.Background(), "SendDTMF", "1"); err == nil {
 		t.Error("SendDTMF without telephone-event succeeded")
+	}
+}
+
+// TestHangupEndsAppsQuietly: when the caller hangs up (the call's context ends), media apps stop
+// the dialplan with Ended and no error.
+func TestHangupEndsAppsQuietly(t *testing.T) {
+	for _, tc := range [][]string{{"Echo"}, {"Playback", "welcome"}, {"PlayTones", "ringback"}, {"SayNumber", "123456"}, {"Answer", "5000"}} {
+		e := newEnv(t, "0 101", "a=rtpmap:101 telephone-event/8000")
+		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+		res, err := e.run(ctx, tc[0], tc[1:]...)
+		cancel()
+		if err != nil || res.Kind != dialplan.Stop {
+			t.Errorf("%s after hangup: %+v, %v; want Ended, no error", tc[0], res, err)
+		}
 	}
 }

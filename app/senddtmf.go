@@ -59,13 +59,16 @@ func (a *apps) sendDTMF(ctx context.Context, c *dialplan.Call, args []string) (d
 			case <-t.C:
 			case <-ctx.Done():
 				t.Stop()
-				return dialplan.Result{}, ctx.Err()
+				return dialplan.Ended(), nil
 			}
 			if d == 'w' || d == 'W' {
 				continue
 			}
 		}
 		if err := sender.SendDTMF(ctx, d, dur); err != nil {
+			if hungUp(ctx) {
+				return dialplan.Ended(), nil
+			}
 			return dialplan.Result{}, appErrorf("SendDTMF", "%q: %w", d, err)
 		}
 	}
