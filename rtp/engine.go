@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp/sdp"
@@ -91,7 +92,7 @@ func (e *Engine) Open(ctx context.Context, callID string, offer []byte, codecs [
 	s.conn, s.rtcpConn, s.poolIdx = rc, cc, idx
 	s.port = rc.LocalAddr().(*net.UDPAddr).Port
 	s.tx.init()
-	s.start = nowMono()
+	s.start = time.Now()
 	s.touch()
 
 	if answer != nil {
