@@ -234,6 +234,9 @@ func (s *Session) Close() error {
 		s.sendBye()
 		err = s.release()
 		s.wg.Wait()
+		st := s.Stats()
+		s.log.Debug("media session closed", "codec", s.Codec(), "sent", st.PacketsSent, "received", st.PacketsReceived,
+			"lost", st.PacketsLost, "jitter", st.Jitter, "dropped", st.Dropped, "remote_lost", st.RemoteLost)
 	})
 	return err
 }
