@@ -1,12 +1,144 @@
 package main
 
 import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/sidecar-voip/sidecar/app"
+	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/dialplan"
+	"github.com/sidecar-voip/sidecar/identify/standard"
+	"github.com/sidecar-voip/sidecar/profile"
+	"github.com/sidecar-voip/sidecar/rtp"
+	"github.com/sidecar-voip/sidecar/sipsvc"
 )
 
-// runServe is replaced by the issue that builds "sidecar serve".
-func runServe(_ []string, _ io.Reader, _, stderr io.Writer) int {
-	fmt.Fprintln(stderr, "sidecar serve: not built yet")
-	return 1
+// runServe implements "sidecar serve [-config FILE] [-templates DIR]": it runs the SIP service
+// until SIGTERM or SIGINT, then drains (503 to new calls and keepalives, BYE to the calls left
+// after [sip] drain-grace) and exits 0; a second signal stops it at once. With no -config it runs on the built-in defaults
+// (udp and tcp on 127.0.0.1:5080, trusting 127.0.0.0/8); with no -templates and no [general]
+// templates it runs on the templates embedded in the binary, so it works from any directory.
+// Exit status: 0 after a clean drain, 1 when it cannot start or the drain fails, 2 on a usage
+// error.
+func runServe(args []string, _ io.Reader, _, stderr io.Writer) int {
+	fl := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fl.SetOutput(stderr)
+	cfgPath := fl.String("config", "", "settings `FILE` (sidecar.ini); default: the built-in defaults")
+	dir := fl.String("templates", "", "`DIR`ectory of template and dialplan files (default: [general] templates, else the shipped ones)")
+	fl.Usage = func() {
+		fmt.Fprintln(stderr, "usage: sidecar serve [-config FILE] [-templates DIR]")
+		fl.PrintDefaults()
+	}
+	if err := fl.Parse(args); err != nil {
+		return 2
+	}
+	if fl.NArg() > 0 {
+		fl.Usage()
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	// Once the first signal starts the drain, a second one gets the default action: the
+	// operator can always stop the process at once.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	if err := serve(ctx, *cfgPath, *dir, stderr); err != nil {
+		fmt.Fprintf(stderr, "sidecar serve: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// serve loads everything, runs the SIP service until ctx is done, and drains it.
+func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
+	cfg := config.Default()
+	if cfgPath != "" {
+		var err error
+		if cfg, err = config.Load(cfgPath); err != nil {
+			return err
+		}
+	}
+	log := newLogger(stderr, cfg.General)
+	if dir == "" {
+		dir = cfg.General.Templates
+	}
+	source := dir
+	if source == "" {
+		source = "(embedded)"
+	}
+	fsys := templateSource(dir)
+	set, err := profile.LoadFS(fsys, ".")
+	if err != nil {
+		return fmt.Errorf("load templates %s: %w", source, err)
+	}
+	reg := dialplan.NewRegistry()
+	if err := dialplan.RegisterSignalling(reg); err != nil {
+		return err
+	}
+	// MEDIA: the media plane and its dialplan applications (Answer, Playback, Echo, ...).
+	// More media applications (VoiceMail...) register in reg here, before the dialplan loads.
+	plane, err := rtp.NewEngine(rtp.Config{
+		PortMin: cfg.RTP.PortMin, PortMax: cfg.RTP.PortMax,
+		Address: cfg.RTP.Address, Bind: cfg.RTP.Bind,
+		Symmetric: cfg.RTP.Symmetric, Timeout: cfg.RTP.Timeout, Sounds: cfg.RTP.Sounds,
+	}, log.With("component", "rtp"))
+	if err != nil {
+		return fmt.Errorf("media plane: %w", err)
+	}
+	defer plane.Close()
+	var soundsFS fs.FS
+	if cfg.RTP.Sounds != "" {
+		soundsFS = os.DirFS(cfg.RTP.Sounds)
+	}
+	if err := app.Register(reg, app.Deps{Sounds: soundsFS, Log: log.With("component", "app")}); err != nil {
+		return err
+	}
+	plan, err := dialplan.LoadFS(fsys, ".", reg)
+	if err != nil {
+		return fmt.Errorf("load dialplan %s: %w", source, err)
+	}
+	chain, err := standard.Chain(cfg, set)
+	if err != nil {
+		return fmt.Errorf("identifier chain: %w", err)
+	}
+	srv, err := sipsvc.New(sipsvc.Options{
+		Config: cfg, Templates: set, Plan: plan, Chain: chain, Media: plane, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("sidecar starting", "config", cmp.Or(cfgPath, "(defaults)"), "templates", source,
+		"templates_loaded", len(set.Templates()), "identify", cfg.SIP.Identify)
+	if err := srv.Serve(ctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("drain: calls still up after %v: %w", cfg.SIP.DrainGrace, err)
+		}
+		return err
+	}
+	log.Info("sidecar stopped")
+	return nil
+}
+
+// newLogger builds the process logger from [general] log-level and log-format.
+func newLogger(w io.Writer, g config.General) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(g.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if g.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }

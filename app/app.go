@@ -1,0 +1,115 @@
+// Package app holds the dialplan applications that use media: Answer, Progress, Echo,
+// Playback, PlayTones, Read, SayDigits, SayNumber and SendDTMF. Register adds them to a
+// dialplan.Registry; they reach a call's audio through media.Carrier and the rtp.Session the
+// media plane returns.
+package app
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+
+	"github.com/sidecar-voip/sidecar/dialplan"
+	"github.com/sidecar-voip/sidecar/media"
+	"github.com/sidecar-voip/sidecar/rtp"
+	"github.com/sidecar-voip/sidecar/sounds"
+)
+
+// Deps are what the applications need from the process.
+type Deps struct {
+	// Sounds is the operator's sounds directory (os.DirFS of [rtp] sounds), searched before the
+	// stock prompts embedded in the binary; nil means the stock prompts only.
+	Sounds fs.FS
+	// Log receives warnings (missing prompts); nil discards them.
+	Log *slog.Logger
+}
+
+// ErrNoMedia reports a call whose channel carries no media session.
+var ErrNoMedia = errors.New("call has no media")
+
+// Media is what the applications use of a call's media session; *rtp.Session implements it.
+type Media interface {
+	Play(ctx context.Context, src rtp.Source) error
+	SampleRate() int
+	Echo(ctx context.Context) error
+	Digits() <-chan rtp.Digit
+	FlushDigits()
+	SetDTMFMode(mode string)
+}
+
+var _ Media = (*rtp.Session)(nil)
+
+// apps are the applications with their shared dependencies.
+type apps struct {
+	sounds []fs.FS
+	log    *slog.Logger
+}
+
+// Register adds the media applications to reg.
+func Register(reg *dialplan.Registry, deps Deps) error {
+	a := &apps{log: deps.Log}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if deps.Sounds != nil {
+		a.sounds = append(a.sounds, deps.Sounds)
+	}
+	a.sounds = append(a.sounds, sounds.FS)
+	var errs []error
+	for _, app := range []dialplan.App{
+		{Name: "Answer", MaxArgs: 1, Run: a.answer},
+		{Name: "Progress", Run: a.progress},
+		{Name: "Echo", Run: a.echo},
+		{Name: "Playback", MinArgs: 1, MaxArgs: 2, Run: a.playback},
+		{Name: "PlayTones", MinArgs: 1, MaxArgs: 2, Run: a.playTones},
+		{Name: "Read", MinArgs: 1, MaxArgs: 6, Run: a.read},
+		{Name: "SayDigits", MinArgs: 1, MaxArgs: 1, Run: a.sayDigits},
+		{Name: "SayNumber", MinArgs: 1, MaxArgs: 2, Run: a.sayNumber},
+		{Name: "SendDTMF", MinArgs: 1, MaxArgs: 3, Run: a.sendDTMF},
+	} {
+		errs = append(errs, reg.Register(app))
+	}
+	return errors.Join(errs...)
+}
+
+// mediaOf returns the call's media session, answering the call first when it has none and
+// answer is true.
+func mediaOf(ctx context.Context, c *dialplan.Call, app string, answer bool) (Media, error) {
+	carrier, ok := c.Channel.(media.Carrier)
+	if !ok {
+		return nil, appErrorf(app, "%w: the channel does not carry media", ErrNoMedia)
+	}
+	s := carrier.Media()
+	if s == nil && answer && !c.Answered() {
+		if err := c.Answer(ctx); err != nil {
+			return nil, appErrorf(app, "answer: %w", err)
+		}
+		s = carrier.Media()
+	}
+	if s == nil {
+		return nil, appErrorf(app, "%w", ErrNoMedia)
+	}
+	m, ok := s.(Media)
+	if !ok {
+		return nil, appErrorf(app, "%w: session %T cannot play or read", ErrNoMedia, s)
+	}
+	return m, nil
+}
+
+// hungUp reports whether the call's context has ended: the caller hung up or the service is
+// draining. An app then stops the dialplan with Ended and no error: the end of a call is not a
+// failure of the app.
+func hungUp(ctx context.Context) bool { return ctx.Err() != nil }
+
+// dtmfMode applies the dtmf-mode of the call's profile to the session's digit filter: the
+// caller's, else the callee's (the profile the call's codecs came from), else auto.
+func dtmfMode(c *dialplan.Call, m Media) {
+	mode := ""
+	if p := c.Caller(); p != nil {
+		mode = string(p.DTMFMode)
+	} else if p := c.Callee(); p != nil {
+		mode = string(p.DTMFMode)
+	}
+	m.SetDTMFMode(mode)
+}

@@ -1,0 +1,104 @@
+package app
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/sidecar-voip/sidecar/dialplan"
+)
+
+// maxSayNumber bounds SayNumber's magnitude.
+const maxSayNumber = 999_999_999
+
+// digitSound names the prompt of one digit character, "" for characters without one.
+func digitSound(r rune) string {
+	switch {
+	case r >= '0' && r <= '9':
+		return "digits/" + string(r)
+	case r == '*':
+		return "digits/star"
+	case r == '#':
+		return "digits/hash"
+	}
+	return ""
+}
+
+// sayDigits is SayDigits(digits): say each digit (0-9, * and #; other characters are skipped).
+func (a *apps) sayDigits(ctx context.Context, c *dialplan.Call, args []string) (dialplan.Result, error) {
+	var names []string
+	for _, r := range strings.TrimSpace(args[0]) {
+		if n := digitSound(r); n != "" {
+			names = append(names, n)
+		}
+	}
+	return a.say(ctx, c, "SayDigits", names)
+}
+
+// sayNumber is SayNumber(number[,gender]): say an integer in English ("one thousand two
+// hundred thirty four"); the gender argument is accepted for compatibility and ignored.
+func (a *apps) sayNumber(ctx context.Context, c *dialplan.Call, args []string) (dialplan.Result, error) {
+	s := strings.TrimSpace(args[0])
+	n, err := strconv.Atoi(s)
+	if err != nil || n > maxSayNumber || n < -maxSayNumber {
+		return dialplan.Result{}, appErrorf("SayNumber", "%q is not an integer within ±%d", s, maxSayNumber)
+	}
+	return a.say(ctx, c, "SayNumber", NumberSounds(n))
+}
+
+func (a *apps) say(ctx context.Context, c *dialplan.Call, app string, names []string) (dialplan.Result, error) {
+	m, err := mediaOf(ctx, c, app, true)
+	if err != nil {
+		return dialplan.Result{}, err
+	}
+	if err := a.playFiles(ctx, m, names); err != nil {
+		if hungUp(ctx) {
+			return dialplan.Ended(), nil
+		}
+		return dialplan.Result{}, appErrorf(app, "%w", err)
+	}
+	return dialplan.Next(), nil
+}
+
+// NumberSounds returns the prompts that say n in English, from the digits/ directory:
+// 0-19, the tens 20-90, hundred, thousand, million and minus.
+func NumberSounds(n int) []string {
+	if n == 0 {
+		return []string{"digits/0"}
+	}
+	var out []string
+	if n < 0 {
+		out = append(out, "digits/minus")
+		n = -n
+	}
+	for _, g := range []struct {
+		size int
+		word string
+	}{{1_000_000, "digits/million"}, {1000, "digits/thousand"}} {
+		if n >= g.size {
+			out = append(out, below1000(n/g.size)...)
+			out = append(out, g.word)
+			n %= g.size
+		}
+	}
+	return append(out, below1000(n)...)
+}
+
+func below1000(n int) []string {
+	var out []string
+	if n >= 100 {
+		out = append(out, "digits/"+strconv.Itoa(n/100), "digits/hundred")
+		n %= 100
+	}
+	switch {
+	case n == 0:
+	case n < 20:
+		out = append(out, "digits/"+strconv.Itoa(n))
+	default:
+		out = append(out, "digits/"+strconv.Itoa(n/10*10))
+		if n%10 != 0 {
+			out = append(out, "digits/"+strconv.Itoa(n%10))
+		}
+	}
+	return out
+}

@@ -1,0 +1,58 @@
+package rtp
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Config is the media plane's configuration, the [rtp] section of sidecar.ini.
+type Config struct {
+	// PortMin and PortMax bound the UDP ports used: RTP on even ports, RTCP on the next port.
+	PortMin, PortMax int
+	// Address is the media address advertised in SDP (c= line). When invalid, Bind is used.
+	Address netip.Addr
+	// Bind is the local address the sockets bind to. When invalid, Address is used.
+	Bind netip.Addr
+	// Symmetric latches the destination of a session's RTP (and RTCP) to the source of the
+	// first packet received, for peers behind NAT; packets from other sources are then dropped.
+	Symmetric bool
+	// Timeout ends a session (Session.Done) when no RTP arrives for that long; 0 disables it.
+	// Calls on hold are exempt.
+	Timeout time.Duration
+	// Sounds is the operator's sounds directory; the media plane itself does not read it.
+	Sounds string
+}
+
+// DefaultConfig returns the configuration of an unconfigured sidecar: loopback, ports
+// 20000-29999, symmetric RTP, a 60 s inactivity timeout.
+func DefaultConfig() Config {
+	lo := netip.MustParseAddr("127.0.0.1")
+	return Config{PortMin: 20000, PortMax: 29999, Address: lo, Bind: lo, Symmetric: true, Timeout: 60 * time.Second}
+}
+
+func (c *Config) normalize() error {
+	if !c.Address.IsValid() && !c.Bind.IsValid() {
+		return fmt.Errorf("%w: neither address nor bind is set", ErrConfig)
+	}
+	if !c.Address.IsValid() || c.Address.IsUnspecified() {
+		if !c.Bind.IsValid() || c.Bind.IsUnspecified() {
+			return fmt.Errorf("%w: bind %s is unspecified, set address to the IP peers reach", ErrConfig, c.Bind)
+		}
+		c.Address = c.Bind
+	}
+	if !c.Bind.IsValid() {
+		c.Bind = c.Address
+	}
+	if c.PortMin < 1024 || c.PortMax > 65535 || c.PortMin > c.PortMax {
+		return fmt.Errorf("%w: ports %d-%d: want 1024 <= min <= max <= 65535", ErrConfig, c.PortMin, c.PortMax)
+	}
+	first := c.PortMin + c.PortMin%2
+	if first+1 > c.PortMax {
+		return fmt.Errorf("%w: ports %d-%d hold no even/odd pair", ErrConfig, c.PortMin, c.PortMax)
+	}
+	if c.Timeout < 0 {
+		return fmt.Errorf("%w: negative timeout %s", ErrConfig, c.Timeout)
+	}
+	return nil
+}

@@ -1,0 +1,33 @@
+package rtp
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/sidecar-voip/sidecar/media"
+)
+
+var (
+	// ErrConfig reports an invalid Config.
+	ErrConfig = errors.New("invalid rtp config")
+	// ErrNoPort reports that every RTP port pair of the pool is in use.
+	ErrNoPort = errors.New("no free rtp port")
+	// ErrClosed reports an operation on a closed Session or Engine.
+	ErrClosed = errors.New("media session closed")
+	// ErrNoEncoder reports that no negotiated codec can be encoded (only passthrough codecs).
+	ErrNoEncoder = errors.New("no negotiated codec can be encoded")
+	// ErrNoTelephoneEvent reports that the peer did not negotiate RFC 4733 telephone-event.
+	ErrNoTelephoneEvent = errors.New("telephone-event not negotiated")
+	// ErrInterrupted reports a playback replaced by another one.
+	ErrInterrupted = errors.New("playback interrupted")
+)
+
+// notAcceptable wraps err as a SIP 488.
+func notAcceptable(err error) error {
+	return &media.StatusError{Status: 488, Reason: "Not Acceptable Here", Err: err}
+}
+
+// unavailable wraps err as a SIP 503.
+func unavailable(err error) error {
+	return &media.StatusError{Status: 503, Reason: "Service Unavailable", Err: fmt.Errorf("open session: %w", err)}
+}

@@ -1,0 +1,214 @@
+package rtp
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"github.com/sidecar-voip/sidecar/rtp/dtmf"
+)
+
+// maxPacket is the read buffer size: larger datagrams are truncated and dropped.
+const maxPacket = 1500
+
+// readRTP is the session's one RTP read loop; it reuses one buffer and one packet struct.
+func (s *Session) readRTP() {
+	defer s.wg.Done()
+	defer s.recoverLoop("rtp")
+	buf := make([]byte, maxPacket)
+	var pkt rtp.Packet
+	for {
+		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		s.handleRTP(buf[:n], from, &pkt, time.Now())
+	}
+}
+
+func (s *Session) recoverLoop(name string) {
+	if r := recover(); r != nil {
+		s.log.Error("media read loop panic", "loop", name, "panic", r, "stack", string(debug.Stack()))
+		s.end("internal error")
+	}
+}
+
+// handleRTP processes one datagram. It never panics on bad input: malformed packets are dropped.
+func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet, now time.Time) {
+	if err := pkt.Unmarshal(b); err != nil || pkt.Version != 2 {
+		s.rx.dropped()
+		return
+	}
+	r := s.route.Load()
+	if r == nil {
+		return
+	}
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+	if s.engine.cfg.Symmetric {
+		if !r.latched {
+			r = s.latch(r, from)
+		} else if from != r.dst {
+			s.rx.dropped()
+			return
+		}
+	}
+	s.lastRx.Store(int64(now.Sub(s.start)))
+	rate := 8000
+	if len(r.formats) > 0 {
+		rate = r.formats[0].ClockRate
+	}
+	isTE := r.hasTE && pkt.PayloadType == r.te.PT
+	s.rx.update(pkt, now.Sub(s.start), rate, !isTE)
+
+	if s.echo.Load() && r.send {
+		s.echoPacket(b, pkt, r)
+	}
+	if !isTE {
+		s.detectInband(pkt.PayloadType, pkt.Payload, r)
+		return
+	}
+	{
+		ev, err := dtmf.ParseEvent(pkt.Payload)
+		if err != nil {
+			return
+		}
+		s.dtmfRx.Handle(pkt.Timestamp, ev, func(d rune, units uint16) {
+			s.deliver(Digit{Digit: d, Duration: dtmf.UnitsToDuration(units, r.te.ClockRate), Source: SourceRFC4733})
+		})
+	}
+}
+
+// latch makes the packet's source the session's destination (symmetric RTP).
+func (s *Session) latch(r *route, from netip.AddrPort) *route {
+	n := *r
+	n.latched = true
+	n.dst = from
+	if !n.rtcpDst.IsValid() || n.rtcpDst.Addr() != from.Addr() || !n.send {
+		n.rtcpDst = netip.AddrPortFrom(from.Addr(), from.Port()+1)
+	}
+	n.send = r.send || (!r.dst.IsValid() && !r.hold)
+	if s.route.CompareAndSwap(r, &n) {
+		s.log.Debug("rtp latched", "from", from)
+		return &n
+	}
+	return s.route.Load()
+}
+
+// echoPacket sends a received packet back with the session's SSRC and sequence, its
+// timestamp shifted by a constant: payload and marker are untouched.
+func (s *Session) echoPacket(b []byte, pkt *rtp.Packet, r *route) {
+	if len(b) < 12 || !r.dst.IsValid() {
+		return
+	}
+	s.tx.mu.Lock()
+	defer s.tx.mu.Unlock()
+	out := s.tx.buf[:len(b)]
+	copy(out, b)
+	binary.BigEndian.PutUint16(out[2:], s.tx.seq)
+	binary.BigEndian.PutUint32(out[4:], pkt.Timestamp+s.tx.echoOffset)
+	binary.BigEndian.PutUint32(out[8:], s.tx.ssrc)
+	s.tx.seq++
+	if _, err := s.conn.WriteToUDPAddrPort(out, r.dst); err == nil {
+		s.tx.packets++
+		s.tx.octets += uint32(len(pkt.Payload))
+		s.tx.lastTS = pkt.Timestamp + s.tx.echoOffset
+		s.tx.lastSent = time.Now()
+	}
+}
+
+// Echo sends every packet received back to the peer (audio and telephone-event alike) until
+// ctx ends, the session closes, or the peer presses '#' (as Asterisk's Echo does). It never
+// decodes, so it works with passthrough codecs.
+func (s *Session) Echo(ctx context.Context) error {
+	s.echo.Store(true)
+	defer s.echo.Store(false)
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.closed:
+			return ErrClosed
+		case d := <-s.digits:
+			if d.Digit == '#' {
+				return nil
+			}
+		}
+	}
+}
+
+// rxStats are the reception statistics of RFC 3550 appendix A for the peer's SSRC.
+type rxStats struct {
+	mu            sync.Mutex
+	started       bool
+	ssrc          uint32
+	baseSeq       uint32
+	maxSeq        uint16
+	cycles        uint32
+	received      uint32
+	drops         uint32
+	expectedPrior uint32
+	receivedPrior uint32
+	transit       int64
+	jitter        float64 // in timestamp units
+	rate          int
+	lastSR        uint32 // middle 32 bits of the last SR's NTP time
+	lastSRAt      time.Time
+	remoteLost    int32
+	remoteFrac    uint8
+	remoteJitter  uint32
+}
+
+func (x *rxStats) dropped() {
+	x.mu.Lock()
+	x.drops++
+	x.mu.Unlock()
+}
+
+func (x *rxStats) update(p *rtp.Packet, arrival time.Duration, rate int, audio bool) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	seq := p.SequenceNumber
+	if !x.started || p.SSRC != x.ssrc {
+		// A new source restarts the sequence statistics (RFC 3550 A.1).
+		x.started, x.ssrc, x.baseSeq, x.maxSeq, x.cycles = true, p.SSRC, uint32(seq), seq, 0
+		x.received, x.expectedPrior, x.receivedPrior, x.transit, x.jitter = 0, 0, 0, 0, 0
+	} else if delta := seq - x.maxSeq; delta != 0 && delta < 0x8000 {
+		if seq < x.maxSeq {
+			x.cycles += 1 << 16
+		}
+		x.maxSeq = seq
+	}
+	x.received++
+	if !audio {
+		return
+	}
+	x.rate = rate
+	at := int64(arrival) * int64(rate) / int64(time.Second)
+	transit := at - int64(p.Timestamp)
+	if x.transit != 0 {
+		d := transit - x.transit
+		if d < 0 {
+			d = -d
+		}
+		x.jitter += (float64(d) - x.jitter) / 16
+	}
+	x.transit = transit
+}
+
+// expected returns the packets expected from the sequence numbers seen.
+func (x *rxStats) expected() uint32 {
+	if !x.started {
+		return 0
+	}
+	return x.cycles + uint32(x.maxSeq) - x.baseSeq + 1
+}

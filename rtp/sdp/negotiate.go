@@ -1,0 +1,129 @@
+package sdp
+
+import (
+	"fmt"
+	"strings"
+)
+
+// DefaultCodecs is the codec preference used when a party's profile lists none.
+var DefaultCodecs = []string{"pcmu", "pcma", "g722"}
+
+// Negotiate chooses, from an offer, the audio formats acceptable under codecs (canonical names
+// in preference order), as an answerer does (RFC 3264 section 6.1): the result follows the
+// order of codecs, keeps the offer's payload types and fmtp, and ends with the offer's
+// telephone-event when there is one. It returns an error wrapping ErrNoCodec when no audio
+// codec matches.
+func Negotiate(offer *Description, codecs []string) ([]Format, error) {
+	if offer.Audio < 0 {
+		return nil, fmt.Errorf("%w: no usable audio stream (RTP/AVP, port > 0)", ErrNoCodec)
+	}
+	if len(codecs) == 0 {
+		codecs = DefaultCodecs
+	}
+	var out []Format
+	seen := map[string]bool{}
+	for _, name := range codecs {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name == TelephoneEvent || seen[name] {
+			continue
+		}
+		seen[name] = true
+		for _, f := range offer.Formats {
+			if f.Name == name {
+				out = append(out, f)
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: offered %s, allowed %s", ErrNoCodec, names(offer.Formats), strings.Join(codecs, ","))
+	}
+	if te, ok := telephoneEvent(offer.Formats, out[0].ClockRate); ok {
+		out = append(out, te)
+	}
+	return out, nil
+}
+
+// Select picks, from an answer to our offer, the formats we offered, in the answer's order, as
+// an offerer does on receiving the answer. Payload types are the answer's.
+func Select(answer *Description, offered []Format) ([]Format, error) {
+	if answer.Audio < 0 {
+		return nil, fmt.Errorf("%w: answer refused the audio stream", ErrNoCodec)
+	}
+	var out []Format
+	for _, f := range answer.Formats {
+		if f.Name == "" || f.Name == TelephoneEvent {
+			continue
+		}
+		for _, o := range offered {
+			if o.Name == f.Name {
+				out = append(out, f)
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: answer has %s", ErrNoCodec, names(answer.Formats))
+	}
+	if te, ok := telephoneEvent(answer.Formats, out[0].ClockRate); ok {
+		out = append(out, te)
+	}
+	return out, nil
+}
+
+// OfferFormats returns the formats the sidecar offers for codecs (canonical names in
+// preference order), with its own payload types, followed by telephone-event.
+func OfferFormats(codecs []string) ([]Format, error) {
+	if len(codecs) == 0 {
+		codecs = DefaultCodecs
+	}
+	var out []Format
+	seen := map[string]bool{}
+	for _, name := range codecs {
+		name = strings.ToLower(strings.TrimSpace(name))
+		f, ok := known[name]
+		if !ok || name == TelephoneEvent || seen[name] {
+			continue
+		}
+		seen[name] = true
+		out = append(out, f)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: none of %s is known", ErrNoCodec, strings.Join(codecs, ","))
+	}
+	return append(out, known[TelephoneEvent]), nil
+}
+
+// telephoneEvent finds the telephone-event format at rate, else at 8000 Hz.
+func telephoneEvent(fs []Format, rate int) (Format, bool) {
+	var fallback *Format
+	for i, f := range fs {
+		if f.Name != TelephoneEvent {
+			continue
+		}
+		if f.ClockRate == rate {
+			return f, true
+		}
+		if f.ClockRate == 8000 && fallback == nil {
+			fallback = &fs[i]
+		}
+	}
+	if fallback != nil {
+		return *fallback, true
+	}
+	return Format{}, false
+}
+
+func names(fs []Format) string {
+	var b strings.Builder
+	for i, f := range fs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "%s/%d", f.Encoding, f.ClockRate)
+	}
+	if b.Len() == 0 {
+		return "nothing"
+	}
+	return b.String()
+}

@@ -1,0 +1,271 @@
+package rtp
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sidecar-voip/sidecar/media"
+	"github.com/sidecar-voip/sidecar/rtp/dtmf"
+	"github.com/sidecar-voip/sidecar/rtp/sdp"
+)
+
+// defaultPtime is the packetization time the sidecar sends at unless the peer asks otherwise.
+const defaultPtime = 20 * time.Millisecond
+
+// Session is one call's media; it implements media.Session. Apps reach it through
+// media.Carrier and a type assertion to *rtp.Session.
+type Session struct {
+	engine *Engine
+	callID string
+	log    *slog.Logger
+	codecs []string
+	sessID uint64
+
+	conn, rtcpConn *net.UDPConn
+	port, poolIdx  int
+	start          time.Time
+	lastRx         atomic.Int64 // ns since start of the last RTP packet (or of Open/SetRemote)
+
+	done, closed        chan struct{}
+	doneOnce, closeOnce sync.Once
+	wg                  sync.WaitGroup
+
+	route atomic.Pointer[route]
+
+	mu       sync.Mutex // signalling state and playout below
+	version  uint64
+	localSDP []byte
+	offered  []sdp.Format // our outstanding offer
+	awaiting bool         // an answer to offered is expected
+	play     *playout
+	dtmfOut  *dtmfSend
+	nextRTCP time.Time
+
+	tx   sender
+	rx   rxStats
+	echo atomic.Bool
+
+	dtmfRx   dtmf.Receiver // read loop only
+	inband   *inband       // read loop only
+	dtmfMode atomic.Pointer[string]
+	digits   chan Digit
+}
+
+var _ media.Session = (*Session)(nil)
+
+// route is the immutable negotiated state the packet paths read; it is replaced whole.
+type route struct {
+	dst, rtcpDst netip.AddrPort
+	send         bool // the peer receives: we may send
+	hold         bool // the call is held: no inactivity timeout
+	latched      bool
+	formats      []sdp.Format // without telephone-event; formats[0] is the primary codec
+	te           sdp.Format
+	hasTE        bool
+	ptime        time.Duration
+}
+
+// touch records activity now.
+func (s *Session) touch() { s.lastRx.Store(int64(time.Since(s.start))) }
+
+// LocalSDP returns the SDP to send: the answer to the INVITE's offer, or our offer.
+func (s *Session) LocalSDP() []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.localSDP
+}
+
+// SetRemote applies the peer's SDP: the answer to our offer (the ACK of a late-offer INVITE),
+// or a new offer (re-INVITE: hold, resume, new address), to which it returns the answer. An
+// empty body asks for a fresh offer (a re-INVITE without SDP), returned; the peer's answer
+// then comes through SetRemote again. Errors are *media.StatusError 488.
+func (s *Session) SetRemote(body []byte) ([]byte, error) {
+	select {
+	case <-s.closed:
+		return nil, ErrClosed
+	default:
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return s.makeOffer()
+	}
+	d, err := sdp.Parse(body)
+	if err != nil {
+		return nil, notAcceptable(err)
+	}
+	s.mu.Lock()
+	awaiting := s.awaiting
+	s.mu.Unlock()
+	if awaiting {
+		return nil, s.applyAnswer(d)
+	}
+	out, err := s.applyOffer(d)
+	if err != nil {
+		return nil, notAcceptable(err)
+	}
+	return out, nil
+}
+
+// applyOffer answers an offer on the session's port.
+func (s *Session) applyOffer(d *sdp.Description) ([]byte, error) {
+	formats, err := sdp.Negotiate(d, s.codecs)
+	if err != nil {
+		return nil, err
+	}
+	r := newRoute(d, formats)
+	local := sdp.Local{
+		Formats:   formats,
+		Direction: d.Direction.Reverse(),
+		Ptime:     int(r.ptime / time.Millisecond),
+		Streams:   d.Streams,
+		Audio:     d.Audio,
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setRoute(r)
+	return s.setLocal(local), nil
+}
+
+// makeOffer builds and records an offer of the session's codecs.
+func (s *Session) makeOffer() ([]byte, error) {
+	formats, err := sdp.OfferFormats(s.codecs)
+	if err != nil {
+		return nil, notAcceptable(err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.offered = formats
+	s.awaiting = true
+	// A fresh offer always proposes two-way audio: after a hold it resumes the call.
+	return s.setLocal(sdp.Local{Formats: formats, Direction: sdp.SendRecv, Ptime: int(defaultPtime / time.Millisecond)}), nil
+}
+
+// applyAnswer applies the peer's answer to our offer.
+func (s *Session) applyAnswer(d *sdp.Description) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	formats, err := sdp.Select(d, s.offered)
+	if err != nil {
+		return notAcceptable(err)
+	}
+	s.awaiting = false
+	s.setRoute(newRoute(d, formats))
+	return nil
+}
+
+// setRoute installs a negotiated route and restarts the inactivity clock. Callers hold s.mu.
+func (s *Session) setRoute(r *route) {
+	s.route.Store(r)
+	s.touch()
+}
+
+// setLocal renders the local SDP, bumping the o= version only when the content changes.
+// Callers hold s.mu.
+func (s *Session) setLocal(l sdp.Local) []byte {
+	l.SessionID = s.sessID
+	l.Addr = s.engine.cfg.Address
+	l.Port = s.port
+	l.Version = s.version
+	body := l.Marshal()
+	if s.localSDP == nil || !bytes.Equal(body, s.localSDP) {
+		s.version++
+		l.Version = s.version
+		body = l.Marshal()
+	}
+	s.localSDP = body
+	return body
+}
+
+func newRoute(d *sdp.Description, formats []sdp.Format) *route {
+	r := &route{ptime: defaultPtime}
+	for _, f := range formats {
+		if f.Name == sdp.TelephoneEvent {
+			r.te, r.hasTE = f, true
+		} else {
+			r.formats = append(r.formats, f)
+		}
+	}
+	if d.Ptime >= 10 && d.Ptime <= 60 && d.Ptime%10 == 0 {
+		r.ptime = time.Duration(d.Ptime) * time.Millisecond
+	}
+	r.hold = d.Hold()
+	r.send = d.Direction.Receives() && d.Addr.IsValid() && !d.Addr.IsUnspecified()
+	if d.Addr.IsValid() && !d.Addr.IsUnspecified() {
+		r.dst = d.AddrPort()
+		r.rtcpDst = netip.AddrPortFrom(d.Addr, uint16(d.Port+1))
+	}
+	return r
+}
+
+// Done is closed when the media ends by itself: RTP inactivity, or a failure of the read
+// loop. Close does not close it.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+func (s *Session) end(why string) {
+	s.doneOnce.Do(func() {
+		s.log.Info("media session ended", "reason", why)
+		close(s.done)
+	})
+}
+
+// Close stops the media, releases the ports and waits for the session's goroutines.
+func (s *Session) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.engine.clock.remove(s)
+		s.engine.forget(s)
+		s.mu.Lock()
+		if s.play != nil {
+			s.play.finish(ErrClosed)
+			s.play = nil
+		}
+		if s.dtmfOut != nil {
+			s.dtmfOut.finish(ErrClosed)
+			s.dtmfOut = nil
+		}
+		s.mu.Unlock()
+		s.sendBye()
+		err = s.release()
+		s.wg.Wait()
+		st := s.Stats()
+		s.log.Debug("media session closed", "codec", s.Codec(), "sent", st.PacketsSent, "received", st.PacketsReceived,
+			"lost", st.PacketsLost, "jitter", st.Jitter, "dropped", st.Dropped, "remote_lost", st.RemoteLost)
+	})
+	return err
+}
+
+func (s *Session) release() error {
+	err := errors.Join(s.conn.Close(), s.rtcpConn.Close())
+	s.engine.pool.release(s.poolIdx)
+	if err != nil {
+		return fmt.Errorf("close sockets: %w", err)
+	}
+	return nil
+}
+
+// CallID returns the Call-ID the session was opened for.
+func (s *Session) CallID() string { return s.callID }
+
+// Port returns the local RTP port.
+func (s *Session) Port() int { return s.port }
+
+// Codec returns the canonical name of the primary negotiated codec ("" before negotiation).
+func (s *Session) Codec() string {
+	if r := s.route.Load(); r != nil && len(r.formats) > 0 {
+		return r.formats[0].Name
+	}
+	return ""
+}
+
+// OnHold reports whether the peer has put the call on hold.
+func (s *Session) OnHold() bool {
+	r := s.route.Load()
+	return r != nil && r.hold
+}

@@ -1,0 +1,309 @@
+package rtp
+
+import (
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/pion/rtp"
+
+	"github.com/sidecar-voip/sidecar/rtp/codec"
+	"github.com/sidecar-voip/sidecar/rtp/dtmf"
+	"github.com/sidecar-voip/sidecar/rtp/sdp"
+)
+
+// sender is the session's outgoing stream: one SSRC, one sequence, one timestamp line.
+type sender struct {
+	mu         sync.Mutex
+	ssrc       uint32
+	seq        uint16
+	tsBase     uint32 // timestamp at the session's start
+	echoOffset uint32 // added to echoed timestamps
+	lastTS     uint32
+	lastSent   time.Time
+	packets    uint32
+	octets     uint32
+	buf        [maxPacket]byte
+	hdr        rtp.Header
+}
+
+func (t *sender) init() {
+	t.ssrc = rand.Uint32()
+	t.seq = uint16(rand.Uint32())
+	t.tsBase = rand.Uint32()
+	t.echoOffset = rand.Uint32()
+}
+
+// send writes one packet to dst. Callers hold t.mu.
+func (s *Session) send(r *route, pt uint8, marker bool, ts uint32, payload []byte) {
+	t := &s.tx
+	t.hdr = rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: t.seq, Timestamp: ts, SSRC: t.ssrc}
+	n, err := t.hdr.MarshalTo(t.buf[:])
+	if err != nil || n+len(payload) > len(t.buf) {
+		return
+	}
+	n += copy(t.buf[n:], payload)
+	t.seq++
+	if !r.send || !r.dst.IsValid() {
+		return // on hold: the stream keeps its timing but nothing goes out
+	}
+	if _, err := s.conn.WriteToUDPAddrPort(t.buf[:n], r.dst); err == nil {
+		t.packets++
+		t.octets += uint32(len(payload))
+		t.lastTS = ts
+		t.lastSent = time.Now()
+	}
+}
+
+// tsAt returns the stream timestamp for an instant at a clock rate.
+func (s *Session) tsAt(now time.Time, rate int) uint32 {
+	return s.tx.tsBase + uint32(int64(now.Sub(s.start))*int64(rate)/int64(time.Second))
+}
+
+// Source supplies audio to Play at the rate Session.SampleRate reports.
+type Source interface {
+	// ReadFrame fills frame with the next samples and returns how many it wrote; io.EOF (with
+	// n == 0 or not) ends the playback. A short frame is padded with silence.
+	ReadFrame(frame []int16) (n int, err error)
+}
+
+// playout is one Play call in progress; the clock goroutine advances it.
+type playout struct {
+	src     Source
+	format  sdp.Format
+	enc     codec.Encoder
+	frame   []int16
+	payload []byte
+	step    uint32 // timestamp units per packet
+	next    time.Time
+	ts      uint32
+	started bool
+	marked  bool // the talk-spurt marker has been sent
+	done    chan error
+}
+
+func (p *playout) finish(err error) {
+	select {
+	case p.done <- err:
+	default:
+	}
+}
+
+// encodable returns the first negotiated format the sidecar can encode, with its codec.
+func encodable(r *route) (sdp.Format, codec.Codec, bool) {
+	for _, f := range r.formats {
+		if c, ok := codec.Lookup(f.Name); ok {
+			return f, c, true
+		}
+	}
+	return sdp.Format{}, codec.Codec{}, false
+}
+
+// SampleRate returns the sample rate Play expects from its Source (8000 for G.711, 16000 for
+// G.722), or 0 when no negotiated codec can be encoded.
+func (s *Session) SampleRate() int {
+	r := s.route.Load()
+	if r == nil {
+		return 0
+	}
+	_, c, ok := encodable(r)
+	if !ok {
+		return 0
+	}
+	return c.SampleRate
+}
+
+// Play sends src's audio, encoded with the first negotiated codec the sidecar can encode, one
+// packet per ptime paced by the engine's clock, with the marker bit on the first packet. It
+// returns nil when src ends, ctx.Err() when ctx ends, ErrInterrupted when another Play
+// replaces it, ErrClosed when the session closes, ErrNoEncoder with only passthrough codecs.
+func (s *Session) Play(ctx context.Context, src Source) error {
+	r := s.route.Load()
+	if r == nil {
+		return ErrNoEncoder
+	}
+	f, c, ok := encodable(r)
+	if !ok {
+		return ErrNoEncoder
+	}
+	samples := c.SampleRate * int(r.ptime/time.Millisecond) / 1000
+	p := &playout{
+		src:     src,
+		format:  f,
+		enc:     c.NewEncoder(),
+		frame:   make([]int16, samples),
+		payload: make([]byte, 0, samples*2),
+		step:    uint32(f.ClockRate * int(r.ptime/time.Millisecond) / 1000),
+		done:    make(chan error, 1),
+	}
+	s.mu.Lock()
+	select {
+	case <-s.closed:
+		s.mu.Unlock()
+		return ErrClosed
+	default:
+	}
+	if s.play != nil {
+		s.play.finish(ErrInterrupted)
+	}
+	s.play = p
+	s.mu.Unlock()
+	select {
+	case err := <-p.done:
+		return err
+	case <-ctx.Done():
+		s.mu.Lock()
+		if s.play == p {
+			s.play = nil
+		}
+		s.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// tick is called by the shared clock every tickInterval.
+func (s *Session) tick(now time.Time) {
+	s.mu.Lock()
+	r := s.route.Load()
+	if d := s.dtmfOut; d != nil && r != nil {
+		if d.next.IsZero() || !now.Before(d.next) {
+			s.sendEvent(d, r, now)
+		}
+	} else if p := s.play; p != nil && r != nil {
+		s.advance(p, r, now)
+	}
+	rtcpDue := !now.Before(s.nextRTCP)
+	if rtcpDue {
+		s.nextRTCP = now.Add(rtcpInterval)
+	}
+	s.mu.Unlock()
+
+	if t := s.engine.cfg.Timeout; t > 0 && r != nil && !r.hold {
+		if idle := now.Sub(s.start) - time.Duration(s.lastRx.Load()); idle > t {
+			s.end("rtp timeout")
+		}
+	}
+	if rtcpDue && r != nil {
+		s.sendReport(r, now)
+	}
+}
+
+// advance sends the frames of p that are due. Callers hold s.mu.
+func (s *Session) advance(p *playout, r *route, now time.Time) {
+	if !p.started {
+		p.started = true
+		p.next = now
+		s.tx.mu.Lock()
+		p.ts = s.tsAt(now, p.format.ClockRate)
+		if d := p.ts - s.tx.lastTS; d == 0 || d > 1<<31 {
+			p.ts = s.tx.lastTS + p.step // never go back in time
+		}
+		s.tx.mu.Unlock()
+	}
+	if now.Sub(p.next) > 4*r.ptime {
+		p.next = now // too far behind (stalled clock): resynchronize, do not burst
+	}
+	for !now.Before(p.next) {
+		n, err := p.src.ReadFrame(p.frame)
+		if n == 0 && err != nil {
+			s.play = nil
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			p.finish(err)
+			return
+		}
+		clear(p.frame[n:])
+		p.payload = p.enc.Encode(p.payload[:0], p.frame)
+		s.tx.mu.Lock()
+		s.send(r, p.format.PT, !p.marked, p.ts, p.payload)
+		s.tx.mu.Unlock()
+		p.marked = true
+		p.ts += p.step
+		p.next = p.next.Add(r.ptime)
+		if err != nil {
+			s.play = nil
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			p.finish(err)
+			return
+		}
+	}
+}
+
+// Digit is one DTMF digit received.
+type Digit struct {
+	Digit    rune          // '0'-'9', '*', '#', 'A'-'D'
+	Duration time.Duration // as reported by the sender
+	Source   DigitSource
+}
+
+// DigitSource is how a digit arrived.
+type DigitSource string
+
+// Digit sources.
+const (
+	SourceRFC4733 DigitSource = "rfc4733"
+	SourceInfo    DigitSource = "info"
+	SourceInband  DigitSource = "inband"
+)
+
+// digitQueue bounds the digits waiting for an app; more are dropped.
+const digitQueue = 32
+
+var dtmfAuto = "auto"
+
+// Digits returns the channel of received digits (RFC 4733 events and injected INFO digits,
+// filtered by SetDTMFMode). It is shared by the apps that run in turn on the call.
+func (s *Session) Digits() <-chan Digit { return s.digits }
+
+// SetDTMFMode selects which digits reach Digits, by the profile's dtmf-mode: "rfc4733" (or
+// "rfc2833") keeps RTP events, "info" keeps SIP INFO, "inband" keeps inband tones, "auto" or
+// "" keeps all.
+func (s *Session) SetDTMFMode(mode string) {
+	if mode == "rfc2833" {
+		mode = "rfc4733"
+	}
+	if mode == "" {
+		mode = "auto"
+	}
+	s.dtmfMode.Store(&mode)
+}
+
+// InjectDTMF delivers a digit received outside RTP (SIP INFO) to the session's apps. Unknown
+// characters are ignored.
+func (s *Session) InjectDTMF(digit rune, dur time.Duration) {
+	if _, ok := dtmf.Code(digit); !ok {
+		return
+	}
+	if digit >= 'a' && digit <= 'd' {
+		digit -= 'a' - 'A'
+	}
+	s.deliver(Digit{Digit: digit, Duration: dur, Source: SourceInfo})
+}
+
+// FlushDigits discards digits queued before an app starts listening.
+func (s *Session) FlushDigits() {
+	for {
+		select {
+		case <-s.digits:
+		default:
+			return
+		}
+	}
+}
+
+func (s *Session) deliver(d Digit) {
+	if m := *s.dtmfMode.Load(); m != "auto" && m != string(d.Source) {
+		return
+	}
+	select {
+	case s.digits <- d:
+	default:
+		s.log.Warn("dtmf queue full, digit dropped")
+	}
+}

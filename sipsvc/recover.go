@@ -1,0 +1,37 @@
+package sipsvc
+
+import (
+	"runtime/debug"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// guard wraps a handler with panic recovery: a panic is counted, logged with its stack, and
+// answered 500 when the transaction can still take an answer; the process lives on.
+// sipgo recovers nothing itself.
+func (s *Server) guard(h sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		defer func() {
+			r := recover()
+			if r == nil {
+				return
+			}
+			s.stats.panics.Add(1)
+			s.log.Error("sip handler panic", "method", string(req.Method), "call_id", callIDOf(req),
+				"panic", r, "stack", string(debug.Stack()))
+			if tx != nil && !req.IsAck() {
+				s.respond(req, tx, 500, "")
+			}
+		}()
+		h(req, tx)
+	}
+}
+
+// recoverGo is deferred first in every goroutine the service starts.
+func (s *Server) recoverGo(what string) {
+	if r := recover(); r != nil {
+		s.stats.panics.Add(1)
+		s.log.Error("goroutine panic", "in", what, "panic", r, "stack", string(debug.Stack()))
+	}
+}

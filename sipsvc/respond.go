@@ -1,0 +1,59 @@
+package sipsvc
+
+import (
+	"strconv"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// respond answers req statelessly within tx with code and reason ("" for the standard
+// phrase), adding the Server header and hdrs. Final error answers are counted by code.
+func (s *Server) respond(req *sip.Request, tx sip.ServerTransaction, code int, reason string, hdrs ...sip.Header) {
+	if reason == "" {
+		reason = reasonPhrase(code)
+	}
+	res := sip.NewResponseFromRequest(req, code, reason, nil)
+	s.decorate(res)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if code >= 300 {
+		s.stats.reject(code)
+	}
+	if err := tx.Respond(res); err != nil {
+		s.log.Debug("sip respond failed", "call_id", callIDOf(req), "status", code, "error", err)
+	}
+}
+
+// decorate adds the headers every answer carries: Server (when configured).
+func (s *Server) decorate(res *sip.Response) {
+	if s.cfg.UserAgent != "" && res.GetHeader("Server") == nil {
+		res.AppendHeader(sip.NewHeader("Server", s.cfg.UserAgent))
+	}
+}
+
+// allowHeader lists the methods the service handles.
+func allowHeader() sip.Header {
+	return sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO")
+}
+
+func retryAfter(seconds int) sip.Header {
+	return sip.NewHeader("Retry-After", strconv.Itoa(seconds))
+}
+
+func callIDOf(req *sip.Request) string {
+	if h := req.CallID(); h != nil {
+		return h.Value()
+	}
+	return ""
+}
+
+// toTag returns the To tag of req: non-empty for a request inside a dialog.
+func toTag(req *sip.Request) string {
+	if to := req.To(); to != nil {
+		if t, ok := to.Params.Get("tag"); ok {
+			return t
+		}
+	}
+	return ""
+}

@@ -1,0 +1,191 @@
+package sipsvc
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/dialplan"
+	"github.com/sidecar-voip/sidecar/identify"
+	"github.com/sidecar-voip/sidecar/media"
+	"github.com/sidecar-voip/sidecar/profile"
+)
+
+// Options are what a Server needs. Config is required and must not change after New; the
+// others may be nil for a service that only answers OPTIONS (an INVITE then gets 500 and a
+// log line naming what is missing).
+type Options struct {
+	// Config is the whole configuration; the service reads its [sip] section.
+	Config *config.Config
+	// Templates is the compiled template set profiles are built from.
+	Templates *profile.Set
+	// Plan is the compiled dialplan calls run through.
+	Plan *dialplan.Plan
+	// Chain is the identifier chain that names each call's templates.
+	Chain *identify.Chain
+	// Media is the media plane; nil means no media: Answer and early media fail with 500.
+	Media media.Plane
+	// Log receives the service's structured logs; nil discards them.
+	Log *slog.Logger
+}
+
+// Server is one SIP service: its listeners, handlers, calls and counters.
+// Create it with New, run it with Serve, stop it by cancelling Serve's context or with Drain.
+type Server struct {
+	opts    Options
+	cfg     *config.SIP
+	log     *slog.Logger
+	tlsConf *tls.Config
+
+	ua     *sipgo.UserAgent
+	srv    *sipgo.Server
+	client *sipgo.Client
+
+	dialogs      dialogTable
+	limit        limiter
+	stats        counters
+	untrustedLog rateLimit
+
+	draining  atomic.Bool
+	hangupCtx context.Context
+	hangupAll context.CancelCauseFunc
+
+	mu      sync.Mutex
+	serving bool
+	addrs   []config.Listen
+	closers []io.Closer
+
+	ready     chan struct{}
+	drainOnce sync.Once
+	drained   chan struct{}
+	drainErr  error
+}
+
+// New builds a Server from opts and registers its handlers. It binds nothing: Serve does.
+func New(opts Options) (*Server, error) {
+	if opts.Config == nil {
+		return nil, errors.New("new sip server: nil config")
+	}
+	c := &opts.Config.SIP
+	if c.MaxCalls <= 0 {
+		return nil, fmt.Errorf("new sip server: max-calls %d: must be positive", c.MaxCalls)
+	}
+	if len(c.Listen) == 0 {
+		return nil, errors.New("new sip server: no listen address")
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		opts:    opts,
+		cfg:     c,
+		log:     opts.Log,
+		ready:   make(chan struct{}),
+		drained: make(chan struct{}),
+	}
+	s.limit.max = int64(c.MaxCalls)
+	s.stats.rejected = make(map[int]uint64)
+	s.hangupCtx, s.hangupAll = context.WithCancelCause(context.Background())
+
+	// sipgo logs through these loggers; the redacting handler drops raw message dumps,
+	// which may carry secrets (X-MailBoxPin).
+	sipLog := slog.New(redactHandler{opts.Log.Handler()}).With("component", "sipgo")
+	setSipgoLogger(sipLog)
+	uaOpts := []sipgo.UserAgentOption{
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)),
+	}
+	if c.UserAgent != "" {
+		uaOpts = append(uaOpts, sipgo.WithUserAgent(c.UserAgent))
+	}
+	tlsConf, err := loadTLS(c)
+	if err != nil {
+		return nil, fmt.Errorf("new sip server: %w", err)
+	}
+	s.tlsConf = tlsConf
+	s.ua, err = sipgo.NewUA(uaOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("new sip server: user agent: %w", err)
+	}
+	s.srv, err = sipgo.NewServer(s.ua, sipgo.WithServerLogger(sipLog))
+	if err != nil {
+		s.ua.Close()
+		return nil, fmt.Errorf("new sip server: %w", err)
+	}
+	s.client, err = sipgo.NewClient(s.ua, sipgo.WithClientLogger(sipLog))
+	if err != nil {
+		s.ua.Close()
+		return nil, fmt.Errorf("new sip server: client: %w", err)
+	}
+	s.register()
+	return s, nil
+}
+
+// register installs every handler, each wrapped in panic recovery. sipgo answers ACK with
+// 405 when no handler exists, so ACK is always registered.
+func (s *Server) register() {
+	s.srv.OnInvite(s.guard(s.handleInvite))
+	s.srv.OnAck(s.guard(s.handleAck))
+	s.srv.OnBye(s.guard(s.handleBye))
+	s.srv.OnCancel(s.guard(s.handleCancel))
+	s.srv.OnOptions(s.guard(s.handleOptions))
+	s.srv.OnInfo(s.guard(s.handleInfo))
+	s.srv.OnNoRoute(s.guard(s.handleOther))
+}
+
+// Serve binds every configured listener, signals Ready, and serves until ctx is done; it
+// then drains (see Drain) and returns. It also returns, with Drain's result, when Drain is
+// called directly. A listener that cannot be bound makes Serve fail at once.
+func (s *Server) Serve(ctx context.Context) error {
+	s.mu.Lock()
+	if s.serving {
+		s.mu.Unlock()
+		return ErrServed
+	}
+	s.serving = true
+	s.mu.Unlock()
+
+	if err := s.listen(); err != nil {
+		s.closeListeners()
+		s.ua.Close()
+		return err
+	}
+	close(s.ready)
+	s.log.Info("sip service listening", "addrs", s.Addrs(), "max_calls", s.cfg.MaxCalls)
+
+	select {
+	case <-ctx.Done():
+		dctx, cancel := context.WithTimeout(context.Background(), s.cfg.DrainGrace+drainSlack)
+		defer cancel()
+		return s.Drain(dctx)
+	case <-s.drained:
+		return s.drainErr
+	}
+}
+
+// drainSlack bounds how long Serve's own drain waits past the grace period for the BYEs of
+// the calls it hangs up.
+const drainSlack = byeTimeout + 5*time.Second
+
+// Ready is closed once every listener is bound (Addrs is then complete).
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Addrs returns the bound listeners with their actual ports (a configured port 0 shows the
+// port the kernel chose), in configuration order.
+func (s *Server) Addrs() []config.Listen {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]config.Listen(nil), s.addrs...)
+}
+
+// Draining reports whether the service is draining (new INVITEs and OPTIONS get 503).
+func (s *Server) Draining() bool { return s.draining.Load() }

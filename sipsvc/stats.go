@@ -1,0 +1,58 @@
+package sipsvc
+
+import (
+	"maps"
+	"sync"
+	"sync/atomic"
+)
+
+// Stats is a snapshot of the service's counters since New.
+type Stats struct {
+	// Untrusted counts requests refused (or dropped) because their source is not trusted.
+	Untrusted uint64
+	// CallsActive is the number of INVITEs being handled now (the max-calls gauge).
+	CallsActive int
+	// CallsTotal counts INVITEs that got a call slot.
+	CallsTotal uint64
+	// Answered counts calls answered with 200 OK.
+	Answered uint64
+	// NoACK counts answered calls ended because the 200 OK was never acknowledged.
+	NoACK uint64
+	// Options counts out-of-dialog OPTIONS answered (200 or 503).
+	Options uint64
+	// Rejected counts final error answers sent to requests, by status code (403, 486, 503...).
+	Rejected map[int]uint64
+	// Panics counts handler panics recovered.
+	Panics uint64
+}
+
+// counters are the live values behind Stats.
+type counters struct {
+	untrusted, callsTotal, answered, noACK, options, panics atomic.Uint64
+
+	mu       sync.Mutex
+	rejected map[int]uint64
+}
+
+func (c *counters) reject(code int) {
+	c.mu.Lock()
+	c.rejected[code]++
+	c.mu.Unlock()
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Server) Stats() Stats {
+	s.stats.mu.Lock()
+	rej := maps.Clone(s.stats.rejected)
+	s.stats.mu.Unlock()
+	return Stats{
+		Untrusted:   s.stats.untrusted.Load(),
+		CallsActive: int(s.limit.active.Load()),
+		CallsTotal:  s.stats.callsTotal.Load(),
+		Answered:    s.stats.answered.Load(),
+		NoACK:       s.stats.noACK.Load(),
+		Options:     s.stats.options.Load(),
+		Rejected:    rej,
+		Panics:      s.stats.panics.Load(),
+	}
+}
