@@ -289,10 +289,7 @@ func TestCondition(t *testing.T) {
 }
 
 func TestShippedExtensionsCompile(t *testing.T) {
-	reg := NewRegistry()
-	if err := RegisterSignalling(reg); err != nil {
-		t.Fatal(err)
-	}
+	reg := shippedRegistry(t)
 	p, err := LoadFS(osDirFS(t, "../templates"), ".", reg)
 	if err != nil {
 		t.Fatalf("templates/extensions.conf:\n%v", err)

@@ -48,7 +48,7 @@ func shippedDialplanHas(t *testing.T, exten string) bool {
 func TestSidecar(t *testing.T) {
 	requireE2E(t)
 	dir := newRunDir(t)
-	k, _ := sidecarPool(t, dir, echoTemplates(t, dir))
+	k, sc := sidecarPool(t, dir, echoTemplates(t, dir))
 
 	t.Run("an authenticated caller gets its template", func(t *testing.T) {
 		// *486 is in the from-subscriber context only: a 486 shows the sidecar built alice's
@@ -69,6 +69,21 @@ func TestSidecar(t *testing.T) {
 		if err := c.run(t, dir, k.target()); err != nil {
 			t.Fatalf("the spoofed caller was not refused as unknown: %v", err)
 		}
+	})
+
+	t.Run("a dialplan 503 reaches the caller and leaves the pool intact", func(t *testing.T) {
+		// *503 is Congestion(): a 503 without Retry-After is the dialplan's answer, not an
+		// overloaded sidecar, so Kamailio relays it (as 500, RFC 3261 16.7) and neither fails
+		// over nor marks the sidecar down.
+		before := failovers(t, k)
+		c := featureCall("alice-congestion", "call_congestion.xml", "*503", "X-Test: plain", 4)
+		if err := c.run(t, dir, k.target()); err != nil {
+			t.Fatalf("alice calling *503 did not get the sidecar's 503 (relayed as 500): %v", err)
+		}
+		if n := failovers(t, k) - before; n != 0 {
+			t.Errorf("Kamailio failed over %d times on the dialplan's 503", n)
+		}
+		k.waitPool(t, map[string]string{sc[0].addr(): "AP", sc[1].addr(): "AP"}, 3*time.Second)
 	})
 
 	t.Run("echo test *43 echoes RTP", func(t *testing.T) {

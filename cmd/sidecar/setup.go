@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 
+	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/internal/dialect"
@@ -26,11 +27,15 @@ func templatesDir(flagDir string, cfg *config.Config) string {
 	return cfg.General.Templates
 }
 
-// appRegistry is every dialplan application the sidecar offers. serve, check and render use
-// the same registry, so a dialplan that checks clean is one serve accepts.
-func appRegistry() (*dialplan.Registry, error) {
+// appRegistry is every dialplan application the sidecar offers: the signalling ones and the
+// media ones. serve, check and render use the same registry, so a dialplan that checks clean
+// is one serve accepts.
+func appRegistry(deps app.Deps) (*dialplan.Registry, error) {
 	reg := dialplan.NewRegistry()
 	if err := dialplan.RegisterSignalling(reg); err != nil {
+		return nil, err
+	}
+	if err := app.Register(reg, deps); err != nil {
 		return nil, err
 	}
 	return reg, nil
@@ -38,7 +43,7 @@ func appRegistry() (*dialplan.Registry, error) {
 
 // loadPlan compiles the dialplan (extensions.conf) of the template file system.
 func loadPlan(fsys fs.FS) (*dialplan.Plan, dialect.Errors, dialect.Errors) {
-	reg, err := appRegistry()
+	reg, err := appRegistry(app.Deps{})
 	if err != nil {
 		return nil, dialect.Errors{{Msg: err.Error()}}, nil
 	}
