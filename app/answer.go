@@ -29,7 +29,7 @@ func (a *apps) answer(ctx context.Context, c *dialplan.Call, args []string) (dia
 		select {
 		case <-t.C:
 		case <-ctx.Done():
-			return dialplan.Result{}, ctx.Err()
+			return dialplan.Ended(), nil
 		}
 	}
 	return dialplan.Next(), nil
@@ -54,6 +54,9 @@ func (a *apps) echo(ctx context.Context, c *dialplan.Call, _ []string) (dialplan
 	dtmfMode(c, m)
 	m.FlushDigits()
 	if err := m.Echo(ctx); err != nil {
+		if hungUp(ctx) {
+			return dialplan.Ended(), nil
+		}
 		return dialplan.Result{}, appErrorf("Echo", "%w", err)
 	}
 	return dialplan.Next(), nil

@@ -1,5 +1,5 @@
 // Package app holds the dialplan applications that use media: Answer, Progress, Echo,
-// Playback, PlayTones, Read, SayDigits and SayNumber. Register adds them to a
+// Playback, PlayTones, Read, SayDigits, SayNumber and SendDTMF. Register adds them to a
 // dialplan.Registry; they reach a call's audio through media.Carrier and the rtp.Session the
 // media plane returns.
 package app
@@ -66,6 +66,7 @@ func Register(reg *dialplan.Registry, deps Deps) error {
 		{Name: "Read", MinArgs: 1, MaxArgs: 6, Run: a.read},
 		{Name: "SayDigits", MinArgs: 1, MaxArgs: 1, Run: a.sayDigits},
 		{Name: "SayNumber", MinArgs: 1, MaxArgs: 2, Run: a.sayNumber},
+		{Name: "SendDTMF", MinArgs: 1, MaxArgs: 3, Run: a.sendDTMF},
 	} {
 		errs = append(errs, reg.Register(app))
 	}
@@ -96,10 +97,18 @@ func mediaOf(ctx context.Context, c *dialplan.Call, app string, answer bool) (Me
 	return m, nil
 }
 
-// dtmfMode applies the caller's dtmf-mode to the session's digit filter.
+// hungUp reports whether the call's context has ended: the caller hung up or the service is
+// draining. An app then stops the dialplan with Ended and no error: the end of a call is not a
+// failure of the app.
+func hungUp(ctx context.Context) bool { return ctx.Err() != nil }
+
+// dtmfMode applies the dtmf-mode of the call's profile to the session's digit filter: the
+// caller's, else the callee's (the profile the call's codecs came from), else auto.
 func dtmfMode(c *dialplan.Call, m Media) {
 	mode := ""
 	if p := c.Caller(); p != nil {
+		mode = string(p.DTMFMode)
+	} else if p := c.Callee(); p != nil {
 		mode = string(p.DTMFMode)
 	}
 	m.SetDTMFMode(mode)

@@ -211,8 +211,8 @@ func TestReadTimeoutAndHangup(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
-	if _, err := e.run(ctx, "Read", "X", "please-enter", "4", "", "2", "10"); !errors.Is(err, context.Canceled) {
-		t.Errorf("Read after hangup: %v", err)
+	if res, err := e.run(ctx, "Read", "X", "please-enter", "4", "", "2", "10"); err != nil || res.Kind != dialplan.Stop {
+		t.Errorf("Read after hangup: %+v, %v; want Ended, no error", res, err)
 	}
 	if got := e.call.Var("READSTATUS"); got != "HANGUP" {
 		t.Errorf("READSTATUS %q, want HANGUP", got)
@@ -318,5 +318,44 @@ func TestOperatorSoundsOverrideStock(t *testing.T) {
 	// The operator's 1 s hello (resampled to 8 kHz: 50 packets), then the stock beep (13).
 	if n := len(e.recvAll(200 * time.Millisecond)); n != 63 {
 		t.Errorf("%d packets, want 63", n)
+	}
+}
+
+func TestSendDTMF(t *testing.T) {
+	e := newEnv(t, "0 101", "a=rtpmap:101 telephone-event/8000")
+	if _, err := e.run(context.Background(), "SendDTMF", "1#", "100", "60"); err != nil {
+		t.Fatal(err)
+	}
+	var got []rune
+	var r dtmf.Receiver
+	for _, p := range e.recvAll(300 * time.Millisecond) {
+		if p.PayloadType != 101 {
+			t.Fatalf("pt %d", p.PayloadType)
+		}
+		ev, err := dtmf.ParseEvent(p.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Handle(p.Timestamp, ev, func(d rune, _ uint16) { got = append(got, d) })
+	}
+	if string(got) != "1#" {
+		t.Errorf("peer decoded %q, want 1#", string(got))
+	}
+	if _, err := newEnv(t, "0").run(context.Background(), "SendDTMF", "1"); err == nil {
+		t.Error("SendDTMF without telephone-event succeeded")
+	}
+}
+
+// TestHangupEndsAppsQuietly: when the caller hangs up (the call's context ends), media apps stop
+// the dialplan with Ended and no error.
+func TestHangupEndsAppsQuietly(t *testing.T) {
+	for _, tc := range [][]string{{"Echo"}, {"Playback", "welcome"}, {"PlayTones", "ringback"}, {"SayNumber", "123456"}, {"Answer", "5000"}} {
+		e := newEnv(t, "0 101", "a=rtpmap:101 telephone-event/8000")
+		ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+		res, err := e.run(ctx, tc[0], tc[1:]...)
+		cancel()
+		if err != nil || res.Kind != dialplan.Stop {
+			t.Errorf("%s after hangup: %+v, %v; want Ended, no error", tc[0], res, err)
+		}
 	}
 }

@@ -108,8 +108,8 @@ func (a *apps) playback(ctx context.Context, c *dialplan.Call, args []string) (d
 		return dialplan.Result{}, err
 	}
 	err = a.playFiles(ctx, m, strings.Split(args[0], "&"))
-	if ctx.Err() != nil {
-		return dialplan.Result{}, ctx.Err()
+	if hungUp(ctx) {
+		return dialplan.Ended(), nil
 	}
 	status := "SUCCESS"
 	if err != nil {
@@ -155,6 +155,9 @@ func (a *apps) playTones(ctx context.Context, c *dialplan.Call, args []string) (
 		return dialplan.Result{}, appErrorf("PlayTones", "%w", rtp.ErrNoEncoder)
 	}
 	if err := m.Play(ctx, tone.New(cad, rate, total)); err != nil {
+		if hungUp(ctx) {
+			return dialplan.Ended(), nil
+		}
 		return dialplan.Result{}, appErrorf("PlayTones", "%w", err)
 	}
 	return dialplan.Next(), nil

@@ -116,7 +116,7 @@ func (a *apps) read(ctx context.Context, c *dialplan.Call, args []string) (dialp
 		return dialplan.Result{}, appErrorf("Read", "%w", err)
 	}
 	if status == "HANGUP" {
-		return dialplan.Result{}, ctx.Err()
+		return dialplan.Ended(), nil
 	}
 	return dialplan.Next(), nil
 }

@@ -52,8 +52,8 @@ func (a *apps) say(ctx context.Context, c *dialplan.Call, app string, names []st
 		return dialplan.Result{}, err
 	}
 	if err := a.playFiles(ctx, m, names); err != nil {
-		if ctx.Err() != nil {
-			return dialplan.Result{}, ctx.Err()
+		if hungUp(ctx) {
+			return dialplan.Ended(), nil
 		}
 		return dialplan.Result{}, appErrorf(app, "%w", err)
 	}

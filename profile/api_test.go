@@ -136,7 +136,7 @@ func TestSecretNeverPrinted(t *testing.T) {
 	slog.New(slog.NewTextHandler(&logged, nil)).Info("built", "pin", p.MailboxPIN, "profile", p)
 	for what, out := range map[string]string{
 		"json": string(js), "slog": logged.String(),
-		"%v": fmt.Sprintf("%v", *p), "%+v": fmt.Sprintf("%+v", p), "%#v": fmt.Sprintf("%#v", *p), "%s": fmt.Sprintf("%s", p.MailboxPIN),
+		"%v": fmt.Sprintf("%v", *p), "%+v": fmt.Sprintf("%+v", p), "%#v": fmt.Sprintf("%#v", *p), "Sprint": fmt.Sprint(p.MailboxPIN),
 	} {
 		if strings.Contains(out, "987654") {
 			t.Errorf("%s output carries the PIN: %s", what, out)

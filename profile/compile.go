@@ -36,6 +36,9 @@ type tmpl struct {
 	// codec line errors about the whole list point at.
 	dynCodecs bool
 	lastCodec op
+	// joined runs every templated value in one execution (see expand.go); nil when the
+	// values run one by one.
+	joined *joined
 }
 
 // compiler holds the state of one Compile.
@@ -48,7 +51,8 @@ type compiler struct {
 }
 
 func newCompiler(doc *dialect.Doc) *compiler {
-	return &compiler{doc: doc, funcs: safetmpl.Funcs(), seen: make(map[string]bool)}
+	funcs := safetmpl.Funcs()
+	return &compiler{doc: doc, funcs: funcs, seen: make(map[string]bool)}
 }
 
 func (c *compiler) errorf(pos dialect.Pos, format string, args ...any) {
@@ -89,8 +93,11 @@ func (c *compiler) compile() *Set {
 	}
 	slices.Sort(s.names)
 	c.compileMatch(s, matchSec)
-	for _, name := range s.names {
-		c.dryRun(s.byName[name])
+	// Abstract templates too: a typo in a template nothing inherits yet is still a typo.
+	for _, sec := range c.doc.Sections {
+		if t := s.byName[sec.Name]; t != nil {
+			c.dryRun(t)
+		}
 	}
 	return s
 }
@@ -160,6 +167,9 @@ func (c *compiler) compileTemplate(sec *dialect.Section) *tmpl {
 		_ = b.apply(l.kind, l.key, l.val.Text()) // checked by checkLiteral
 	}
 	t.dynCodecs = codecDyn
+	if !t.abstract {
+		t.joined = join(sec.Pos.String(), t.ops, c.funcs)
+	}
 	if lastCodec != nil {
 		t.lastCodec = *lastCodec
 	}
@@ -255,7 +265,7 @@ func (c *compiler) compileMatch(s *Set, sec *dialect.Section) {
 			continue // a built-in default
 		}
 		role := []Role{RoleCaller, RoleCallee}[i]
-		text, err := mt.val.Execute(newData(sample, "", nil, role), maxSelection)
+		text, err := mt.val.Execute(NewData(sample, "", nil, role), maxSelection)
 		pos := mt.pos
 		if err != nil {
 			err = cleanExecErr(err)
@@ -300,7 +310,7 @@ func (c *compiler) dryRun(t *tmpl) {
 			h = "X-Callee-Template"
 		}
 		m, _ := ParseSelection(sample.Header(h))
-		data := newData(sample, t.name, m.Params, role)
+		data := NewData(sample, t.name, m.Params, role)
 		b := builder{p: &Profile{}, codecSet: t.dynCodecs}
 		codecsOK := true
 		warn := func(o *op, err error) {

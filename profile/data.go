@@ -63,8 +63,10 @@ type Data struct {
 	req *request.Request
 }
 
-// newData builds the template data of one expansion.
-func newData(req *request.Request, template string, params map[string]string, role Role) *Data {
+// NewData returns the template data of one expansion over req: what a value sees as ".".
+// Other packages that expand operator-written values over a request (the dialplan) may use
+// it so that their values read the same names.
+func NewData(req *request.Request, template string, params map[string]string, role Role) *Data {
 	return &Data{
 		Method: req.Method, RURI: req.RURI, From: req.From, To: req.To, CallID: req.CallID,
 		Source: req.Source, Transport: req.Transport,

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/sidecar-voip/sidecar/request"
 	"github.com/sidecar-voip/sidecar/templates"
 )
@@ -67,6 +69,16 @@ func FuzzBuild(f *testing.F) {
 				continue
 			}
 			p, err := s.Build(side.m, side.role, req)
+			// The joined fast path must agree with expanding value by value.
+			one := *s.byName[side.m.Name]
+			one.joined = nil
+			p1, err1 := s.build(&one, side.m, side.role, req)
+			if (err == nil) != (err1 == nil) || err != nil && err.Error() != "build profile: "+err1.Error() {
+				t.Fatalf("fast path error %v, value by value %v", err, err1)
+			}
+			if diff := cmp.Diff(p1, p); diff != "" {
+				t.Fatalf("fast path differs (-one by one +fast):\n%s", diff)
+			}
 			if err != nil {
 				if err.Error() == "" {
 					t.Fatal("empty error")

@@ -102,7 +102,7 @@ func (s *Set) Select(req *request.Request) (caller, callee Match, err error) {
 
 func (s *Set) selectRole(role Role, req *request.Request) (Match, error) {
 	mt := &s.match[role.index()]
-	text, err := mt.val.Execute(newData(req, "", nil, role), maxSelection)
+	text, err := mt.val.Execute(NewData(req, "", nil, role), maxSelection)
 	if err != nil {
 		return Match{}, fmt.Errorf("select template: %s: %w: %w", mt.where(), ErrInvalidValue, cleanExecErr(err))
 	}

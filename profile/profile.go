@@ -18,7 +18,8 @@ type Profile struct {
 	// User is the subscriber's user id. Key: user.
 	User string `json:"user,omitempty"`
 	// Codecs is the ordered list of allowed codecs (canonical names: "pcmu", "pcma", "g722",
-	// "opus", "g729", "telephone-event"...). Keys: codecs, allow, disallow (with "all"/"!all").
+	// "opus", "g729", "gsm"); never empty, default pcmu, pcma. Keys: codecs, allow, disallow
+	// (with "all"/"!all"). DTMF events (telephone-event) follow DTMFMode, not this list.
 	Codecs []string `json:"codecs"`
 	// Context is the dialplan context for calls this party places. Key: context.
 	Context string `json:"context,omitempty"`

@@ -5,9 +5,6 @@ import (
 	"log/slog"
 )
 
-// masked is what a set secret prints as.
-const masked = "****"
-
 // MarshalJSON masks the secret, so a profile marshalled for a log or an API never carries the
 // PIN. Code that must show it (sidecar render -show-secrets) uses Reveal.
 func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }

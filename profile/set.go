@@ -48,6 +48,9 @@ func Compile(doc *dialect.Doc) (*Set, error) {
 // Check is Compile for tools that report everything: it returns the errors and the warnings
 // separately. The Set is nil when there are errors.
 func Check(doc *dialect.Doc) (*Set, dialect.Errors, dialect.Errors) {
+	if doc == nil {
+		return nil, dialect.Errors{{Msg: "compile templates: no document"}}, nil
+	}
 	c := newCompiler(doc)
 	s := c.compile()
 	sortErrors(c.errs, doc.Files)

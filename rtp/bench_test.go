@@ -65,29 +65,33 @@ func cpuTime() time.Duration {
 // per open session (sockets, buffers, two read loops).
 func BenchmarkSessionMemory(b *testing.B) {
 	const calls = 200
+	e := newEngine(&testing.T{}, calls, nil)
+	defer e.Close()
+	p := newPeer(&testing.T{})
+	defer p.conn.Close()
+	offer := p.offer("0 101", "a=rtpmap:101 telephone-event/8000")
+	sessions := make([]interface{ Close() error }, 0, calls)
+	var perCall float64
 	for b.Loop() {
-		e := newEngine(&testing.T{}, calls, nil)
-		p := newPeer(&testing.T{})
-		offer := p.offer("0 101", "a=rtpmap:101 telephone-event/8000")
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		for i := 0; i < calls; i++ {
-			if _, err := e.Open(context.Background(), "m", offer, nil); err != nil {
+			s, err := e.Open(context.Background(), "m", offer, nil)
+			if err != nil {
 				b.Fatal(err)
 			}
+			sessions = append(sessions, s)
 		}
 		runtime.GC()
 		runtime.ReadMemStats(&after)
-		perCall := (float64(after.HeapInuse+after.StackInuse) - float64(before.HeapInuse+before.StackInuse)) / calls
-		b.ReportMetric(perCall, "bytes/call")
-		e.Close()
-		p.conn.Close()
+		perCall = (float64(after.HeapInuse+after.StackInuse) - float64(before.HeapInuse+before.StackInuse)) / calls
+		for _, s := range sessions {
+			s.Close()
+		}
+		sessions = sessions[:0]
 	}
-}
-
-func loopback(port int) netip.AddrPort {
-	return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
+	b.ReportMetric(perCall, "bytes/call")
 }
 
 // BenchmarkEchoReflector is the floor for BenchmarkEchoPacket, measured the same way: a bare
@@ -125,4 +129,8 @@ func BenchmarkEchoReflector(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(n), "cpu-ns/pkt")
+}
+
+func loopback(port int) netip.AddrPort {
+	return netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
 }

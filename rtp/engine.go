@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp/sdp"
@@ -23,6 +24,7 @@ type Engine struct {
 	mu       sync.Mutex
 	sessions map[*Session]struct{}
 	closed   bool
+	ended    Stats // counters of the sessions already closed
 }
 
 var _ media.Plane = (*Engine)(nil)
@@ -90,7 +92,7 @@ func (e *Engine) Open(ctx context.Context, callID string, offer []byte, codecs [
 	s.conn, s.rtcpConn, s.poolIdx = rc, cc, idx
 	s.port = rc.LocalAddr().(*net.UDPAddr).Port
 	s.tx.init()
-	s.start = nowMono()
+	s.start = time.Now()
 	s.touch()
 
 	if answer != nil {
@@ -149,8 +151,28 @@ func (e *Engine) Close() error {
 	return errors.Join(errs...)
 }
 
-func (e *Engine) forget(s *Session) {
+// Totals returns the counters of every session the engine has run, open and closed (jitter
+// fields are left zero).
+func (e *Engine) Totals() Stats {
 	e.mu.Lock()
-	delete(e.sessions, s)
+	t := e.ended
+	list := make([]*Session, 0, len(e.sessions))
+	for s := range e.sessions {
+		list = append(list, s)
+	}
+	e.mu.Unlock()
+	for _, s := range list {
+		t.add(s.Stats())
+	}
+	return t
+}
+
+func (e *Engine) forget(s *Session) {
+	st := s.Stats()
+	e.mu.Lock()
+	if _, ok := e.sessions[s]; ok {
+		delete(e.sessions, s)
+		e.ended.add(st)
+	}
 	e.mu.Unlock()
 }

@@ -58,16 +58,3 @@ func (p *portPool) release(idx int) {
 	p.used[idx] = false
 	p.mu.Unlock()
 }
-
-// inUse counts the pairs handed out.
-func (p *portPool) inUse() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for _, u := range p.used {
-		if u {
-			n++
-		}
-	}
-	return n
-}

@@ -37,6 +37,14 @@ type Stats struct {
 	RemoteJitter time.Duration
 }
 
+func (t *Stats) add(s Stats) {
+	t.PacketsSent += s.PacketsSent
+	t.OctetsSent += s.OctetsSent
+	t.PacketsReceived += s.PacketsReceived
+	t.PacketsLost += s.PacketsLost
+	t.Dropped += s.Dropped
+}
+
 // Stats returns a snapshot of the session's counters.
 func (s *Session) Stats() Stats {
 	s.tx.mu.Lock()
@@ -173,4 +181,20 @@ func (s *Session) handleRTCP(b []byte, from netip.AddrPort, now time.Time) {
 			x.remoteLost, x.remoteFrac, x.remoteJitter = lost, rr.FractionLost, rr.Jitter
 		}
 	}
+}
+
+// sendBye tells the peer the stream ends (RTCP BYE after a receiver report, RFC 3550 6.6).
+func (s *Session) sendBye() {
+	r := s.route.Load()
+	if r == nil || !r.rtcpDst.IsValid() || !r.send && !r.latched {
+		return
+	}
+	s.tx.mu.Lock()
+	ssrc := s.tx.ssrc
+	s.tx.mu.Unlock()
+	b, err := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: ssrc}, &rtcp.Goodbye{Sources: []uint32{ssrc}}})
+	if err != nil {
+		return
+	}
+	_, _ = s.rtcpConn.WriteToUDPAddrPort(b, r.rtcpDst)
 }

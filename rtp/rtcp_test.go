@@ -87,4 +87,22 @@ func TestReceiverReportCountsLoss(t *testing.T) {
 	if st := s.Stats(); st.RemoteLost != 7 || st.RemoteJitter != 10*time.Millisecond {
 		t.Errorf("remote stats %+v, want 7 lost, 10ms jitter", st)
 	}
+	// Close says goodbye.
+	s.Close()
+	rtcpc.SetReadDeadline(time.Now().Add(time.Second))
+	for bye := false; !bye; {
+		n, err := rtcpc.Read(buf)
+		if err != nil {
+			t.Fatalf("no RTCP BYE on close: %v", err)
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pkts {
+			if g, ok := p.(*rtcp.Goodbye); ok && len(g.Sources) == 1 && g.Sources[0] == s.tx.ssrc {
+				bye = true
+			}
+		}
+	}
 }

@@ -72,9 +72,6 @@ type route struct {
 	ptime        time.Duration
 }
 
-// nowMono returns the current time with its monotonic reading.
-func nowMono() time.Time { return time.Now() }
-
 // touch records activity now.
 func (s *Session) touch() { s.lastRx.Store(int64(time.Since(s.start))) }
 
@@ -145,11 +142,8 @@ func (s *Session) makeOffer() ([]byte, error) {
 	defer s.mu.Unlock()
 	s.offered = formats
 	s.awaiting = true
-	dir := sdp.SendRecv
-	if r := s.route.Load(); r != nil && r.hold {
-		dir = sdp.SendRecv // resume by default: a fresh offer proposes two-way audio
-	}
-	return s.setLocal(sdp.Local{Formats: formats, Direction: dir, Ptime: int(defaultPtime / time.Millisecond)}), nil
+	// A fresh offer always proposes two-way audio: after a hold it resumes the call.
+	return s.setLocal(sdp.Local{Formats: formats, Direction: sdp.SendRecv, Ptime: int(defaultPtime / time.Millisecond)}), nil
 }
 
 // applyAnswer applies the peer's answer to our offer.
@@ -237,8 +231,12 @@ func (s *Session) Close() error {
 			s.dtmfOut = nil
 		}
 		s.mu.Unlock()
+		s.sendBye()
 		err = s.release()
 		s.wg.Wait()
+		st := s.Stats()
+		s.log.Debug("media session closed", "codec", s.Codec(), "sent", st.PacketsSent, "received", st.PacketsReceived,
+			"lost", st.PacketsLost, "jitter", st.Jitter, "dropped", st.Dropped, "remote_lost", st.RemoteLost)
 	})
 	return err
 }

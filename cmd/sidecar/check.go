@@ -11,22 +11,25 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sidecar-voip/sidecar/identify/standard"
 	"github.com/sidecar-voip/sidecar/internal/dialect"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/templates"
 )
 
-// runCheck implements "sidecar check [-templates DIR] [-v]": it loads and validates the
-// template files and prints one "file:line: message" line per problem (warnings read
-// "file:line: warning: message"). Exit status: 0 when there is no error (warnings allowed),
+// runCheck implements "sidecar check [-config FILE] [-templates DIR] [-v]": it loads and
+// validates the settings file, the template files and the dialplan (extensions.conf), checks
+// that the identifiers' templates exist, and prints one "file:line: message" line per problem
+// (warnings read "file:line: warning: message"). Exit status: 0 when there is no error (warnings allowed),
 // 1 on errors, 2 on a usage error.
 func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("check", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	dir := fl.String("templates", "", "`DIR`ectory of template files (default: the shipped templates)")
+	dir := fl.String("templates", "", "`DIR`ectory of template files (default: [general] templates, else the shipped templates)")
+	cfgPath := fl.String("config", "", "settings `FILE` (default: the embedded defaults)")
 	verbose := fl.Bool("v", false, "list the templates found when the check passes")
 	fl.Usage = func() {
-		fmt.Fprintln(stderr, "usage: sidecar check [-templates DIR] [-v]")
+		fmt.Fprintln(stderr, "usage: sidecar check [-config FILE] [-templates DIR] [-v]")
 		fl.PrintDefaults()
 	}
 	if err := fl.Parse(args); err != nil {
@@ -36,10 +39,36 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fl.Usage()
 		return 2
 	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		fmt.Fprintln(stdout, err)
+		fmt.Fprintln(stderr, "sidecar check: the settings file does not load")
+		return 1
+	}
+	*dir = templatesDir(*dir, cfg)
 	set, errs, warns := checkTemplates(*dir)
+	var cfgErrs, cfgWarns []string // about the settings file, printed as "FILE: message"
+	if set != nil {
+		plan, perrs, pwarns := loadPlan(templateSource(*dir))
+		errs, warns = append(errs, perrs...), append(warns, pwarns...)
+		if _, err := standard.Chain(cfg, set); err != nil {
+			cfgErrs = append(cfgErrs, err.Error())
+		}
+		if plan != nil {
+			if d := cfg.SIP.DefaultContext; d != "" && len(plan.Contexts()) > 0 && !plan.HasContext(d) {
+				cfgWarns = append(cfgWarns, fmt.Sprintf("[sip] default-context %q is not a context of extensions.conf", d))
+			}
+		}
+	}
 	printDiagnostics(stdout, *dir, errs, warns)
-	if len(errs) > 0 {
-		fmt.Fprintf(stderr, "sidecar check: %s, %s\n", plural(len(errs), "error"), plural(len(warns), "warning"))
+	for _, m := range cfgErrs {
+		fmt.Fprintf(stdout, "%s: %s\n", configName(*cfgPath), m)
+	}
+	for _, m := range cfgWarns {
+		fmt.Fprintf(stdout, "%s: warning: %s\n", configName(*cfgPath), m)
+	}
+	if n := len(errs) + len(cfgErrs); n > 0 {
+		fmt.Fprintf(stderr, "sidecar check: %s, %s\n", plural(n, "error"), plural(len(warns)+len(cfgWarns), "warning"))
 		return 1
 	}
 	if *verbose {
@@ -102,6 +131,14 @@ func posString(dir string, p dialect.Pos) string {
 		return file
 	}
 	return fmt.Sprintf("%s:%d", file, p.Line)
+}
+
+// configName names the settings file in diagnostics.
+func configName(path string) string {
+	if path == "" {
+		return "(default settings)"
+	}
+	return path
 }
 
 func plural(n int, what string) string {

@@ -43,7 +43,12 @@ func TestCheckShipped(t *testing.T) {
 func TestCheckDir(t *testing.T) {
 	clean := writeFiles(t, map[string]string{
 		"a.conf":          "[t]\ncontext = x\n",
-		"extensions.conf": "this is the dialplan's file: [not checked here\n",
+		"extensions.conf": "[default]\nexten => _X.,1,Busy()\n",
+	})
+	badPlan := writeFiles(t, map[string]string{
+		"a.conf":          "[t]\ncontext = x\n",
+		"extensions.conf": "[x]\nexten => _X.,1,Bogus()\n",
+		"sidecar.ini":     "[sip]\nidentify = header, anonymous\n[identify]\nanonymous = nobody\n",
 	})
 	bad := writeFiles(t, map[string]string{
 		"a.conf":      "[t]\ncodec = pcmu\n#include \"inc/b.conf\"\n",
@@ -69,6 +74,10 @@ func TestCheckDir(t *testing.T) {
 		{name: "warnings only", args: []string{"check", "-templates", warn}, wantCode: 0, wantOut: []string{
 			filepath.Join(warn, "a.conf") + `:2: warning: with the sample request: template "t", location: "x" is not a sip: or sips: URI`,
 		}},
+		{name: "dialplan and identifiers", args: []string{"check", "-config", filepath.Join(badPlan, "sidecar.ini"), "-templates", badPlan}, wantCode: 1, wantOut: []string{
+			filepath.Join(badPlan, "extensions.conf") + `:2: unknown app "Bogus"`,
+			filepath.Join(badPlan, "sidecar.ini") + `: build identifier anonymous: [identify] anonymous: unknown template "nobody"`,
+		}, wantErr: "2 errors"},
 		{name: "missing dir", args: []string{"check", "-templates", filepath.Join(clean, "nope")}, wantCode: 1, wantErr: "1 error"},
 		{name: "empty dir", args: []string{"check", "-templates", t.TempDir()}, wantCode: 1, wantErr: "1 error"},
 		{name: "extra argument", args: []string{"check", "x"}, wantCode: 2, wantErr: "usage: sidecar check"},

@@ -29,11 +29,36 @@ s=-
 `
 
 func TestRenderShipped(t *testing.T) {
-	file := writeFiles(t, map[string]string{"invite.sip": strings.ReplaceAll(inviteLF, "\n", "\r\n")})
-	code, out, errOut := runCmd([]string{"render", "-source", "[2001:db8::5]:5070", "-transport", "tcp", filepath.Join(file, "invite.sip")}, "")
+	file := writeFiles(t, map[string]string{
+		"invite.sip":  strings.ReplaceAll(inviteLF, "\n", "\r\n"),
+		"sidecar.ini": "[sip]\ntrusted = 2001:db8::/32\n",
+	})
+	code, full, errOut := runCmd([]string{"render", "-config", filepath.Join(file, "sidecar.ini"), "-source", "[2001:db8::5]:5070", "-transport", "tcp", filepath.Join(file, "invite.sip")}, "")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
+	var parts struct {
+		Trusted  bool `json:"trusted"`
+		Identify struct{ Identifier string }
+		Caller   json.RawMessage `json:"caller"`
+		Callee   json.RawMessage `json:"callee"`
+		Dialplan struct{ Context, Exten string }
+	}
+	if err := json.Unmarshal([]byte(full), &parts); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, full)
+	}
+	if !parts.Trusted || parts.Identify.Identifier != "header" || parts.Dialplan.Context != "from-subscriber" || parts.Dialplan.Exten != "1002" {
+		t.Errorf("trusted, identifier, context, exten = %v, %q, %q, %q; want true, header, from-subscriber, 1002",
+			parts.Trusted, parts.Identify.Identifier, parts.Dialplan.Context, parts.Dialplan.Exten)
+	}
+	profiles, err := json.MarshalIndent(struct {
+		Caller json.RawMessage `json:"caller"`
+		Callee json.RawMessage `json:"callee"`
+	}{parts.Caller, parts.Callee}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := string(profiles) + "\n"
 	want := `{
   "caller": {
     "template": "subscriber",
@@ -113,6 +138,7 @@ func TestRenderFailures(t *testing.T) {
 		wantErr  string
 	}{
 		{"no template", []string{"render", "-"}, noHeaders, 1, "no template matches"},
+		{"untrusted", []string{"render", "-source", "192.0.2.1:5060", "-"}, inviteLF, 1, "not in [sip] trusted (127.0.0.0/8): the request would be answered 403 Forbidden"},
 		{"field fails", []string{"render", "-"}, badPin, 1, `caller: build profile: endpoints.conf:`},
 		{"field fails names the template", []string{"render", "-"}, badPin, 1, `template "subscriber", mailbox-pin: mailbox PIN must be digits only`},
 		{"unknown template", []string{"render", "-"}, unknown, 1, `unknown template "nosuch"`},
@@ -134,8 +160,8 @@ func TestRenderFailures(t *testing.T) {
 			if code != tt.wantCode {
 				t.Errorf("exit %d, want %d; stderr: %s", code, tt.wantCode, errOut)
 			}
-			if out != "" {
-				t.Errorf("stdout on failure: %q", out)
+			if out != "" && !json.Valid([]byte(out)) { // a partial result (how far the request got) is JSON
+				t.Errorf("stdout on failure is neither empty nor JSON: %q", out)
 			}
 			if !strings.Contains(errOut, tt.wantErr) {
 				t.Errorf("stderr %q, want it to contain %q", errOut, tt.wantErr)

@@ -31,6 +31,9 @@ func TestReceiverCountsRetransmittedEndsOnce(t *testing.T) {
 			{100, Event{Code: 11, Duration: 160}}, {100, Event{Code: 11, Duration: 320}},
 			{700, Event{Code: 10, Duration: 160}}, {700, Event{Code: 10, End: true, Duration: 320}},
 		}, "#/320 */320"},
+		{"new code at the same timestamp", []pkt{
+			{100, Event{Code: 1, End: true, Duration: 400}}, {100, Event{Code: 2, End: true, Duration: 400}},
+		}, "1/400 2/400"},
 		{"flash is not a digit", []pkt{{100, Event{Code: 16, End: true, Duration: 160}}}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -187,4 +190,18 @@ func TestDigitCode(t *testing.T) {
 	if _, ok := Code('x'); ok {
 		t.Error("x has a code")
 	}
+}
+
+func FuzzParseInfo(f *testing.F) {
+	f.Add("application/dtmf-relay", []byte("Signal=5\r\nDuration=160\r\n"))
+	f.Add("application/dtmf", []byte("#"))
+	f.Fuzz(func(t *testing.T, ct string, body []byte) {
+		d, dur, err := ParseInfo(ct, body)
+		if err != nil {
+			return
+		}
+		if _, ok := Code(d); !ok || dur <= 0 || dur > time.Minute {
+			t.Fatalf("accepted digit %q duration %s", d, dur)
+		}
+	})
 }

@@ -67,7 +67,7 @@ func (e Event) Append(dst []byte) []byte {
 }
 
 // Receiver turns a stream of telephone-event packets into digits, each reported once: an
-// event is identified by its RTP timestamp, reported on its first end packet (the end is
+// event is identified by its RTP timestamp and event code, reported on its first end packet (the end is
 // retransmitted, usually three times), or, when all its end packets were lost, as soon as the
 // next event starts.
 type Receiver struct {
@@ -81,7 +81,7 @@ type Receiver struct {
 // Handle processes one packet's event with its RTP timestamp; emit receives each new digit
 // and its duration in timestamp units.
 func (r *Receiver) Handle(ts uint32, e Event, emit func(digit rune, units uint16)) {
-	if r.active && ts == r.ts {
+	if r.active && ts == r.ts && e.Code == r.code {
 		if e.Duration > r.dur {
 			r.dur = e.Duration
 		}

@@ -97,7 +97,7 @@ func TestSilence(t *testing.T) {
 	}
 }
 
-func BenchmarkEncode(b *testing.B) {
+func BenchmarkG722Encode(b *testing.B) {
 	in := sine(1000, 8000, 320) // one 20 ms frame
 	enc := NewEncoder()
 	dst := make([]byte, 0, 160)
@@ -107,7 +107,7 @@ func BenchmarkEncode(b *testing.B) {
 	}
 }
 
-func BenchmarkDecode(b *testing.B) {
+func BenchmarkG722Decode(b *testing.B) {
 	code := NewEncoder().Encode(nil, sine(1000, 8000, 320))
 	dec := NewDecoder()
 	dst := make([]int16, 0, 320)

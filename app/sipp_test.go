@@ -1,0 +1,92 @@
+package app_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// SIPp as a real peer: RFC 2833 DTMF from the pcaps shipped with sip-tester, and rtp_stream
+// audio into Echo. The tests skip only when the sipp binary is not installed.
+
+func freeUDPPort(t *testing.T, even bool) int {
+	t.Helper()
+	for range 50 {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := c.LocalAddr().(*net.UDPAddr).Port
+		c.Close()
+		if !even || p%2 == 0 && p < 65000 {
+			return p
+		}
+	}
+	t.Fatal("no free port")
+	return 0
+}
+
+// runSIPp runs one call of scenario (a file in testdata/sipp, with "[[NAME]]" replaced by
+// vars[NAME]) against the sidecar; the test fails unless SIPp reports success.
+func runSIPp(t *testing.T, sc *sidecar, scenario, service string, vars map[string]string) {
+	t.Helper()
+	bin, err := exec.LookPath("sipp")
+	if err != nil {
+		t.Skip("sipp not installed")
+	}
+	dir := t.TempDir()
+	text, err := os.ReadFile(filepath.Join("testdata", "sipp", scenario))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range vars {
+		text = []byte(strings.ReplaceAll(string(text), "[["+k+"]]", v))
+	}
+	sf := filepath.Join(dir, scenario)
+	if err := os.WriteFile(sf, text, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{sc.udp.String(), "-sf", sf, "-s", service, "-m", "1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t, false)), "-mp", strconv.Itoa(freeUDPPort(t, true)),
+		"-ci", "127.0.0.1", "-cp", strconv.Itoa(freeUDPPort(t, false)), "-timeout", "20s", "-timeout_error",
+		"-trace_err", "-error_file", filepath.Join(dir, "err.log"), "-trace_screen", "-screen_file", filepath.Join(dir, "screen.log")}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = "."
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		errLog, _ := os.ReadFile(filepath.Join(dir, "err.log"))
+		screen, _ := os.ReadFile(filepath.Join(dir, "screen.log"))
+		t.Fatalf("sipp %s: %v\n%s\nerrors:\n%s\nscreen:\n%s", strings.Join(args, " "), err, out, errLog, screen)
+	}
+}
+
+func TestSIPpDTMFPcapsReachRead(t *testing.T) {
+	sc := startSidecar(t, nil)
+	runSIPp(t, sc, "dtmf_read.xml", "read", nil)
+	if !strings.Contains(sc.log.String(), `"read digits=12 status=OK"`) {
+		t.Errorf("Read did not get 12# from the pcaps:\n%s", sc.log.String())
+	}
+}
+
+func TestSIPpRTPStreamEcho(t *testing.T) {
+	sc := startSidecar(t, nil)
+	wav := filepath.Join(t.TempDir(), "ulaw.wav")
+	if out, err := exec.Command("sox", filepath.Join("..", "sounds", "welcome.wav"), "-e", "u-law", "-r", "8000", "-c", "1", wav).CombinedOutput(); err != nil {
+		t.Skipf("sox: %v %s", err, out)
+	}
+	runSIPp(t, sc, "echo_stream.xml", "echo", map[string]string{"STREAM": wav})
+	tot := sc.plane.Totals()
+	t.Logf("sidecar totals: %+v", tot)
+	// 2 s of 20 ms packets: about 100 in, all echoed.
+	if tot.PacketsReceived < 80 || tot.PacketsSent < tot.PacketsReceived-2 {
+		t.Errorf("received %d, echoed %d: want ~100 each", tot.PacketsReceived, tot.PacketsSent)
+	}
+}
