@@ -138,7 +138,7 @@ func TestSidecarFailover(t *testing.T) {
 		if n := routedTo(t, k, "*486", busy.addr()); n != 0 {
 			t.Errorf("the draining sidecar got %d new calls", n)
 		}
-		if err, ok := long.proc.wait(10 * time.Second); !ok || err != nil {
+		if ok, err := long.proc.wait(10 * time.Second); !ok || err != nil {
 			t.Errorf("the call in progress on the draining sidecar did not end normally: exited=%v err=%v", ok, err)
 		}
 	})

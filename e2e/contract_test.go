@@ -130,6 +130,19 @@ func TestHeaderContract(t *testing.T) {
 		})
 	})
 
+	t.Run("nobody calls under another subscriber's name", func(t *testing.T) {
+		// From bob, with alice's credentials.
+		c := &sipp{name: "alice-as-bob", scenario: "call_impersonation_refused.xml", ip: kamIP, calls: 1,
+			user: "alice", password: "alice-secret",
+			keys: map[string]string{"user": "bob", "domain": domain, "callee": "*43", "extra_header": "X-Test: plain"}}
+		if err := c.run(t, dir, k.target()); err != nil {
+			t.Fatalf("a call from bob with alice's credentials was not refused: %v", err)
+		}
+		if n := len(invitesAt(t, dir, sc, "*43", 0)); n != 1 { // the spoofing test's call only
+			t.Errorf("%d INVITEs for *43 reached the pool, want 1", n)
+		}
+	})
+
 	t.Run("unknown callee is refused", func(t *testing.T) {
 		if err := call("alice-to-nobody", "alice", "alice-secret", "nobody", "X-Test: plain"); err == nil {
 			t.Fatal("a call to a user who is not a subscriber was answered")

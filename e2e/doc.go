@@ -21,7 +21,8 @@
 //     reach the pool; *43 and *97 carry the caller's template and mailbox (and PIN for *97);
 //     calls to an unregistered, busy or unanswering subscriber reach the pool with a Diversion
 //     reason, the callee's template and mailbox; MWI SUBSCRIBE carries the subscriber's own
-//     mailbox; a call to a non-subscriber is refused; phones never see template headers.
+//     mailbox; a call to a non-subscriber is refused; phones never see template headers;
+//     one subscriber's credentials do not place calls under another's name.
 //   - TestFromSidecar: the pool's MWI NOTIFY and calls reach registered phones without
 //     authentication; NOTIFY and PUBLISH from a phone's address are refused.
 //   - TestPool (stand-ins): a draining sidecar (OPTIONS 503) gets no calls; INVITE answered

@@ -152,7 +152,7 @@ func echoCall(t *testing.T, dir string, k *kamailio, name, user, password, calle
 	if res.echoed < res.sent*8/10 {
 		return fmt.Errorf("only %d of %d RTP payloads came back from %s", res.echoed, res.sent, remote)
 	}
-	if err, ok := c.proc.wait(30 * time.Second); !ok || err != nil {
+	if ok, err := c.proc.wait(30 * time.Second); !ok || err != nil {
 		return fmt.Errorf("the call did not end cleanly: exited=%v err=%v", ok, err)
 	}
 	return nil

@@ -152,13 +152,13 @@ func (p *proc) stop(t *testing.T) {
 	}
 }
 
-// wait waits up to d for the process to exit and returns its exit error.
-func (p *proc) wait(d time.Duration) (error, bool) {
+// wait waits up to d for the process to exit; it reports whether it did, and its exit error.
+func (p *proc) wait(d time.Duration) (exited bool, err error) {
 	select {
 	case <-p.done:
-		return p.err, true
+		return true, p.err
 	case <-time.After(d):
-		return nil, false
+		return false, nil
 	}
 }
 

@@ -79,7 +79,7 @@ func (s *sipp) background(t *testing.T, dir, remote string) {
 func (s *sipp) run(t *testing.T, dir, remote string) error {
 	t.Helper()
 	p := startProc(t, dir, s.name, s.args(t, dir, remote)...)
-	err, ok := p.wait(60 * time.Second)
+	ok, err := p.wait(60 * time.Second)
 	if !ok {
 		p.stop(t)
 		return fmt.Errorf("sipp %s still running after 60 s", s.name)
