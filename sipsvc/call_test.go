@@ -429,3 +429,34 @@ func TestHangupOverTCP(t *testing.T) {
 		t.Errorf("no call end log with ended_by=sidecar:\n%s", e.log.String())
 	}
 }
+
+// A late offer: the INVITE has no SDP, the 200 carries the media plane's offer, and the
+// ACK's SDP is handed to the session as the answer.
+func TestLateOffer(t *testing.T) {
+	e := startEnv(t, nil)
+	u := newRawUAC(t, "127.0.0.1", e.udp)
+	inv := msg{method: "INVITE", ruri: "sip:answer@" + e.udp.String(), toUser: "answer",
+		headers: []string{"X-Caller-Template: sub"}}
+	u.send(u.text(&inv))
+	ok := u.final(2 * time.Second)
+	if ok.StatusCode != 200 || !strings.Contains(string(ok.Body()), "m=audio") {
+		t.Fatalf("got %d with body %q, want 200 with an SDP offer", ok.StatusCode, ok.Body())
+	}
+	ack := inv
+	ack.method, ack.branch, ack.toTag, ack.body = "ACK", "", tagOf(ok), offerSDP
+	u.send(u.text(&ack))
+	sess := e.media.Session(inv.callID)
+	if sess == nil || len(sess.Offer()) != 0 {
+		t.Fatalf("session not opened with an empty offer")
+	}
+	waitFor(t, 2*time.Second, "ACK answer applied", func() bool { return len(sess.Remotes()) == 1 })
+	if got := string(sess.Remotes()[0]); got != offerSDP {
+		t.Errorf("SetRemote got %q, want the ACK's SDP", got)
+	}
+	bye := inv
+	bye.method, bye.branch, bye.cseq, bye.toTag = "BYE", "", 2, tagOf(ok)
+	u.send(u.text(&bye))
+	if res := u.final(2 * time.Second); res.StatusCode != 200 {
+		t.Fatalf("BYE: got %d", res.StatusCode)
+	}
+}

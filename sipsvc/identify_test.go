@@ -80,8 +80,13 @@ func TestHeaderFailsClosed(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", tc.header, got, tc.want)
 		}
 	}
-	if !strings.Contains(e.log.String(), "ghost") {
-		t.Errorf("no log line names the unknown template:\n%s", e.log.String())
+	found := false
+	for _, l := range strings.Split(e.log.String(), "\n") {
+		found = found || (strings.Contains(l, "level=WARN") && strings.Contains(l, `msg="call ended"`) &&
+			strings.Contains(l, "ghost") && strings.Contains(l, "status=403"))
+	}
+	if !found {
+		t.Errorf("no warning names the unknown template:\n%s", e.log.String())
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/sidecar-voip/sidecar/dialplan"
+	"github.com/sidecar-voip/sidecar/identify"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
@@ -207,10 +208,13 @@ func (c *call) logEnd(trace dialplan.Trace, err, cause error) {
 	if cause != nil && !errors.Is(cause, context.Canceled) {
 		attrs = append(attrs, "cause", cause.Error())
 	}
+	// A call that ended on an error is a warning (a template header naming no template, a
+	// failing application, a missing ACK), except the ordinary outcomes: no identifier
+	// matched, or the caller hung up.
 	level := slog.LevelInfo
 	if err != nil && !errors.Is(err, ErrPeerHangup) && !errors.Is(err, errLocalHangup) {
 		attrs = append(attrs, "error", err.Error())
-		if final >= 500 || final == 200 {
+		if !errors.Is(err, identify.ErrNoMatch) && !errors.Is(err, context.Canceled) {
 			level = slog.LevelWarn
 		}
 	}
