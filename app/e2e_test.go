@@ -339,6 +339,50 @@ func TestE2EReadRFC4733(t *testing.T) {
 	}
 }
 
+// info sends an INFO in the call's dialog and returns the status of the answer.
+func (u *uac) info(d *sipgo.DialogClientSession, contentType, body string) int {
+	u.t.Helper()
+	req := sip.NewRequest(sip.INFO, d.InviteResponse.Contact().Address)
+	req.AppendHeader(sip.NewHeader("Content-Type", contentType))
+	req.SetBody([]byte(body))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	res, err := d.Do(ctx, req)
+	if err != nil {
+		u.t.Fatalf("INFO: %v", err)
+	}
+	return int(res.StatusCode)
+}
+
+func TestE2EReadInfo(t *testing.T) {
+	sc := startSidecar(t, nil)
+	u := newUAC(t)
+	d, _ := u.answered(sc, "read")
+	time.Sleep(100 * time.Millisecond)
+	// Neither a malformed DTMF body (400) nor an INFO of another kind (200) adds a digit.
+	if code := u.info(d, "application/dtmf-relay", "Signal=\r\n"); code != 400 {
+		t.Errorf("malformed dtmf-relay INFO: %d, want 400", code)
+	}
+	if code := u.info(d, "application/media_control+xml", "<media_control/>"); code != 200 {
+		t.Errorf("INFO of another kind: %d, want 200", code)
+	}
+	for _, in := range []struct{ ct, body string }{
+		{"application/dtmf-relay", "Signal=7\r\nDuration=160\r\n"},
+		{"application/dtmf", "3"},
+		{"application/dtmf-relay", "Signal=#\r\nDuration=100\r\n"},
+	} {
+		if code := u.info(d, in.ct, in.body); code != 200 {
+			t.Fatalf("INFO %s %q: %d, want 200", in.ct, in.body, code)
+		}
+	}
+	if !u.waitBye(3 * time.Second) {
+		t.Fatal("no BYE after Read")
+	}
+	if !strings.Contains(sc.log.String(), `"read digits=73 status=OK"`) {
+		t.Errorf("Read did not log the INFO digits:\n%s", sc.log.String())
+	}
+}
+
 func TestE2ENoCodec488(t *testing.T) {
 	sc := startSidecar(t, nil)
 	u := newUAC(t)

@@ -9,6 +9,7 @@ package media
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Plane negotiates and runs the audio of calls. Package rtp implements it.
@@ -74,4 +75,10 @@ func Status(err error) (code int, reason string) {
 		return se.Status, se.Reason
 	}
 	return 0, ""
+}
+
+// DigitSink is implemented by sessions that take DTMF digits arriving outside RTP (SIP INFO);
+// the session delivers them to its apps when the party's DTMF mode allows it.
+type DigitSink interface {
+	InjectDTMF(digit rune, dur time.Duration)
 }

@@ -4,6 +4,9 @@ import (
 	"sync"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/sidecar-voip/sidecar/media"
+	"github.com/sidecar-voip/sidecar/rtp/dtmf"
 )
 
 // dialogTable maps dialog ids (Call-ID, our tag, their tag) to live calls.
@@ -93,9 +96,28 @@ func (s *Server) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 	if _, ok := s.trusted(req, tx); !ok {
 		return
 	}
-	if s.dialogs.match(req) == nil {
+	c := s.dialogs.match(req)
+	if c == nil {
 		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "")
 		return
+	}
+	ct := ""
+	if h := req.ContentType(); h != nil {
+		ct = h.Value()
+	}
+	if !dtmf.IsInfo(ct) {
+		// INFO of another kind (or a bare keepalive INFO): accepted, nothing to do.
+		s.respond(req, tx, sip.StatusOK, "")
+		return
+	}
+	digit, dur, err := dtmf.ParseInfo(ct, req.Body())
+	if err != nil {
+		c.log.Warn("malformed DTMF INFO", "error", err)
+		s.respond(req, tx, sip.StatusBadRequest, "Malformed DTMF")
+		return
+	}
+	if sink, ok := c.Media().(media.DigitSink); ok {
+		sink.InjectDTMF(digit, dur)
 	}
 	s.respond(req, tx, sip.StatusOK, "")
 }

@@ -82,17 +82,9 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("load templates %s: %w", source, err)
 	}
-	reg := dialplan.NewRegistry()
-	if err := dialplan.RegisterSignalling(reg); err != nil {
-		return err
-	}
-	// MEDIA: the media plane and its dialplan applications (Answer, Playback, Echo, ...).
-	// More media applications (VoiceMail...) register in reg here, before the dialplan loads.
-	plane, err := rtp.NewEngine(rtp.Config{
-		PortMin: cfg.RTP.PortMin, PortMax: cfg.RTP.PortMax,
-		Address: cfg.RTP.Address, Bind: cfg.RTP.Bind,
-		Symmetric: cfg.RTP.Symmetric, Timeout: cfg.RTP.Timeout, Sounds: cfg.RTP.Sounds,
-	}, log.With("component", "rtp"))
+	// The media plane, then every dialplan application (signalling and media; later features
+	// such as VoiceMail register in appRegistry), before the dialplan loads.
+	plane, err := rtp.NewEngine(rtp.Config(cfg.RTP), log.With("component", "rtp"))
 	if err != nil {
 		return fmt.Errorf("media plane: %w", err)
 	}
@@ -101,7 +93,8 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 	if cfg.RTP.Sounds != "" {
 		soundsFS = os.DirFS(cfg.RTP.Sounds)
 	}
-	if err := app.Register(reg, app.Deps{Sounds: soundsFS, Log: log.With("component", "app")}); err != nil {
+	reg, err := appRegistry(app.Deps{Sounds: soundsFS, Log: log.With("component", "app")})
+	if err != nil {
 		return err
 	}
 	plan, err := dialplan.LoadFS(fsys, ".", reg)

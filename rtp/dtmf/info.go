@@ -13,6 +13,12 @@ import (
 // DefaultDuration is the duration given to a digit whose INFO body states none.
 const DefaultDuration = 100 * time.Millisecond
 
+// IsInfo reports whether contentType is one of the DTMF bodies ParseInfo reads.
+func IsInfo(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && (mt == "application/dtmf" || mt == "application/dtmf-relay")
+}
+
 // ParseInfo reads the digit of a SIP INFO request by its Content-Type:
 // application/dtmf-relay ("Signal=5\r\nDuration=160", duration in ms) or application/dtmf (the
 // digit alone). Signal 10 and 11 are read as * and #, as some phones send them. Errors wrap
