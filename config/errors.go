@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/sidecar-voip/sidecar/internal/suggest"
 )
 
 // Sentinel errors, matched with errors.Is through *Error.
@@ -111,7 +113,7 @@ func closest(s string, candidates []string) string {
 		bestD = 2
 	}
 	for _, c := range candidates {
-		d := distance(s, c)
+		d := suggest.Distance(s, c)
 		if strings.ReplaceAll(s, "_", "-") == c {
 			d = 0
 		}
@@ -120,25 +122,4 @@ func closest(s string, candidates []string) string {
 		}
 	}
 	return best
-}
-
-// distance is the Levenshtein distance between a and b (bytes; names are ASCII).
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sidecar-voip/sidecar/internal/dialect"
 	"github.com/sidecar-voip/sidecar/internal/safetmpl"
+	"github.com/sidecar-voip/sidecar/internal/suggest"
 	"github.com/sidecar-voip/sidecar/request"
 )
 
@@ -231,7 +232,7 @@ func (c *compiler) compileMatch(s *Set, sec *dialect.Section) {
 			i = 1
 		default:
 			msg := fmt.Sprintf("unknown key %q in [%s]", l.Key, MatchSection)
-			if d1, d2 := editDistance(key, keyAsCaller), editDistance(key, keyAsCallee); d1 <= 3 || d2 <= 3 {
+			if d1, d2 := suggest.Distance(key, keyAsCaller), suggest.Distance(key, keyAsCallee); d1 <= 3 || d2 <= 3 {
 				msg += fmt.Sprintf(" (did you mean %q?)", map[bool]string{true: keyAsCaller, false: keyAsCallee}[d1 <= d2])
 			} else {
 				msg += fmt.Sprintf(" (keys: %s, %s)", keyAsCaller, keyAsCallee)

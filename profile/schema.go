@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/sidecar-voip/sidecar/internal/suggest"
 )
 
 // kind is what a template key sets and how its value is parsed.
@@ -107,34 +109,7 @@ func suggestKey(k string) string {
 		keys = append(keys, s)
 	}
 	sort.Strings(keys)
-	best, bestD := "", 3
-	for _, s := range keys {
-		if d := editDistance(k, s); d < bestD {
-			best, bestD = s, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return suggest.Closest(k, keys, 3)
 }
 
 // builder accumulates one profile while a template's lines are applied in order.
