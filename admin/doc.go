@@ -1,0 +1,19 @@
+// Package admin is the sidecar's operator HTTP endpoint: health for systemd and load
+// balancers, Prometheus metrics, and a JSON status page.
+//
+// It serves three read-only resources, all GET (HEAD also works):
+//
+//   - /healthz: 200 "ok", or 503 "draining" while the SIP service drains. It does not
+//     depend on Kamailio.
+//   - /metrics: the Prometheus text exposition format 0.0.4, written by hand: every counter
+//     of sipsvc.Stats, the media plane's active sessions and totals, sidecar_build_info and
+//     the start time. Names start with sidecar_; the order is stable.
+//   - /status: the same figures as JSON, with the version, uptime and drain state.
+//
+// Any other path gets 404 and any other method 405 with an Allow header. Handlers recover
+// panics and answer 500. Nothing secret is exposed: there is no configuration dump.
+//
+// The endpoint binds to loopback unless the operator sets [admin] allow-remote = yes; Listen
+// and Serve both refuse a non-loopback address otherwise (ErrRemote), even when the
+// configuration was validated before. docs/admin.md is the operator's reference.
+package admin
