@@ -111,6 +111,11 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	stopAdmin, err := startAdmin(cfg.Admin, srv, plane, log.With("component", "admin"))
+	if err != nil {
+		return err
+	}
+	defer stopAdmin()
 	log.Info("sidecar starting", "config", cmp.Or(cfgPath, "(defaults)"), "templates", source,
 		"templates_loaded", len(set.Templates()), "identify", cfg.SIP.Identify)
 	if err := srv.Serve(ctx); err != nil {

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/sidecar-voip/sidecar/admin"
+	"github.com/sidecar-voip/sidecar/config"
+)
+
+// startAdmin binds the [admin] endpoint, logs "admin listening" with the bound address and
+// serves it in the background until stop is called. serve calls stop after the SIP service
+// has stopped, so /healthz answers 503 "draining" during the drain. With [admin] listen
+// empty it does nothing; a bind error (or a remote address without allow-remote) is returned.
+func startAdmin(cfg config.Admin, sip admin.SIPSource, media admin.MediaSource, log *slog.Logger) (stop func(), err error) {
+	ln, err := admin.Listen(cfg)
+	if errors.Is(err, admin.ErrDisabled) {
+		return func() {}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	srv := admin.New(admin.Options{
+		SIP: sip, Media: media, Version: buildVersion(), Start: time.Now(),
+		AllowRemote: cfg.AllowRemote, Log: log,
+	})
+	log.Info("admin listening", "addr", ln.Addr().String())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ctx, ln); err != nil {
+			log.Error("admin endpoint stopped", "err", err)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}, nil
+}
+
+// buildVersion is the version "sidecar version" prints: the linked version, or dev-<commit>.
+func buildVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && version == "dev" {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "dev-" + s.Value[:12]
+			}
+		}
+	}
+	return version
+}
