@@ -145,7 +145,8 @@ type RTP struct {
 	Sounds string
 }
 
-// Admin is the [admin] section: the HTTP admin endpoint (health, metrics, render).
+// Admin is the [admin] section: the HTTP admin endpoint (health, metrics, status; see
+// package admin and docs/admin.md).
 type Admin struct {
 	// Listen is the ip:port the admin endpoint listens on; the zero value disables it.
 	// Port 0 picks a free port. Key: listen. Default "" (disabled).
