@@ -1,0 +1,33 @@
+package admin_test
+
+import (
+	"os"
+	"regexp"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/sidecar-voip/sidecar/admin"
+)
+
+// docs/admin.md's metric table lists every family /metrics writes, in the same order.
+func TestDocsListEveryMetric(t *testing.T) {
+	doc, err := os.ReadFile("../docs/admin.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var documented []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `(sidecar_[a-z_]+)").FindAllStringSubmatch(string(doc), -1) {
+		documented = append(documented, m[1])
+	}
+	r := do(t, "GET", startServer(t, admin.Options{SIP: sampleSIP(), Media: sampleMedia()})+"/metrics")
+	var served []string
+	for _, m := range regexp.MustCompile(`(?m)^# TYPE (\S+)`).FindAllStringSubmatch(r.body, -1) {
+		served = append(served, m[1])
+	}
+	if len(served) == 0 {
+		t.Fatalf("no families in /metrics:\n%s", r.body)
+	}
+	if diff := cmp.Diff(served, documented); diff != "" {
+		t.Errorf("docs/admin.md metric table vs /metrics (-served +documented):\n%s", diff)
+	}
+}
