@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"runtime/debug"
 	"time"
 
 	"github.com/sidecar-voip/sidecar/admin"
@@ -40,16 +39,4 @@ func startAdmin(cfg config.Admin, sip admin.SIPSource, media admin.MediaSource, 
 		cancel()
 		<-done
 	}, nil
-}
-
-// buildVersion is the version "sidecar version" prints: the linked version, or dev-<commit>.
-func buildVersion() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && version == "dev" {
-		for _, s := range bi.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				return "dev-" + s.Value[:12]
-			}
-		}
-	}
-	return version
 }
