@@ -9,7 +9,7 @@ import (
 )
 
 // FromSIP builds the template view of a parsed sipgo request. src is the address the request
-// came from (for a network request, req.Source()); transport is "udp", "tcp" or "tls".
+// came from (for a network request, SourceOf(req)); transport is "udp", "tcp" or "tls".
 func FromSIP(req *sip.Request, src netip.AddrPort, transport string) (*Request, error) {
 	if req == nil {
 		return nil, fmt.Errorf("request: nil SIP request")
@@ -33,11 +33,21 @@ func FromSIP(req *sip.Request, src netip.AddrPort, transport string) (*Request, 
 		callID, Endpoint{IP: src.Addr().Unmap(), Port: int(src.Port())}, transport, fields), nil
 }
 
-// SourceOf parses sipgo's "ip:port" source string of a network request.
+// SourceOf returns the address a network request came from, as its transport recorded it.
+// Only that address counts: sipgo's req.Source() falls back to the top Via header, which
+// the sender writes, so a request without a transport-set source (one built in memory, or
+// a transport that did not set it) is an error, never an address taken from its headers.
 func SourceOf(req *sip.Request) (netip.AddrPort, error) {
-	ap, err := netip.ParseAddrPort(req.Source())
+	if req == nil {
+		return netip.AddrPort{}, fmt.Errorf("request: nil SIP request")
+	}
+	src := req.MessageData.Source()
+	if src == "" {
+		return netip.AddrPort{}, fmt.Errorf("request: no transport source")
+	}
+	ap, err := netip.ParseAddrPort(src)
 	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("request: source %q: %w", req.Source(), err)
+		return netip.AddrPort{}, fmt.Errorf("request: source %q: %w", src, err)
 	}
 	return ap, nil
 }

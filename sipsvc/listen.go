@@ -32,7 +32,8 @@ func (s *Server) listen() error {
 	return nil
 }
 
-// bind binds one listener and starts its serving goroutine.
+// bind binds one listener and starts its serving goroutine. sipgo gets the socket through
+// the trust filter (filter.go): untrusted datagrams and connections never reach it.
 func (s *Server) bind(l config.Listen) (config.Listen, io.Closer, error) {
 	network := func(base string) string {
 		if l.Addr.Addr().Unmap().Is4() {
@@ -50,7 +51,8 @@ func (s *Server) bind(l config.Listen) (config.Listen, io.Closer, error) {
 			s.log.Warn("cannot enlarge UDP receive buffer", "addr", l.Addr, "error", err)
 		}
 		bound := config.Listen{Transport: "udp", Addr: addrPortOf(conn.LocalAddr())}
-		go s.serveLoop(bound, func() error { return s.srv.ServeUDP(conn) })
+		filtered := &trustPacketConn{UDPConn: conn, gate: s.newTrustGate()}
+		go s.serveLoop(bound, func() error { return s.srv.ServeUDP(filtered) })
 		return bound, conn, nil
 	case "tcp", "tls":
 		ln, err := net.ListenTCP(network("tcp"), net.TCPAddrFromAddrPort(l.Addr))
@@ -58,15 +60,18 @@ func (s *Server) bind(l config.Listen) (config.Listen, io.Closer, error) {
 			return l, nil, err
 		}
 		bound := config.Listen{Transport: l.Transport, Addr: addrPortOf(ln.Addr())}
+		// Untrusted peers are closed below TLS: they never get a handshake.
+		filtered := &trustListener{TCPListener: ln, gate: s.newTrustGate(), what: l.Transport + " connection",
+			idle: streamIdleTimeout, log: s.log}
 		if l.Transport == "tcp" {
-			go s.serveLoop(bound, func() error { return s.srv.ServeTCP(ln) })
+			go s.serveLoop(bound, func() error { return s.srv.ServeTCP(filtered) })
 			return bound, ln, nil
 		}
 		if s.tlsConf == nil {
 			ln.Close()
 			return l, nil, errors.New("tls listener without tls-cert and tls-key")
 		}
-		tl := tls.NewListener(ln, s.tlsConf)
+		tl := tls.NewListener(filtered, s.tlsConf)
 		go s.serveLoop(bound, func() error { return s.srv.ServeTLS(tl) })
 		return bound, tl, nil
 	}

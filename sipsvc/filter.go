@@ -1,0 +1,229 @@
+package sipsvc
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/sidecar-voip/sidecar/config"
+)
+
+// The trust filter runs below sipgo, on the sockets themselves. sipgo answers some messages
+// inside its transaction layer before any handler runs (a CANCEL matching a pending INVITE
+// gets 200 and the INVITE 487; an ACK is absorbed by its INVITE transaction; a request too
+// malformed to key a transaction gets a stateless 400), so a check in the handlers alone
+// lets an untrusted source cancel a trusted caller's call. Hence:
+//
+//   - UDP: a datagram from an untrusted source is discarded in ReadFrom, before sipgo parses
+//     it, and counted. The one exception is untrusted = reject: a datagram whose first line
+//     is a SIP request other than ACK and CANCEL is passed up, so the handler answers 403
+//     (and counts it). Responses, ACK, CANCEL and anything else are always discarded.
+//   - TCP and TLS: a connection from an untrusted peer is closed in Accept, before the TLS
+//     handshake and before sipgo reads a byte, and counted. It gets no SIP answer.
+//
+// The handlers' own check (trusted, in trust.go) stays as a second line of defence.
+
+// streamIdleTimeout closes a TCP or TLS connection from a trusted peer after this long
+// without a byte read (the TLS handshake included): a peer that vanished without closing
+// holds no goroutine or descriptor past it. It is longer than any sensible ringing time,
+// since a ringing INVITE's answer goes back on the connection it came in on; a connection
+// closed while idle is simply dialled again by whichever side next has a request.
+const streamIdleTimeout = 10 * time.Minute
+
+// maxMethodLen bounds the method token the datagram peek accepts (the longest registered
+// SIP method, SUBSCRIBE/PUBLISH/REGISTER..., is far shorter).
+const maxMethodLen = 32
+
+// trustGate decides, per datagram or connection, what the trust filter lets through.
+type trustGate struct {
+	trusted config.TrustList
+	// reject is untrusted = reject: untrusted requests (not ACK, not CANCEL) go up for 403.
+	reject bool
+	// refuse counts (and may log) one discarded datagram or closed connection.
+	refuse func(src netip.AddrPort, what string)
+}
+
+// newTrustGate builds the gate of s's configuration.
+func (s *Server) newTrustGate() *trustGate {
+	return &trustGate{trusted: s.cfg.Trusted, reject: s.cfg.Untrusted != "drop", refuse: s.refuseAtSocket}
+}
+
+// refuseAtSocket counts one datagram discarded or connection closed by the trust filter and
+// logs it, at most once per untrustedLogEvery together with the handlers' refusals.
+func (s *Server) refuseAtSocket(src netip.AddrPort, what string) {
+	s.stats.untrusted.Add(1)
+	if ok, held := s.untrustedLog.allow(time.Now(), untrustedLogEvery); ok {
+		s.log.Warn("untrusted source refused", "source", src.String(), "what", what,
+			"action", "discarded at the socket", "suppressed_since_last", held)
+	}
+}
+
+// admitDatagram reports whether a datagram b from src goes up to sipgo; a datagram it does
+// not admit is refused (counted). It does not allocate.
+func (g *trustGate) admitDatagram(src netip.AddrPort, b []byte) bool {
+	if g.trusted.Allows(src) || (g.reject && isAnswerableRequest(b)) {
+		return true
+	}
+	g.refuse(src, "udp datagram")
+	return false
+}
+
+// isAnswerableRequest reports whether b starts with a SIP request line, as sipgo parses one
+// from a datagram, of a method other than ACK and CANCEL: "METHOD sip:... SIP/2.0" (or
+// sips:) then CRLF, the method a token, exactly two spaces. It only reads b.
+func isAnswerableRequest(b []byte) bool {
+	// The method: token characters up to the first space.
+	m := 0
+	for m < len(b) && m <= maxMethodLen && isTokenChar(b[m]) {
+		m++
+	}
+	if m == 0 || m > maxMethodLen || m >= len(b) || b[m] != ' ' {
+		return false
+	}
+	method := b[:m]
+	// sipgo upper-cases the method, so "cancel" is a CANCEL too.
+	if equalFoldASCII(method, "ACK") || equalFoldASCII(method, "CANCEL") {
+		return false
+	}
+	rest := b[m+1:]
+	if !hasPrefixFoldASCII(rest, "sip:") && !hasPrefixFoldASCII(rest, "sips:") {
+		return false
+	}
+	// The line ends at the first CR, which must be followed by LF (sipgo's nextLine), and
+	// holds exactly one more space, before "SIP/2.0".
+	end := -1
+	spaces := 0
+	for i, c := range rest {
+		if c == '\r' {
+			end = i
+			break
+		}
+		if c == ' ' {
+			spaces++
+		}
+	}
+	if end < 0 || end+1 >= len(rest) || rest[end+1] != '\n' || spaces != 1 {
+		return false
+	}
+	const version = " SIP/2.0"
+	line := rest[:end]
+	return len(line) > len(version) && string(line[len(line)-len(version):]) == version
+}
+
+// isTokenChar reports whether c may appear in an RFC 3261 token (a method name).
+func isTokenChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	switch c {
+	case '-', '.', '!', '%', '*', '_', '+', '`', '\'', '~':
+		return true
+	}
+	return false
+}
+
+// equalFoldASCII compares b with the upper-case ASCII word w, ignoring case.
+func equalFoldASCII(b []byte, w string) bool {
+	return len(b) == len(w) && hasPrefixFoldASCII(b, w)
+}
+
+// hasPrefixFoldASCII reports whether b starts with the lower- or upper-case ASCII word w,
+// ignoring case (w holds only letters and punctuation).
+func hasPrefixFoldASCII(b []byte, w string) bool {
+	if len(b) < len(w) {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		c, d := b[i], w[i]
+		if 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if 'a' <= d && d <= 'z' {
+			d -= 'a' - 'A'
+		}
+		if c != d {
+			return false
+		}
+	}
+	return true
+}
+
+// trustPacketConn is the UDP socket handed to sipgo: ReadFrom returns only the datagrams
+// the gate admits and silently discards the others. Everything else is the socket's own.
+type trustPacketConn struct {
+	*net.UDPConn
+	gate *trustGate
+}
+
+// ReadFrom reads the next admitted datagram into b. The gate peeks at b in place; a
+// discarded datagram costs no allocation.
+func (c *trustPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	for {
+		n, src, err := c.UDPConn.ReadFromUDPAddrPort(b)
+		if err != nil {
+			return n, nil, err
+		}
+		if c.gate.admitDatagram(src, b[:n]) {
+			return n, net.UDPAddrFromAddrPort(src), nil
+		}
+	}
+}
+
+// trustListener is the TCP listener handed to sipgo (under tls.NewListener for TLS): Accept
+// closes connections from untrusted peers at once and returns the others with an idle
+// read timeout.
+type trustListener struct {
+	*net.TCPListener
+	gate *trustGate
+	what string // "tcp connection" or "tls connection", for the refusal
+	idle time.Duration
+	log  *slog.Logger
+}
+
+// Accept returns the next connection from a trusted peer.
+func (l *trustListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.TCPListener.AcceptTCP()
+		if err != nil {
+			return nil, err
+		}
+		var src netip.AddrPort
+		if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+			src = a.AddrPort()
+		}
+		if l.gate.trusted.Allows(src) {
+			return &idleConn{TCPConn: c, idle: l.idle, log: l.log, what: l.what}, nil
+		}
+		_ = c.Close()
+		l.gate.refuse(src, l.what)
+	}
+}
+
+// idleConn is a stream connection whose every Read waits at most idle for data. A Read that
+// times out ends the connection as if the peer had closed it (io.EOF), which sipgo treats
+// as a normal close rather than logging an error.
+type idleConn struct {
+	*net.TCPConn
+	idle time.Duration
+	log  *slog.Logger
+	what string
+}
+
+// Read reads with the idle deadline renewed.
+func (c *idleConn) Read(b []byte) (int, error) {
+	if err := c.TCPConn.SetReadDeadline(time.Now().Add(c.idle)); err != nil {
+		return 0, err
+	}
+	n, err := c.TCPConn.Read(b)
+	if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
+		c.log.Debug("idle stream connection closed", "what", c.what, "peer", c.RemoteAddr().String(),
+			"idle", c.idle)
+		return n, io.EOF
+	}
+	return n, err
+}
