@@ -66,7 +66,8 @@ func TestHeaderContract(t *testing.T) {
 		spoof := "X-Caller-Template: admin;user=root\n" +
 			"x-callee-template: admin;user=root\n" +
 			"X-MailBoxId: 9999\n" +
-			"X-MAILBOXPIN: 0000"
+			"X-MAILBOXPIN: 0000\n" +
+			"Diversion: <sip:9999@evil.test>;reason=user-busy"
 		if err := call("alice-echo-spoof", "alice", "alice-secret", "*43", spoof); err != nil {
 			t.Fatalf("call *43: %v", err)
 		}
@@ -79,6 +80,7 @@ func TestHeaderContract(t *testing.T) {
 			"X-Callee-Template": none,                      // *43 is not a subscriber
 			"X-MailBoxId":       {"alice"},                 // mailbox column empty: the username
 			"X-MailBoxPin":      none,
+			"Diversion":         none,
 		})
 	})
 
@@ -96,7 +98,8 @@ func TestHeaderContract(t *testing.T) {
 	})
 
 	t.Run("unregistered callee goes to voicemail", func(t *testing.T) {
-		if err := call("alice-to-bob-unregistered", "alice", "alice-secret", "bob", "X-Test: plain"); err != nil {
+		// A Diversion from the phone is removed: the one the sidecar sees is Kamailio's.
+		if err := call("alice-to-bob-unregistered", "alice", "alice-secret", "bob", "Diversion: <sip:mallory@evil.test>;reason=unconditional"); err != nil {
 			t.Fatalf("call bob: %v", err)
 		}
 		inv := invitesAt(t, dir, sc, "bob", 1)[0]

@@ -183,7 +183,8 @@ func freePort(t *testing.T, ip string) int {
 	return 0
 }
 
-// freePortPair returns an even UDP port p with p+1 free too (RTP and RTCP).
+// freePortPair returns an even UDP port p with p+1, p+2 and p+3 free too: RTP and RTCP,
+// and the video pair SIPp binds beside the audio one (-mp).
 func freePortPair(t *testing.T, ip string) int {
 	t.Helper()
 	for i := 0; i < 100; i++ {
@@ -191,12 +192,18 @@ func freePortPair(t *testing.T, ip string) int {
 		if p%2 == 1 || p > 65000 {
 			continue
 		}
-		c, err := net.ListenPacket("udp", net.JoinHostPort(ip, fmt.Sprint(p+1)))
-		if err != nil {
-			continue
+		free := true
+		for q := p + 1; q <= p+3 && free; q++ {
+			c, err := net.ListenPacket("udp", net.JoinHostPort(ip, fmt.Sprint(q)))
+			if err != nil {
+				free = false
+				continue
+			}
+			c.Close()
 		}
-		c.Close()
-		return p
+		if free {
+			return p
+		}
 	}
 	t.Fatalf("no free RTP port pair on %s", ip)
 	return 0

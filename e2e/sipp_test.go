@@ -76,22 +76,61 @@ func (s *sipp) background(t *testing.T, dir, remote string) {
 
 // run runs a UAC scenario to completion against remote and returns an error unless every
 // call succeeded (SIPp exits 0).
+//
+// Free ports are probed, then released for SIPp to bind, so another process may take one in
+// between; when SIPp could not bind a port and ran no call, the run is retried on new ports.
 func (s *sipp) run(t *testing.T, dir, remote string) error {
 	t.Helper()
-	p := startProc(t, dir, s.name, s.args(t, dir, remote)...)
-	ok, err := p.wait(60 * time.Second)
-	if !ok {
-		p.stop(t)
-		return fmt.Errorf("sipp %s still running after 60 s", s.name)
-	}
-	if err != nil {
+	autoPort := s.port == 0
+	for attempt := 1; ; attempt++ {
+		if autoPort {
+			s.port = 0
+		}
+		p := startProc(t, dir, s.name, s.args(t, dir, remote)...)
+		ok, err := p.wait(60 * time.Second)
+		if !ok {
+			p.stop(t)
+			return fmt.Errorf("sipp %s still running after 60 s", s.name)
+		}
+		if err == nil {
+			return nil
+		}
+		if attempt < 3 && s.bindFailed(dir) {
+			t.Logf("sipp %s could not bind a port (attempt %d): retrying on new ports", s.name, attempt)
+			continue
+		}
 		return fmt.Errorf("sipp %s: %v (see %s and %s)", s.name, err, s.name+".log", s.name+".err")
 	}
-	return nil
+}
+
+// bindFailed reports whether SIPp's last run failed to bind one of its ports before any call.
+func (s *sipp) bindFailed(dir string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, s.name+".err"))
+	return err == nil && strings.Contains(string(b), "Unable to bind") && !strings.Contains(string(b), "Call-Id")
 }
 
 // start runs a UAS scenario in the background until the test ends.
 func (s *sipp) start(t *testing.T, dir string) *proc {
+	t.Helper()
+	autoPort := s.port == 0
+	for attempt := 1; ; attempt++ {
+		p, err := s.tryStart(t, dir)
+		if err == nil {
+			return p
+		}
+		if attempt < 3 && s.bindFailed(dir) {
+			t.Logf("sipp %s could not bind a port (attempt %d): retrying on new ports", s.name, attempt)
+			if autoPort {
+				s.port = 0
+			}
+			continue
+		}
+		t.Fatal(err)
+	}
+}
+
+// tryStart starts a UAS once and waits until it has bound its SIP port.
+func (s *sipp) tryStart(t *testing.T, dir string) (*proc, error) {
 	t.Helper()
 	p := startProc(t, dir, s.name, s.args(t, dir, "")...)
 	s.proc = p
@@ -108,9 +147,10 @@ func (s *sipp) start(t *testing.T, dir string) *proc {
 		return fmt.Errorf("sipp %s has not bound %s:%d yet", s.name, s.ip, s.port)
 	})
 	if err != nil {
-		t.Fatal(err)
+		p.stop(t)
+		return nil, err
 	}
-	return p
+	return p, nil
 }
 
 // received returns the SIP requests of a method that a SIPp instance logged as received

@@ -54,6 +54,10 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		if _, err := standard.Chain(cfg, set); err != nil {
 			cfgErrs = append(cfgErrs, err.Error())
 		}
+		if slices.Contains(cfg.SIP.Identify, "username") && cfg.Identify.Username == "" {
+			cfgWarns = append(cfgWarns, "[sip] identify has username without [identify] username-prefix: "+
+				"any caller can pick any template by its From user; set a prefix such as \"user-\"")
+		}
 		if plan != nil {
 			if d := cfg.SIP.DefaultContext; d != "" && len(plan.Contexts()) > 0 && !plan.HasContext(d) {
 				cfgWarns = append(cfgWarns, fmt.Sprintf("[sip] default-context %q is not a context of extensions.conf", d))

@@ -56,6 +56,10 @@ func TestCheckDir(t *testing.T) {
 		"notconf.txt": "[ignored]\nfoo = bar\n",
 		"z.conf":      "[v](nosuch)\n",
 	})
+	userID := writeFiles(t, map[string]string{
+		"a.conf":      "[t]\ncontext = x\n",
+		"sidecar.ini": "[sip]\nidentify = header, username\n",
+	})
 	warn := writeFiles(t, map[string]string{"a.conf": "[t]\nlocation = {{ .Header \"X-Loc\" }}x\n"})
 	tests := []struct {
 		name     string
@@ -78,6 +82,9 @@ func TestCheckDir(t *testing.T) {
 			filepath.Join(badPlan, "extensions.conf") + `:2: unknown app "Bogus"`,
 			filepath.Join(badPlan, "sidecar.ini") + `: build identifier anonymous: [identify] anonymous: unknown template "nobody"`,
 		}, wantErr: "2 errors"},
+		{name: "username without prefix", args: []string{"check", "-config", filepath.Join(userID, "sidecar.ini"), "-templates", userID}, wantCode: 0, wantOut: []string{
+			filepath.Join(userID, "sidecar.ini") + `: warning: [sip] identify has username without [identify] username-prefix: any caller can pick any template by its From user; set a prefix such as "user-"`,
+		}},
 		{name: "missing dir", args: []string{"check", "-templates", filepath.Join(clean, "nope")}, wantCode: 1, wantErr: "1 error"},
 		{name: "empty dir", args: []string{"check", "-templates", t.TempDir()}, wantCode: 1, wantErr: "1 error"},
 		{name: "extra argument", args: []string{"check", "x"}, wantCode: 2, wantErr: "usage: sidecar check"},

@@ -3,6 +3,7 @@ package safetmpl
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
@@ -50,6 +51,9 @@ func Funcs() template.FuncMap {
 	}
 	repeat := fm["repeat"].(func(int, string) string)
 	fm["repeat"] = func(n int, s string) (string, error) {
+		if err := checkCount(n); err != nil {
+			return "", err
+		}
 		if err := checkCount(n * max(len(s), 1)); err != nil {
 			return "", err
 		}
@@ -73,10 +77,8 @@ func Funcs() template.FuncMap {
 	}
 	untilStep := fm["untilStep"].(func(int, int, int) []int)
 	fm["untilStep"] = func(start, stop, step int) ([]int, error) {
-		if step != 0 {
-			if err := checkCount((stop - start) / step); err != nil {
-				return nil, err
-			}
+		if err := checkCount(span(start, stop, step)); err != nil {
+			return nil, err
 		}
 		return untilStep(start, stop, step), nil
 	}
@@ -97,24 +99,37 @@ func checkCount(n int) error {
 	return nil
 }
 
-// seqLen estimates how many numbers sprig's seq (GNU seq semantics) would produce.
-func seqLen(p []int) int {
-	abs := func(x int) int {
-		if x < 0 {
-			return -x
-		}
-		return x
+// span is how many numbers lie from start towards stop in steps of step, computed without
+// overflow (operands may come from header values through atoi); a step of 0 or pointing away
+// from stop gives 0, as sprig's loops then produce nothing.
+func span(start, stop, step int) int {
+	if step == 0 || (step > 0) != (stop > start) || stop == start {
+		return 0
 	}
+	d := new(big.Int).Sub(big.NewInt(int64(stop)), big.NewInt(int64(start)))
+	d.Abs(d)
+	st := new(big.Int).Abs(big.NewInt(int64(step)))
+	d.Div(d, st)
+	if !d.IsInt64() || d.Int64() > MaxCount {
+		return MaxCount + 1
+	}
+	return int(d.Int64())
+}
+
+// seqLen estimates how many numbers sprig's seq (GNU seq semantics: seq LAST, seq FIRST LAST,
+// seq FIRST INCREMENT LAST) would produce, without overflow.
+func seqLen(p []int) int {
 	switch len(p) {
 	case 1:
 		return p[0]
 	case 2:
-		return abs(p[1]-p[0]) + 1
-	case 3:
-		if p[1] == 0 {
-			return 0
+		dir := 1
+		if p[1] < p[0] {
+			dir = -1
 		}
-		return abs(p[2]-p[0])/abs(p[1]) + 1
+		return span(p[0], p[1], dir) + 1
+	case 3:
+		return span(p[0], p[2], p[1]) + 1
 	}
 	return 0
 }
