@@ -31,7 +31,7 @@ func writeMetrics(b *bytes.Buffer, sn *snapshot) {
 	one(b, "sidecar_calls_answered_total", counter, "Calls answered with 200 OK.", u64(st.Answered))
 	one(b, "sidecar_calls_no_ack_total", counter, "Answered calls ended because the 200 OK was never acknowledged.", u64(st.NoACK))
 	one(b, "sidecar_options_total", counter, "Out-of-dialog OPTIONS answered (200 or 503).", u64(st.Options))
-	one(b, "sidecar_untrusted_total", counter, "Requests refused or dropped because their source is not trusted.", u64(st.Untrusted))
+	one(b, "sidecar_untrusted_total", counter, "Requests refused, datagrams discarded and connections closed because their source is not trusted.", u64(st.Untrusted))
 	family(b, "sidecar_rejected_total", counter, "Final error answers sent to requests, by SIP status code.")
 	codes := make([]int, 0, len(st.Rejected))
 	for c := range st.Rejected {

@@ -51,7 +51,7 @@ sidecar_calls_no_ack_total 1
 # HELP sidecar_options_total Out-of-dialog OPTIONS answered (200 or 503).
 # TYPE sidecar_options_total counter
 sidecar_options_total 1234
-# HELP sidecar_untrusted_total Requests refused or dropped because their source is not trusted.
+# HELP sidecar_untrusted_total Requests refused, datagrams discarded and connections closed because their source is not trusted.
 # TYPE sidecar_untrusted_total counter
 sidecar_untrusted_total 7
 # HELP sidecar_rejected_total Final error answers sent to requests, by SIP status code.

@@ -8,7 +8,8 @@ import (
 
 // Stats is a snapshot of the service's counters since New.
 type Stats struct {
-	// Untrusted counts requests refused (or dropped) because their source is not trusted.
+	// Untrusted counts requests refused, datagrams discarded and connections closed because
+	// their source is not trusted.
 	Untrusted uint64
 	// CallsActive is the number of INVITEs being handled now (the max-calls gauge).
 	CallsActive int
