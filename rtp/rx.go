@@ -55,9 +55,8 @@ func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet, now 
 	}
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 	if s.engine.cfg.Symmetric {
-		if !r.latched {
-			r = s.latch(r, from)
-		} else if from != r.dst {
+		var ok bool
+		if r, ok = s.admit(r, from, pkt, now); !ok {
 			s.rx.dropped()
 			return
 		}
@@ -86,6 +85,69 @@ func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet, now 
 			s.deliver(Digit{Digit: d, Duration: dtmf.UnitsToDuration(units, r.te.ClockRate), Source: SourceRFC4733})
 		})
 	}
+}
+
+// latchPackets is how many consecutive packets, from one source with one SSRC, a source other
+// than the SDP's address must send to be latched.
+const latchPackets = 3
+
+// latchWindow is how long after Open or SetRemote a source other than the SDP's address may
+// be latched.
+const latchWindow = 10 * time.Second
+
+// candidate is a source other than the SDP's address that is sending packets before latching.
+type candidate struct {
+	r    *route
+	from netip.AddrPort
+	ssrc uint32
+	n    int
+}
+
+// negotiated reports whether pt is one of the route's payload types.
+func (r *route) negotiated(pt uint8) bool {
+	if r.hasTE && r.te.PT == pt {
+		return true
+	}
+	for _, f := range r.formats {
+		if f.PT == pt {
+			return true
+		}
+	}
+	return false
+}
+
+// admit decides, for symmetric RTP, whether a packet from from is the peer's, latching the
+// session's destination to its source when it should; it returns the route to use.
+//
+// Only packets with a negotiated payload type can latch. A packet from the SDP's IP address
+// latches at once (NAT may have changed the port), even over a source latched before. Any other
+// source must send latchPackets consecutive packets with one SSRC within latchWindow of the
+// route's installation. Once latched, every other source is dropped.
+func (s *Session) admit(r *route, from netip.AddrPort, pkt *rtp.Packet, now time.Time) (*route, bool) {
+	if r.latched && from == r.dst {
+		return r, true
+	}
+	if !r.negotiated(pkt.PayloadType) {
+		return r, false
+	}
+	if r.sdpDst.IsValid() && from.Addr() == r.sdpDst.Addr() {
+		if r.latched && r.dst.Addr() == r.sdpDst.Addr() {
+			return r, false // another port of the SDP's host, once one is latched
+		}
+		return s.latch(r, from), true
+	}
+	if r.latched || now.Sub(s.start)-r.since > latchWindow {
+		return r, false
+	}
+	c := &s.cand
+	if c.r != r || c.from != from || c.ssrc != pkt.SSRC {
+		*c = candidate{r: r, from: from, ssrc: pkt.SSRC}
+	}
+	if c.n++; c.n < latchPackets {
+		return r, false
+	}
+	*c = candidate{}
+	return s.latch(r, from), true
 }
 
 // latch makes the packet's source the session's destination (symmetric RTP).

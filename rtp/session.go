@@ -54,6 +54,7 @@ type Session struct {
 
 	dtmfRx   dtmf.Receiver // read loop only
 	inband   *inband       // read loop only
+	cand     candidate     // read loop only
 	dtmfMode atomic.Pointer[string]
 	digits   chan Digit
 }
@@ -63,10 +64,12 @@ var _ media.Session = (*Session)(nil)
 // route is the immutable negotiated state the packet paths read; it is replaced whole.
 type route struct {
 	dst, rtcpDst netip.AddrPort
-	send         bool // the peer receives: we may send
-	hold         bool // the call is held: no inactivity timeout
+	sdpDst       netip.AddrPort // the SDP's c= address and m= port (invalid when none or 0.0.0.0)
+	send         bool           // the peer receives: we may send
+	hold         bool           // the call is held: no inactivity timeout
 	latched      bool
-	formats      []sdp.Format // without telephone-event; formats[0] is the primary codec
+	since        time.Duration // when the route was installed (since Session.start): the latch window opens
+	formats      []sdp.Format  // without telephone-event; formats[0] is the primary codec
 	te           sdp.Format
 	hasTE        bool
 	ptime        time.Duration
@@ -159,8 +162,17 @@ func (s *Session) applyAnswer(d *sdp.Description) error {
 	return nil
 }
 
-// setRoute installs a negotiated route and restarts the inactivity clock. Callers hold s.mu.
+// setRoute installs a negotiated route, opens its latch window and restarts the inactivity
+// clock. A route to the same SDP address as the current one keeps its latched source, so a
+// re-INVITE that does not move the media does not reopen latching. Callers hold s.mu.
 func (s *Session) setRoute(r *route) {
+	r.since = time.Since(s.start)
+	if old := s.route.Load(); old != nil && old.latched && r.sdpDst.IsValid() && old.sdpDst == r.sdpDst {
+		r.latched, r.dst = true, old.dst
+		if old.rtcpDst.Addr() == old.dst.Addr() {
+			r.rtcpDst = old.rtcpDst
+		}
+	}
 	s.route.Store(r)
 	s.touch()
 }
@@ -198,6 +210,7 @@ func newRoute(d *sdp.Description, formats []sdp.Format) *route {
 	r.send = d.Direction.Receives() && d.Addr.IsValid() && !d.Addr.IsUnspecified()
 	if d.Addr.IsValid() && !d.Addr.IsUnspecified() {
 		r.dst = d.AddrPort()
+		r.sdpDst = r.dst
 		r.rtcpDst = netip.AddrPortFrom(d.Addr, uint16(d.Port+1))
 	}
 	return r
