@@ -104,16 +104,16 @@ func (s *Session) sendReport(r *route, now time.Time) {
 	if rr, ok := s.rx.report(now); ok {
 		reports = append(reports, rr)
 	}
+	rate := 8000
+	if len(r.formats) > 0 {
+		rate = r.formats[0].ClockRate
+	}
 	s.tx.mu.Lock()
-	ssrc, sent, lastTS, lastSent, packets, octets := s.tx.ssrc, !s.tx.lastSent.IsZero() && now.Sub(s.tx.lastSent) < 2*rtcpInterval, s.tx.lastTS, s.tx.lastSent, s.tx.packets, s.tx.octets
+	ssrc, sent, packets, octets := s.tx.ssrc, !s.tx.lastSent.IsZero() && now.Sub(s.tx.lastSent) < 2*rtcpInterval, s.tx.packets, s.tx.octets
+	ts := s.clockTS(now, rate) // the stream clock: what a packet sent now would carry
 	s.tx.mu.Unlock()
 	var first rtcp.Packet
 	if sent {
-		rate := 8000
-		if len(r.formats) > 0 {
-			rate = r.formats[0].ClockRate
-		}
-		ts := lastTS + uint32(int64(now.Sub(lastSent))*int64(rate)/int64(time.Second))
 		first = &rtcp.SenderReport{SSRC: ssrc, NTPTime: ntpTime(now), RTPTime: ts, PacketCount: packets, OctetCount: octets, Reports: reports}
 	} else {
 		first = &rtcp.ReceiverReport{SSRC: ssrc, Reports: reports}
