@@ -167,24 +167,33 @@ func (s *Session) latch(r *route, from netip.AddrPort) *route {
 }
 
 // echoPacket sends a received packet back with the session's SSRC and sequence, its
-// timestamp shifted by a constant: payload and marker are untouched.
+// timestamp shifted by a constant: payload and marker are untouched. The constant is chosen
+// when Echo starts (and when the caller's SSRC changes) so that the first echoed packet
+// continues the session's stream clock; that packet carries the marker.
 func (s *Session) echoPacket(b []byte, pkt *rtp.Packet, r *route) {
 	if len(b) < 12 || !r.dst.IsValid() {
 		return
 	}
+	rate := 8000
+	if len(r.formats) > 0 {
+		rate = r.formats[0].ClockRate
+	}
+	now := time.Now()
 	s.tx.mu.Lock()
 	defer s.tx.mu.Unlock()
 	out := s.tx.buf[:len(b)]
 	copy(out, b)
+	if s.tx.echoSync || pkt.SSRC != s.tx.echoSSRC {
+		s.tx.echoSync, s.tx.echoSSRC = false, pkt.SSRC
+		s.tx.echoOffset = s.clockTS(now, rate) - pkt.Timestamp
+		out[1] |= 0x80 // marker: the stream jumps to the caller's timing
+	}
+	ts := pkt.Timestamp + s.tx.echoOffset
 	binary.BigEndian.PutUint16(out[2:], s.tx.seq)
-	binary.BigEndian.PutUint32(out[4:], pkt.Timestamp+s.tx.echoOffset)
+	binary.BigEndian.PutUint32(out[4:], ts)
 	binary.BigEndian.PutUint32(out[8:], s.tx.ssrc)
-	s.tx.seq++
 	if _, err := s.conn.WriteToUDPAddrPort(out, r.dst); err == nil {
-		s.tx.packets++
-		s.tx.octets += uint32(len(pkt.Payload))
-		s.tx.lastTS = pkt.Timestamp + s.tx.echoOffset
-		s.tx.lastSent = time.Now()
+		s.tx.wrote(ts, uint32(int64(rate)*int64(r.ptime)/int64(time.Second)), len(pkt.Payload))
 	}
 }
 
@@ -192,6 +201,9 @@ func (s *Session) echoPacket(b []byte, pkt *rtp.Packet, r *route) {
 // ctx ends, the session closes, or the peer presses '#' (as Asterisk's Echo does). It never
 // decodes, so it works with passthrough codecs.
 func (s *Session) Echo(ctx context.Context) error {
+	s.tx.mu.Lock()
+	s.tx.echoSync = true
+	s.tx.mu.Unlock()
 	s.echo.Store(true)
 	defer s.echo.Store(false)
 	for {
