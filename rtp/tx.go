@@ -202,7 +202,8 @@ func (s *Session) tick(now time.Time) {
 	}
 	s.mu.Unlock()
 
-	if t := s.engine.cfg.Timeout; t > 0 && r != nil && !r.hold {
+	// No route yet (a late offer whose answer never came) counts as inactivity too.
+	if t := s.engine.cfg.Timeout; t > 0 && (r == nil || !r.hold) {
 		if idle := now.Sub(s.start) - time.Duration(s.lastRx.Load()); idle > t {
 			s.end("rtp timeout")
 		}
