@@ -2,6 +2,7 @@ package rtp
 
 import (
 	"errors"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"time"
@@ -9,8 +10,14 @@ import (
 	"github.com/pion/rtcp"
 )
 
-// rtcpInterval is the period of the session's RTCP reports (RFC 3550's 5 s minimum).
+// rtcpInterval is the mean period of the session's RTCP reports (RFC 3550's 5 s minimum).
 const rtcpInterval = 5 * time.Second
+
+// rtcpDelay returns the time to the next report: rtcpInterval times a random factor in
+// [0.5, 1.5), so that sessions opened together do not report in step (RFC 3550 section 6.3.1).
+func rtcpDelay() time.Duration {
+	return rtcpInterval/2 + rand.N(rtcpInterval)
+}
 
 // ntpEpochOffset is the number of seconds from 1900 (NTP) to 1970 (Unix).
 const ntpEpochOffset = 2208988800
@@ -150,8 +157,15 @@ func (s *Session) handleRTCP(b []byte, from netip.AddrPort, now time.Time) {
 		return
 	}
 	if s.engine.cfg.Symmetric {
+		// Only the host RTP goes to (the latched source or the SDP's) may report or move
+		// the RTCP destination.
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		if r := s.route.Load(); r != nil && r.rtcpDst != from && (!r.latched || r.dst.Addr() == from.Addr()) {
+		r := s.route.Load()
+		if r == nil || from.Addr() != r.dst.Addr() && (!r.sdpDst.IsValid() || from.Addr() != r.sdpDst.Addr()) {
+			s.rx.dropped()
+			return
+		}
+		if r.rtcpDst != from {
 			n := *r
 			n.rtcpDst = from
 			s.route.CompareAndSwap(r, &n)

@@ -235,6 +235,9 @@ func newRoute(d *sdp.Description, formats []sdp.Format) *route {
 		r.dst = d.AddrPort()
 		r.sdpDst = r.dst
 		r.rtcpDst = netip.AddrPortFrom(d.Addr, uint16(d.Port+1))
+		if d.RTCP.IsValid() { // a=rtcp (RFC 3605)
+			r.rtcpDst = d.RTCP
+		}
 	}
 	return r
 }

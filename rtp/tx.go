@@ -196,9 +196,12 @@ func (s *Session) tick(now time.Time) {
 	} else if p := s.play; p != nil && r != nil {
 		s.advance(p, r, now)
 	}
+	if s.nextRTCP.IsZero() {
+		s.nextRTCP = now.Add(rtcpDelay() / 2) // the first report after half an interval (RFC 3550 6.2)
+	}
 	rtcpDue := !now.Before(s.nextRTCP)
 	if rtcpDue {
-		s.nextRTCP = now.Add(rtcpInterval)
+		s.nextRTCP = now.Add(rtcpDelay())
 	}
 	s.mu.Unlock()
 
