@@ -97,10 +97,10 @@ const latchWindow = 10 * time.Second
 
 // candidate is a source other than the SDP's address that is sending packets before latching.
 type candidate struct {
-	r    *route
-	from netip.AddrPort
-	ssrc uint32
-	n    int
+	since time.Duration // the route's (a route replaced by SetRemote restarts the count)
+	from  netip.AddrPort
+	ssrc  uint32
+	n     int
 }
 
 // negotiated reports whether pt is one of the route's payload types.
@@ -140,8 +140,8 @@ func (s *Session) admit(r *route, from netip.AddrPort, pkt *rtp.Packet, now time
 		return r, false
 	}
 	c := &s.cand
-	if c.r != r || c.from != from || c.ssrc != pkt.SSRC {
-		*c = candidate{r: r, from: from, ssrc: pkt.SSRC}
+	if c.since != r.since || c.from != from || c.ssrc != pkt.SSRC {
+		*c = candidate{since: r.since, from: from, ssrc: pkt.SSRC}
 	}
 	if c.n++; c.n < latchPackets {
 		return r, false
