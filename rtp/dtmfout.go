@@ -74,11 +74,38 @@ func (s *Session) SendDTMF(ctx context.Context, digit rune, dur time.Duration) e
 	case <-ctx.Done():
 		s.mu.Lock()
 		if s.dtmfOut == d {
+			// An event already started must still end (RFC 4733 section 2.5.1.4).
+			if r := s.route.Load(); r != nil && r.hasTE && d.marked {
+				s.tx.mu.Lock()
+				for d.ends < endRepeats {
+					d.ends++
+					s.eventPacket(d, r, true)
+				}
+				s.tx.mu.Unlock()
+			}
 			s.dtmfOut = nil
+			s.resumePlay()
 		}
 		s.mu.Unlock()
 		return ctx.Err()
 	}
+}
+
+// resumePlay makes a playout paused by an event start again at the stream clock, as a new
+// talk spurt (marker set). Callers hold s.mu.
+func (s *Session) resumePlay() {
+	if p := s.play; p != nil && p.started {
+		p.started, p.marked = false, false
+	}
+}
+
+// eventPacket sends one packet of d, with the duration reached so far. Callers hold s.mu and
+// s.tx.mu.
+func (s *Session) eventPacket(d *dtmfSend, r *route, end bool) {
+	ev := dtmf.Event{Code: d.code, End: end, Volume: eventVolume, Duration: d.dur}
+	d.buf = ev.Append(d.buf[:0])
+	s.send(r, r.te.PT, !d.marked, d.ts, uint32(d.dur), d.buf)
+	d.marked = true
 }
 
 // sendEvent sends the next packet of d. Callers hold s.mu.
@@ -88,7 +115,7 @@ func (s *Session) sendEvent(d *dtmfSend, r *route, now time.Time) {
 	defer s.tx.mu.Unlock()
 	if d.next.IsZero() {
 		d.next = now
-		d.ts = s.tsAt(now, r.te.ClockRate)
+		d.ts = s.clockTS(now, r.te.ClockRate)
 	}
 	end := false
 	if d.dur < d.total {
@@ -97,16 +124,11 @@ func (s *Session) sendEvent(d *dtmfSend, r *route, now time.Time) {
 		end = true
 		d.ends++
 	}
-	ev := dtmf.Event{Code: d.code, End: end, Volume: eventVolume, Duration: d.dur}
-	d.buf = ev.Append(d.buf[:0])
-	s.send(r, r.te.PT, !d.marked, d.ts, d.buf)
-	d.marked = true
+	s.eventPacket(d, r, end)
 	d.next = d.next.Add(r.ptime)
 	if d.ends >= endRepeats {
 		s.dtmfOut = nil
-		if p := s.play; p != nil && p.started {
-			p.next = now.Add(r.ptime) // resume audio after the event
-		}
+		s.resumePlay() // audio resumes after the event, at the stream clock
 		d.finish(nil)
 	}
 }

@@ -2,11 +2,15 @@ package rtp
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/pion/rtp"
+
+	"github.com/sidecar-voip/sidecar/media"
+	"github.com/sidecar-voip/sidecar/rtp/sdp"
 )
 
 func fuzzSession(t testing.TB) *Session {
@@ -40,11 +44,37 @@ func FuzzHandleRTP(f *testing.F) {
 	f.Add([]byte{0x80})
 	s := fuzzSession(f)
 	s.echo.Store(true)
-	from := netip.MustParseAddrPort("127.0.0.1:9")
+	// The SDP's host, another port of it, and a stranger (the latch candidate path).
+	from := []netip.AddrPort{netip.MustParseAddrPort("127.0.0.1:9"), netip.MustParseAddrPort("127.0.0.1:11"), netip.MustParseAddrPort("127.0.0.2:9")}
 	var pkt rtp.Packet
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s.SetDTMFMode([]string{"auto", "inband"}[len(data)%2])
-		s.handleRTP(data, from, &pkt, time.Now())
+		s.handleRTP(data, from[len(data)%3], &pkt, time.Now())
+	})
+}
+
+// FuzzSetRemote applies arbitrary SDP to an established session, as re-INVITEs and ACKs do:
+// it must never panic, every error must carry a SIP status, and every body returned (an answer
+// or an offer) must parse.
+func FuzzSetRemote(f *testing.F) {
+	f.Add([]byte("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=sendonly\r\n"))
+	f.Add([]byte("v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 9 RTP/AVP 8\r\nm=video 9 RTP/AVP 96\r\n"))
+	f.Add([]byte(""))
+	s := fuzzSession(f)
+	f.Fuzz(func(t *testing.T, body []byte) {
+		out, err := s.SetRemote(body)
+		if err != nil {
+			var se *media.StatusError
+			if !errors.As(err, &se) || se.Status != 488 {
+				t.Fatalf("error %v is not a 488", err)
+			}
+			return
+		}
+		if out != nil {
+			if _, err := sdp.Parse(out); err != nil {
+				t.Fatalf("our SDP does not parse: %v\n%s", err, out)
+			}
+		}
 	})
 }
 

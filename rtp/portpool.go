@@ -2,20 +2,21 @@ package rtp
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"sync"
 )
 
-// portPool hands out even RTP ports with the following odd port for RTCP, round robin with
-// wrap-around so a port just released is the last to be reused.
+// portPool hands out even RTP ports with the following odd port for RTCP. Each open starts
+// its search for a free pair at a random index, so the ports of the next call cannot be
+// predicted from the last one (and a port just released is rarely reused at once).
 type portPool struct {
 	bind  netip.Addr
 	first int // first even port
 
 	mu   sync.Mutex
 	used []bool // by pair index
-	next int
 }
 
 func newPortPool(bind netip.Addr, min, max int) *portPool {
@@ -24,15 +25,15 @@ func newPortPool(bind netip.Addr, min, max int) *portPool {
 	return &portPool{bind: bind, first: first, used: make([]bool, pairs)}
 }
 
-// open binds the next free pair. A pair the OS refuses (used by another process) is skipped.
-// When none can be bound it returns ErrNoPort at once.
+// open binds a free pair, searching from a random index. A pair the OS refuses (used by
+// another process) is skipped. When none can be bound it returns ErrNoPort at once.
 func (p *portPool) open() (rtpConn, rtcpConn *net.UDPConn, idx int, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	n := len(p.used)
-	for range n {
-		i := p.next
-		p.next = (p.next + 1) % n
+	start := rand.IntN(n)
+	for k := range n {
+		i := (start + k) % n
 		if p.used[i] {
 			continue
 		}

@@ -2,6 +2,7 @@ package rtp
 
 import (
 	"errors"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"time"
@@ -9,8 +10,14 @@ import (
 	"github.com/pion/rtcp"
 )
 
-// rtcpInterval is the period of the session's RTCP reports (RFC 3550's 5 s minimum).
+// rtcpInterval is the mean period of the session's RTCP reports (RFC 3550's 5 s minimum).
 const rtcpInterval = 5 * time.Second
+
+// rtcpDelay returns the time to the next report: rtcpInterval times a random factor in
+// [0.5, 1.5), so that sessions opened together do not report in step (RFC 3550 section 6.3.1).
+func rtcpDelay() time.Duration {
+	return rtcpInterval/2 + rand.N(rtcpInterval)
+}
 
 // ntpEpochOffset is the number of seconds from 1900 (NTP) to 1970 (Unix).
 const ntpEpochOffset = 2208988800
@@ -104,16 +111,16 @@ func (s *Session) sendReport(r *route, now time.Time) {
 	if rr, ok := s.rx.report(now); ok {
 		reports = append(reports, rr)
 	}
+	rate := 8000
+	if len(r.formats) > 0 {
+		rate = r.formats[0].ClockRate
+	}
 	s.tx.mu.Lock()
-	ssrc, sent, lastTS, lastSent, packets, octets := s.tx.ssrc, !s.tx.lastSent.IsZero() && now.Sub(s.tx.lastSent) < 2*rtcpInterval, s.tx.lastTS, s.tx.lastSent, s.tx.packets, s.tx.octets
+	ssrc, sent, packets, octets := s.tx.ssrc, !s.tx.lastSent.IsZero() && now.Sub(s.tx.lastSent) < 2*rtcpInterval, s.tx.packets, s.tx.octets
+	ts := s.clockTS(now, rate) // the stream clock: what a packet sent now would carry
 	s.tx.mu.Unlock()
 	var first rtcp.Packet
 	if sent {
-		rate := 8000
-		if len(r.formats) > 0 {
-			rate = r.formats[0].ClockRate
-		}
-		ts := lastTS + uint32(int64(now.Sub(lastSent))*int64(rate)/int64(time.Second))
 		first = &rtcp.SenderReport{SSRC: ssrc, NTPTime: ntpTime(now), RTPTime: ts, PacketCount: packets, OctetCount: octets, Reports: reports}
 	} else {
 		first = &rtcp.ReceiverReport{SSRC: ssrc, Reports: reports}
@@ -150,8 +157,15 @@ func (s *Session) handleRTCP(b []byte, from netip.AddrPort, now time.Time) {
 		return
 	}
 	if s.engine.cfg.Symmetric {
+		// Only the host RTP goes to (the latched source or the SDP's) may report or move
+		// the RTCP destination.
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		if r := s.route.Load(); r != nil && r.rtcpDst != from && (!r.latched || r.dst.Addr() == from.Addr()) {
+		r := s.route.Load()
+		if r == nil || from.Addr() != r.dst.Addr() && (!r.sdpDst.IsValid() || from.Addr() != r.sdpDst.Addr()) {
+			s.rx.dropped()
+			return
+		}
+		if r.rtcpDst != from {
 			n := *r
 			n.rtcpDst = from
 			s.route.CompareAndSwap(r, &n)

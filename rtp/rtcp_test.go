@@ -106,3 +106,34 @@ func TestReceiverReportCountsLoss(t *testing.T) {
 		}
 	}
 }
+
+// TestRTCPIntervalRandomized drives the session's tick with a synthetic clock: reports are
+// 0.5 to 1.5 times rtcpInterval apart (RFC 3550 section 6.3.1), not all equal, the first after
+// at most 0.75 of it.
+func TestRTCPIntervalRandomized(t *testing.T) {
+	s := fuzzSession(t)
+	t0 := time.Now()
+	var gaps []time.Duration
+	last := t0
+	for now := t0; now.Before(t0.Add(150 * time.Second)); now = now.Add(10 * time.Millisecond) {
+		before := s.nextRTCP
+		s.tick(now)
+		if before.IsZero() {
+			if d := s.nextRTCP.Sub(now); d < rtcpInterval/4 || d > rtcpInterval*3/4 {
+				t.Errorf("first report after %s", d)
+			}
+			continue
+		}
+		if s.nextRTCP != before {
+			gaps = append(gaps, now.Sub(last))
+			last = now
+		}
+	}
+	lo, hi := time.Hour, time.Duration(0)
+	for _, g := range gaps[1:] {
+		lo, hi = min(lo, g), max(hi, g)
+	}
+	if len(gaps) < 20 || lo < rtcpInterval/2 || hi > rtcpInterval*3/2+10*time.Millisecond || hi-lo < rtcpInterval/5 {
+		t.Errorf("%d reports, gaps %s to %s", len(gaps), lo, hi)
+	}
+}

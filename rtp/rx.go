@@ -55,9 +55,8 @@ func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet, now 
 	}
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 	if s.engine.cfg.Symmetric {
-		if !r.latched {
-			r = s.latch(r, from)
-		} else if from != r.dst {
+		var ok bool
+		if r, ok = s.admit(r, from, pkt, now); !ok {
 			s.rx.dropped()
 			return
 		}
@@ -88,6 +87,69 @@ func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet, now 
 	}
 }
 
+// latchPackets is how many consecutive packets, from one source with one SSRC, a source other
+// than the SDP's address must send to be latched.
+const latchPackets = 3
+
+// latchWindow is how long after Open or SetRemote a source other than the SDP's address may
+// be latched.
+const latchWindow = 10 * time.Second
+
+// candidate is a source other than the SDP's address that is sending packets before latching.
+type candidate struct {
+	since time.Duration // the route's (a route replaced by SetRemote restarts the count)
+	from  netip.AddrPort
+	ssrc  uint32
+	n     int
+}
+
+// negotiated reports whether pt is one of the route's payload types.
+func (r *route) negotiated(pt uint8) bool {
+	if r.hasTE && r.te.PT == pt {
+		return true
+	}
+	for _, f := range r.formats {
+		if f.PT == pt {
+			return true
+		}
+	}
+	return false
+}
+
+// admit decides, for symmetric RTP, whether a packet from from is the peer's, latching the
+// session's destination to its source when it should; it returns the route to use.
+//
+// Only packets with a negotiated payload type can latch. A packet from the SDP's IP address
+// latches at once (NAT may have changed the port), even over a source latched before. Any other
+// source must send latchPackets consecutive packets with one SSRC within latchWindow of the
+// route's installation. Once latched, every other source is dropped.
+func (s *Session) admit(r *route, from netip.AddrPort, pkt *rtp.Packet, now time.Time) (*route, bool) {
+	if r.latched && from == r.dst {
+		return r, true
+	}
+	if !r.negotiated(pkt.PayloadType) {
+		return r, false
+	}
+	if r.sdpDst.IsValid() && from.Addr() == r.sdpDst.Addr() {
+		if r.latched && r.dst.Addr() == r.sdpDst.Addr() {
+			return r, false // another port of the SDP's host, once one is latched
+		}
+		return s.latch(r, from), true
+	}
+	if r.latched || now.Sub(s.start)-r.since > latchWindow {
+		return r, false
+	}
+	c := &s.cand
+	if c.since != r.since || c.from != from || c.ssrc != pkt.SSRC {
+		*c = candidate{since: r.since, from: from, ssrc: pkt.SSRC}
+	}
+	if c.n++; c.n < latchPackets {
+		return r, false
+	}
+	*c = candidate{}
+	return s.latch(r, from), true
+}
+
 // latch makes the packet's source the session's destination (symmetric RTP).
 func (s *Session) latch(r *route, from netip.AddrPort) *route {
 	n := *r
@@ -105,24 +167,33 @@ func (s *Session) latch(r *route, from netip.AddrPort) *route {
 }
 
 // echoPacket sends a received packet back with the session's SSRC and sequence, its
-// timestamp shifted by a constant: payload and marker are untouched.
+// timestamp shifted by a constant: payload and marker are untouched. The constant is chosen
+// when Echo starts (and when the caller's SSRC changes) so that the first echoed packet
+// continues the session's stream clock; that packet carries the marker.
 func (s *Session) echoPacket(b []byte, pkt *rtp.Packet, r *route) {
 	if len(b) < 12 || !r.dst.IsValid() {
 		return
 	}
+	rate := 8000
+	if len(r.formats) > 0 {
+		rate = r.formats[0].ClockRate
+	}
+	now := time.Now()
 	s.tx.mu.Lock()
 	defer s.tx.mu.Unlock()
 	out := s.tx.buf[:len(b)]
 	copy(out, b)
+	if s.tx.echoSync || pkt.SSRC != s.tx.echoSSRC {
+		s.tx.echoSync, s.tx.echoSSRC = false, pkt.SSRC
+		s.tx.echoOffset = s.clockTS(now, rate) - pkt.Timestamp
+		out[1] |= 0x80 // marker: the stream jumps to the caller's timing
+	}
+	ts := pkt.Timestamp + s.tx.echoOffset
 	binary.BigEndian.PutUint16(out[2:], s.tx.seq)
-	binary.BigEndian.PutUint32(out[4:], pkt.Timestamp+s.tx.echoOffset)
+	binary.BigEndian.PutUint32(out[4:], ts)
 	binary.BigEndian.PutUint32(out[8:], s.tx.ssrc)
-	s.tx.seq++
 	if _, err := s.conn.WriteToUDPAddrPort(out, r.dst); err == nil {
-		s.tx.packets++
-		s.tx.octets += uint32(len(pkt.Payload))
-		s.tx.lastTS = pkt.Timestamp + s.tx.echoOffset
-		s.tx.lastSent = time.Now()
+		s.tx.wrote(ts, uint32(int64(rate)*int64(r.ptime)/int64(time.Second)), len(pkt.Payload))
 	}
 }
 
@@ -130,6 +201,9 @@ func (s *Session) echoPacket(b []byte, pkt *rtp.Packet, r *route) {
 // ctx ends, the session closes, or the peer presses '#' (as Asterisk's Echo does). It never
 // decodes, so it works with passthrough codecs.
 func (s *Session) Echo(ctx context.Context) error {
+	s.tx.mu.Lock()
+	s.tx.echoSync = true
+	s.tx.mu.Unlock()
 	s.echo.Store(true)
 	defer s.echo.Store(false)
 	for {

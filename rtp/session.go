@@ -44,6 +44,8 @@ type Session struct {
 	localSDP []byte
 	offered  []sdp.Format // our outstanding offer
 	awaiting bool         // an answer to offered is expected
+	streams  []sdp.Stream // the m-lines of the last SDP exchanged (RFC 3264 section 8: never fewer)
+	audioIdx int          // the audio m-line's index in streams
 	play     *playout
 	dtmfOut  *dtmfSend
 	nextRTCP time.Time
@@ -54,6 +56,7 @@ type Session struct {
 
 	dtmfRx   dtmf.Receiver // read loop only
 	inband   *inband       // read loop only
+	cand     candidate     // read loop only
 	dtmfMode atomic.Pointer[string]
 	digits   chan Digit
 }
@@ -63,10 +66,12 @@ var _ media.Session = (*Session)(nil)
 // route is the immutable negotiated state the packet paths read; it is replaced whole.
 type route struct {
 	dst, rtcpDst netip.AddrPort
-	send         bool // the peer receives: we may send
-	hold         bool // the call is held: no inactivity timeout
+	sdpDst       netip.AddrPort // the SDP's c= address and m= port (invalid when none or 0.0.0.0)
+	send         bool           // the peer receives: we may send
+	hold         bool           // the call is held: no inactivity timeout
 	latched      bool
-	formats      []sdp.Format // without telephone-event; formats[0] is the primary codec
+	since        time.Duration // when the route was installed (since Session.start): the latch window opens
+	formats      []sdp.Format  // without telephone-event; formats[0] is the primary codec
 	te           sdp.Format
 	hasTE        bool
 	ptime        time.Duration
@@ -83,15 +88,29 @@ func (s *Session) LocalSDP() []byte {
 }
 
 // SetRemote applies the peer's SDP: the answer to our offer (the ACK of a late-offer INVITE),
-// or a new offer (re-INVITE: hold, resume, new address), to which it returns the answer. An
-// empty body asks for a fresh offer (a re-INVITE without SDP), returned; the peer's answer
-// then comes through SetRemote again. Errors are *media.StatusError 488.
+// or a new offer (re-INVITE: hold, resume, new address), to which it returns the answer.
+//
+// An empty body on an established session asks for a fresh offer (a re-INVITE without SDP):
+// it is returned, always sendrecv, and the peer's answer then comes through SetRemote again.
+// An empty body while an answer is expected (an ACK without the answer to our offer) is a
+// failed offer/answer: the offer is withdrawn and the error is a 488.
+//
+// Errors are *media.StatusError 488: a malformed SDP, no acceptable codec, or a re-offer
+// with fewer m-lines than the session has (RFC 3264 section 8).
 func (s *Session) SetRemote(body []byte) ([]byte, error) {
 	select {
 	case <-s.closed:
 		return nil, ErrClosed
 	default:
 	}
+	s.mu.Lock()
+	awaiting := s.awaiting
+	if awaiting && len(bytes.TrimSpace(body)) == 0 {
+		s.awaiting = false
+		s.mu.Unlock()
+		return nil, notAcceptable(ErrNoAnswer)
+	}
+	s.mu.Unlock()
 	if len(bytes.TrimSpace(body)) == 0 {
 		return s.makeOffer()
 	}
@@ -99,9 +118,6 @@ func (s *Session) SetRemote(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, notAcceptable(err)
 	}
-	s.mu.Lock()
-	awaiting := s.awaiting
-	s.mu.Unlock()
 	if awaiting {
 		return nil, s.applyAnswer(d)
 	}
@@ -128,11 +144,16 @@ func (s *Session) applyOffer(d *sdp.Description) ([]byte, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(d.Streams) < len(s.streams) {
+		return nil, fmt.Errorf("%w: %d m-lines, the session has %d", ErrFewerStreams, len(d.Streams), len(s.streams))
+	}
+	s.streams, s.audioIdx = d.Streams, d.Audio
 	s.setRoute(r)
 	return s.setLocal(local), nil
 }
 
-// makeOffer builds and records an offer of the session's codecs.
+// makeOffer builds and records an offer of the session's codecs. On an established session it
+// keeps every m-line of the session, the ones other than audio refused with port 0.
 func (s *Session) makeOffer() ([]byte, error) {
 	formats, err := sdp.OfferFormats(s.codecs)
 	if err != nil {
@@ -143,24 +164,38 @@ func (s *Session) makeOffer() ([]byte, error) {
 	s.offered = formats
 	s.awaiting = true
 	// A fresh offer always proposes two-way audio: after a hold it resumes the call.
-	return s.setLocal(sdp.Local{Formats: formats, Direction: sdp.SendRecv, Ptime: int(defaultPtime / time.Millisecond)}), nil
+	return s.setLocal(sdp.Local{Formats: formats, Direction: sdp.SendRecv, Ptime: int(defaultPtime / time.Millisecond),
+		Streams: s.streams, Audio: s.audioIdx}), nil
 }
 
 // applyAnswer applies the peer's answer to our offer.
 func (s *Session) applyAnswer(d *sdp.Description) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if want := max(len(s.streams), 1); len(d.Streams) != want {
+		return notAcceptable(fmt.Errorf("%w: answer has %d m-lines, the offer %d", ErrFewerStreams, len(d.Streams), want))
+	}
 	formats, err := sdp.Select(d, s.offered)
 	if err != nil {
 		return notAcceptable(err)
 	}
 	s.awaiting = false
+	s.streams, s.audioIdx = d.Streams, d.Audio
 	s.setRoute(newRoute(d, formats))
 	return nil
 }
 
-// setRoute installs a negotiated route and restarts the inactivity clock. Callers hold s.mu.
+// setRoute installs a negotiated route, opens its latch window and restarts the inactivity
+// clock. A route to the same SDP address as the current one keeps its latched source, so a
+// re-INVITE that does not move the media does not reopen latching. Callers hold s.mu.
 func (s *Session) setRoute(r *route) {
+	r.since = time.Since(s.start)
+	if old := s.route.Load(); old != nil && old.latched && r.sdpDst.IsValid() && old.sdpDst == r.sdpDst {
+		r.latched, r.dst = true, old.dst
+		if old.rtcpDst.Addr() == old.dst.Addr() {
+			r.rtcpDst = old.rtcpDst
+		}
+	}
 	s.route.Store(r)
 	s.touch()
 }
@@ -198,7 +233,11 @@ func newRoute(d *sdp.Description, formats []sdp.Format) *route {
 	r.send = d.Direction.Receives() && d.Addr.IsValid() && !d.Addr.IsUnspecified()
 	if d.Addr.IsValid() && !d.Addr.IsUnspecified() {
 		r.dst = d.AddrPort()
+		r.sdpDst = r.dst
 		r.rtcpDst = netip.AddrPortFrom(d.Addr, uint16(d.Port+1))
+		if d.RTCP.IsValid() { // a=rtcp (RFC 3605)
+			r.rtcpDst = d.RTCP
+		}
 	}
 	return r
 }

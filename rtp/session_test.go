@@ -271,7 +271,7 @@ func TestPortExhaustion(t *testing.T) {
 	a.Close()
 	c := open(t, e, p.offer("0"))
 	if c.Port() != a.Port() {
-		t.Errorf("port %d after release, want the wrapped-around %d", c.Port(), a.Port())
+		t.Errorf("port %d after release, want %d, the only free pair", c.Port(), a.Port())
 	}
 }
 

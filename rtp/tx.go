@@ -15,14 +15,21 @@ import (
 	"github.com/sidecar-voip/sidecar/rtp/sdp"
 )
 
-// sender is the session's outgoing stream: one SSRC, one sequence, one timestamp line.
+// sender is the session's outgoing stream: one SSRC, one sequence, one timestamp line. Audio,
+// telephone-events and echoed packets all take their timestamps from one stream clock
+// (clockTS), so the stream never goes back in time whatever the apps do in turn.
 type sender struct {
 	mu         sync.Mutex
 	ssrc       uint32
-	seq        uint16
+	seq        uint16 // of the next packet written
 	tsBase     uint32 // timestamp at the session's start
+	sentAny    bool   // a packet was written: lastTS and nextTS are set
+	lastTS     uint32 // timestamp of the last packet written
+	nextTS     uint32 // end of what the last packet covers: no later packet starts before it
+	skipped    bool   // a packet was not written (hold): the next one written gets the marker
+	echoSync   bool   // the next echoed packet re-bases echoOffset on the stream clock
+	echoSSRC   uint32 // the caller SSRC echoOffset was based on
 	echoOffset uint32 // added to echoed timestamps
-	lastTS     uint32
 	lastSent   time.Time
 	packets    uint32
 	octets     uint32
@@ -34,33 +41,47 @@ func (t *sender) init() {
 	t.ssrc = rand.Uint32()
 	t.seq = uint16(rand.Uint32())
 	t.tsBase = rand.Uint32()
-	t.echoOffset = rand.Uint32()
 }
 
-// send writes one packet to dst. Callers hold t.mu.
-func (s *Session) send(r *route, pt uint8, marker bool, ts uint32, payload []byte) {
+// clockTS returns the stream clock at now: tsBase plus the time since the session started at
+// rate, but never before the end of what was already sent. Callers hold s.tx.mu.
+func (s *Session) clockTS(now time.Time, rate int) uint32 {
 	t := &s.tx
-	t.hdr = rtp.Header{Version: 2, Marker: marker, PayloadType: pt, SequenceNumber: t.seq, Timestamp: ts, SSRC: t.ssrc}
+	ts := t.tsBase + uint32(int64(now.Sub(s.start))*int64(rate)/int64(time.Second))
+	if t.sentAny && int32(ts-t.nextTS) < 0 {
+		ts = t.nextTS
+	}
+	return ts
+}
+
+// wrote records a packet written at ts covering span timestamp units. Callers hold s.tx.mu.
+func (t *sender) wrote(ts, span uint32, octets int) {
+	t.seq++
+	t.packets++
+	t.octets += uint32(octets)
+	t.sentAny, t.lastTS, t.nextTS = true, ts, ts+span
+	t.skipped = false
+	t.lastSent = time.Now()
+}
+
+// send writes one packet to dst; span is the timestamp units it covers. On hold nothing is
+// written and the sequence does not advance; the next packet written carries the marker.
+// Callers hold t.mu.
+func (s *Session) send(r *route, pt uint8, marker bool, ts, span uint32, payload []byte) {
+	t := &s.tx
+	if !r.send || !r.dst.IsValid() {
+		t.skipped = true
+		return // on hold: the stream keeps its timing but nothing goes out
+	}
+	t.hdr = rtp.Header{Version: 2, Marker: marker || t.skipped, PayloadType: pt, SequenceNumber: t.seq, Timestamp: ts, SSRC: t.ssrc}
 	n, err := t.hdr.MarshalTo(t.buf[:])
 	if err != nil || n+len(payload) > len(t.buf) {
 		return
 	}
 	n += copy(t.buf[n:], payload)
-	t.seq++
-	if !r.send || !r.dst.IsValid() {
-		return // on hold: the stream keeps its timing but nothing goes out
-	}
 	if _, err := s.conn.WriteToUDPAddrPort(t.buf[:n], r.dst); err == nil {
-		t.packets++
-		t.octets += uint32(len(payload))
-		t.lastTS = ts
-		t.lastSent = time.Now()
+		t.wrote(ts, span, len(payload))
 	}
-}
-
-// tsAt returns the stream timestamp for an instant at a clock rate.
-func (s *Session) tsAt(now time.Time, rate int) uint32 {
-	return s.tx.tsBase + uint32(int64(now.Sub(s.start))*int64(rate)/int64(time.Second))
 }
 
 // Source supplies audio to Play at the rate Session.SampleRate reports.
@@ -175,13 +196,17 @@ func (s *Session) tick(now time.Time) {
 	} else if p := s.play; p != nil && r != nil {
 		s.advance(p, r, now)
 	}
+	if s.nextRTCP.IsZero() {
+		s.nextRTCP = now.Add(rtcpDelay() / 2) // the first report after half an interval (RFC 3550 6.2)
+	}
 	rtcpDue := !now.Before(s.nextRTCP)
 	if rtcpDue {
-		s.nextRTCP = now.Add(rtcpInterval)
+		s.nextRTCP = now.Add(rtcpDelay())
 	}
 	s.mu.Unlock()
 
-	if t := s.engine.cfg.Timeout; t > 0 && r != nil && !r.hold {
+	// No route yet (a late offer whose answer never came) counts as inactivity too.
+	if t := s.engine.cfg.Timeout; t > 0 && (r == nil || !r.hold) {
 		if idle := now.Sub(s.start) - time.Duration(s.lastRx.Load()); idle > t {
 			s.end("rtp timeout")
 		}
@@ -197,10 +222,7 @@ func (s *Session) advance(p *playout, r *route, now time.Time) {
 		p.started = true
 		p.next = now
 		s.tx.mu.Lock()
-		p.ts = s.tsAt(now, p.format.ClockRate)
-		if d := p.ts - s.tx.lastTS; d == 0 || d > 1<<31 {
-			p.ts = s.tx.lastTS + p.step // never go back in time
-		}
+		p.ts = s.clockTS(now, p.format.ClockRate)
 		s.tx.mu.Unlock()
 	}
 	if now.Sub(p.next) > 4*r.ptime {
@@ -219,7 +241,7 @@ func (s *Session) advance(p *playout, r *route, now time.Time) {
 		clear(p.frame[n:])
 		p.payload = p.enc.Encode(p.payload[:0], p.frame)
 		s.tx.mu.Lock()
-		s.send(r, p.format.PT, !p.marked, p.ts, p.payload)
+		s.send(r, p.format.PT, !p.marked, p.ts, p.step, p.payload)
 		s.tx.mu.Unlock()
 		p.marked = true
 		p.ts += p.step

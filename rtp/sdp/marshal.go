@@ -7,7 +7,8 @@ import (
 )
 
 // Local is the SDP the sidecar sends: an answer (Streams copied from the offer, Audio its
-// accepted m-line) or an offer (Streams empty).
+// accepted m-line) or an offer (Streams empty for a single audio m-line, or the session's
+// m-lines so that a re-offer keeps their number).
 type Local struct {
 	// SessionID and Version fill the o= line; Version must grow whenever the content changes.
 	SessionID, Version uint64

@@ -73,6 +73,9 @@ type Description struct {
 	Direction Direction
 	// Ptime is the a=ptime value in milliseconds, 0 when absent.
 	Ptime int
+	// RTCP is where the peer receives RTCP when its SDP says so with a=rtcp (RFC 3605); the
+	// zero value (invalid) means the RTP port + 1 at Addr.
+	RTCP netip.AddrPort
 }
 
 // Hold reports whether the description puts the call on hold: a direction other than
@@ -163,6 +166,12 @@ func (d *Description) readAudio(s *psdp.SessionDescription, m *psdp.MediaDescrip
 				return fmt.Errorf("a=fmtp:%s: bad payload type", a.Value)
 			}
 			fmtp[uint8(n)] = strings.TrimSpace(rest)
+		case "rtcp":
+			ap, err := parseRTCP(a.Value, d.Addr)
+			if err != nil {
+				return err
+			}
+			d.RTCP = ap
 		case "ptime":
 			n, err := strconv.Atoi(strings.TrimSpace(a.Value))
 			if err != nil || n < 1 || n > 1000 {
@@ -190,6 +199,30 @@ func (d *Description) readAudio(s *psdp.SessionDescription, m *psdp.MediaDescrip
 		d.Formats = append(d.Formats, f)
 	}
 	return nil
+}
+
+// parseRTCP reads an a=rtcp value, "53020" or "53020 IN IP4 192.0.2.4" (RFC 3605 section
+// 2.1); the address defaults to the media's.
+func parseRTCP(v string, addr netip.Addr) (netip.AddrPort, error) {
+	f := strings.Fields(v)
+	if len(f) != 1 && len(f) != 4 {
+		return netip.AddrPort{}, fmt.Errorf("a=rtcp:%s: want port [IN IP4|IP6 address]", v)
+	}
+	port, err := strconv.Atoi(f[0])
+	if err != nil || port < 1 || port > 65535 {
+		return netip.AddrPort{}, fmt.Errorf("a=rtcp:%s: bad port", v)
+	}
+	if len(f) == 4 {
+		a, err := netip.ParseAddr(f[3])
+		if err != nil || f[1] != "IN" || (f[2] != "IP4" && f[2] != "IP6") {
+			return netip.AddrPort{}, fmt.Errorf("a=rtcp:%s: bad address", v)
+		}
+		addr = a.Unmap()
+	}
+	if !addr.IsValid() || addr.IsUnspecified() {
+		return netip.AddrPort{}, nil
+	}
+	return netip.AddrPortFrom(addr, uint16(port)), nil
 }
 
 func direction(key string) (Direction, bool) {

@@ -33,8 +33,33 @@ func TestParse(t *testing.T) {
 			{PT: 101, Name: "telephone-event", Encoding: "telephone-event", ClockRate: 8000, Channels: 1, Fmtp: "0-15"},
 		},
 	}
-	if diff := cmp.Diff(want, d, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+	if diff := cmp.Diff(want, d, cmp.Comparer(func(a, b netip.Addr) bool { return a == b }), cmp.Comparer(func(a, b netip.AddrPort) bool { return a == b })); diff != "" {
 		t.Errorf("Parse (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseRTCPAttribute(t *testing.T) {
+	base := "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\nm=audio 49170 RTP/AVP 0\r\n"
+	for _, tc := range []struct {
+		attr, want string
+		ok         bool
+	}{
+		{"", "invalid AddrPort", true},
+		{"a=rtcp:53020\r\n", "192.0.2.10:53020", true},
+		{"a=rtcp:53020 IN IP4 198.51.100.7\r\n", "198.51.100.7:53020", true},
+		{"a=rtcp:53020 IN IP6 2001:db8::1\r\n", "[2001:db8::1]:53020", true},
+		{"a=rtcp:0\r\n", "", false},
+		{"a=rtcp:53020 IN IP4\r\n", "", false},
+		{"a=rtcp:53020 IN IP4 example.com\r\n", "", false},
+	} {
+		d, err := Parse([]byte(base + tc.attr))
+		if (err == nil) != tc.ok {
+			t.Errorf("%q: err %v", tc.attr, err)
+			continue
+		}
+		if err == nil && d.RTCP.String() != tc.want {
+			t.Errorf("%q: RTCP %s, want %s", tc.attr, d.RTCP, tc.want)
+		}
 	}
 }
 
@@ -117,6 +142,7 @@ func FuzzAnswer(f *testing.F) {
 	f.Add([]byte(offerAV))
 	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0 8\r\na=sendonly\r\n"))
 	f.Add([]byte("v=0\r\no=- 1 1 IN IP6 ::1\r\ns=-\r\nc=IN IP6 ::1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 96\r\na=rtpmap:96 PCMU/8000\r\n"))
+	f.Add([]byte("v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtcp:4005 IN IP4 5.6.7.8\r\n"))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		d, err := Parse(body)
 		if err != nil {
