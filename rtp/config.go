@@ -25,10 +25,10 @@ type Config struct {
 }
 
 // DefaultConfig returns the configuration of an unconfigured sidecar: loopback, ports
-// 20000-29999, symmetric RTP, a 60 s inactivity timeout.
+// 20000-29999, symmetric RTP, a 30 s inactivity timeout (as config.Default).
 func DefaultConfig() Config {
 	lo := netip.MustParseAddr("127.0.0.1")
-	return Config{PortMin: 20000, PortMax: 29999, Address: lo, Bind: lo, Symmetric: true, Timeout: 60 * time.Second}
+	return Config{PortMin: 20000, PortMax: 29999, Address: lo, Bind: lo, Symmetric: true, Timeout: 30 * time.Second}
 }
 
 func (c *Config) normalize() error {
