@@ -40,16 +40,24 @@ func TestServeAdmin(t *testing.T) {
 
 	var logBuf syncBuffer
 	sipCh, adminCh := make(chan string, 1), make(chan string, 1)
+	logDone := make(chan struct{}) // closed when the whole log has been read (process exited)
+	send := func(ch chan string, v string) {
+		select {
+		case ch <- v:
+		default:
+		}
+	}
 	go func() {
+		defer close(logDone)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
 			logBuf.WriteString(line + "\n")
 			if m := adminRE.FindStringSubmatch(line); m != nil {
-				adminCh <- m[1]
+				send(adminCh, m[1])
 			}
 			if m := listenRE.FindStringSubmatch(line); m != nil && strings.Contains(line, "sip service listening") {
-				sipCh <- m[1]
+				send(sipCh, m[1])
 			}
 		}
 	}()
@@ -119,15 +127,14 @@ func TestServeAdmin(t *testing.T) {
 		}
 	}
 
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	// The log is read to its end before Wait, which closes the pipe (os/exec's rule).
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, logBuf.String())
-		}
+	case <-logDone:
 	case <-time.After(15 * time.Second):
 		t.Fatalf("still running 15s after SIGTERM\n%s", logBuf.String())
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, logBuf.String())
 	}
 	if !strings.Contains(logBuf.String(), `msg="admin listening" component=admin addr=`+adminAddr) {
 		t.Errorf("log line:\n%s", logBuf.String())

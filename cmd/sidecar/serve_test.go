@@ -75,7 +75,9 @@ func TestServeBinary(t *testing.T) {
 
 	var logBuf syncBuffer
 	addrCh := make(chan string, 1)
+	logDone := make(chan struct{}) // closed when the whole log has been read (process exited)
 	go func() {
+		defer close(logDone)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			line := sc.Text()
@@ -124,15 +126,14 @@ func TestServeBinary(t *testing.T) {
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	// The log is read to its end before Wait, which closes the pipe (os/exec's rule).
 	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, logBuf.String())
-		}
+	case <-logDone:
 	case <-time.After(15 * time.Second):
 		t.Fatalf("still running 15s after SIGTERM\n%s", logBuf.String())
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, logBuf.String())
 	}
 	if !strings.Contains(logBuf.String(), "draining") {
 		t.Errorf("no drain in the log:\n%s", logBuf.String())
