@@ -1,6 +1,7 @@
 package sipsvc
 
 import (
+	"mime"
 	"sync"
 
 	"github.com/emiago/sipgo/sip"
@@ -118,8 +119,16 @@ func (s *Server) handleCancel(req *sip.Request, tx sip.ServerTransaction) {
 	s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "")
 }
 
-// handleInfo answers INFO inside a dialog with 200 (DTMF over INFO is the media plane's
-// business), and 481 outside one.
+// infoAccept names the INFO bodies the service reads (legacy INFO, RFC 6086 section 2):
+// DTMF, and video picture-update requests, which it acknowledges with nothing to do (it has
+// no video).
+const infoAccept = "application/dtmf-relay, application/dtmf, application/media_control+xml"
+
+// handleInfo answers INFO inside a dialog (481 outside one): 500 for a stale CSeq; 469 Bad
+// Info Package (with an empty Recv-Info) for any Info-Package, as the service supports
+// none (RFC 6086 4.2.2); 200 without a body (keepalive); a DTMF body
+// (application/dtmf-relay, application/dtmf) goes to the media session (200, or 400 when
+// malformed); 415 with Accept for any other body type.
 func (s *Server) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 	if _, ok := s.trusted(req, tx); !ok {
 		return
@@ -129,13 +138,32 @@ func (s *Server) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "")
 		return
 	}
+	if s.refuseRequire(req, tx) {
+		return
+	}
+	if err := c.readRequest(req); err != nil {
+		c.log.Info("INFO refused", "status", 500, "error", err)
+		s.respond(req, tx, sip.StatusInternalServerError, "")
+		return
+	}
+	if req.GetHeader("Info-Package") != nil {
+		s.respond(req, tx, statusBadInfoPackage, "", sip.NewHeader("Recv-Info", ""))
+		return
+	}
+	if len(req.Body()) == 0 {
+		s.respond(req, tx, sip.StatusOK, "")
+		return
+	}
 	ct := ""
 	if h := req.ContentType(); h != nil {
 		ct = h.Value()
 	}
+	if mt, _, _ := mime.ParseMediaType(ct); mt == "application/media_control+xml" {
+		s.respond(req, tx, sip.StatusOK, "") // a video picture update: no video here
+		return
+	}
 	if !dtmf.IsInfo(ct) {
-		// INFO of another kind (or a bare keepalive INFO): accepted, nothing to do.
-		s.respond(req, tx, sip.StatusOK, "")
+		s.respond(req, tx, sip.StatusUnsupportedMediaType, "", sip.NewHeader("Accept", infoAccept))
 		return
 	}
 	digit, dur, err := dtmf.ParseInfo(ct, req.Body())
@@ -149,6 +177,9 @@ func (s *Server) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s.respond(req, tx, sip.StatusOK, "")
 }
+
+// statusBadInfoPackage is 469 Bad Info Package (RFC 6086).
+const statusBadInfoPackage = 469
 
 // handleOther answers every method the service does not handle: 481 inside a dialog that
 // does not exist, else 405 Method Not Allowed with Allow.
