@@ -76,6 +76,10 @@ func sdpPart(body []byte, boundary string) ([]byte, error) {
 		if len(bytes.TrimSpace(sdp)) == 0 {
 			return nil, fmt.Errorf("%w: empty application/sdp part", errUnsupportedBody)
 		}
+		if !bytes.HasSuffix(sdp, []byte("\n")) {
+			// The CRLF before the boundary belongs to the boundary: give the last SDP line its own.
+			sdp = append(sdp, '\r', '\n')
+		}
 		return sdp, nil
 	}
 }
