@@ -40,7 +40,8 @@ func sdpOf(m bodied) ([]byte, error) {
 	}
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
-		return nil, fmt.Errorf("%w: content type %q", errUnsupportedBody, ct)
+		// The raw value is a header value: not repeated in the error, which is logged.
+		return nil, fmt.Errorf("%w: unreadable Content-Type", errUnsupportedBody)
 	}
 	switch {
 	case mt == "application/sdp":
