@@ -1,6 +1,7 @@
 package sipsvc_test
 
 import (
+	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -394,4 +395,41 @@ func TestLateOfferAckWithoutSDP(t *testing.T) {
 	if !strings.Contains(e.log.String(), "no SDP answer in the ACK") {
 		t.Errorf("the log does not say why the call ended:\n%s", e.log.String())
 	}
+}
+
+// Over TCP: a re-INVITE without SDP gets an offer, the ACK's answer is applied, and the
+// caller's BYE ends the call.
+func TestReInviteOverTCP(t *testing.T) {
+	e := startEnv(t, nil)
+	srv := sipsvctestAddr(t, e, "tcp")
+	conn, err := net.Dial("tcp", srv.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := newStreamUAC(t, conn, srv, "TCP")
+	inv := msg{method: "INVITE", ruri: "sip:answer@" + srv.String() + ";transport=tcp", toUser: "answer", body: offerSDP,
+		contact: "sip:alice@" + u.local.String() + ";transport=tcp", headers: []string{"X-Caller-Template: sub"}}
+	u.send(u.text(&inv))
+	ok := u.final(2 * time.Second)
+	if ok.StatusCode != 200 {
+		t.Fatalf("INVITE: got %d, want 200", ok.StatusCode)
+	}
+	u.send(u.ackFor(inv, ok))
+	waitFor(t, 2*time.Second, "answered", func() bool { return e.srv.Stats().Answered == 1 })
+	r := inDialog(inv, tagOf(ok), "INVITE", 2, "")
+	u.send(u.text(&r))
+	res := u.final(2 * time.Second)
+	if res.StatusCode != 200 || len(res.Body()) == 0 {
+		t.Fatalf("re-INVITE: got %d with body %q, want 200 with an offer", res.StatusCode, res.Body())
+	}
+	a := ackOf(r, offerSDP)
+	u.send(u.text(&a))
+	sess := e.media.Session(inv.callID)
+	waitFor(t, 2*time.Second, "ACK answer applied", func() bool { return len(sess.Remotes()) == 2 })
+	bye := inDialog(inv, tagOf(ok), "BYE", 3, "")
+	u.send(u.text(&bye))
+	if res := u.final(2 * time.Second); res.StatusCode != 200 || res.CSeq().MethodName != sip.BYE {
+		t.Fatalf("BYE: got %d for %s, want 200 for BYE", res.StatusCode, res.CSeq().MethodName)
+	}
+	waitFor(t, 2*time.Second, "call slot released", func() bool { return e.srv.Stats().CallsActive == 0 })
 }
