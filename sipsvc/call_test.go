@@ -316,8 +316,8 @@ func TestUnacknowledgedAnswer(t *testing.T) {
 	}
 }
 
-// In-dialog requests: re-INVITE -> 200 with the session's answer, OPTIONS and INFO -> 200;
-// the media session ending by itself -> BYE.
+// In-dialog requests: re-INVITE -> 200 with the session's answer (or a fresh offer whose
+// answer comes in the ACK), OPTIONS and INFO -> 200; the media session ending by itself -> BYE.
 func TestInDialogRequests(t *testing.T) {
 	e := startEnv(t, nil)
 	u := newRawUAC(t, "127.0.0.1", e.udp)
@@ -340,7 +340,7 @@ func TestInDialogRequests(t *testing.T) {
 		{"OPTIONS", "", ""},
 		{"INFO", "", ""},
 		{"INVITE", hold, "o=sidecar 1 2 "},
-		{"INVITE", "", "o=sidecar 1 2 "},
+		{"INVITE", "", "o=sidecar 1 3 "}, // a fresh offer: the double's SetRemote(nil)
 	} {
 		r := in
 		r.method, r.body, r.cseq, r.headers, r.branch = tc.method, tc.body, 2+i, nil, ""
@@ -355,12 +355,16 @@ func TestInDialogRequests(t *testing.T) {
 		if tc.method == "INVITE" {
 			ack := r
 			ack.method, ack.body, ack.branch = "ACK", "", ""
+			if tc.body == "" {
+				ack.body = offerSDP // the answer to our offer
+			}
 			u.send(u.text(&ack))
 		}
 	}
 	sess := e.media.Session(inv.callIDOr(t, ok))
-	if got := sess.Remotes(); len(got) != 1 || string(got[0]) != hold {
-		t.Errorf("SetRemote got %q, want the re-INVITE's offer", got)
+	waitFor(t, 2*time.Second, "ACK answer applied", func() bool { return len(sess.Remotes()) == 3 })
+	if got := sess.Remotes(); string(got[0]) != hold || len(got[1]) != 0 || string(got[2]) != offerSDP {
+		t.Errorf("SetRemote got %q, want the re-INVITE's offer, nil (make an offer), the ACK's answer", got)
 	}
 	sess.End()
 	bye := u.request(3 * time.Second)

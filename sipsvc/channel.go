@@ -54,11 +54,16 @@ type call struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
-	mu        sync.Mutex
-	state     callState
-	final     int // the final status sent: 200 when answered
-	sess      media.Session
-	lateOffer bool
+	offer      []byte // the INVITE's SDP (the SDP part of a multipart body), nil for a late offer
+	inviteCSeq uint32 // CSeq of the initial INVITE
+
+	mu         sync.Mutex
+	state      callState
+	final      int // the final status sent: 200 when answered
+	sess       media.Session
+	lateOffer  bool
+	remoteCSeq uint32         // highest CSeq accepted from the caller in this dialog
+	pending    *pendingAnswer // the re-INVITE being answered, until its 2xx is ACKed
 
 	acked   chan struct{}
 	ackOnce sync.Once
@@ -156,12 +161,19 @@ func (c *call) Answer(ctx context.Context) error {
 		return err
 	}
 	res := sip.NewSDPResponseFromRequest(c.dlg.InviteRequest, sess.LocalSDP())
+	res.AppendHeader(allowHeader())
+	res.AppendHeader(supportedHeader())
 	c.s.decorate(res)
 
 	c.mu.Lock()
 	if c.state == stateFinal {
 		c.mu.Unlock()
 		return fmt.Errorf("answer: %w", ErrCallEnded)
+	}
+	if c.peerBye.Load() {
+		// The caller's BYE in the early dialog won: it gets 487, not a 200.
+		c.mu.Unlock()
+		return fmt.Errorf("answer: %w", ErrPeerHangup)
 	}
 	c.state, c.final = stateAnswered, 200
 	c.mu.Unlock()
@@ -216,18 +228,28 @@ func (c *call) noACK(err error) error {
 }
 
 // ackReceived is called by the ACK handler once the dialog is confirmed. A late-offer call
-// applies the SDP answer the ACK carries; a refused answer ends the call.
+// applies the SDP answer the ACK carries; a missing or refused answer ends the call.
 func (c *call) ackReceived(ack *sip.Request) {
 	c.ackOnce.Do(func() { close(c.acked) })
 	c.mu.Lock()
-	sess, late := c.sess, c.lateOffer
+	late := c.lateOffer
 	c.mu.Unlock()
-	if sess == nil || !late || len(ack.Body()) == 0 {
-		return
+	if late {
+		c.applyAckAnswer(ack, "INVITE")
 	}
-	if _, err := sess.SetRemote(ack.Body()); err != nil {
-		c.log.Warn("SDP answer in ACK refused: ending the call", "error", err)
-		c.cancel(fmt.Errorf("apply ACK SDP: %w", err))
+}
+
+// initialAckPending reports whether the 200 OK to the initial INVITE was sent and is not
+// yet acknowledged; it returns the channel closed by that ACK. Call with c.mu held.
+func (c *call) initialAckPending() (<-chan struct{}, bool) {
+	if c.state != stateAnswered {
+		return nil, false
+	}
+	select {
+	case <-c.acked:
+		return nil, false
+	default:
+		return c.acked, true
 	}
 }
 
@@ -328,7 +350,7 @@ func (c *call) openMedia(ctx context.Context) (media.Session, error) {
 	if plane == nil {
 		return nil, &media.StatusError{Status: 500, Reason: reasonPhrase(500), Err: ErrNoMedia}
 	}
-	offer := c.sipReq.Body()
+	offer := c.offer
 	sess, err := plane.Open(ctx, c.req.CallID, offer, c.codecs())
 	if err != nil {
 		return nil, fmt.Errorf("open media: %w", err)

@@ -1,6 +1,7 @@
 package sipsvc
 
 import (
+	"mime"
 	"sync"
 
 	"github.com/emiago/sipgo/sip"
@@ -41,9 +42,10 @@ func (t *dialogTable) match(req *sip.Request) *call {
 	return t.m[id]
 }
 
-// handleAck confirms a dialog: the ACK of our 200 OK (ACKs of error answers are absorbed
-// by their INVITE transaction inside sipgo). A late-offer call gets its SDP answer here.
-// An ACK never gets an answer.
+// handleAck routes an ACK of one of our 2xx answers by its CSeq (ACKs of error answers are
+// absorbed by their INVITE transaction inside sipgo): the initial INVITE's (the dialog is
+// confirmed; a late-offer call gets its SDP answer here) or the pending re-INVITE's. An ACK
+// never gets an answer.
 func (s *Server) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 	if _, ok := s.trusted(req, tx); !ok {
 		return
@@ -53,15 +55,15 @@ func (s *Server) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 		s.log.Debug("ACK for no dialog", "call_id", callIDOf(req))
 		return
 	}
-	if err := c.dlg.ReadAck(req, tx); err != nil {
-		c.log.Debug("ACK not for the current INVITE", "error", err)
-		return
+	if !c.ackMatched(req, func() error { return c.dlg.ReadAck(req, tx) }) {
+		c.log.Debug("ACK matches no unacknowledged answer", "cseq", req.CSeq().SeqNo)
 	}
-	c.ackReceived(req)
 }
 
 // handleBye ends a call from the caller's side: 200 OK, the call's context is cancelled
-// (the dialplan stops, media closes), and no BYE is sent back.
+// (the dialplan stops, media closes), and no BYE is sent back. A BYE in an early dialog
+// (the INVITE still unanswered) gets 200 and the INVITE 487 (RFC 3261 15.1.2). A BYE with a
+// CSeq lower than the dialog's gets 500 and changes nothing (RFC 3261 12.2.2).
 func (s *Server) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	if _, ok := s.trusted(req, tx); !ok {
 		return
@@ -71,10 +73,37 @@ func (s *Server) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "")
 		return
 	}
+	if s.refuseRequire(req, tx) {
+		return
+	}
+	if err := c.readRequest(req); err != nil {
+		c.log.Warn("BYE refused", "status", 500, "error", err)
+		s.respond(req, tx, sip.StatusInternalServerError, "")
+		return
+	}
+	c.mu.Lock()
+	st := c.state
+	if st == stateNew || st == stateEarly {
+		// Under the lock, so Answer cannot send a 200 after this: finish answers 487.
+		c.peerBye.Store(true)
+	}
+	c.mu.Unlock()
+	switch st {
+	case stateNew, stateEarly:
+		s.respond(req, tx, sip.StatusOK, "")
+		c.log.Debug("caller hung up before answer")
+		c.cancel(ErrPeerHangup)
+		return
+	case stateFinal:
+		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "")
+		return
+	}
+	// The CSeq is checked above, so ReadBye fails only when its 200 cannot be sent. The flag
+	// is set first so the call's end (which ReadBye triggers) sees who hung up.
 	c.peerBye.Store(true)
 	if err := c.dlg.ReadBye(req, tx); err != nil {
-		c.log.Warn("BYE refused", "error", err)
-		s.respond(req, tx, sip.StatusBadRequest, "")
+		c.peerBye.Store(false)
+		c.log.Warn("BYE not answered", "error", err)
 		return
 	}
 	c.log.Debug("caller hung up")
@@ -90,8 +119,16 @@ func (s *Server) handleCancel(req *sip.Request, tx sip.ServerTransaction) {
 	s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "")
 }
 
-// handleInfo answers INFO inside a dialog with 200 (DTMF over INFO is the media plane's
-// business), and 481 outside one.
+// infoAccept names the INFO bodies the service reads (legacy INFO, RFC 6086 section 2):
+// DTMF, and video picture-update requests, which it acknowledges with nothing to do (it has
+// no video).
+const infoAccept = "application/dtmf-relay, application/dtmf, application/media_control+xml"
+
+// handleInfo answers INFO inside a dialog (481 outside one): 500 for a stale CSeq; 469 Bad
+// Info Package (with an empty Recv-Info) for any Info-Package, as the service supports
+// none (RFC 6086 4.2.2); 200 without a body (keepalive); a DTMF body
+// (application/dtmf-relay, application/dtmf) goes to the media session (200, or 400 when
+// malformed); 415 with Accept for any other body type.
 func (s *Server) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 	if _, ok := s.trusted(req, tx); !ok {
 		return
@@ -101,13 +138,32 @@ func (s *Server) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "")
 		return
 	}
+	if s.refuseRequire(req, tx) {
+		return
+	}
+	if err := c.readRequest(req); err != nil {
+		c.log.Info("INFO refused", "status", 500, "error", err)
+		s.respond(req, tx, sip.StatusInternalServerError, "")
+		return
+	}
+	if req.GetHeader("Info-Package") != nil {
+		s.respond(req, tx, statusBadInfoPackage, "", sip.NewHeader("Recv-Info", ""))
+		return
+	}
+	if len(req.Body()) == 0 {
+		s.respond(req, tx, sip.StatusOK, "")
+		return
+	}
 	ct := ""
 	if h := req.ContentType(); h != nil {
 		ct = h.Value()
 	}
+	if mt, _, _ := mime.ParseMediaType(ct); mt == "application/media_control+xml" {
+		s.respond(req, tx, sip.StatusOK, "") // a video picture update: no video here
+		return
+	}
 	if !dtmf.IsInfo(ct) {
-		// INFO of another kind (or a bare keepalive INFO): accepted, nothing to do.
-		s.respond(req, tx, sip.StatusOK, "")
+		s.respond(req, tx, sip.StatusUnsupportedMediaType, "", sip.NewHeader("Accept", infoAccept))
 		return
 	}
 	digit, dur, err := dtmf.ParseInfo(ct, req.Body())
@@ -122,6 +178,9 @@ func (s *Server) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 	s.respond(req, tx, sip.StatusOK, "")
 }
 
+// statusBadInfoPackage is 469 Bad Info Package (RFC 6086).
+const statusBadInfoPackage = 469
+
 // handleOther answers every method the service does not handle: 481 inside a dialog that
 // does not exist, else 405 Method Not Allowed with Allow.
 func (s *Server) handleOther(req *sip.Request, tx sip.ServerTransaction) {
@@ -133,46 +192,4 @@ func (s *Server) handleOther(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	s.respond(req, tx, sip.StatusMethodNotAllowed, "", allowHeader())
-}
-
-// handleReInvite answers an INVITE inside a dialog: 200 OK with the media session's answer
-// to the new offer (hold, resume, new address), or the current local SDP when the re-INVITE
-// has no body. 481 for an unknown dialog, 491 for an INVITE overlapping another, and the
-// media plane's status (488) for an offer it refuses.
-func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
-	c := s.dialogs.match(req)
-	if c == nil {
-		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "")
-		return
-	}
-	if err := c.dlg.ReadRequest(req, tx); err != nil {
-		s.respond(req, tx, sip.StatusRequestPending, "")
-		return
-	}
-	var body []byte
-	if sess := c.Media(); sess != nil {
-		if offer := req.Body(); len(offer) > 0 {
-			answer, err := sess.SetRemote(offer)
-			if err != nil {
-				code, reason := statusOf(err, s.cfg.NoMatchCode)
-				c.log.Warn("re-INVITE offer refused", "status", code, "error", err)
-				s.respond(req, tx, code, reason)
-				return
-			}
-			body = answer
-		} else {
-			body = sess.LocalSDP()
-		}
-	}
-	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", body)
-	if len(body) > 0 {
-		res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	}
-	res.AppendHeader(sip.HeaderClone(&c.contact))
-	s.decorate(res)
-	if err := tx.Respond(res); err != nil {
-		c.log.Warn("re-INVITE answer failed", "error", err)
-		return
-	}
-	c.log.Info("re-INVITE accepted", "sdp", len(body) > 0)
 }

@@ -23,15 +23,22 @@ import (
 const noFinalCode = 603
 
 // handleInvite runs one incoming call from the first packet to its end; the handler returns
-// when the call is over. Order: trust, re-INVITE dispatch, drain, max-calls, 100 Trying,
-// then the call (see runCall).
+// when the call is over. Order: trust, Require (420), re-INVITE dispatch, body (415), drain,
+// max-calls, 100 Trying, then the call (see runCall).
 func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	src, ok := s.trusted(req, tx)
 	if !ok {
 		return
 	}
+	if s.refuseRequire(req, tx) {
+		return
+	}
 	if toTag(req) != "" {
 		s.handleReInvite(req, tx)
+		return
+	}
+	offer, ok := s.readSDP(req, tx)
+	if !ok {
 		return
 	}
 	if s.draining.Load() {
@@ -48,11 +55,12 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	defer s.limit.release()
 	s.stats.callsTotal.Add(1)
 	s.respond(req, tx, 100, "") // at once: stops the caller's retransmissions
-	s.runCall(req, tx, src)
+	s.runCall(req, tx, src, offer)
 }
 
-// runCall creates the dialog and the call, routes it, and ends it.
-func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort) {
+// runCall creates the dialog and the call, routes it, and ends it. offer is the INVITE's
+// SDP (nil for a late offer).
+func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte) {
 	log := s.log.With("call_id", callIDOf(req), "source", src.String(),
 		"transport", strings.ToLower(req.Transport()))
 	contact := s.contactFor(req, tx)
@@ -66,9 +74,11 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 	c := &call{
 		s: s, sipReq: req, tx: tx, dlg: dlg, contact: contact, src: src,
 		start: time.Now(), log: log, acked: make(chan struct{}),
+		offer: offer, inviteCSeq: req.CSeq().SeqNo, remoteCSeq: req.CSeq().SeqNo,
 	}
 	c.ctx, c.cancel = context.WithCancelCause(s.hangupCtx)
 	defer c.cancel(nil)
+	defer c.limitDuration(maxCallDuration)()
 	stop := context.AfterFunc(dlg.Context(), func() {
 		if c.byeSent.Load() {
 			c.cancel(errLocalHangup)
@@ -154,6 +164,13 @@ func (c *call) finish(trace dialplan.Trace, err error) {
 	cause := context.Cause(c.ctx)
 	switch st {
 	case stateNew, stateEarly:
+		if c.peerBye.Load() {
+			// BYE in the early dialog (RFC 3261 15.1.2): the BYE got 200, the INVITE gets 487.
+			if ferr := c.sendFinal(sip.StatusRequestTerminated, ""); ferr != nil {
+				c.log.Debug("final answer not sent", "status", sip.StatusRequestTerminated, "error", ferr)
+			}
+			break
+		}
 		if errors.Is(context.Cause(c.dlg.Context()), sip.ErrTransactionCanceled) {
 			// sipgo answered the CANCEL (200) and the INVITE (487).
 			c.mu.Lock()

@@ -8,19 +8,30 @@ import (
 // "OPTIONS sip:ip:port", any Request-URI) it answers 200 with Allow and Accept, or 503 while
 // draining or at max-calls so the dispatcher takes the node out of its pool. The transaction
 // is terminated right after the answer: a UDP server transaction would otherwise be kept
-// 32 s (~3.5 KB each at high probe rates). Inside a dialog it answers 200, or 481 when the
-// dialog is unknown.
+// 32 s (~3.5 KB each at high probe rates). Inside a dialog it answers 200, 481 when the
+// dialog is unknown, 500 for a stale CSeq. A Require naming any extension gets 420.
 func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 	if _, ok := s.trusted(req, tx); !ok {
 		return
 	}
 	defer tx.Terminate()
 	if toTag(req) != "" {
-		if s.dialogs.match(req) == nil {
+		c := s.dialogs.match(req)
+		if c == nil {
 			s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "")
 			return
 		}
-		s.respond(req, tx, sip.StatusOK, "", allowHeader(), acceptHeader())
+		if s.refuseRequire(req, tx) {
+			return
+		}
+		if err := c.readRequest(req); err != nil {
+			s.respond(req, tx, sip.StatusInternalServerError, "")
+			return
+		}
+		s.respond(req, tx, sip.StatusOK, "", allowHeader(), acceptHeader(), supportedHeader())
+		return
+	}
+	if s.refuseRequire(req, tx) {
 		return
 	}
 	s.stats.options.Add(1)

@@ -141,6 +141,7 @@ var phrases = map[int]string{
 	485: "Ambiguous",
 	486: "Busy Here",
 	487: "Request Terminated",
+	469: "Bad Info Package",
 	488: "Not Acceptable Here",
 	491: "Request Pending",
 	493: "Undecipherable",

@@ -130,6 +130,7 @@ type msg struct {
 	body            string
 	contact         string // default: the UAC's own address
 	fromUser        string // default: alice
+	contentType     string // of a non-empty body; default: application/sdp
 }
 
 // text renders m; empty fields get fresh values.
@@ -173,7 +174,11 @@ func (u *peer) text(m *msg) string {
 		b.WriteString(h + "\r\n")
 	}
 	if m.body != "" {
-		b.WriteString("Content-Type: application/sdp\r\n")
+		ct := m.contentType
+		if ct == "" {
+			ct = "application/sdp"
+		}
+		b.WriteString("Content-Type: " + ct + "\r\n")
 	}
 	fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n%s", len(m.body), m.body)
 	return b.String()
