@@ -65,20 +65,8 @@ func (s *Server) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 // (the INVITE still unanswered) gets 200 and the INVITE 487 (RFC 3261 15.1.2). A BYE with a
 // CSeq lower than the dialog's gets 500 and changes nothing (RFC 3261 12.2.2).
 func (s *Server) handleBye(req *sip.Request, tx sip.ServerTransaction) {
-	if _, ok := s.trusted(req, tx); !ok {
-		return
-	}
-	c := s.dialogs.match(req)
+	c := s.inDialog(req, tx)
 	if c == nil {
-		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "")
-		return
-	}
-	if s.refuseRequire(req, tx) {
-		return
-	}
-	if err := c.readRequest(req); err != nil {
-		c.log.Warn("BYE refused", "status", 500, "error", err)
-		s.respond(req, tx, sip.StatusInternalServerError, "")
 		return
 	}
 	c.mu.Lock()
@@ -110,6 +98,30 @@ func (s *Server) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	c.cancel(ErrPeerHangup)
 }
 
+// inDialog runs the checks every request inside a dialog passes (BYE, INFO, OPTIONS): a
+// trusted source, a known dialog (else 481), no Require (else 420), a CSeq above the
+// dialog's (else 500, RFC 3261 12.2.2). It returns the call, or nil when the request has
+// been answered (or dropped) already.
+func (s *Server) inDialog(req *sip.Request, tx sip.ServerTransaction) *call {
+	if _, ok := s.trusted(req, tx); !ok {
+		return nil
+	}
+	c := s.dialogs.match(req)
+	if c == nil {
+		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "")
+		return nil
+	}
+	if s.refuseRequire(req, tx) {
+		return nil
+	}
+	if err := c.readRequest(req); err != nil {
+		c.log.Warn(string(req.Method)+" refused", "status", 500, "error", err)
+		s.respond(req, tx, sip.StatusInternalServerError, "")
+		return nil
+	}
+	return c
+}
+
 // handleCancel answers a CANCEL that matches no pending INVITE (sipgo answers the ones that
 // do: 200 to the CANCEL, 487 to the INVITE).
 func (s *Server) handleCancel(req *sip.Request, tx sip.ServerTransaction) {
@@ -130,20 +142,8 @@ const infoAccept = "application/dtmf-relay, application/dtmf, application/media_
 // (application/dtmf-relay, application/dtmf) goes to the media session (200, or 400 when
 // malformed); 415 with Accept for any other body type.
 func (s *Server) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
-	if _, ok := s.trusted(req, tx); !ok {
-		return
-	}
-	c := s.dialogs.match(req)
+	c := s.inDialog(req, tx)
 	if c == nil {
-		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "")
-		return
-	}
-	if s.refuseRequire(req, tx) {
-		return
-	}
-	if err := c.readRequest(req); err != nil {
-		c.log.Info("INFO refused", "status", 500, "error", err)
-		s.respond(req, tx, sip.StatusInternalServerError, "")
 		return
 	}
 	if req.GetHeader("Info-Package") != nil {

@@ -11,24 +11,14 @@ import (
 // 32 s (~3.5 KB each at high probe rates). Inside a dialog it answers 200, 481 when the
 // dialog is unknown, 500 for a stale CSeq. A Require naming any extension gets 420.
 func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
-	if _, ok := s.trusted(req, tx); !ok {
-		return
-	}
 	defer tx.Terminate()
 	if toTag(req) != "" {
-		c := s.dialogs.match(req)
-		if c == nil {
-			s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "")
-			return
+		if s.inDialog(req, tx) != nil {
+			s.respond(req, tx, sip.StatusOK, "", allowHeader(), acceptHeader(), supportedHeader())
 		}
-		if s.refuseRequire(req, tx) {
-			return
-		}
-		if err := c.readRequest(req); err != nil {
-			s.respond(req, tx, sip.StatusInternalServerError, "")
-			return
-		}
-		s.respond(req, tx, sip.StatusOK, "", allowHeader(), acceptHeader(), supportedHeader())
+		return
+	}
+	if _, ok := s.trusted(req, tx); !ok {
 		return
 	}
 	if s.refuseRequire(req, tx) {
