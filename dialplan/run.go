@@ -125,6 +125,10 @@ func (p *Plan) find(context, exten, priority string) *step {
 // extension hangs up: BYE when answered, else the answer for cause 16 (603 Decline). An
 // application error, a bad jump or a loop (MaxSteps, MaxJumps) is logged and ends the call
 // (500 when unanswered, else BYE); the error is returned. The Trace lists every step run.
+//
+// Expanded arguments are logged at Debug only. In the Trace, the Debug log and errors, an
+// app's SecretArgs and every argument containing the caller's or callee's mailbox PIN (of 3
+// digits or more) read "****"; errors name the step without its arguments.
 func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *slog.Logger) (Trace, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -144,6 +148,7 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 			log.Warn("dialplan: profile variable ignored", "error", err)
 		}
 	}
+	secrets := pinValues(d.Caller, d.Callee)
 	var trace Trace
 	if p.contexts[context] == nil {
 		return trace, p.notFound(ctx, c, fmt.Errorf("run %s,%s: %w %q", context, exten, ErrNoContext, context))
@@ -167,22 +172,25 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 		for i, v := range st.vals {
 			s, err := v.Execute(d, safetmpl.DefaultLimit)
 			if err != nil {
-				err = fmt.Errorf("%s: argument %d of %s: %w", st.Pos, i+1, st.App, err)
+				err = fmt.Errorf("%s: argument %d of %s: %w", st.Pos, i+1, st.App, redact(err, secrets))
 				return trace, p.fail(ctx, c, err)
 			}
 			args[i] = s
 		}
-		shown := st.app.masked(args)
+		shown := maskSecrets(st.app.masked(args), secrets)
 		ts := TraceStep{Context: c.Context, Exten: c.Exten, Priority: st.Priority, App: st.App, Args: shown}
 		trace = append(trace, ts)
 		log.Debug("dialplan step", "context", c.Context, "exten", c.Exten, "priority", st.Priority,
 			"app", st.App, "args", shown, "at", st.Pos.String())
 		res, err := st.app.Run(ctx, c, args)
 		if err != nil {
+			// The error names the step without its arguments, and an application's own
+			// message has the PINs masked: errors are logged at Info and above.
+			err = fmt.Errorf("run %s: %w", ts.Brief(), redact(err, secrets))
 			if ctx.Err() != nil {
-				return trace, fmt.Errorf("run %s: %w", ts, err)
+				return trace, err
 			}
-			return trace, p.fail(ctx, c, fmt.Errorf("run %s: %w", ts, err))
+			return trace, p.fail(ctx, c, err)
 		}
 		switch res.Kind {
 		case Stop:
@@ -198,7 +206,7 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 			}
 			next := p.find(t.Context, t.Exten, t.Priority)
 			if next == nil {
-				err := fmt.Errorf("run %s: %w %s", ts, ErrBadTarget, t)
+				err := fmt.Errorf("run %s: %w %s", ts.Brief(), ErrBadTarget, maskTarget(t, secrets))
 				return trace, p.fail(ctx, c, err)
 			}
 			c.Context, c.Exten, st = t.Context, t.Exten, next

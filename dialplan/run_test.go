@@ -400,11 +400,3 @@ func TestAppErrorStatus(t *testing.T) {
 		}
 	}
 }
-
-func TestTraceLogValue(t *testing.T) {
-	tr := Trace{{Context: "a", Exten: "1", Priority: 1, App: "NoOp", Args: []string{"x", "y"}},
-		{Context: "a", Exten: "1", Priority: 2, App: "Set", Args: []string{"A", "b"}}}
-	if got := tr.LogValue().String(); got != "a,1,1: NoOp(x,y) | a,1,2: Set(A=b)" {
-		t.Errorf("LogValue = %q", got)
-	}
-}

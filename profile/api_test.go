@@ -124,8 +124,8 @@ func TestSecretNeverPrinted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.MailboxPIN.Reveal() != "987654" {
-		t.Fatalf("Reveal = %q", p.MailboxPIN.Reveal())
+	if profile.RevealSecret(p.MailboxPIN) != "987654" {
+		t.Fatalf("Reveal = %q", profile.RevealSecret(p.MailboxPIN))
 	}
 	js, err := json.Marshal(p)
 	if err != nil {
