@@ -165,7 +165,9 @@ func TestParseSelection(t *testing.T) {
 	}{
 		{in: "", want: Match{}},
 		{in: "  ", want: Match{}},
-		{in: ";user=alice", want: Match{}},
+		{in: ";user=alice", wantErr: "without a template name"},
+		{in: ";x", wantErr: "without a template name"},
+		{in: " ; ", wantErr: "without a template name"},
 		{in: "subscriber", want: Match{Name: "subscriber"}},
 		{in: " subscriber ; USER = alice ;; flag ;x=a=b", want: Match{Name: "subscriber", Params: map[string]string{"user": "alice", "flag": "", "x": "a=b"}}},
 		{in: "tpl.v2_a-b;k=", want: Match{Name: "tpl.v2_a-b", Params: map[string]string{"k": ""}}},
