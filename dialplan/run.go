@@ -67,8 +67,9 @@ func (p *Plan) Steps(context, exten string) (matched string, steps []Step, ok bo
 
 // find returns the step for priority (a number or a label) of exten in context, searching the
 // context's own extensions in match order and then its includes, depth first, as Asterisk
-// does: in each context the best-matching extension is taken; when it lacks the priority the
-// search goes on in the includes.
+// does: in each context every matching extension is tried, best match first, and the first
+// that has the priority wins (so "_1XX,1" then "_X.,2" runs priority 2 of "_X." for 123);
+// only when none of them has it does the search go on in the includes.
 func (p *Plan) find(context, exten, priority string) *step {
 	cd := p.contexts[context]
 	if cd == nil {
@@ -101,7 +102,6 @@ func (p *Plan) find(context, exten, priority string) *step {
 			if st != nil {
 				return st
 			}
-			break
 		}
 		if depth >= MaxIncludeDepth {
 			return nil
