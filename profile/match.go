@@ -67,7 +67,7 @@ func ParseSelection(s string) (Match, error) {
 		k, v, _ := strings.Cut(part, "=")
 		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
 		if k == "" {
-			return Match{}, fmt.Errorf("%w: template parameter %q without a name", ErrInvalidValue, part)
+			return Match{}, fmt.Errorf("%w: template parameter %s without a name", ErrInvalidValue, quote(part))
 		}
 		if err := checkToken(k, maxParamKey, "-_.", "template parameter name"); err != nil {
 			return Match{}, fmt.Errorf("%w: %v", ErrInvalidValue, err)
