@@ -106,7 +106,10 @@ func checkPIN(s string) error {
 	return nil
 }
 
-// parseCallerID accepts `"Name" <number>`, `Name <number>`, `<number>` and `number`.
+// parseCallerID accepts `"Name" <number>`, `Name <number>`, `<number>` and `number`. A quoted
+// name is a SIP quoted-string (RFC 3261 section 25.1): inside the quotes `\"` is a quote, `\\`
+// a backslash, and "<", ">" and "," are plain text, so `"Bob \"The Builder\"" <1001>` gives
+// the name `Bob "The Builder"`. An unquoted name may not contain `"`, "<" or ">".
 func parseCallerID(s string) (CallerID, error) {
 	if s == "" {
 		return CallerID{}, nil
@@ -114,26 +117,35 @@ func parseCallerID(s string) (CallerID, error) {
 	if err := checkText(s, 256, "caller id"); err != nil {
 		return CallerID{}, err
 	}
-	bad := func() error { return fmt.Errorf("%s: want \"Name\" <number>, Name <number> or number", quote(s)) }
+	bad := func() error {
+		return fmt.Errorf("%s: want \"Name\" <number>, Name <number> or number", quote(s))
+	}
 	var id CallerID
-	if lt := strings.IndexByte(s, '<'); lt >= 0 {
-		if !strings.HasSuffix(s, ">") || strings.Count(s, "<") != 1 || strings.Count(s, ">") != 1 {
+	rest := strings.TrimSpace(s)
+	switch {
+	case strings.HasPrefix(rest, `"`):
+		name, after, ok := cutQuoted(rest[1:])
+		if !ok {
 			return CallerID{}, bad()
 		}
-		id.Number = strings.TrimSpace(s[lt+1 : len(s)-1])
-		name := strings.TrimSpace(s[:lt])
-		if strings.HasPrefix(name, `"`) {
-			if len(name) < 2 || !strings.HasSuffix(name, `"`) {
-				return CallerID{}, bad()
-			}
-			name = name[1 : len(name)-1]
+		after = strings.TrimSpace(after)
+		if len(after) < 2 || after[0] != '<' || !strings.HasSuffix(after, ">") ||
+			strings.ContainsAny(after[1:len(after)-1], "<>") {
+			return CallerID{}, bad()
 		}
+		id.Name, id.Number = strings.TrimSpace(name), strings.TrimSpace(after[1:len(after)-1])
+	case strings.IndexByte(rest, '<') >= 0:
+		lt := strings.IndexByte(rest, '<')
+		if !strings.HasSuffix(rest, ">") || strings.Count(rest, "<") != 1 || strings.Count(rest, ">") != 1 {
+			return CallerID{}, bad()
+		}
+		name := rest[:lt]
 		if strings.Contains(name, `"`) {
 			return CallerID{}, bad()
 		}
-		id.Name = strings.TrimSpace(name)
-	} else {
-		id.Number = s
+		id.Name, id.Number = strings.TrimSpace(name), strings.TrimSpace(rest[lt+1:len(rest)-1])
+	default:
+		id.Number = rest
 	}
 	if id.Number == "" && id.Name == "" {
 		return CallerID{}, bad()
@@ -144,6 +156,25 @@ func parseCallerID(s string) (CallerID, error) {
 		}
 	}
 	return id, nil
+}
+
+// cutQuoted reads a quoted-string's content up to its closing quote (s starts just after the
+// opening one), undoing backslash escapes. It returns the content and the text after the
+// closing quote; ok is false when the quote is not closed.
+func cutQuoted(s string) (content, after string, ok bool) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' && i+1 < len(s):
+			i++
+			b.WriteByte(s[i])
+		case c == '"':
+			return b.String(), s[i+1:], true
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", "", false
 }
 
 // parseVar accepts NAME=value with NAME a channel variable name (a letter or underscore, then

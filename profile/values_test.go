@@ -66,6 +66,17 @@ func TestParseCallerID(t *testing.T) {
 		{in: `Alice <10<01>`, wantErr: true},
 		{in: `Alice <1001> x`, wantErr: true},
 		{in: "Alice\x00 <1001>", wantErr: true},
+		{in: `"Bob \"The Builder\"" <1001>`, want: CallerID{Name: `Bob "The Builder"`, Number: "1001"}},
+		{in: `"Smith, <Bob>" <1001>`, want: CallerID{Name: "Smith, <Bob>", Number: "1001"}},
+		{in: `"back\\slash" <1001>`, want: CallerID{Name: `back\slash`, Number: "1001"}},
+		{in: `"" <1001>`, want: CallerID{Number: "1001"}},
+		{in: ` "Alice"<1001> `, want: CallerID{Name: "Alice", Number: "1001"}},
+		{in: `"Bob "The Builder"" <1001>`, wantErr: true},
+		{in: `"Bob \" <1001>`, wantErr: true},
+		{in: `"Bob" 1001`, wantErr: true},
+		{in: `"Bob" <10<01>`, wantErr: true},
+		{in: `"Bob" <1001> x`, wantErr: true},
+		{in: `"Bob"`, wantErr: true},
 	}
 	for _, tt := range tests {
 		got, err := parseCallerID(tt.in)
