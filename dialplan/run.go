@@ -139,16 +139,20 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 	} else {
 		req = &request.Request{}
 	}
-	c := &Call{Channel: ch, Context: context, Exten: exten, Priority: 1, Log: log, Vars: make(map[string]string)}
+	c := &Call{Channel: ch, Context: context, Exten: exten, Priority: 1, Vars: make(map[string]string)}
 	d := &Data{Request: req, call: c}
 	d.Caller, d.HasCaller = partyOrEmpty(ch.Caller())
 	d.Callee, d.HasCallee = partyOrEmpty(ch.Callee())
+	secrets := pinValues(d.Caller, d.Callee)
+	// Applications log through c.Log (Log(), warnings quoting arguments): nothing they log
+	// may show a PIN.
+	log = redactLogger(log, secrets)
+	c.Log = log
 	for _, v := range append(append([]profile.Var(nil), d.Caller.Vars...), d.Callee.Vars...) {
 		if err := c.SetVar(v.Name, v.Value); err != nil {
 			log.Warn("dialplan: profile variable ignored", "error", err)
 		}
 	}
-	secrets := pinValues(d.Caller, d.Callee)
 	var trace Trace
 	if p.contexts[context] == nil {
 		return trace, p.notFound(ctx, c, fmt.Errorf("run %s,%s: %w %q", context, exten, ErrNoContext, context))

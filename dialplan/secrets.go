@@ -1,6 +1,9 @@
 package dialplan
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
 	"strings"
 
 	"github.com/sidecar-voip/sidecar/profile"
@@ -83,4 +86,76 @@ func redact(err error, secrets []string) error {
 		return err
 	}
 	return &redactedError{err: err, secrets: secrets}
+}
+
+// redactHandler is a slog.Handler that replaces secrets in the message and in every
+// attribute (strings, errors, LogValuers, groups, other values by their text) with "****",
+// so nothing an application logs for a call can show a PIN.
+type redactHandler struct {
+	h       slog.Handler
+	secrets []string
+}
+
+// redactLogger wraps log so that its records never show one of secrets.
+func redactLogger(log *slog.Logger, secrets []string) *slog.Logger {
+	if len(secrets) == 0 {
+		return log
+	}
+	return slog.New(&redactHandler{h: log.Handler(), secrets: secrets})
+}
+
+func (r *redactHandler) Enabled(ctx context.Context, l slog.Level) bool { return r.h.Enabled(ctx, l) }
+
+func (r *redactHandler) Handle(ctx context.Context, rec slog.Record) error {
+	out := slog.NewRecord(rec.Time, rec.Level, r.redact(rec.Message), rec.PC)
+	rec.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(r.attr(a))
+		return true
+	})
+	return r.h.Handle(ctx, out)
+}
+
+func (r *redactHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	red := make([]slog.Attr, len(as))
+	for i, a := range as {
+		red[i] = r.attr(a)
+	}
+	return &redactHandler{h: r.h.WithAttrs(red), secrets: r.secrets}
+}
+
+func (r *redactHandler) WithGroup(name string) slog.Handler {
+	return &redactHandler{h: r.h.WithGroup(name), secrets: r.secrets}
+}
+
+func (r *redactHandler) redact(s string) string {
+	for _, v := range r.secrets {
+		s = strings.ReplaceAll(s, v, mask)
+	}
+	return s
+}
+
+func (r *redactHandler) attr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		return slog.String(a.Key, r.redact(v.String()))
+	case slog.KindGroup:
+		g := v.Group()
+		red := make([]any, len(g))
+		for i, ga := range g {
+			red[i] = r.attr(ga)
+		}
+		return slog.Group(a.Key, red...)
+	case slog.KindAny:
+		var text string
+		if err, ok := v.Any().(error); ok {
+			text = err.Error()
+		} else {
+			text = fmt.Sprint(v.Any())
+		}
+		if containsSecret(text, r.secrets) {
+			return slog.String(a.Key, r.redact(text))
+		}
+	}
+	return slog.Attr{Key: a.Key, Value: v}
 }

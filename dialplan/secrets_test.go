@@ -36,6 +36,9 @@ func TestPINNeverInTraceOrLog(t *testing.T) {
 		{"callee pin as var", `NoOp({{ .Var "CALLEE_DIGITS" }})`},
 		{"app error", `Fail(x{{ .Var "DIGITS" }})`},
 		{"bad jump", `Goto(a,{{ .Var "DIGITS" }},1)`},
+		{"Log app", `Log(NOTICE,you typed {{ .Var "DIGITS" }})`},
+		{"Log app callee", `Log(WARNING,{{ .Var "CALLEE_DIGITS" }})`},
+		{"Hangup warning quotes its argument", `Hangup({{ .Var "DIGITS" }})`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
