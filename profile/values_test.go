@@ -258,3 +258,26 @@ func TestValueChecks(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseCallerID checks that parseCallerID never panics and that a parsed name, quoted
+// again the way [caller-endpoint] does it, reads back the same.
+func FuzzParseCallerID(f *testing.F) {
+	for _, s := range []string{`"Bob \"The Builder\"" <1001>`, `"Smith, <Bob>" <1>`, `Alice <+1555>`,
+		`1001`, `"a\\b" <2>`, `"x`, `"" <>`, `<>`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := parseCallerID(s)
+		if err != nil || id.Name == "" {
+			return
+		}
+		esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(id.Name)
+		again, err := parseCallerID(`"` + esc + `" <` + id.Number + `>`)
+		if err != nil {
+			t.Fatalf("%q parsed to %+v, which does not read back: %v", s, id, err)
+		}
+		if again != id {
+			t.Fatalf("%q: %+v read back as %+v", s, id, again)
+		}
+	})
+}
