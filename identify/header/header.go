@@ -34,9 +34,12 @@ import (
 // Name is the identifier's name in [sip] identify.
 const Name = "header"
 
-// The default header names, which the built-in [template-match] expressions read.
+// The default header names, which the built-in [template-match] expressions read. Their
+// presence counts whatever the expressions are (see the package doc).
 const (
+	// CallerHeader names the caller's template.
 	CallerHeader = "X-Caller-Template"
+	// CalleeHeader names the callee's template.
 	CalleeHeader = "X-Callee-Template"
 )
 
