@@ -60,27 +60,43 @@ type TraceStep struct {
 	Context, Exten string
 	Priority       int
 	App            string
-	Args           []string // expanded
+	// Args are the expanded arguments, with the app's SecretArgs and every argument that
+	// contains the caller's or callee's mailbox PIN replaced by "****".
+	Args []string
 }
 
-// String formats the step as "context,exten,priority: App(args)".
+// String formats the step with its (masked) expanded arguments: "context,exten,priority:
+// App(args)". Expanded arguments may hold header values and digits a caller dialled: log
+// them at Debug only.
 func (t TraceStep) String() string {
-	return t.Context + "," + t.Exten + "," + strconv.Itoa(t.Priority) + ": " + formatCall(t.App, t.Args)
+	return t.where() + ": " + formatCall(t.App, t.Args)
+}
+
+// Brief formats the step without arguments: "context,exten,priority: App".
+func (t TraceStep) Brief() string { return t.where() + ": " + t.App }
+
+func (t TraceStep) where() string {
+	return t.Context + "," + t.Exten + "," + strconv.Itoa(t.Priority)
 }
 
 // Trace is the steps one call ran, in order.
 type Trace []TraceStep
 
-// LogValue writes the trace on one line, steps separated by " | ", for slog.
-func (t Trace) LogValue() slog.Value {
+// Brief lists the steps on one line without their arguments, separated by " | ": the form
+// for Info-level logs.
+func (t Trace) Brief() string {
 	parts := make([]string, len(t))
 	for i, s := range t {
-		parts[i] = s.String()
+		parts[i] = s.Brief()
 	}
-	return slog.StringValue(strings.Join(parts, " | "))
+	return strings.Join(parts, " | ")
 }
 
-// String lists the steps one per line.
+// LogValue is Brief, for slog: a trace logged as is never carries expanded arguments.
+func (t Trace) LogValue() slog.Value { return slog.StringValue(t.Brief()) }
+
+// String lists the steps one per line with their (masked) expanded arguments: the form for
+// Debug-level logs and "sidecar" tooling.
 func (t Trace) String() string {
 	var b strings.Builder
 	for _, s := range t {

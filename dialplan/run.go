@@ -67,8 +67,9 @@ func (p *Plan) Steps(context, exten string) (matched string, steps []Step, ok bo
 
 // find returns the step for priority (a number or a label) of exten in context, searching the
 // context's own extensions in match order and then its includes, depth first, as Asterisk
-// does: in each context the best-matching extension is taken; when it lacks the priority the
-// search goes on in the includes.
+// does: in each context every matching extension is tried, best match first, and the first
+// that has the priority wins (so "_1XX,1" then "_X.,2" runs priority 2 of "_X." for 123);
+// only when none of them has it does the search go on in the includes.
 func (p *Plan) find(context, exten, priority string) *step {
 	cd := p.contexts[context]
 	if cd == nil {
@@ -101,7 +102,6 @@ func (p *Plan) find(context, exten, priority string) *step {
 			if st != nil {
 				return st
 			}
-			break
 		}
 		if depth >= MaxIncludeDepth {
 			return nil
@@ -125,6 +125,10 @@ func (p *Plan) find(context, exten, priority string) *step {
 // extension hangs up: BYE when answered, else the answer for cause 16 (603 Decline). An
 // application error, a bad jump or a loop (MaxSteps, MaxJumps) is logged and ends the call
 // (500 when unanswered, else BYE); the error is returned. The Trace lists every step run.
+//
+// Expanded arguments are logged at Debug only. In the Trace, the Debug log and errors, an
+// app's SecretArgs and every argument containing the caller's or callee's mailbox PIN (of 3
+// digits or more) read "****"; errors name the step without its arguments.
 func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *slog.Logger) (Trace, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -135,10 +139,15 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 	} else {
 		req = &request.Request{}
 	}
-	c := &Call{Channel: ch, Context: context, Exten: exten, Priority: 1, Log: log, Vars: make(map[string]string)}
+	c := &Call{Channel: ch, Context: context, Exten: exten, Priority: 1, Vars: make(map[string]string)}
 	d := &Data{Request: req, call: c}
 	d.Caller, d.HasCaller = partyOrEmpty(ch.Caller())
 	d.Callee, d.HasCallee = partyOrEmpty(ch.Callee())
+	secrets := pinValues(d.Caller, d.Callee)
+	// Applications log through c.Log (Log(), warnings quoting arguments): nothing they log
+	// may show a PIN.
+	log = redactLogger(log, secrets)
+	c.Log = log
 	for _, v := range append(append([]profile.Var(nil), d.Caller.Vars...), d.Callee.Vars...) {
 		if err := c.SetVar(v.Name, v.Value); err != nil {
 			log.Warn("dialplan: profile variable ignored", "error", err)
@@ -167,22 +176,25 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 		for i, v := range st.vals {
 			s, err := v.Execute(d, safetmpl.DefaultLimit)
 			if err != nil {
-				err = fmt.Errorf("%s: argument %d of %s: %w", st.Pos, i+1, st.App, err)
+				err = fmt.Errorf("%s: argument %d of %s: %w", st.Pos, i+1, st.App, redact(err, secrets))
 				return trace, p.fail(ctx, c, err)
 			}
 			args[i] = s
 		}
-		shown := st.app.masked(args)
+		shown := maskSecrets(st.app.masked(args), secrets)
 		ts := TraceStep{Context: c.Context, Exten: c.Exten, Priority: st.Priority, App: st.App, Args: shown}
 		trace = append(trace, ts)
 		log.Debug("dialplan step", "context", c.Context, "exten", c.Exten, "priority", st.Priority,
 			"app", st.App, "args", shown, "at", st.Pos.String())
 		res, err := st.app.Run(ctx, c, args)
 		if err != nil {
+			// The error names the step without its arguments, and an application's own
+			// message has the PINs masked: errors are logged at Info and above.
+			err = fmt.Errorf("run %s: %w", ts.Brief(), redact(err, secrets))
 			if ctx.Err() != nil {
-				return trace, fmt.Errorf("run %s: %w", ts, err)
+				return trace, err
 			}
-			return trace, p.fail(ctx, c, fmt.Errorf("run %s: %w", ts, err))
+			return trace, p.fail(ctx, c, err)
 		}
 		switch res.Kind {
 		case Stop:
@@ -198,7 +210,7 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 			}
 			next := p.find(t.Context, t.Exten, t.Priority)
 			if next == nil {
-				err := fmt.Errorf("run %s: %w %s", ts, ErrBadTarget, t)
+				err := fmt.Errorf("run %s: %w %s", ts.Brief(), ErrBadTarget, maskTarget(t, secrets))
 				return trace, p.fail(ctx, c, err)
 			}
 			c.Context, c.Exten, st = t.Context, t.Exten, next

@@ -401,10 +401,45 @@ func TestAppErrorStatus(t *testing.T) {
 	}
 }
 
-func TestTraceLogValue(t *testing.T) {
-	tr := Trace{{Context: "a", Exten: "1", Priority: 1, App: "NoOp", Args: []string{"x", "y"}},
-		{Context: "a", Exten: "1", Priority: 2, App: "Set", Args: []string{"A", "b"}}}
-	if got := tr.LogValue().String(); got != "a,1,1: NoOp(x,y) | a,1,2: Set(A=b)" {
-		t.Errorf("LogValue = %q", got)
+// TestPriorityFromLaterMatch checks Asterisk's priority lookup: when the best-matching
+// extension lacks the next priority, the other matching extensions of the same context are
+// tried (in match order) before the includes.
+func TestPriorityFromLaterMatch(t *testing.T) {
+	p := compileText(t, `
+[a]
+exten => _1XX,1,NoOp(one)
+exten => _X.,2,Hangup(17)
+exten => _X.,3,Hangup(18)
+include => inc
+
+[b]
+exten => _1XX,1,NoOp(one)
+exten => _2XX,2,Hangup(19)
+include => inc
+
+[inc]
+exten => _X.,2,Hangup(21)
+`)
+	tests := []struct {
+		context, exten, want string
+		trace                []string
+	}{
+		{"a", "123", "reject 486 Busy Here", []string{"a,123,1: NoOp(one)", "a,123,2: Hangup(17)"}},
+		{"b", "123", "reject 403 Forbidden", []string{"b,123,1: NoOp(one)", "b,123,2: Hangup(21)"}},
+		{"a", "555", "reject 404 Not Found", nil},
+	}
+	for _, tc := range tests {
+		ch := newRecorder(nil)
+		trace, _ := p.Run(context.Background(), ch, tc.context, tc.exten, nil)
+		if got := ch.log(); got != tc.want {
+			t.Errorf("%s,%s: events %q, want %q", tc.context, tc.exten, got, tc.want)
+		}
+		var got []string
+		for _, s := range trace {
+			got = append(got, s.String())
+		}
+		if diff := cmp.Diff(tc.trace, got); diff != "" {
+			t.Errorf("%s,%s: trace (-want +got):\n%s", tc.context, tc.exten, diff)
+		}
 	}
 }

@@ -124,8 +124,8 @@ func TestSecretNeverPrinted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.MailboxPIN.Reveal() != "987654" {
-		t.Fatalf("Reveal = %q", p.MailboxPIN.Reveal())
+	if profile.RevealSecret(p.MailboxPIN) != "987654" {
+		t.Fatalf("Reveal = %q", profile.RevealSecret(p.MailboxPIN))
 	}
 	js, err := json.Marshal(p)
 	if err != nil {
@@ -212,5 +212,80 @@ func TestSelectDefaults(t *testing.T) {
 	want := []profile.Match{{Name: "a", Params: map[string]string{"user": "Alice"}}, {Name: "b"}}
 	if diff := cmp.Diff(want, []profile.Match{caller, callee}); diff != "" {
 		t.Errorf("Select (-want +got):\n%s", diff)
+	}
+}
+
+// TestPINErrorNeverShowsValue builds mailbox-pin from header data that fails validation or
+// expansion in several ways: the error (which is logged) never carries the header's text.
+func TestPINErrorNeverShowsValue(t *testing.T) {
+	s := loadSet(t, map[string]string{"t.conf": `[t]
+mailbox-pin = {{ .Header "X-Pin" }}
+[date]
+mailbox-pin = {{ mustToDate "2006-01-02" (.Header "X-Pin") | date "0102" }}
+[fail]
+mailbox-pin = {{ fail (.Header "X-Pin") }}
+`})
+	const secret = "98x7654"
+	req := request.New("INVITE", request.URI{Scheme: "sip", User: "1", Host: "h"}, request.Address{}, request.Address{}, "c", request.Endpoint{}, "udp",
+		[]request.Field{{Name: "X-Pin", Value: secret}})
+	long := request.New("INVITE", request.URI{Scheme: "sip", User: "1", Host: "h"}, request.Address{}, request.Address{}, "c", request.Endpoint{}, "udp",
+		[]request.Field{{Name: "X-Pin", Value: strings.Repeat("7", 40)}})
+	for _, tc := range []struct {
+		tmpl string
+		req  *request.Request
+		want string
+	}{
+		{"t", req, "mailbox PIN must be digits only"},
+		{"t", long, "mailbox PIN longer than 32 digits"},
+		{"date", req, "error calling mustToDate (details hidden"},
+		{"fail", req, "error calling fail (details hidden"},
+	} {
+		_, err := s.Build(profile.Match{Name: tc.tmpl}, profile.RoleCaller, tc.req)
+		if err == nil {
+			t.Fatalf("%s: built", tc.tmpl)
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "98") || strings.Contains(msg, "777") {
+			t.Errorf("%s: error shows the value: %s", tc.tmpl, msg)
+		}
+		if !strings.Contains(msg, tc.want) || !strings.Contains(msg, "mailbox-pin") {
+			t.Errorf("%s: error %q lacks %q", tc.tmpl, msg, tc.want)
+		}
+	}
+}
+
+// TestErrorsTruncateValues checks that an error quoting an expanded value quotes at most 64
+// bytes of it.
+func TestErrorsTruncateValues(t *testing.T) {
+	s := loadSet(t, map[string]string{"t.conf": `[loc]
+location = {{ .Header "X-V" }}
+[user]
+user = {{ .Header "X-V" }}
+[cid]
+callerid = {{ .Header "X-V" }}
+[var]
+set-var = {{ .Header "X-V" }}
+[ctx]
+context = {{ .Header "X-V" }}x
+[codec]
+codecs = {{ .Header "X-V" }}
+`})
+	long := strings.Repeat("Q", 200)
+	for _, tc := range []struct{ tmpl, value string }{
+		{"loc", "mailto:" + long}, {"user", long[:100] + "@"}, {"cid", long + " <1<2>"},
+		{"var", long}, {"ctx", long[:70] + "!"}, {"codec", long},
+	} {
+		req := request.New("INVITE", request.URI{Scheme: "sip", User: "1", Host: "h"}, request.Address{}, request.Address{}, "c", request.Endpoint{}, "udp",
+			[]request.Field{{Name: "X-V", Value: tc.value}})
+		_, err := s.Build(profile.Match{Name: tc.tmpl}, profile.RoleCaller, req)
+		if err == nil {
+			t.Fatalf("%s: built", tc.tmpl)
+		}
+		if n := strings.Count(err.Error(), "Q"); n > 64 || n == 0 {
+			t.Errorf("%s: error quotes %d bytes of the value, want 1..64: %s", tc.tmpl, n, err)
+		}
+		if !strings.Contains(err.Error(), `..."`) && !strings.Contains(err.Error(), `"...`) {
+			t.Errorf("%s: error does not mark the cut: %s", tc.tmpl, err)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/sidecar-voip/sidecar/request"
 )
@@ -64,7 +65,7 @@ func (s *Set) build(t *tmpl, m Match, role Role, req *request.Request) (*Profile
 			} else {
 				var err error
 				if value, err = o.val.Execute(data, o.kind.maxLen()); err != nil {
-					return nil, &FieldError{Template: t.name, Key: o.key, Pos: o.pos, Err: cleanExecErr(err)}
+					return nil, &FieldError{Template: t.name, Key: o.key, Pos: o.pos, Err: execErr(o.kind, err)}
 				}
 			}
 		}
@@ -78,4 +79,27 @@ func (s *Set) build(t *tmpl, m Match, role Role, req *request.Request) (*Profile
 		}
 	}
 	return p, nil
+}
+
+// execErr is the error of a failed expansion, cleaned. For the mailbox PIN only the failing
+// action, as written in the template, is kept ("expand: at <fail "...">: error calling fail"):
+// what the function said may quote its arguments, and so the PIN or the data it came from.
+func execErr(k kind, err error) error {
+	c := cleanExecErr(err)
+	if k != kMailboxPIN {
+		return c
+	}
+	msg := "expand: failed"
+	if ce, ok := c.(*cleanErr); ok {
+		msg = ce.msg
+		if i := strings.Index(msg, "error calling "); i >= 0 {
+			name, _, _ := strings.Cut(msg[i+len("error calling "):], ":")
+			msg = msg[:i] + "error calling " + name
+		} else if i := strings.Index(msg, ">: "); i >= 0 {
+			msg = msg[:i+1] + ": failed"
+		} else {
+			msg = "expand: failed"
+		}
+	}
+	return &cleanErr{msg: msg + " (details hidden: mailbox-pin is a secret)", err: err}
 }

@@ -23,7 +23,7 @@ var defaultCodecs = []string{"pcmu", "pcma"}
 func canonicalCodec(name string) (string, error) {
 	c, ok := codecAliases[strings.ToLower(name)]
 	if !ok {
-		return "", fmt.Errorf("unknown codec %q (known: %s; aliases ulaw, alaw, ...)", name, strings.Join(knownCodecs, ", "))
+		return "", fmt.Errorf("unknown codec %s (known: %s; aliases ulaw, alaw, ...)", quote(name), strings.Join(knownCodecs, ", "))
 	}
 	return c, nil
 }
@@ -44,7 +44,7 @@ func setCodecs(_ []string, value string) ([]string, error) {
 	out := []string{}
 	for _, item := range splitList(value) {
 		if item == "all" || strings.HasPrefix(item, "!") {
-			return nil, fmt.Errorf("%q is only meaningful in allow/disallow; codecs takes plain codec names", item)
+			return nil, fmt.Errorf("%s is only meaningful in allow/disallow; codecs takes plain codec names", quote(item))
 		}
 		c, err := canonicalCodec(item)
 		if err != nil {

@@ -134,8 +134,8 @@ func runGolden(t *testing.T, ar *txtar.Archive) string {
 				t.Fatal(err)
 			}
 			fmt.Fprintf(&out, "%s: %s\n", side.role, js)
-			if p.MailboxPIN != "" {
-				fmt.Fprintf(&out, "%s pin: %s\n", side.role, p.MailboxPIN.Reveal())
+			if !p.MailboxPIN.IsZero() {
+				fmt.Fprintf(&out, "%s pin: %s\n", side.role, profile.RevealSecret(p.MailboxPIN))
 			}
 		}
 	}

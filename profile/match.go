@@ -37,7 +37,9 @@ type matcher struct {
 }
 
 // ParseSelection splits the expansion of a [template-match] expression into a Match: the text
-// before the first ";" is the template name (trimmed; empty means no template), the rest is
+// before the first ";" is the template name (trimmed; an expansion that is empty or only
+// spaces means no template, while an empty name followed by ";" or parameters is an error),
+// the rest is
 // ";"-separated k=v parameters (keys lower-cased, values trimmed, a bare key has value "").
 // Names use letters, digits and "-_." (at most 64 bytes); at most 16 parameters; keys use
 // letters, digits and "-_." (at most 32 bytes); values are at most 256 bytes of text without
@@ -49,6 +51,9 @@ func ParseSelection(s string) (Match, error) {
 	name, rest, _ := strings.Cut(s, ";")
 	name = strings.TrimSpace(name)
 	if name == "" {
+		if strings.TrimSpace(s) != "" {
+			return Match{}, fmt.Errorf("%w: template parameters without a template name", ErrInvalidValue)
+		}
 		return Match{}, nil
 	}
 	if err := checkToken(name, maxNameLen, "-_.", "template name"); err != nil {
@@ -62,7 +67,7 @@ func ParseSelection(s string) (Match, error) {
 		k, v, _ := strings.Cut(part, "=")
 		k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v)
 		if k == "" {
-			return Match{}, fmt.Errorf("%w: template parameter %q without a name", ErrInvalidValue, part)
+			return Match{}, fmt.Errorf("%w: template parameter %s without a name", ErrInvalidValue, quote(part))
 		}
 		if err := checkToken(k, maxParamKey, "-_.", "template parameter name"); err != nil {
 			return Match{}, fmt.Errorf("%w: %v", ErrInvalidValue, err)

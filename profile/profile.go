@@ -26,8 +26,8 @@ type Profile struct {
 	// MailboxID is the voicemail box. Key: mailbox-id.
 	MailboxID string `json:"mailbox_id,omitempty"`
 	// MailboxPIN is the voicemail PIN: a secret, never logged, masked by String and by
-	// "sidecar render" unless asked. Key: mailbox-pin.
-	MailboxPIN Secret `json:"mailbox_pin,omitempty"`
+	// "sidecar render" unless asked; only RevealSecret returns it. Key: mailbox-pin.
+	MailboxPIN Secret `json:"mailbox_pin,omitzero"`
 	// MWI enables message-waiting NOTIFYs for the mailbox. Key: mwi.
 	MWI bool `json:"mwi"`
 	// Location is where to reach the party (a SIP URI), validated after expansion. Key: location.
@@ -46,20 +46,6 @@ type Profile struct {
 	// Custom holds free-form fields whose keys start with "x-" (prefix kept). Key: x-*.
 	Custom map[string]string `json:"custom,omitempty"`
 }
-
-// Secret is a string that must not reach logs.
-type Secret string
-
-// String masks the secret.
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return "****"
-}
-
-// Reveal returns the secret's value, for the code that needs it (PIN checks).
-func (s Secret) Reveal() string { return string(s) }
 
 // CallerID is a display name and a number.
 type CallerID struct {

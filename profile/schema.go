@@ -149,7 +149,7 @@ func (b *builder) apply(k kind, key, value string) error {
 		}
 	case kMailboxPIN:
 		if err = checkPIN(value); err == nil {
-			p.MailboxPIN = Secret(value)
+			p.MailboxPIN = NewSecret(value)
 		}
 	case kMWI:
 		p.MWI, err = parseBool(value)

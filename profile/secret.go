@@ -2,11 +2,42 @@ package profile
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"log/slog"
+	"sort"
 )
 
+// Secret is a value that must not reach logs, traces or template output, such as a voicemail
+// PIN. Its value is unexported and no method returns it: every way of formatting it (String,
+// fmt verbs, JSON, slog) prints "****" ("" when empty), and templates, which can call exported
+// methods and read exported fields only, cannot reach it. Code that needs the value (a PIN
+// check, "sidecar render -show-secrets") calls RevealSecret. The zero Secret is empty.
+type Secret struct{ v string }
+
+// NewSecret returns a Secret holding v.
+func NewSecret(v string) Secret { return Secret{v: v} }
+
+// RevealSecret returns the value of s. It is a function, not a method, so that dialplan and
+// profile templates cannot call it.
+func RevealSecret(s Secret) string { return s.v }
+
+// String masks the secret: "****", or "" when it is empty.
+func (s Secret) String() string {
+	if s.v == "" {
+		return ""
+	}
+	return "****"
+}
+
+// IsZero reports whether the secret is empty (for the omitzero JSON option).
+func (s Secret) IsZero() bool { return s.v == "" }
+
+// Format masks the secret for every fmt verb, %d and %x included.
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
 // MarshalJSON masks the secret, so a profile marshalled for a log or an API never carries the
-// PIN. Code that must show it (sidecar render -show-secrets) uses Reveal.
+// PIN.
 func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // GoString masks the secret for %#v.
@@ -15,8 +46,10 @@ func (s Secret) GoString() string { return `"` + s.String() + `"` }
 // LogValue masks the secret for log/slog.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
-// LogValue makes a Profile safe to log with log/slog: every field but the PIN, which is
-// masked.
+// LogValue makes a Profile safe to log with log/slog: its identity fields (template, user,
+// context, mailbox id, codecs, flags, caller id, language, DTMF mode), the PIN masked, and
+// only the NAMES of its parameters, variables and custom fields, whose values operators may
+// use for tokens.
 func (p *Profile) LogValue() slog.Value {
 	if p == nil {
 		return slog.StringValue("<nil>")
@@ -37,13 +70,27 @@ func (p *Profile) LogValue() slog.Value {
 		slog.String("dtmf_mode", string(p.DTMFMode)),
 	}
 	if len(p.Params) > 0 {
-		attrs = append(attrs, slog.Any("params", p.Params))
+		attrs = append(attrs, slog.Any("params", sortedKeys(p.Params)))
 	}
 	if len(p.Vars) > 0 {
-		attrs = append(attrs, slog.Any("vars", p.Vars))
+		names := make([]string, len(p.Vars))
+		for i, v := range p.Vars {
+			names[i] = v.Name
+		}
+		attrs = append(attrs, slog.Any("vars", names))
 	}
 	if len(p.Custom) > 0 {
-		attrs = append(attrs, slog.Any("custom", p.Custom))
+		attrs = append(attrs, slog.Any("custom", sortedKeys(p.Custom)))
 	}
 	return slog.GroupValue(attrs...)
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

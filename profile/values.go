@@ -15,7 +15,7 @@ func parseBool(s string) (bool, error) {
 	case "no", "false", "off", "0", "":
 		return false, nil
 	}
-	return false, fmt.Errorf("%q is not a boolean (yes/no, true/false, on/off, 1/0)", s)
+	return false, fmt.Errorf("%s is not a boolean (yes/no, true/false, on/off, 1/0)", quote(s))
 }
 
 // parseDTMF accepts the DTMF modes; rfc2833 is an alias of rfc4733 and "" is the default.
@@ -30,7 +30,19 @@ func parseDTMF(s string) (DTMFMode, error) {
 	case "auto":
 		return DTMFAuto, nil
 	}
-	return "", fmt.Errorf("%q is not a DTMF mode (rfc4733, rfc2833, info, inband, auto)", s)
+	return "", fmt.Errorf("%s is not a DTMF mode (rfc4733, rfc2833, info, inband, auto)", quote(s))
+}
+
+// maxQuoted is the most bytes of a value an error message quotes: values may come from
+// request headers, and errors reach logs.
+const maxQuoted = 64
+
+// quote quotes s for an error message, cut to maxQuoted bytes ("..." marks a cut).
+func quote(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(s[:maxQuoted]) + "..."
 }
 
 // checkToken checks that s is 1..max bytes long and every byte is an ASCII letter, a digit or
@@ -44,7 +56,7 @@ func checkToken(s string, max int, extra, what string) error {
 		if isAlnum(c) || strings.IndexByte(extra, c) >= 0 {
 			continue
 		}
-		return fmt.Errorf("%s %q: character %q not allowed (letters, digits and %q only)", what, s, c, extra)
+		return fmt.Errorf("%s %s: character %q not allowed (letters, digits and %q only)", what, quote(s), c, extra)
 	}
 	return nil
 }
@@ -61,7 +73,7 @@ func checkUser(s string) error {
 	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`<>"@:;,`, c) >= 0 {
-			return fmt.Errorf("%q: character %q not allowed in a user part", s, c)
+			return fmt.Errorf("%s: character %q not allowed in a user part", quote(s), c)
 		}
 	}
 	return nil
@@ -94,7 +106,10 @@ func checkPIN(s string) error {
 	return nil
 }
 
-// parseCallerID accepts `"Name" <number>`, `Name <number>`, `<number>` and `number`.
+// parseCallerID accepts `"Name" <number>`, `Name <number>`, `<number>` and `number`. A quoted
+// name is a SIP quoted-string (RFC 3261 section 25.1): inside the quotes `\"` is a quote, `\\`
+// a backslash, and "<", ">" and "," are plain text, so `"Bob \"The Builder\"" <1001>` gives
+// the name `Bob "The Builder"`. An unquoted name may not contain `"`, "<" or ">".
 func parseCallerID(s string) (CallerID, error) {
 	if s == "" {
 		return CallerID{}, nil
@@ -102,26 +117,35 @@ func parseCallerID(s string) (CallerID, error) {
 	if err := checkText(s, 256, "caller id"); err != nil {
 		return CallerID{}, err
 	}
-	bad := func() error { return fmt.Errorf("%q: want \"Name\" <number>, Name <number> or number", s) }
+	bad := func() error {
+		return fmt.Errorf("%s: want \"Name\" <number>, Name <number> or number", quote(s))
+	}
 	var id CallerID
-	if lt := strings.IndexByte(s, '<'); lt >= 0 {
-		if !strings.HasSuffix(s, ">") || strings.Count(s, "<") != 1 || strings.Count(s, ">") != 1 {
+	rest := strings.TrimSpace(s)
+	switch {
+	case strings.HasPrefix(rest, `"`):
+		name, after, ok := cutQuoted(rest[1:])
+		if !ok {
 			return CallerID{}, bad()
 		}
-		id.Number = strings.TrimSpace(s[lt+1 : len(s)-1])
-		name := strings.TrimSpace(s[:lt])
-		if strings.HasPrefix(name, `"`) {
-			if len(name) < 2 || !strings.HasSuffix(name, `"`) {
-				return CallerID{}, bad()
-			}
-			name = name[1 : len(name)-1]
+		after = strings.TrimSpace(after)
+		if len(after) < 2 || after[0] != '<' || !strings.HasSuffix(after, ">") ||
+			strings.ContainsAny(after[1:len(after)-1], "<>") {
+			return CallerID{}, bad()
 		}
+		id.Name, id.Number = strings.TrimSpace(name), strings.TrimSpace(after[1:len(after)-1])
+	case strings.IndexByte(rest, '<') >= 0:
+		lt := strings.IndexByte(rest, '<')
+		if !strings.HasSuffix(rest, ">") || strings.Count(rest, "<") != 1 || strings.Count(rest, ">") != 1 {
+			return CallerID{}, bad()
+		}
+		name := rest[:lt]
 		if strings.Contains(name, `"`) {
 			return CallerID{}, bad()
 		}
-		id.Name = strings.TrimSpace(name)
-	} else {
-		id.Number = s
+		id.Name, id.Number = strings.TrimSpace(name), strings.TrimSpace(rest[lt+1:len(rest)-1])
+	default:
+		id.Number = rest
 	}
 	if id.Number == "" && id.Name == "" {
 		return CallerID{}, bad()
@@ -134,16 +158,35 @@ func parseCallerID(s string) (CallerID, error) {
 	return id, nil
 }
 
+// cutQuoted reads a quoted-string's content up to its closing quote (s starts just after the
+// opening one), undoing backslash escapes. It returns the content and the text after the
+// closing quote; ok is false when the quote is not closed.
+func cutQuoted(s string) (content, after string, ok bool) {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' && i+1 < len(s):
+			i++
+			b.WriteByte(s[i])
+		case c == '"':
+			return b.String(), s[i+1:], true
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", "", false
+}
+
 // parseVar accepts NAME=value with NAME a channel variable name (a letter or underscore, then
 // letters, digits and underscores).
 func parseVar(s string) (Var, error) {
 	name, value, ok := strings.Cut(s, "=")
 	name = strings.TrimSpace(name)
 	if !ok || name == "" {
-		return Var{}, fmt.Errorf("%q: want NAME=value", s)
+		return Var{}, fmt.Errorf("%s: want NAME=value", quote(s))
 	}
 	if c := name[0]; c >= '0' && c <= '9' {
-		return Var{}, fmt.Errorf("name %q must not start with a digit", name)
+		return Var{}, fmt.Errorf("name %s must not start with a digit", quote(name))
 	}
 	if err := checkToken(name, 64, "_", "name"); err != nil {
 		return Var{}, err
@@ -163,19 +206,19 @@ func checkSIPURI(s string) error {
 	}
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c <= ' ' || c >= 0x7f {
-			return fmt.Errorf("%q: character %q not allowed in a SIP URI", s, c)
+			return fmt.Errorf("%s: character %q not allowed in a SIP URI", quote(s), c)
 		}
 	}
 	scheme, rest, ok := strings.Cut(s, ":")
 	if !ok || !strings.EqualFold(scheme, "sip") && !strings.EqualFold(scheme, "sips") {
-		return fmt.Errorf("%q is not a sip: or sips: URI", s)
+		return fmt.Errorf("%s is not a sip: or sips: URI", quote(s))
 	}
 	if i := strings.IndexAny(rest, ";?"); i >= 0 {
 		rest = rest[:i]
 	}
 	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
 		if at == 0 {
-			return fmt.Errorf("%q: empty user part before @", s)
+			return fmt.Errorf("%s: empty user part before @", quote(s))
 		}
 		rest = rest[at+1:]
 	}
@@ -183,34 +226,34 @@ func checkSIPURI(s string) error {
 	if strings.HasPrefix(rest, "[") {
 		end := strings.IndexByte(rest, ']')
 		if end < 0 {
-			return fmt.Errorf("%q: unclosed [ in IPv6 host", s)
+			return fmt.Errorf("%s: unclosed [ in IPv6 host", quote(s))
 		}
 		host, port = rest[1:end], rest[end+1:]
 		if a, err := netip.ParseAddr(host); err != nil || !a.Is6() {
-			return fmt.Errorf("%q: %q is not an IPv6 address", s, host)
+			return fmt.Errorf("%s: %s is not an IPv6 address", quote(s), quote(host))
 		}
 		if port != "" && !strings.HasPrefix(port, ":") {
-			return fmt.Errorf("%q: unexpected %q after host", s, port)
+			return fmt.Errorf("%s: unexpected %s after host", quote(s), quote(port))
 		}
 		port = strings.TrimPrefix(port, ":")
 	} else if h, p, ok := strings.Cut(rest, ":"); ok {
 		host, port = h, p
 		if port == "" {
-			return fmt.Errorf("%q: empty port", s)
+			return fmt.Errorf("%s: empty port", quote(s))
 		}
 	}
 	if host == "" {
-		return fmt.Errorf("%q has no host", s)
+		return fmt.Errorf("%s has no host", quote(s))
 	}
 	if !strings.HasPrefix(rest, "[") {
 		if err := checkHost(host); err != nil {
-			return fmt.Errorf("%q: %w", s, err)
+			return fmt.Errorf("%s: %w", quote(s), err)
 		}
 	}
 	if port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("%q: port %q out of range 1-65535", s, port)
+			return fmt.Errorf("%s: port %s out of range 1-65535", quote(s), quote(port))
 		}
 	}
 	return nil
@@ -223,11 +266,11 @@ func checkHost(h string) error {
 	}
 	for label := range strings.SplitSeq(strings.TrimSuffix(h, "."), ".") {
 		if label == "" || label[0] == '-' || label[len(label)-1] == '-' {
-			return fmt.Errorf("host %q is not a domain name or IP address", h)
+			return fmt.Errorf("host %s is not a domain name or IP address", quote(h))
 		}
 		for i := 0; i < len(label); i++ {
 			if !isAlnum(label[i]) && label[i] != '-' {
-				return fmt.Errorf("host %q is not a domain name or IP address", h)
+				return fmt.Errorf("host %s is not a domain name or IP address", quote(h))
 			}
 		}
 	}

@@ -66,6 +66,17 @@ func TestParseCallerID(t *testing.T) {
 		{in: `Alice <10<01>`, wantErr: true},
 		{in: `Alice <1001> x`, wantErr: true},
 		{in: "Alice\x00 <1001>", wantErr: true},
+		{in: `"Bob \"The Builder\"" <1001>`, want: CallerID{Name: `Bob "The Builder"`, Number: "1001"}},
+		{in: `"Smith, <Bob>" <1001>`, want: CallerID{Name: "Smith, <Bob>", Number: "1001"}},
+		{in: `"back\\slash" <1001>`, want: CallerID{Name: `back\slash`, Number: "1001"}},
+		{in: `"" <1001>`, want: CallerID{Number: "1001"}},
+		{in: ` "Alice"<1001> `, want: CallerID{Name: "Alice", Number: "1001"}},
+		{in: `"Bob "The Builder"" <1001>`, wantErr: true},
+		{in: `"Bob \" <1001>`, wantErr: true},
+		{in: `"Bob" 1001`, wantErr: true},
+		{in: `"Bob" <10<01>`, wantErr: true},
+		{in: `"Bob" <1001> x`, wantErr: true},
+		{in: `"Bob"`, wantErr: true},
 	}
 	for _, tt := range tests {
 		got, err := parseCallerID(tt.in)
@@ -165,7 +176,9 @@ func TestParseSelection(t *testing.T) {
 	}{
 		{in: "", want: Match{}},
 		{in: "  ", want: Match{}},
-		{in: ";user=alice", want: Match{}},
+		{in: ";user=alice", wantErr: "without a template name"},
+		{in: ";x", wantErr: "without a template name"},
+		{in: " ; ", wantErr: "without a template name"},
 		{in: "subscriber", want: Match{Name: "subscriber"}},
 		{in: " subscriber ; USER = alice ;; flag ;x=a=b", want: Match{Name: "subscriber", Params: map[string]string{"user": "alice", "flag": "", "x": "a=b"}}},
 		{in: "tpl.v2_a-b;k=", want: Match{Name: "tpl.v2_a-b", Params: map[string]string{"k": ""}}},
@@ -244,4 +257,27 @@ func TestValueChecks(t *testing.T) {
 			t.Errorf("%s = %q: err %v, want %q", tt.key, tt.value, err, tt.wantErr)
 		}
 	}
+}
+
+// FuzzParseCallerID checks that parseCallerID never panics and that a parsed name, quoted
+// again the way [caller-endpoint] does it, reads back the same.
+func FuzzParseCallerID(f *testing.F) {
+	for _, s := range []string{`"Bob \"The Builder\"" <1001>`, `"Smith, <Bob>" <1>`, `Alice <+1555>`,
+		`1001`, `"a\\b" <2>`, `"x`, `"" <>`, `<>`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		id, err := parseCallerID(s)
+		if err != nil || id.Name == "" {
+			return
+		}
+		esc := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(id.Name)
+		again, err := parseCallerID(`"` + esc + `" <` + id.Number + `>`)
+		if err != nil {
+			t.Fatalf("%q parsed to %+v, which does not read back: %v", s, id, err)
+		}
+		if again != id {
+			t.Fatalf("%q: %+v read back as %+v", s, id, again)
+		}
+	})
 }

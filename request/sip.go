@@ -28,8 +28,8 @@ func FromSIP(req *sip.Request, src netip.AddrPort, transport string) (*Request, 
 		fields = append(fields, Field{Name: h.Name(), Value: h.Value()})
 	}
 	return New(string(req.Method), uriFromSIP(req.Recipient),
-		Address{Display: from.DisplayName, URI: uriFromSIP(from.Address), Tag: paramOf(from.Params, "tag")},
-		Address{Display: to.DisplayName, URI: uriFromSIP(to.Address), Tag: paramOf(to.Params, "tag")},
+		Address{Display: unescapeDisplay(from.DisplayName), URI: uriFromSIP(from.Address), Tag: paramOf(from.Params, "tag")},
+		Address{Display: unescapeDisplay(to.DisplayName), URI: uriFromSIP(to.Address), Tag: paramOf(to.Params, "tag")},
 		callID, Endpoint{IP: src.Addr().Unmap(), Port: int(src.Port())}, transport, fields), nil
 }
 
@@ -72,4 +72,20 @@ func paramOf(p sip.HeaderParams, key string) string {
 	}
 	v, _ := p.Get(key)
 	return v
+}
+
+// unescapeDisplay undoes the backslash escapes of a quoted display name, which sipgo keeps
+// (`"Bob \"B\""` gives `Bob \"B\"`), so Display is the name itself: `Bob "B"`.
+func unescapeDisplay(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

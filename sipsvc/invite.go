@@ -211,7 +211,7 @@ func (c *call) logEnd(trace dialplan.Trace, err, cause error) {
 	c.mu.Unlock()
 	attrs := []any{
 		"status", final,
-		"dialplan", trace,
+		"dialplan", trace.Brief(), // steps without arguments: those are logged at Debug only
 		"duration", time.Since(c.start).Round(time.Millisecond).String(),
 	}
 	switch {

@@ -191,7 +191,7 @@ func renderRequest(o renderOptions) (*renderResult, error) {
 		}
 		rp := &renderedProfile{Profile: p, MailboxPIN: p.MailboxPIN.String()}
 		if o.showSecrets {
-			rp.MailboxPIN = p.MailboxPIN.Reveal()
+			rp.MailboxPIN = profile.RevealSecret(p.MailboxPIN)
 		}
 		*side.dst = rp
 	}

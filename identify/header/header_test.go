@@ -36,7 +36,18 @@ func TestHeader(t *testing.T) {
 		{name: "compact header names are case-insensitive", headers: []string{"x-caller-template", "trunk"},
 			want: identify.Result{Caller: profile.Match{Name: "trunk"}}},
 		{name: "none", noMatch: true},
-		{name: "empty values", headers: []string{"X-Caller-Template", "", "X-Callee-Template", "  "}, noMatch: true},
+		{name: "empty value", headers: []string{"X-Caller-Template", ""},
+			wantStatus: 400, wantErr: "X-Caller-Template: invalid value: header present but no template selected"},
+		{name: "blank callee value", headers: []string{"X-Caller-Template", "trunk", "X-Callee-Template", "  "},
+			wantStatus: 400, wantErr: "X-Callee-Template: invalid value: header present"},
+		{name: "parameters without a name", headers: []string{"X-Caller-Template", ";user=alice"},
+			wantStatus: 400, wantErr: "without a template name"},
+		{name: "bare parameter without a name", headers: []string{"X-Callee-Template", ";x"},
+			wantStatus: 400, wantErr: "without a template name"},
+		{name: "repeated caller header", headers: []string{"X-Caller-Template", "trunk", "X-Caller-Template", "subscriber"},
+			wantStatus: 400, wantErr: "X-Caller-Template: invalid value: header given 2 times"},
+		{name: "repeated callee header, compact case", headers: []string{"X-Callee-Template", "subscriber", "x-callee-template", "trunk"},
+			wantStatus: 400, wantErr: "header given 2 times"},
 		{name: "unknown caller template", headers: []string{"X-Caller-Template", "nosuch"},
 			wantStatus: 403, wantErr: `templates.conf:3: template-as-caller: unknown template "nosuch"`},
 		{name: "unknown callee template", headers: []string{"X-Caller-Template", "trunk", "X-Callee-Template", "nosuch;user=x"},
@@ -112,6 +123,17 @@ context = s
 	want := identify.Result{Caller: profile.Match{Name: "trunk"}, Callee: profile.Match{Name: "subscriber", Params: map[string]string{"user": "1002"}}}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
+	}
+	// Presence is about the default header names: X-Caller-Template present while the
+	// custom template-as-caller selects nothing is refused.
+	_, err = id.Identify(context.Background(), idtest.Request("127.0.0.1:5060", "a", "X-Kind", "other", "X-MailBoxId", "1002", "X-Caller-Template", "trunk"))
+	if st, reason := identify.StatusOf(err, 0); st != 400 || reason != ReasonBadHeader {
+		t.Errorf("custom expression, caller header present, nothing selected: got %d %q (%v), want 400", st, reason, err)
+	}
+	// Without the default headers, an empty custom selection is simply no match.
+	_, err = id.Identify(context.Background(), idtest.Request("127.0.0.1:5060", "a", "X-Kind", "other"))
+	if !errors.Is(err, identify.ErrNoMatch) {
+		t.Errorf("custom expression, no headers: err %v, want ErrNoMatch", err)
 	}
 }
 
