@@ -19,7 +19,7 @@
 #                 ACK, HOLD_MS hold without RTP, BYE, 200             (bench/sipp/uac_answer.xml)
 #   uas-200       reference: `sipp -sn uas` (180, 200, ACK, BYE, 200), same UAC scenario
 #
-# Settings (environment): RATES ("250 500 1000 2000 4000"), STEP (seconds per step, 6),
+# Settings (environment): RATES ("500 1000 2000 3000 4000"), STEP (seconds per step, 5),
 # HOLD_MS (100), TARGETS (all four), RETRANS_PERMILLE (1), OUT (output directory; default a new
 # directory under /tmp, kept), SIDECAR (a built binary; default: built from this tree into OUT).
 # Loopback only, free ports probed at start, everything it starts is stopped on exit; the
@@ -29,8 +29,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-RATES=${RATES:-"250 500 1000 2000 4000"}
-STEP=${STEP:-6}
+RATES=${RATES:-"500 1000 2000 3000 4000"}
+STEP=${STEP:-5}
 HOLD_MS=${HOLD_MS:-100}
 TARGETS=${TARGETS:-"sidecar-486 uas-486 sidecar-echo uas-200"}
 RETRANS_PERMILLE=${RETRANS_PERMILLE:-1}
@@ -129,6 +129,7 @@ trusted = 127.0.0.0/8
 identify = header
 max-calls = 100000
 ack-timeout = 5s
+drain-grace = 1s
 [rtp]
 ports = $((rtp + 10000))-$((rtp + 19999))
 address = 127.0.0.1
