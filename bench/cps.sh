@@ -178,19 +178,20 @@ run_step() {
 		>"$OUT/$t-$r.log" 2>&1 || true
 	sleep 0.3 # the server's last ACKs and BYEs
 	c1=$(cpu_ticks "$pid") d1=$(udp_drops "$port")
-	local ok fail retr u s e
+	local ok fail retr rtt u s e
 	ok=$(stat_col "$stf" 'SuccessfulCall(C)') fail=$(stat_col "$stf" 'FailedCall(C)')
 	retr=$(stat_col "$stf" 'Retransmissions(C)')
+	rtt=$(stat_col "$stf" 'ResponseTime1(C)' | awk -F: 'NF == 4 {printf "%.1f", $1 * 3600000 + $2 * 60000 + $3 * 1000 + $4 / 1000; next} {print "NA"}')
 	read -r u s e <<<"$(tail -1 "$tf")"
-	awk -v t="$t" -v r="$r" -v calls="$calls" -v ok="$ok" -v fail="$fail" -v retr="$retr" \
+	awk -v t="$t" -v r="$r" -v calls="$calls" -v ok="$ok" -v fail="$fail" -v retr="$retr" -v rtt="$rtt" \
 		-v cpu="$((c1 - c0))" -v hz="$hz" -v hwm="$(hwm_kb "$pid")" -v drops="$((d1 - d0))" \
 		-v u="$u" -v s="$s" -v e="$e" -v step="$STEP" -v pm="$RETRANS_PERMILLE" \
 		-v hold="$HOLD_MS" 'BEGIN {
 		okn = ok + 0; us = okn > 0 ? cpu * 1e6 / hz / okn : 0
 		gen = e > 0 ? 100 * (u + s) / e : 0
 		clean = (ok == calls && fail + 0 == 0 && retr * 1000 <= pm * calls && e <= step + hold / 1000 + 2)
-		printf "%s\t%d\t%s\t%s\t%s\t%.1f\t%d\t%.1f\t%d\t%.0f\t%s\t%s\n", t, r, ok, fail, retr,
-			us, hwm / 1024, cpu * 100 / hz / e, drops, gen, e, clean ? "clean" : "UNCLEAN"
+		printf "%s\t%d\t%s\t%s\t%s\t%.1f\t%d\t%.1f\t%d\t%.0f\t%s\t%s\t%s\n", t, r, ok, fail, retr,
+			us, hwm / 1024, cpu * 100 / hz / e, drops, gen, e, rtt, clean ? "clean" : "UNCLEAN"
 		exit !clean}' | tee -a "$OUT/results.tsv"
 }
 
@@ -198,7 +199,7 @@ run_step() {
 	echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC') nproc=$(nproc)$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*:/ cpu=/')"
 	echo "# $(uptime | sed 's/.*load/load/') rates=[$RATES] step=${STEP}s hold=${HOLD_MS}ms sidecar=$SIDECAR"
 } | tee "$OUT/results.tsv"
-printf 'target\tcps\tok\tfailed\tretrans\tsrv_us/call\tsrv_peak_MiB\tsrv_cpu%%\tkdrops\tsipp_cpu%%\tsipp_s\tverdict\n' |
+printf 'target\tcps\tok\tfailed\tretrans\tsrv_us/call\tsrv_peak_MiB\tsrv_cpu%%\tkdrops\tsipp_cpu%%\tsipp_s\tanswer_ms\tverdict\n' |
 	tee -a "$OUT/results.tsv"
 
 declare -A live
@@ -213,7 +214,7 @@ done
 # Highest clean rate per target, and CPU per call of each sidecar target over its reference at
 # the highest rate both passed cleanly.
 awk -F'\t' '!/^#/ && $1 != "target" {
-		if ($12 == "clean") {best[$1] = $2; us[$1, $2] = $6}
+		if ($13 == "clean") {best[$1] = $2; us[$1, $2] = $6}
 	}
 	END {
 		for (t in best) printf "# highest clean rate %s: %d cps\n", t, best[t]
