@@ -197,7 +197,7 @@ run_step() {
 
 {
 	echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC') nproc=$(nproc)$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*:/ cpu=/')"
-	echo "# $(uptime | sed 's/.*load/load/') rates=[$RATES] step=${STEP}s hold=${HOLD_MS}ms sidecar=$SIDECAR"
+	echo "# $(uptime | sed 's/.*load/load/') cpu-pressure=[$(head -1 /proc/pressure/cpu 2>/dev/null)] rates=[$RATES] step=${STEP}s hold=${HOLD_MS}ms sidecar=$SIDECAR"
 } | tee "$OUT/results.tsv"
 printf 'target\tcps\tok\tfailed\tretrans\tsrv_us/call\tsrv_peak_MiB\tsrv_cpu%%\tkdrops\tsipp_cpu%%\tsipp_s\tanswer_ms\tverdict\n' |
 	tee -a "$OUT/results.tsv"
