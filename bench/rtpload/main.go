@@ -1,5 +1,5 @@
 // Command rtpload is bench/media.sh's load generator and its reference: it places N concurrent
-// echo calls on a SIP server (raw SIP over loopback UDP, one RTP socket per call), sends each
+// echo calls on a SIP server (raw SIP over loopback UDP, an RTP/RTCP port pair per call, as a phone has), sends each
 // call 50 G.711 packets a second for a fixed time, counts the echoed packets, and reads the
 // server's CPU time and resident memory from /proc, so the CPU per echoed packet and the memory
 // per active call come out of one run. The same sending code drives a bare UDP reflector
@@ -11,7 +11,8 @@
 //	rtpload load -sip HOST:PORT -pid PID -n N -d 10s [-exten *43]
 //	rtpload load -ports FILE -pid PID -n N -d 10s
 //
-// load prints one line of key=value pairs: calls, sent, echoed, lost_pct, srv_cpu_s,
+// load prints one line of key=value pairs: calls, silent_calls (calls that got no echo at all;
+// each is also named on stderr), sent, echoed, lost_pct, srv_cpu_s,
 // srv_us_per_pkt (server CPU divided by echoed packets), rss_before_kb, rss_calls_kb,
 // rss_per_call_kb, gen_cpu_pct (this program's own CPU over the media phase).
 package main
@@ -123,9 +124,29 @@ func selfCPU() time.Duration {
 
 // leg is one call's media: a local RTP socket and where its packets go.
 type leg struct {
-	conn   *net.UDPConn
+	conn   *net.UDPConn // RTP, on an even port
+	rtcp   *net.UDPConn // the next port, as a phone holds it: RTCP sent there lands nowhere else
 	remote *net.UDPAddr
 	echoed atomic.Int64
+}
+
+// openLeg binds an even loopback port and the odd one above it, trying upwards from *next.
+func openLeg(next *int) (*leg, error) {
+	for ; *next < 65534; *next += 2 {
+		p := *next
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
+		if err != nil {
+			continue
+		}
+		r, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p + 1})
+		if err != nil {
+			c.Close()
+			continue
+		}
+		*next += 2
+		return &leg{conn: c, rtcp: r}, nil
+	}
+	return nil, errors.New("listen rtp: no free even/odd port pair")
 }
 
 func loadMain(args []string) error {
@@ -136,6 +157,7 @@ func loadMain(args []string) error {
 	sipAddr := fs.String("sip", "", "SIP server HOST:PORT (echo calls)")
 	portsFile := fs.String("ports", "", "file with the reflector's ports (instead of -sip)")
 	exten := fs.String("exten", "*43", "extension to call")
+	basePort := fs.Int("rtp-base", 30000, "first even port tried for the calls' RTP/RTCP port pairs")
 	fs.Parse(args)
 	if *pid == 0 || (*sipAddr == "") == (*portsFile == "") {
 		return errors.New("load needs -pid and one of -sip or -ports")
@@ -146,13 +168,15 @@ func loadMain(args []string) error {
 		return err
 	}
 	legs := make([]*leg, *n)
+	next := *basePort
 	for i := range legs {
-		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		l, err := openLeg(&next)
 		if err != nil {
-			return fmt.Errorf("listen rtp: %w", err)
+			return err
 		}
-		defer c.Close()
-		legs[i] = &leg{conn: c}
+		defer l.conn.Close()
+		defer l.rtcp.Close()
+		legs[i] = l
 	}
 	var ua *uac
 	if *sipAddr != "" {
@@ -198,9 +222,15 @@ func loadMain(args []string) error {
 		return err
 	}
 	self1, wall := selfCPU(), time.Since(start)
-	var echoed int64
-	for _, l := range legs {
-		echoed += l.echoed.Load()
+	var echoed, silent int64
+	for i, l := range legs {
+		e := l.echoed.Load()
+		echoed += e
+		if e == 0 {
+			silent++
+			fmt.Fprintf(os.Stderr, "rtpload: call %d (local %v, remote %v): no packet echoed\n",
+				i, l.conn.LocalAddr(), l.remote)
+		}
 		l.conn.SetReadDeadline(time.Now())
 	}
 	wg.Wait()
@@ -214,9 +244,9 @@ func loadMain(args []string) error {
 	if echoed > 0 {
 		perPkt = float64(srvCPU.Microseconds()) / float64(echoed)
 	}
-	fmt.Printf("calls=%d sent=%d echoed=%d lost_pct=%.2f srv_cpu_s=%.2f srv_us_per_pkt=%.2f "+
+	fmt.Printf("calls=%d silent_calls=%d sent=%d echoed=%d lost_pct=%.2f srv_cpu_s=%.2f srv_us_per_pkt=%.2f "+
 		"rss_before_kb=%d rss_calls_kb=%d rss_per_call_kb=%.1f gen_cpu_pct=%.0f\n",
-		*n, sent, echoed, 100*float64(sent-echoed)/float64(max(sent, 1)), srvCPU.Seconds(), perPkt,
+		*n, silent, sent, echoed, 100*float64(sent-echoed)/float64(max(sent, 1)), srvCPU.Seconds(), perPkt,
 		rssBefore, rssCalls, float64(rssCalls-rssBefore)/float64(*n),
 		100*float64(self1-self0)/float64(wall))
 	return nil
