@@ -56,7 +56,7 @@ type Session struct {
 
 	dtmfRx   dtmf.Receiver // read loop only
 	inband   *inband       // read loop only
-	cand     candidate     // read loop only
+	cands    candidates    // read loop only
 	dtmfMode atomic.Pointer[string]
 	digits   chan Digit
 }
