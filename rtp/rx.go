@@ -92,7 +92,7 @@ func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet, now 
 // when Echo starts (and when the caller's SSRC changes) so that the first echoed packet
 // continues the session's stream clock; that packet carries the marker.
 func (s *Session) echoPacket(b []byte, pkt *rtp.Packet, r *route) {
-	if len(b) < 12 || !r.dst.IsValid() {
+	if len(b) < 12 || len(b) > maxPacket || !r.dst.IsValid() {
 		return
 	}
 	rate := 8000
