@@ -57,6 +57,12 @@ type call struct {
 	offer      []byte // the INVITE's SDP (the SDP part of a multipart body), nil for a late offer
 	inviteCSeq uint32 // CSeq of the initial INVITE
 
+	// sdpMu serialises the offer/answer exchanges of the call: every SetRemote of its media
+	// session, and each ACK that carries an answer until that answer is applied. A
+	// re-INVITE's offer therefore never reaches the session while it awaits an answer. Take
+	// it before mu, never while holding mu.
+	sdpMu sync.Mutex
+
 	mu         sync.Mutex
 	state      callState
 	final      int // the final status sent: 200 when answered
@@ -204,6 +210,12 @@ func (c *call) Answer(ctx context.Context) error {
 			// BYE before ACK (the ACK was lost or reordered): the caller ended the call.
 			return fmt.Errorf("answer: %w", ErrPeerHangup)
 		}
+		if errors.Is(err, sip.ErrTransactionTerminated) {
+			// sipgo ended the transaction at Timer L (64*T1) and with it the
+			// retransmissions; a longer ack-timeout still waits for the ACK, which
+			// reaches the ACK handler without the transaction.
+			return c.awaitAck(ctx, timer)
+		}
 		return c.noACK(err)
 	case <-timer.C:
 		// Terminating the transaction stops the retransmissions (the writer goroutine
@@ -212,6 +224,21 @@ func (c *call) Answer(ctx context.Context) error {
 		return c.noACK(nil)
 	case <-ctx.Done():
 		c.tx.Terminate()
+		return fmt.Errorf("answer: %w", context.Cause(ctx))
+	}
+}
+
+// awaitAck waits for the ACK of the initial 200 OK once its retransmissions have stopped,
+// until timer (the ack-timeout) fires.
+func (c *call) awaitAck(ctx context.Context, timer *time.Timer) error {
+	select {
+	case <-c.acked:
+		c.s.stats.answered.Add(1)
+		c.log.Info("call answered")
+		return nil
+	case <-timer.C:
+		return c.noACK(nil)
+	case <-ctx.Done():
 		return fmt.Errorf("answer: %w", context.Cause(ctx))
 	}
 }
@@ -229,14 +256,23 @@ func (c *call) noACK(err error) error {
 
 // ackReceived is called by the ACK handler once the dialog is confirmed. A late-offer call
 // applies the SDP answer the ACK carries; a missing or refused answer ends the call.
+// The answer is applied before the ACK is signalled (c.acked closed), so a re-INVITE
+// waiting for that ACK cannot hand its offer to a session that still awaits the answer.
 func (c *call) ackReceived(ack *sip.Request) {
-	c.ackOnce.Do(func() { close(c.acked) })
+	c.sdpMu.Lock()
+	defer c.sdpMu.Unlock()
+	select {
+	case <-c.acked:
+		return // a retransmitted ACK: the first one was applied
+	default:
+	}
 	c.mu.Lock()
 	late := c.lateOffer
 	c.mu.Unlock()
 	if late {
 		c.applyAckAnswer(ack, "INVITE")
 	}
+	c.ackOnce.Do(func() { close(c.acked) })
 }
 
 // initialAckPending reports whether the 200 OK to the initial INVITE was sent and is not
