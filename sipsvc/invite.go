@@ -78,7 +78,7 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 	}
 	c.ctx, c.cancel = context.WithCancelCause(s.hangupCtx)
 	defer c.cancel(nil)
-	defer c.limitDuration(maxCallDuration)()
+	defer c.limitDuration(time.Duration(s.maxDuration.Load()))()
 	stop := context.AfterFunc(dlg.Context(), func() {
 		if c.byeSent.Load() {
 			c.cancel(errLocalHangup)
