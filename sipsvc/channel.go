@@ -49,7 +49,8 @@ type call struct {
 
 	req            *request.Request
 	caller, callee *profile.Profile
-	log            *slog.Logger
+	log            *slog.Logger                // the call's logger at its start: read it through logger
+	routedLog      atomic.Pointer[slog.Logger] // log with what routing found (setLogger), once routed
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
@@ -83,6 +84,19 @@ var (
 	_ dialplan.Channel = (*call)(nil)
 	_ media.Carrier    = (*call)(nil)
 )
+
+// logger is the call's logger: with the identifier, templates and dialplan context once
+// route has found them. Handlers of in-dialog requests read it while route runs, so route
+// publishes its richer logger atomically (setLogger) instead of rewriting log.
+func (c *call) logger() *slog.Logger {
+	if l := c.routedLog.Load(); l != nil {
+		return l
+	}
+	return c.log
+}
+
+// setLogger makes l the call's logger.
+func (c *call) setLogger(l *slog.Logger) { c.routedLog.Store(l) }
 
 // Request is the INVITE that started the call.
 func (c *call) Request() *request.Request { return c.req }
@@ -196,7 +210,7 @@ func (c *call) Answer(ctx context.Context) error {
 	case err := <-done:
 		if err == nil {
 			c.s.stats.answered.Add(1)
-			c.log.Info("call answered")
+			c.logger().Info("call answered")
 			return nil
 		}
 		if c.dlg.LoadState() < sip.DialogStateEstablished {
@@ -234,7 +248,7 @@ func (c *call) awaitAck(ctx context.Context, timer *time.Timer) error {
 	select {
 	case <-c.acked:
 		c.s.stats.answered.Add(1)
-		c.log.Info("call answered")
+		c.logger().Info("call answered")
 		return nil
 	case <-timer.C:
 		return c.noACK(nil)
@@ -250,7 +264,7 @@ func (c *call) noACK(err error) error {
 	if err != nil {
 		attrs = append(attrs, "error", err)
 	}
-	c.log.Warn("200 OK never acknowledged: ending the call with BYE", attrs...)
+	c.logger().Warn("200 OK never acknowledged: ending the call with BYE", attrs...)
 	return ErrNoACK
 }
 
@@ -366,7 +380,7 @@ func (c *call) bye() error {
 		c.byeSent.Store(true)
 		if err := c.dlg.Bye(ctx); err != nil {
 			c.byeErr = fmt.Errorf("send bye: %w", err)
-			c.log.Warn("BYE failed", "error", err)
+			c.logger().Warn("BYE failed", "error", err)
 		}
 	})
 	return c.byeErr
@@ -415,7 +429,7 @@ func (c *call) watchMedia(sess media.Session) {
 	defer c.s.recoverGo("watch media")
 	select {
 	case <-sess.Done():
-		c.log.Info("media session ended: hanging up")
+		c.logger().Info("media session ended: hanging up")
 		c.cancel(ErrMediaEnded)
 	case <-c.ctx.Done():
 	}
@@ -425,7 +439,7 @@ func (c *call) watchMedia(sess media.Session) {
 func (c *call) closeMedia() {
 	if sess := c.Media(); sess != nil {
 		if err := sess.Close(); err != nil {
-			c.log.Warn("close media", "error", err)
+			c.logger().Warn("close media", "error", err)
 		}
 	}
 }

@@ -15,13 +15,11 @@ const maxCallDuration = 4 * time.Hour
 var ErrMaxDuration = errors.New("call reached its maximum duration")
 
 // limitDuration ends the call with ErrMaxDuration once d has passed; the returned stop
-// disarms it. It logs through the call's logger as it is now: route adds attributes to
-// c.log on the dialplan's goroutine, which the timer's goroutine must not read.
+// disarms it.
 func (c *call) limitDuration(d time.Duration) (stop func() bool) {
-	log := c.log
 	t := time.AfterFunc(d, func() {
 		defer c.s.recoverGo("max call duration")
-		log.Warn("call reached the maximum duration: ending it", "max", d.String())
+		c.logger().Warn("call reached the maximum duration: ending it", "max", d.String())
 		c.cancel(ErrMaxDuration)
 	})
 	return t.Stop

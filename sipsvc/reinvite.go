@@ -132,11 +132,11 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	p, err := c.beginReInvite(req.CSeq().SeqNo)
 	switch {
 	case errors.Is(err, ErrStaleCSeq):
-		c.log.Info("re-INVITE refused", "status", 500, "error", err)
+		c.logger().Info("re-INVITE refused", "status", 500, "error", err)
 		s.respond(req, tx, sip.StatusInternalServerError, "")
 		return
 	case errors.Is(err, errInvitePending):
-		c.log.Info("re-INVITE refused", "status", 500, "error", err)
+		c.logger().Info("re-INVITE refused", "status", 500, "error", err)
 		s.respond(req, tx, sip.StatusInternalServerError, "", retryAfter(rand.IntN(retryAfterMax+1)))
 		return
 	case err != nil:
@@ -161,7 +161,7 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if err != nil {
 		c.endReInvite(p)
 		code, reason := statusOf(err, s.cfg.NoMatchCode)
-		c.log.Warn("re-INVITE offer refused", "status", code, "error", err)
+		c.logger().Warn("re-INVITE offer refused", "status", code, "error", err)
 		s.respond(req, tx, code, reason)
 		return
 	}
@@ -172,18 +172,18 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	res.AppendHeader(allowHeader())
 	res.AppendHeader(supportedHeader())
 	s.decorate(res)
-	c.log.Info("re-INVITE accepted", "offer", len(offer) > 0)
+	c.logger().Info("re-INVITE accepted", "offer", len(offer) > 0)
 	err = c.respondUntilAck(tx, res, p.acked)
 	switch {
 	case err == nil:
 	case c.ctx.Err() != nil:
 		// The call ended first (BYE, drain, media): nothing more to do.
 		c.endReInvite(p)
-		c.log.Debug("re-INVITE answer stopped", "error", err)
+		c.logger().Debug("re-INVITE answer stopped", "error", err)
 	case errors.Is(err, ErrNoACK):
 		c.endReInvite(p)
 		s.stats.noACK.Add(1)
-		c.log.Warn("200 OK to re-INVITE never acknowledged: ending the call with BYE",
+		c.logger().Warn("200 OK to re-INVITE never acknowledged: ending the call with BYE",
 			"ack_timeout", s.cfg.ACKTimeout.String())
 		c.cancel(ErrNoACK)
 	default:
@@ -192,7 +192,7 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		// changed. It ends with BYE, counted as NoACK like an initial 200 that failed.
 		c.endReInvite(p)
 		s.stats.noACK.Add(1)
-		c.log.Warn("200 OK to re-INVITE not sent: ending the call with BYE", "error", err)
+		c.logger().Warn("200 OK to re-INVITE not sent: ending the call with BYE", "error", err)
 		c.cancel(fmt.Errorf("re-INVITE: %w", err))
 	}
 }
@@ -219,7 +219,7 @@ func (c *call) respondUntilAck(tx sip.ServerTransaction, res *sip.Response, acke
 			return nil
 		case <-retransmit.C:
 			if err := tx.Respond(res); err != nil {
-				c.log.Debug("2xx retransmissions stopped; still waiting for the ACK", "error", err)
+				c.logger().Debug("2xx retransmissions stopped; still waiting for the ACK", "error", err)
 				continue // the timer stays stopped
 			}
 			interval = min(2*interval, sip.T2)
@@ -261,7 +261,7 @@ func (c *call) ackMatched(ack *sip.Request, readAck func() error) bool {
 		return false
 	}
 	if err := readAck(); err != nil {
-		c.log.Debug("ACK not for the initial INVITE", "error", err)
+		c.logger().Debug("ACK not for the initial INVITE", "error", err)
 		return false
 	}
 	c.ackReceived(ack)
@@ -286,7 +286,7 @@ func (c *call) applyAckAnswer(ack *sip.Request, what string) {
 		}
 	}
 	if err != nil {
-		c.log.Warn("our SDP offer got no usable answer in the ACK: ending the call", "to", what, "error", err)
+		c.logger().Warn("our SDP offer got no usable answer in the ACK: ending the call", "to", what, "error", err)
 		c.cancel(fmt.Errorf("ACK of %s: %w", what, err))
 	}
 }
