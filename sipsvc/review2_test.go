@@ -1,6 +1,7 @@
 package sipsvc_test
 
 import (
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -171,4 +172,44 @@ func TestMaxCallDuration(t *testing.T) {
 			t.Errorf("500 after %v, before the limit %v", waited, limit)
 		}
 	})
+}
+
+// A 200 to a re-INVITE that cannot be sent (its TCP connection is gone) ends the call: the
+// media session already took the offer, so the call cannot carry on half changed. The
+// re-INVITE is held (ackGrace, 250 ms) until the initial 200's ACK, sent over UDP once the
+// TCP connection is closed, so its 200 is written to the closed connection.
+func TestReInviteAnswerNotSentEndsCall(t *testing.T) {
+	e := startEnv(t, nil)
+	srv := sipsvctestAddr(t, e, "tcp")
+	conn, err := net.Dial("tcp", srv.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := newStreamUAC(t, conn, srv, "TCP")
+	udp := newRawUAC(t, "127.0.0.1", e.udp)
+	inv := msg{method: "INVITE", ruri: "sip:answer@" + srv.String() + ";transport=tcp", toUser: "answer", body: offerSDP,
+		contact: "sip:alice@" + u.local.String() + ";transport=tcp", headers: []string{"X-Caller-Template: sub"}}
+	u.send(u.text(&inv))
+	ok := u.final(2 * time.Second)
+	if ok.StatusCode != 200 {
+		t.Fatalf("INVITE: got %d, want 200", ok.StatusCode)
+	}
+	r := inDialog(inv, tagOf(ok), "INVITE", 2, offerSDP)
+	u.send(u.text(&r))
+	// sipgo binds the re-INVITE's transaction to the connection when the request arrives;
+	// the connection ends after that, while the re-INVITE waits for the ACK. FIN, not RST:
+	// the service has read the re-INVITE, then reads the end of the stream and closes it.
+	time.Sleep(50 * time.Millisecond)
+	if err := conn.(*net.TCPConn).CloseWrite(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	udp.send(udp.ackFor(inv, ok))
+	waitFor(t, 3*time.Second, "call ended", func() bool { return e.srv.Stats().CallsActive == 0 })
+	if got := e.srv.Stats().NoACK; got != 1 {
+		t.Errorf("NoACK = %d, want 1", got)
+	}
+	if !strings.Contains(e.log.String(), "200 OK to re-INVITE not sent") {
+		t.Errorf("the log does not say the re-INVITE's 200 was not sent:\n%s", e.log.String())
+	}
 }
