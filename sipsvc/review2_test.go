@@ -2,12 +2,14 @@ package sipsvc_test
 
 import (
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 )
 
@@ -211,5 +213,47 @@ func TestReInviteAnswerNotSentEndsCall(t *testing.T) {
 	}
 	if !strings.Contains(e.log.String(), "200 OK to re-INVITE not sent") {
 		t.Errorf("the log does not say the re-INVITE's 200 was not sent:\n%s", e.log.String())
+	}
+}
+
+// With the real media plane (package rtp), which takes the first SDP after its own offer as
+// the answer: a late-offer call whose ACK (with the answer) and a re-INVITE cross still
+// answers the re-INVITE with SDP, and the call stays up.
+func TestLateOfferAckAndReInviteCrossRealMedia(t *testing.T) {
+	engine, err := rtp.NewEngine(rtp.Config{
+		PortMin: 34000, PortMax: 34998, Address: netip.MustParseAddr("127.0.0.1"),
+		Bind: netip.MustParseAddr("127.0.0.1"), Symmetric: true,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer engine.Close()
+	e := startEnvOpts(t, nil, func(o *sipsvc.Options) { o.Media = engine })
+	u := newRawUAC(t, "127.0.0.1", e.udp)
+	answer := strings.Replace(offerSDP, "m=audio 30000", "m=audio 30002", 1)
+	reoffer := strings.Replace(offerSDP, "o=alice 1 1", "o=alice 1 2", 1)
+	for i := 0; i < 20; i++ {
+		inv := msg{method: "INVITE", ruri: "sip:answer@" + e.udp.String(), toUser: "answer",
+			headers: []string{"X-Caller-Template: sub"}}
+		u.send(u.text(&inv))
+		ok := u.final(2 * time.Second)
+		if ok.StatusCode != 200 || len(ok.Body()) == 0 {
+			t.Fatalf("call %d: INVITE got %d with %d bytes of SDP, want 200 with an offer", i, ok.StatusCode, len(ok.Body()))
+		}
+		r := inDialog(inv, tagOf(ok), "INVITE", 2, reoffer)
+		ack := inv
+		ack.method, ack.branch, ack.body, ack.toTag = "ACK", "", answer, tagOf(ok)
+		u.send(u.text(&r))
+		u.send(u.text(&ack))
+		res := u.final(2 * time.Second)
+		if res.StatusCode != 200 || !mediaRE.Match(res.Body()) {
+			t.Fatalf("call %d: re-INVITE got %d with body %q, want 200 with an SDP answer", i, res.StatusCode, res.Body())
+		}
+		a := ackOf(r, "")
+		u.send(u.text(&a))
+		if _, reqs := responses(u, 100*time.Millisecond, "INVITE", 2); hasBye(reqs) {
+			t.Fatalf("call %d: BYE after the crossed ACK and re-INVITE", i)
+		}
+		hangUp(t, u, inv, tagOf(ok), 3)
 	}
 }
