@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +21,10 @@ func TestEchoReturnsPackets(t *testing.T) {
 	defer cancel()
 	echoDone := make(chan error, 1)
 	go func() { echoDone <- s.Echo(ctx) }()
-	time.Sleep(20 * time.Millisecond) // let Echo switch on before the first packet
+	waitEcho(t, s)
 
 	var lastSeq uint16
+	var delays []time.Duration
 	for i := 0; i < 20; i++ {
 		payload := bytes.Repeat([]byte{byte(i)}, 160)
 		sent := time.Now()
@@ -44,9 +46,14 @@ func TestEchoReturnsPackets(t *testing.T) {
 			t.Errorf("packet %d: seq %d after %d", i, pkt.SequenceNumber, lastSeq)
 		}
 		lastSeq = pkt.SequenceNumber
-		if d := at.Sub(sent); d > 20*time.Millisecond {
-			t.Errorf("packet %d echoed after %s", i, d)
-		}
+		delays = append(delays, at.Sub(sent))
+	}
+	// Echo is immediate: the median round trip is a few ms. A loaded machine delays single
+	// packets (a descheduled reader), so the bound is on the median, and every packet has a
+	// generous 250 ms (each was checked individually against 20 ms, which failed under load).
+	slices.Sort(delays)
+	if med, worst := delays[len(delays)/2], delays[len(delays)-1]; med > 10*time.Millisecond || worst > 250*time.Millisecond {
+		t.Errorf("echo delays: median %s, worst %s; want at most 10 ms and 250 ms", med, worst)
 	}
 	cancel()
 	<-echoDone
@@ -125,8 +132,12 @@ func TestPlayPacing(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Fatalf("Play: %v", err)
 	}
-	// 49 intervals of 20 ms: a generous window, the machine is shared.
-	if span := last.Sub(first); span < 900*time.Millisecond || span > 1300*time.Millisecond {
+	// 49 intervals of 20 ms, 980 ms. Sending is on an absolute schedule, so the span is not much
+	// longer on a loaded machine, but the reader may see the first or last packet late: the
+	// window is 900 ms (not faster than 50 packets/s, allowing 80 ms of reader lag on the
+	// first) to 1500 ms (1300 ms failed on a loaded 2-core runner). The timestamps and
+	// sequence numbers above are checked exactly.
+	if span := last.Sub(first); span < 900*time.Millisecond || span > 1500*time.Millisecond {
 		t.Errorf("50 packets took %s, want about 980ms (50 packets/s)", span)
 	}
 	if _, _, err := p.recv(100 * time.Millisecond); err == nil {
@@ -283,7 +294,7 @@ func TestSymmetricLatching(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go s.Echo(ctx)
-	time.Sleep(20 * time.Millisecond)
+	waitEcho(t, s)
 	p.send(s, 0, true, 160, make([]byte, 160))
 	if _, _, err := p.recv(time.Second); err != nil {
 		t.Fatalf("echo did not reach the latched source: %v", err)
