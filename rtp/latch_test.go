@@ -80,7 +80,7 @@ func TestLatchSpoofedSourceLoses(t *testing.T) {
 				attacker.send(s, 0, i == 0, uint32(160*i), make([]byte, 160))
 			}
 			waitProcessed(t, s, uint32(spoofed)) // the echoes of the window latch, if any, are sent
-			early := drain(attacker) // 5 packets in the window latch, until the SDP address speaks
+			early := drain(attacker)             // 5 packets in the window latch, until the SDP address speaks
 			for i := 0; i < 20; i++ {
 				p.send(s, 0, i == 0, uint32(1000+160*i), make([]byte, 160))
 				attacker.send(s, 0, false, uint32(160*(spoofed+i)), make([]byte, 160))
