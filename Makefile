@@ -1,4 +1,4 @@
-# sidecar: see README.md. Targets: build run test unit e2e bench lint fmt fuzz clean.
+# sidecar: see README.md. Targets: build run test unit e2e bench load lint fmt fuzz clean.
 GO      ?= go
 BIN     ?= bin/sidecar
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -6,7 +6,7 @@ LDFLAGS := -X main.version=$(VERSION)
 STATICCHECK ?= v0.8.2
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: build run test unit e2e bench lint fmt fuzz clean
+.PHONY: build run test unit e2e bench load lint fmt fuzz clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sidecar
@@ -27,6 +27,12 @@ e2e:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(UNIT_PKGS)
+
+# Load tests on a real sidecar serve over loopback (SIPp): call-setup rate and echo media,
+# each next to a reference measured in the same run (bench/README.md). About 2.5 minutes.
+load:
+	bench/cps.sh
+	bench/media.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

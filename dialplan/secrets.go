@@ -156,6 +156,10 @@ func (r *redactHandler) attr(a slog.Attr) slog.Attr {
 		if containsSecret(text, r.secrets) {
 			return slog.String(a.Key, r.redact(text))
 		}
+	default: // numbers, bools, durations, times: by their text (a PIN logged as an int)
+		if text := v.String(); containsSecret(text, r.secrets) {
+			return slog.String(a.Key, r.redact(text))
+		}
 	}
 	return slog.Attr{Key: a.Key, Value: v}
 }

@@ -15,10 +15,13 @@ type Config struct {
 	// Bind is the local address the sockets bind to. When invalid, Address is used.
 	Bind netip.Addr
 	// Symmetric latches the destination of a session's RTP (and RTCP) to the source of the
-	// first packet received, for peers behind NAT; packets from other sources are then dropped.
+	// peer's packets, for peers behind NAT: at once for the SDP's IP address, after a short
+	// run of packets in sequence for another source (docs/media.md); packets from other
+	// sources are then dropped.
 	Symmetric bool
 	// Timeout ends a session (Session.Done) when no RTP arrives for that long; 0 disables it.
-	// Calls on hold are exempt.
+	// Calls on hold are exempt, and so is a late-offer session until the answer to its offer
+	// fails (while the call rings or awaits its ACK no RTP is due).
 	Timeout time.Duration
 	// Sounds is the operator's sounds directory; the media plane itself does not read it.
 	Sounds string

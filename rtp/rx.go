@@ -87,91 +87,12 @@ func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet, now 
 	}
 }
 
-// latchPackets is how many consecutive packets, from one source with one SSRC, a source other
-// than the SDP's address must send to be latched.
-const latchPackets = 3
-
-// latchWindow is how long after Open or SetRemote a source other than the SDP's address may
-// be latched.
-const latchWindow = 10 * time.Second
-
-// candidate is a source other than the SDP's address that is sending packets before latching.
-type candidate struct {
-	since time.Duration // the route's (a route replaced by SetRemote restarts the count)
-	from  netip.AddrPort
-	ssrc  uint32
-	n     int
-}
-
-// negotiated reports whether pt is one of the route's payload types.
-func (r *route) negotiated(pt uint8) bool {
-	if r.hasTE && r.te.PT == pt {
-		return true
-	}
-	for _, f := range r.formats {
-		if f.PT == pt {
-			return true
-		}
-	}
-	return false
-}
-
-// admit decides, for symmetric RTP, whether a packet from from is the peer's, latching the
-// session's destination to its source when it should; it returns the route to use.
-//
-// Only packets with a negotiated payload type can latch. A packet from the SDP's IP address
-// latches at once (NAT may have changed the port), even over a source latched before. Any other
-// source must send latchPackets consecutive packets with one SSRC within latchWindow of the
-// route's installation. Once latched, every other source is dropped.
-func (s *Session) admit(r *route, from netip.AddrPort, pkt *rtp.Packet, now time.Time) (*route, bool) {
-	if r.latched && from == r.dst {
-		return r, true
-	}
-	if !r.negotiated(pkt.PayloadType) {
-		return r, false
-	}
-	if r.sdpDst.IsValid() && from.Addr() == r.sdpDst.Addr() {
-		if r.latched && r.dst.Addr() == r.sdpDst.Addr() {
-			return r, false // another port of the SDP's host, once one is latched
-		}
-		return s.latch(r, from), true
-	}
-	if r.latched || now.Sub(s.start)-r.since > latchWindow {
-		return r, false
-	}
-	c := &s.cand
-	if c.since != r.since || c.from != from || c.ssrc != pkt.SSRC {
-		*c = candidate{since: r.since, from: from, ssrc: pkt.SSRC}
-	}
-	if c.n++; c.n < latchPackets {
-		return r, false
-	}
-	*c = candidate{}
-	return s.latch(r, from), true
-}
-
-// latch makes the packet's source the session's destination (symmetric RTP).
-func (s *Session) latch(r *route, from netip.AddrPort) *route {
-	n := *r
-	n.latched = true
-	n.dst = from
-	if !n.rtcpDst.IsValid() || n.rtcpDst.Addr() != from.Addr() || !n.send {
-		n.rtcpDst = netip.AddrPortFrom(from.Addr(), from.Port()+1)
-	}
-	n.send = r.send || (!r.dst.IsValid() && !r.hold)
-	if s.route.CompareAndSwap(r, &n) {
-		s.log.Debug("rtp latched", "from", from)
-		return &n
-	}
-	return s.route.Load()
-}
-
 // echoPacket sends a received packet back with the session's SSRC and sequence, its
 // timestamp shifted by a constant: payload and marker are untouched. The constant is chosen
 // when Echo starts (and when the caller's SSRC changes) so that the first echoed packet
 // continues the session's stream clock; that packet carries the marker.
 func (s *Session) echoPacket(b []byte, pkt *rtp.Packet, r *route) {
-	if len(b) < 12 || !r.dst.IsValid() {
+	if len(b) < 12 || len(b) > maxPacket || !r.dst.IsValid() {
 		return
 	}
 	rate := 8000

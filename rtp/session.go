@@ -32,6 +32,7 @@ type Session struct {
 	port, poolIdx  int
 	start          time.Time
 	lastRx         atomic.Int64 // ns since start of the last RTP packet (or of Open/SetRemote)
+	noAnswer       atomic.Bool  // the answer to our late offer failed before any route existed
 
 	done, closed        chan struct{}
 	doneOnce, closeOnce sync.Once
@@ -56,7 +57,7 @@ type Session struct {
 
 	dtmfRx   dtmf.Receiver // read loop only
 	inband   *inband       // read loop only
-	cand     candidate     // read loop only
+	cands    candidates    // read loop only
 	dtmfMode atomic.Pointer[string]
 	digits   chan Digit
 }
@@ -108,6 +109,7 @@ func (s *Session) SetRemote(body []byte) ([]byte, error) {
 	if awaiting && len(bytes.TrimSpace(body)) == 0 {
 		s.awaiting = false
 		s.mu.Unlock()
+		s.answerFailed()
 		return nil, notAcceptable(ErrNoAnswer)
 	}
 	s.mu.Unlock()
@@ -116,16 +118,33 @@ func (s *Session) SetRemote(body []byte) ([]byte, error) {
 	}
 	d, err := sdp.Parse(body)
 	if err != nil {
+		if awaiting {
+			s.answerFailed()
+		}
 		return nil, notAcceptable(err)
 	}
 	if awaiting {
-		return nil, s.applyAnswer(d)
+		if err := s.applyAnswer(d); err != nil {
+			s.answerFailed()
+			return nil, err
+		}
+		return nil, nil
 	}
 	out, err := s.applyOffer(d)
 	if err != nil {
 		return nil, notAcceptable(err)
 	}
 	return out, nil
+}
+
+// answerFailed records that the answer to our offer did not come or was refused. A session
+// that has no route yet (a late offer) starts its inactivity clock now: it has no media and
+// must not hold its ports forever. Before that, a session without a route is not timed out:
+// it is ringing, or its 200 awaits the ACK, and the SIP service bounds both.
+func (s *Session) answerFailed() {
+	if s.route.Load() == nil && !s.noAnswer.Swap(true) {
+		s.touch()
+	}
 }
 
 // applyOffer answers an offer on the session's port.

@@ -205,8 +205,9 @@ func (s *Session) tick(now time.Time) {
 	}
 	s.mu.Unlock()
 
-	// No route yet (a late offer whose answer never came) counts as inactivity too.
-	if t := s.engine.cfg.Timeout; t > 0 && (r == nil || !r.hold) {
+	// Without a route (a late offer) the clock runs only once the answer has failed: while
+	// the call rings or its 200 awaits the ACK, no RTP is due (see answerFailed).
+	if t := s.engine.cfg.Timeout; t > 0 && s.timed(r) {
 		if idle := now.Sub(s.start) - time.Duration(s.lastRx.Load()); idle > t {
 			s.end("rtp timeout")
 		}
@@ -214,6 +215,14 @@ func (s *Session) tick(now time.Time) {
 	if rtcpDue && r != nil {
 		s.sendReport(r, now)
 	}
+}
+
+// timed reports whether the inactivity timeout applies to a session whose route is r.
+func (s *Session) timed(r *route) bool {
+	if r == nil {
+		return s.noAnswer.Load()
+	}
+	return !r.hold
 }
 
 // advance sends the frames of p that are due. Callers hold s.mu.

@@ -49,13 +49,20 @@ type call struct {
 
 	req            *request.Request
 	caller, callee *profile.Profile
-	log            *slog.Logger
+	log            *slog.Logger                // the call's logger at its start: read it through logger
+	routedLog      atomic.Pointer[slog.Logger] // log with what routing found (setLogger), once routed
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
 	offer      []byte // the INVITE's SDP (the SDP part of a multipart body), nil for a late offer
 	inviteCSeq uint32 // CSeq of the initial INVITE
+
+	// sdpMu serialises the offer/answer exchanges of the call: every SetRemote of its media
+	// session, and each ACK that carries an answer until that answer is applied. A
+	// re-INVITE's offer therefore never reaches the session while it awaits an answer. Take
+	// it before mu, never while holding mu.
+	sdpMu sync.Mutex
 
 	mu         sync.Mutex
 	state      callState
@@ -77,6 +84,19 @@ var (
 	_ dialplan.Channel = (*call)(nil)
 	_ media.Carrier    = (*call)(nil)
 )
+
+// logger is the call's logger: with the identifier, templates and dialplan context once
+// route has found them. Handlers of in-dialog requests read it while route runs, so route
+// publishes its richer logger atomically (setLogger) instead of rewriting log.
+func (c *call) logger() *slog.Logger {
+	if l := c.routedLog.Load(); l != nil {
+		return l
+	}
+	return c.log
+}
+
+// setLogger makes l the call's logger.
+func (c *call) setLogger(l *slog.Logger) { c.routedLog.Store(l) }
 
 // Request is the INVITE that started the call.
 func (c *call) Request() *request.Request { return c.req }
@@ -190,7 +210,7 @@ func (c *call) Answer(ctx context.Context) error {
 	case err := <-done:
 		if err == nil {
 			c.s.stats.answered.Add(1)
-			c.log.Info("call answered")
+			c.logger().Info("call answered")
 			return nil
 		}
 		if c.dlg.LoadState() < sip.DialogStateEstablished {
@@ -204,6 +224,12 @@ func (c *call) Answer(ctx context.Context) error {
 			// BYE before ACK (the ACK was lost or reordered): the caller ended the call.
 			return fmt.Errorf("answer: %w", ErrPeerHangup)
 		}
+		if errors.Is(err, sip.ErrTransactionTerminated) {
+			// sipgo ended the transaction at Timer L (64*T1) and with it the
+			// retransmissions; a longer ack-timeout still waits for the ACK, which
+			// reaches the ACK handler without the transaction.
+			return c.awaitAck(ctx, timer)
+		}
 		return c.noACK(err)
 	case <-timer.C:
 		// Terminating the transaction stops the retransmissions (the writer goroutine
@@ -216,6 +242,21 @@ func (c *call) Answer(ctx context.Context) error {
 	}
 }
 
+// awaitAck waits for the ACK of the initial 200 OK once its retransmissions have stopped,
+// until timer (the ack-timeout) fires.
+func (c *call) awaitAck(ctx context.Context, timer *time.Timer) error {
+	select {
+	case <-c.acked:
+		c.s.stats.answered.Add(1)
+		c.logger().Info("call answered")
+		return nil
+	case <-timer.C:
+		return c.noACK(nil)
+	case <-ctx.Done():
+		return fmt.Errorf("answer: %w", context.Cause(ctx))
+	}
+}
+
 // noACK records a 200 OK that was never acknowledged.
 func (c *call) noACK(err error) error {
 	c.s.stats.noACK.Add(1)
@@ -223,20 +264,29 @@ func (c *call) noACK(err error) error {
 	if err != nil {
 		attrs = append(attrs, "error", err)
 	}
-	c.log.Warn("200 OK never acknowledged: ending the call with BYE", attrs...)
+	c.logger().Warn("200 OK never acknowledged: ending the call with BYE", attrs...)
 	return ErrNoACK
 }
 
 // ackReceived is called by the ACK handler once the dialog is confirmed. A late-offer call
 // applies the SDP answer the ACK carries; a missing or refused answer ends the call.
+// The answer is applied before the ACK is signalled (c.acked closed), so a re-INVITE
+// waiting for that ACK cannot hand its offer to a session that still awaits the answer.
 func (c *call) ackReceived(ack *sip.Request) {
-	c.ackOnce.Do(func() { close(c.acked) })
+	c.sdpMu.Lock()
+	defer c.sdpMu.Unlock()
+	select {
+	case <-c.acked:
+		return // a retransmitted ACK: the first one was applied
+	default:
+	}
 	c.mu.Lock()
 	late := c.lateOffer
 	c.mu.Unlock()
 	if late {
 		c.applyAckAnswer(ack, "INVITE")
 	}
+	c.ackOnce.Do(func() { close(c.acked) })
 }
 
 // initialAckPending reports whether the 200 OK to the initial INVITE was sent and is not
@@ -330,7 +380,7 @@ func (c *call) bye() error {
 		c.byeSent.Store(true)
 		if err := c.dlg.Bye(ctx); err != nil {
 			c.byeErr = fmt.Errorf("send bye: %w", err)
-			c.log.Warn("BYE failed", "error", err)
+			c.logger().Warn("BYE failed", "error", err)
 		}
 	})
 	return c.byeErr
@@ -379,7 +429,7 @@ func (c *call) watchMedia(sess media.Session) {
 	defer c.s.recoverGo("watch media")
 	select {
 	case <-sess.Done():
-		c.log.Info("media session ended: hanging up")
+		c.logger().Info("media session ended: hanging up")
 		c.cancel(ErrMediaEnded)
 	case <-c.ctx.Done():
 	}
@@ -389,7 +439,7 @@ func (c *call) watchMedia(sess media.Session) {
 func (c *call) closeMedia() {
 	if sess := c.Media(); sess != nil {
 		if err := sess.Close(); err != nil {
-			c.log.Warn("close media", "error", err)
+			c.logger().Warn("close media", "error", err)
 		}
 	}
 }

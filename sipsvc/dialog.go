@@ -56,7 +56,7 @@ func (s *Server) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if !c.ackMatched(req, func() error { return c.dlg.ReadAck(req, tx) }) {
-		c.log.Debug("ACK matches no unacknowledged answer", "cseq", req.CSeq().SeqNo)
+		c.logger().Debug("ACK matches no unacknowledged answer", "cseq", req.CSeq().SeqNo)
 	}
 }
 
@@ -79,7 +79,7 @@ func (s *Server) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	switch st {
 	case stateNew, stateEarly:
 		s.respond(req, tx, sip.StatusOK, "")
-		c.log.Debug("caller hung up before answer")
+		c.logger().Debug("caller hung up before answer")
 		c.cancel(ErrPeerHangup)
 		return
 	case stateFinal:
@@ -91,10 +91,10 @@ func (s *Server) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	c.peerBye.Store(true)
 	if err := c.dlg.ReadBye(req, tx); err != nil {
 		c.peerBye.Store(false)
-		c.log.Warn("BYE not answered", "error", err)
+		c.logger().Warn("BYE not answered", "error", err)
 		return
 	}
-	c.log.Debug("caller hung up")
+	c.logger().Debug("caller hung up")
 	c.cancel(ErrPeerHangup)
 }
 
@@ -115,7 +115,7 @@ func (s *Server) inDialog(req *sip.Request, tx sip.ServerTransaction) *call {
 		return nil
 	}
 	if err := c.readRequest(req); err != nil {
-		c.log.Warn(string(req.Method)+" refused", "status", 500, "error", err)
+		c.logger().Warn(string(req.Method)+" refused", "status", 500, "error", err)
 		s.respond(req, tx, sip.StatusInternalServerError, "")
 		return nil
 	}
@@ -168,7 +168,7 @@ func (s *Server) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	digit, dur, err := dtmf.ParseInfo(ct, req.Body())
 	if err != nil {
-		c.log.Warn("malformed DTMF INFO", "error", err)
+		c.logger().Warn("malformed DTMF INFO", "error", err)
 		s.respond(req, tx, sip.StatusBadRequest, "Malformed DTMF")
 		return
 	}

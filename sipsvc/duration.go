@@ -19,7 +19,7 @@ var ErrMaxDuration = errors.New("call reached its maximum duration")
 func (c *call) limitDuration(d time.Duration) (stop func() bool) {
 	t := time.AfterFunc(d, func() {
 		defer c.s.recoverGo("max call duration")
-		c.log.Warn("call reached the maximum duration: ending it", "max", d.String())
+		c.logger().Warn("call reached the maximum duration: ending it", "max", d.String())
 		c.cancel(ErrMaxDuration)
 	})
 	return t.Stop

@@ -154,11 +154,17 @@ func hasPrefixFoldASCII(b []byte, w string) bool {
 }
 
 // trustPacketConn is the UDP socket handed to sipgo: ReadFrom returns only the datagrams
-// the gate admits and silently discards the others. Everything else is the socket's own.
+// the gate admits and silently discards the others. It is a net.PacketConn and nothing
+// more: the socket is a named field, not embedded, so no other read method of *net.UDPConn
+// (ReadFromUDP, ReadMsgUDP, Read, ...) can bypass the gate. sipgo's ServeUDP takes a
+// net.PacketConn and asserts no concrete type; the receive buffer is set on the socket
+// before it is wrapped.
 type trustPacketConn struct {
-	*net.UDPConn
-	gate *trustGate
+	UDPConn *net.UDPConn
+	gate    *trustGate
 }
+
+var _ net.PacketConn = (*trustPacketConn)(nil)
 
 // ReadFrom reads the next admitted datagram into b. The gate peeks at b in place; a
 // discarded datagram costs no allocation.
@@ -173,6 +179,26 @@ func (c *trustPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		}
 	}
 }
+
+// WriteTo sends b to addr through the socket.
+func (c *trustPacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	return c.UDPConn.WriteTo(b, addr)
+}
+
+// Close closes the socket.
+func (c *trustPacketConn) Close() error { return c.UDPConn.Close() }
+
+// LocalAddr is the socket's local address.
+func (c *trustPacketConn) LocalAddr() net.Addr { return c.UDPConn.LocalAddr() }
+
+// SetDeadline sets the socket's read and write deadlines.
+func (c *trustPacketConn) SetDeadline(t time.Time) error { return c.UDPConn.SetDeadline(t) }
+
+// SetReadDeadline sets the socket's read deadline.
+func (c *trustPacketConn) SetReadDeadline(t time.Time) error { return c.UDPConn.SetReadDeadline(t) }
+
+// SetWriteDeadline sets the socket's write deadline.
+func (c *trustPacketConn) SetWriteDeadline(t time.Time) error { return c.UDPConn.SetWriteDeadline(t) }
 
 // trustListener is the TCP listener handed to sipgo (under tls.NewListener for TLS): Accept
 // closes connections from untrusted peers at once and returns the others with an idle

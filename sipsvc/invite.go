@@ -78,7 +78,7 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 	}
 	c.ctx, c.cancel = context.WithCancelCause(s.hangupCtx)
 	defer c.cancel(nil)
-	defer c.limitDuration(maxCallDuration)()
+	defer c.limitDuration(time.Duration(s.maxDuration.Load()))()
 	stop := context.AfterFunc(dlg.Context(), func() {
 		if c.byeSent.Load() {
 			c.cancel(errLocalHangup)
@@ -101,7 +101,7 @@ func (c *call) safeRoute() (trace dialplan.Trace, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.s.stats.panics.Add(1)
-			c.log.Error("call panic", "panic", r, "stack", string(debug.Stack()))
+			c.logger().Error("call panic", "panic", r, "stack", string(debug.Stack()))
 			err = &statusError{status: 500, reason: reasonPhrase(500), err: fmt.Errorf("panic: %v", r)}
 		}
 	}()
@@ -125,8 +125,8 @@ func (c *call) route() (dialplan.Trace, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identify: %w", err)
 	}
-	c.log = c.log.With("identifier", res.Identifier,
-		"caller_template", res.Caller.Name, "callee_template", res.Callee.Name)
+	c.setLogger(c.logger().With("identifier", res.Identifier,
+		"caller_template", res.Caller.Name, "callee_template", res.Callee.Name))
 	if c.caller, err = s.build(res.Caller, profile.RoleCaller, r); err != nil {
 		return nil, err
 	}
@@ -135,9 +135,9 @@ func (c *call) route() (dialplan.Trace, error) {
 	}
 	dpContext := dialplan.ContextFor(c.caller, c.callee, s.cfg.DefaultContext)
 	exten := c.sipReq.Recipient.User
-	c.log = c.log.With("context", dpContext, "exten", exten)
-	c.log.Debug("call routed")
-	return s.opts.Plan.Run(c.ctx, c, dpContext, exten, c.log)
+	c.setLogger(c.logger().With("context", dpContext, "exten", exten))
+	c.logger().Debug("call routed")
+	return s.opts.Plan.Run(c.ctx, c, dpContext, exten, c.logger())
 }
 
 // build builds one party's profile; a party without a template gets nil. A failure is
@@ -167,7 +167,7 @@ func (c *call) finish(trace dialplan.Trace, err error) {
 		if c.peerBye.Load() {
 			// BYE in the early dialog (RFC 3261 15.1.2): the BYE got 200, the INVITE gets 487.
 			if ferr := c.sendFinal(sip.StatusRequestTerminated, ""); ferr != nil {
-				c.log.Debug("final answer not sent", "status", sip.StatusRequestTerminated, "error", ferr)
+				c.logger().Debug("final answer not sent", "status", sip.StatusRequestTerminated, "error", ferr)
 			}
 			break
 		}
@@ -194,7 +194,7 @@ func (c *call) finish(trace dialplan.Trace, err error) {
 			hdrs = append(hdrs, retryAfter(retryAfterBusy))
 		}
 		if ferr := c.sendFinal(code, reason, hdrs...); ferr != nil {
-			c.log.Debug("final answer not sent", "status", code, "error", ferr)
+			c.logger().Debug("final answer not sent", "status", code, "error", ferr)
 		}
 	case stateAnswered:
 		if !c.peerBye.Load() {
@@ -235,7 +235,7 @@ func (c *call) logEnd(trace dialplan.Trace, err, cause error) {
 			level = slog.LevelWarn
 		}
 	}
-	c.log.Log(context.Background(), level, "call ended", attrs...)
+	c.logger().Log(context.Background(), level, "call ended", attrs...)
 }
 
 // contactFor is the Contact of our answers to req: the local address the request arrived

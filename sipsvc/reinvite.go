@@ -132,11 +132,11 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	p, err := c.beginReInvite(req.CSeq().SeqNo)
 	switch {
 	case errors.Is(err, ErrStaleCSeq):
-		c.log.Info("re-INVITE refused", "status", 500, "error", err)
+		c.logger().Info("re-INVITE refused", "status", 500, "error", err)
 		s.respond(req, tx, sip.StatusInternalServerError, "")
 		return
 	case errors.Is(err, errInvitePending):
-		c.log.Info("re-INVITE refused", "status", 500, "error", err)
+		c.logger().Info("re-INVITE refused", "status", 500, "error", err)
 		s.respond(req, tx, sip.StatusInternalServerError, "", retryAfter(rand.IntN(retryAfterMax+1)))
 		return
 	case err != nil:
@@ -150,17 +150,21 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	// A re-INVITE without SDP asks for our offer (SetRemote(nil)); its answer is due in the ACK.
+	c.sdpMu.Lock()
 	body, err := sess.SetRemote(offer)
+	if err == nil {
+		c.mu.Lock()
+		p.answerDue = len(offer) == 0
+		c.mu.Unlock()
+	}
+	c.sdpMu.Unlock()
 	if err != nil {
 		c.endReInvite(p)
 		code, reason := statusOf(err, s.cfg.NoMatchCode)
-		c.log.Warn("re-INVITE offer refused", "status", code, "error", err)
+		c.logger().Warn("re-INVITE offer refused", "status", code, "error", err)
 		s.respond(req, tx, code, reason)
 		return
 	}
-	c.mu.Lock()
-	p.answerDue = len(offer) == 0
-	c.mu.Unlock()
 
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", body)
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
@@ -168,26 +172,38 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	res.AppendHeader(allowHeader())
 	res.AppendHeader(supportedHeader())
 	s.decorate(res)
-	c.log.Info("re-INVITE accepted", "offer", len(offer) > 0)
+	c.logger().Info("re-INVITE accepted", "offer", len(offer) > 0)
 	err = c.respondUntilAck(tx, res, p.acked)
 	switch {
 	case err == nil:
+	case c.ctx.Err() != nil:
+		// The call ended first (BYE, drain, media): nothing more to do.
+		c.endReInvite(p)
+		c.logger().Debug("re-INVITE answer stopped", "error", err)
 	case errors.Is(err, ErrNoACK):
 		c.endReInvite(p)
 		s.stats.noACK.Add(1)
-		c.log.Warn("200 OK to re-INVITE never acknowledged: ending the call with BYE",
+		c.logger().Warn("200 OK to re-INVITE never acknowledged: ending the call with BYE",
 			"ack_timeout", s.cfg.ACKTimeout.String())
 		c.cancel(ErrNoACK)
 	default:
+		// The 200 never left (a dropped connection): the media session already took the
+		// offer (or made one that awaits an answer), so the call cannot carry on half
+		// changed. It ends with BYE, counted as NoACK like an initial 200 that failed.
 		c.endReInvite(p)
-		c.log.Debug("re-INVITE answer stopped", "error", err)
+		s.stats.noACK.Add(1)
+		c.logger().Warn("200 OK to re-INVITE not sent: ending the call with BYE", "error", err)
+		c.cancel(fmt.Errorf("re-INVITE: %w", err))
 	}
 }
 
 // respondUntilAck sends the 2xx res within tx and retransmits it, at T1 doubling up to T2,
 // until acked is closed (RFC 3261 13.3.1.4: sipgo's Accepted state neither retransmits a
-// 2xx nor passes INVITE retransmissions up). It fails with ErrNoACK after ack-timeout, and
-// with the call's cause when the call ends first.
+// 2xx nor passes INVITE retransmissions up). It fails with ErrNoACK after ack-timeout, with
+// the call's cause when the call ends first, and with the send error when the first send
+// fails. A failed retransmission (sipgo ends the transaction at Timer L, 64*T1, so a longer
+// ack-timeout outlives it) stops the retransmissions, not the wait for the ACK: the ACK
+// reaches the ACK handler without the transaction.
 func (c *call) respondUntilAck(tx sip.ServerTransaction, res *sip.Response, acked <-chan struct{}) error {
 	if err := tx.Respond(res); err != nil {
 		return fmt.Errorf("send 2xx: %w", err)
@@ -203,7 +219,8 @@ func (c *call) respondUntilAck(tx sip.ServerTransaction, res *sip.Response, acke
 			return nil
 		case <-retransmit.C:
 			if err := tx.Respond(res); err != nil {
-				return fmt.Errorf("retransmit 2xx: %w", err)
+				c.logger().Debug("2xx retransmissions stopped; still waiting for the ACK", "error", err)
+				continue // the timer stays stopped
 			}
 			interval = min(2*interval, sip.T2)
 			retransmit.Reset(interval)
@@ -218,26 +235,33 @@ func (c *call) respondUntilAck(tx sip.ServerTransaction, res *sip.Response, acke
 // ackMatched routes an ACK by its CSeq: the ACK of the pending re-INVITE's 2xx, or of the
 // initial INVITE's 2xx while that is unacknowledged (whatever in-dialog request came in
 // meanwhile). It reports false for any other ACK (a retransmission, a stray one).
+//
+// The answer an ACK carries is applied under sdpMu, taken before the pending re-INVITE is
+// released: a re-INVITE admitted after that release waits on sdpMu for the answer before
+// its own SetRemote.
 func (c *call) ackMatched(ack *sip.Request, readAck func() error) bool {
 	cseq := ack.CSeq().SeqNo
+	c.sdpMu.Lock()
 	c.mu.Lock()
 	if p := c.pending; p != nil && p.cseq == cseq {
 		c.pending = nil
 		due := p.answerDue
 		c.mu.Unlock()
-		close(p.acked)
 		if due {
 			c.applyAckAnswer(ack, "re-INVITE")
 		}
+		c.sdpMu.Unlock()
+		close(p.acked)
 		return true
 	}
+	c.sdpMu.Unlock()
 	_, initial := c.initialAckPending()
 	c.mu.Unlock()
 	if !initial || cseq != c.inviteCSeq {
 		return false
 	}
 	if err := readAck(); err != nil {
-		c.log.Debug("ACK not for the initial INVITE", "error", err)
+		c.logger().Debug("ACK not for the initial INVITE", "error", err)
 		return false
 	}
 	c.ackReceived(ack)
@@ -246,6 +270,7 @@ func (c *call) ackMatched(ack *sip.Request, readAck func() error) bool {
 
 // applyAckAnswer applies the SDP answer an ACK must carry (our 200 to what carried an
 // offer). A missing, unreadable or refused answer ends the call with BYE (RFC 3261 13.2.1).
+// Call with c.sdpMu held.
 func (c *call) applyAckAnswer(ack *sip.Request, what string) {
 	sess := c.Media()
 	if sess == nil {
@@ -261,7 +286,7 @@ func (c *call) applyAckAnswer(ack *sip.Request, what string) {
 		}
 	}
 	if err != nil {
-		c.log.Warn("our SDP offer got no usable answer in the ACK: ending the call", "to", what, "error", err)
+		c.logger().Warn("our SDP offer got no usable answer in the ACK: ending the call", "to", what, "error", err)
 		c.cancel(fmt.Errorf("ACK of %s: %w", what, err))
 	}
 }

@@ -55,9 +55,10 @@ type Server struct {
 	stats        counters
 	untrustedLog rateLimit
 
-	draining  atomic.Bool
-	hangupCtx context.Context
-	hangupAll context.CancelCauseFunc
+	draining    atomic.Bool
+	maxDuration atomic.Int64 // bound of every call (nanoseconds): maxCallDuration; tests shorten it
+	hangupCtx   context.Context
+	hangupAll   context.CancelCauseFunc
 
 	mu      sync.Mutex
 	serving bool
@@ -93,6 +94,7 @@ func New(opts Options) (*Server, error) {
 		drained: make(chan struct{}),
 	}
 	s.limit.max = int64(c.MaxCalls)
+	s.maxDuration.Store(int64(maxCallDuration))
 	s.stats.rejected = make(map[int]uint64)
 	s.hangupCtx, s.hangupAll = context.WithCancelCause(context.Background())
 

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
+	"strings"
 	"text/template"
 
 	"github.com/Masterminds/sprig/v3"
@@ -75,20 +77,10 @@ func Funcs() template.FuncMap {
 		}
 		return until(n), nil
 	}
-	untilStep := fm["untilStep"].(func(int, int, int) []int)
-	fm["untilStep"] = func(start, stop, step int) ([]int, error) {
-		if err := checkCount(span(start, stop, step)); err != nil {
-			return nil, err
-		}
-		return untilStep(start, stop, step), nil
-	}
-	seq := fm["seq"].(func(...int) string)
-	fm["seq"] = func(p ...int) (string, error) {
-		if err := checkCount(seqLen(p)); err != nil {
-			return "", err
-		}
-		return seq(p...), nil
-	}
+	// untilStep and seq are our own, not wrappers: sprig's loops step past the int range
+	// ("i += step") and never end when an operand sits near math.MaxInt.
+	fm["untilStep"] = safeUntilStep
+	fm["seq"] = safeSeq
 	return fm
 }
 
@@ -99,37 +91,83 @@ func checkCount(n int) error {
 	return nil
 }
 
-// span is how many numbers lie from start towards stop in steps of step, computed without
-// overflow (operands may come from header values through atoi); a step of 0 or pointing away
-// from stop gives 0, as sprig's loops then produce nothing.
-func span(start, stop, step int) int {
-	if step == 0 || (step > 0) != (stop > start) || stop == start {
+// count is how many numbers lie between start and stop (stop included when inclusive) in
+// steps of step, computed without overflow (operands may come from header values through
+// atoi). A step of 0, or one pointing away from stop, gives 0. A count above MaxCount is
+// reported as MaxCount+1.
+func count(start, stop, step int, inclusive bool) int {
+	if step == 0 || (stop != start && (step > 0) != (stop > start)) {
 		return 0
 	}
 	d := new(big.Int).Sub(big.NewInt(int64(stop)), big.NewInt(int64(start)))
 	d.Abs(d)
 	st := new(big.Int).Abs(big.NewInt(int64(step)))
-	d.Div(d, st)
-	if !d.IsInt64() || d.Int64() > MaxCount {
+	q, r := new(big.Int).QuoRem(d, st, new(big.Int))
+	switch {
+	case inclusive:
+		q.Add(q, big.NewInt(1))
+	case r.Sign() != 0:
+		q.Add(q, big.NewInt(1)) // the last number before stop is a partial step away
+	}
+	if !q.IsInt64() || q.Int64() > MaxCount {
 		return MaxCount + 1
 	}
-	return int(d.Int64())
+	return int(q.Int64())
 }
 
-// seqLen estimates how many numbers sprig's seq (GNU seq semantics: seq LAST, seq FIRST LAST,
-// seq FIRST INCREMENT LAST) would produce, without overflow.
-func seqLen(p []int) int {
+// progression returns n numbers from start in steps of step. The caller has bounded n by
+// count, so start + i*step stays between start and the stop it was counted towards.
+func progression(start, step, n int) []int {
+	v := make([]int, n)
+	for i := range v {
+		v[i] = start + i*step
+	}
+	return v
+}
+
+// safeUntilStep is sprig's untilStep (numbers from start up to, not including, stop) with
+// its count bounded and no overflow.
+func safeUntilStep(start, stop, step int) ([]int, error) {
+	n := count(start, stop, step, false)
+	if err := checkCount(n); err != nil {
+		return nil, err
+	}
+	return progression(start, step, n), nil
+}
+
+// safeSeq is sprig's seq (GNU seq: "seq LAST", "seq FIRST LAST", "seq FIRST INCREMENT
+// LAST", space-separated, LAST included) with its count bounded and no overflow.
+func safeSeq(p ...int) (string, error) {
+	var start, step, end int
 	switch len(p) {
 	case 1:
-		return p[0]
-	case 2:
-		dir := 1
-		if p[1] < p[0] {
-			dir = -1
+		start, end, step = 1, p[0], 1
+		if end < start {
+			step = -1
 		}
-		return span(p[0], p[1], dir) + 1
+	case 2:
+		start, end, step = p[0], p[1], 1
+		if end < start {
+			step = -1
+		}
 	case 3:
-		return span(p[0], p[2], p[1]) + 1
+		start, step, end = p[0], p[1], p[2]
+		if (end >= start) != (step > 0) { // sprig: the step must point from start to end
+			return "", nil
+		}
+	default:
+		return "", nil
 	}
-	return 0
+	n := count(start, end, step, true)
+	if err := checkCount(n); err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for i, v := range progression(start, step, n) {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.Itoa(v))
+	}
+	return b.String(), nil
 }

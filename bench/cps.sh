@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# bench/cps.sh: call-setup rate of `sidecar serve` next to a SIPp reference server, side by side.
+#
+# For each rate step (calls per second) and each target, one SIPp UAC places RATE*STEP calls at
+# RATE calls/s against the target over loopback UDP, and the script records SIPp's outcome
+# (successful and failed calls, retransmissions, from -trace_stat), the server's CPU per call
+# (/proc/PID/stat utime+stime delta over the step), its peak RSS (VmHWM), the kernel's receive
+# buffer drops at the server's socket (/proc/net/udp) and SIPp's own CPU (so the generator is
+# seen to stay under ~70% of a core). All targets run at one rate before the next rate starts,
+# so every ratio compares measurements of the same minute. A target stops at its first unclean
+# step (a failed call, retransmissions above RETRANS_PERMILLE per mille of the calls, or a UAC
+# that could not place the calls within STEP+2 s).
+#
+# Targets (TARGETS, space-separated):
+#   sidecar-486   sidecar serve, INVITE to *486 with X-Caller-Template: identify, profile build,
+#                 dialplan, 486, ACK                                  (bench/sipp/uac_486.xml)
+#   uas-486       reference: SIPp answering every INVITE 486          (bench/sipp/uas_486.xml)
+#   sidecar-echo  sidecar serve, INVITE to *43 (echo): 200 with SDP (an RTP session is opened),
+#                 ACK, HOLD_MS hold without RTP, BYE, 200             (bench/sipp/uac_answer.xml)
+#   uas-200       reference: `sipp -sn uas` (180, 200, ACK, BYE, 200), same UAC scenario
+#
+# Settings (environment): RATES ("500 1000 2000 3000 4000"), STEP (seconds per step, 5),
+# HOLD_MS (100), TARGETS (all four), RETRANS_PERMILLE (1), OUT (output directory; default a new
+# directory under /tmp, kept), SIDECAR (a built binary; default: built from this tree into OUT).
+# Loopback only, free ports probed at start, everything it starts is stopped on exit; the
+# soft open-files limit is raised to the hard limit. Output: one line per step on stdout and
+# OUT/results.tsv; SIPp's stat files and logs stay in OUT.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+RATES=${RATES:-"500 1000 2000 3000 4000"}
+STEP=${STEP:-5}
+HOLD_MS=${HOLD_MS:-100}
+TARGETS=${TARGETS:-"sidecar-486 uas-486 sidecar-echo uas-200"}
+RETRANS_PERMILLE=${RETRANS_PERMILLE:-1}
+OUT=${OUT:-$(mktemp -d /tmp/sidecar-cps.XXXXXX)}
+mkdir -p "$OUT"
+hz=$(getconf CLK_TCK)
+
+for tool in sipp python3 /usr/bin/time; do
+	command -v "$tool" >/dev/null || { echo "cps.sh: $tool not found" >&2; exit 2; }
+done
+
+# Open files: SIPp and the sidecar each need a few per call in flight.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+echo "# open-files soft limit raised to $(ulimit -n)"
+
+# free_ports N: N distinct loopback ports (even, each with the next three free too, so every one
+# can also serve as a SIPp media port base), bound and released to check they are free.
+free_ports() {
+	python3 - "$1" <<'PY'
+import random, socket, sys
+n, got = int(sys.argv[1]), []
+while len(got) < n:
+    p = random.randrange(30000, 39990, 2)
+    if any(abs(p - q) < 4 for q in got):
+        continue
+    socks = []
+    try:
+        for q in range(p, p + 4):
+            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                s = socket.socket(socket.AF_INET, kind)
+                socks.append(s)
+                s.bind(("127.0.0.1", q))
+        got.append(p)
+    except OSError:
+        pass
+    finally:
+        for s in socks:
+            s.close()
+print(" ".join(map(str, got)))
+PY
+}
+
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null || true
+	done
+}
+trap cleanup EXIT INT TERM
+
+if [ -z "${SIDECAR:-}" ]; then
+	SIDECAR=$OUT/sidecar
+	(cd "$root" && go build -o "$SIDECAR" ./cmd/sidecar)
+fi
+
+# cpu_ticks PID: utime+stime of the whole process (all threads), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# hwm_kb PID: peak resident set size in KiB.
+hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
+# udp_drops PORT: receive-buffer drops counted at the 127.0.0.1:PORT UDP socket.
+udp_drops() {
+	awk -v a="$(printf '0100007F:%04X' "$1")" '$2 == a {d += $NF} END {print d + 0}' /proc/net/udp
+}
+# wait_udp PORT PID: until something listens on 127.0.0.1:PORT (max 5 s).
+wait_udp() {
+	local a; a=$(printf '0100007F:%04X' "$1")
+	for _ in $(seq 100); do
+		kill -0 "$2" 2>/dev/null || { echo "cps.sh: server on port $1 exited at start" >&2; return 1; }
+		awk -v a="$a" '$2 == a {f = 1} END {exit !f}' /proc/net/udp && return 0
+		sleep 0.05
+	done
+	echo "cps.sh: nothing listens on port $1 after 5 s" >&2
+	return 1
+}
+
+# Common SIPp settings for high rates: bigger socket buffers, more messages and calls per loop,
+# a watchdog that tolerates a loaded shared machine, control socket on loopback.
+sipp_common=(-i 127.0.0.1 -ci 127.0.0.1 -nostdin -buff_size 4194304 -max_recv_loops 10000
+	-max_sched_loops 10000 -watchdog_minor_threshold 2000 -watchdog_major_threshold 10000
+	-watchdog_major_maxtriggers 100)
+
+declare -A srv_pid srv_port
+start_server() { # target
+	local t=$1 sp cp mp rtp
+	read -r sp cp mp rtp <<<"$(free_ports 4)"
+	case $t in
+	sidecar-*)
+		cat >"$OUT/$t.ini" <<EOF
+[general]
+log-level = warn
+[sip]
+listen = udp:127.0.0.1:$sp
+trusted = 127.0.0.0/8
+identify = header
+max-calls = 100000
+ack-timeout = 5s
+drain-grace = 1s
+[rtp]
+ports = $((rtp + 10000))-$((rtp + 19999))
+address = 127.0.0.1
+bind = 127.0.0.1
+EOF
+		"$SIDECAR" serve -config "$OUT/$t.ini" >"$OUT/$t.log" 2>&1 &
+		;;
+	uas-486)
+		sipp -sf "$here/sipp/uas_486.xml" -p "$sp" -cp "$cp" -mp "$mp" "${sipp_common[@]}" \
+			-timeout 600s -trace_err -error_file "$OUT/$t.err" >"$OUT/$t.log" 2>&1 &
+		;;
+	uas-200)
+		sipp -sn uas -p "$sp" -cp "$cp" -mp "$mp" "${sipp_common[@]}" \
+			-timeout 600s -trace_err -error_file "$OUT/$t.err" >"$OUT/$t.log" 2>&1 &
+		;;
+	*) echo "cps.sh: unknown target $t" >&2; exit 2 ;;
+	esac
+	srv_pid[$t]=$!
+	srv_port[$t]=$sp
+	pids+=("$!")
+	wait_udp "$sp" "$!"
+}
+
+# stat_col FILE NAME: the last value of column NAME in a SIPp -trace_stat CSV.
+stat_col() {
+	awk -F';' -v n="$2" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == n) c = i; next}
+		c && NF >= c {v = $c} END {print (v == "" ? "NA" : v)}' "$1"
+}
+
+# run_step TARGET RATE: one step; prints the result line; returns 1 when the step is not clean.
+run_step() {
+	local t=$1 r=$2 pid=${srv_pid[$1]} port=${srv_port[$1]} calls=$(($2 * STEP))
+	local scen ext up cp mp c0 c1 d0 d1 stf tf
+	case $t in
+	*-486) scen=$here/sipp/uac_486.xml; ext='*486' ;;
+	*) scen=$here/sipp/uac_answer.xml; ext='*43' ;;
+	esac
+	read -r up cp mp <<<"$(free_ports 3)"
+	stf=$OUT/$t-$r.stat.csv tf=$OUT/$t-$r.time
+	rm -f "$stf"
+	c0=$(cpu_ticks "$pid") d0=$(udp_drops "$port")
+	/usr/bin/time -f '%U %S %e' -o "$tf" \
+		sipp "127.0.0.1:$port" -sf "$scen" -s "$ext" -d "$HOLD_MS" -p "$up" -cp "$cp" -mp "$mp" \
+		"${sipp_common[@]}" -r "$r" -rp 1000 -m "$calls" -l "$calls" -timeout "$((STEP + 20))s" \
+		-trace_stat -stf "$stf" -fd 1 -trace_err -error_file "$OUT/$t-$r.err" \
+		>"$OUT/$t-$r.log" 2>&1 || true
+	sleep 0.3 # the server's last ACKs and BYEs
+	c1=$(cpu_ticks "$pid") d1=$(udp_drops "$port")
+	local ok fail retr rtt u s e
+	ok=$(stat_col "$stf" 'SuccessfulCall(C)') fail=$(stat_col "$stf" 'FailedCall(C)')
+	retr=$(stat_col "$stf" 'Retransmissions(C)')
+	rtt=$(stat_col "$stf" 'ResponseTime1(C)' | awk -F: 'NF == 4 {printf "%.1f", $1 * 3600000 + $2 * 60000 + $3 * 1000 + $4 / 1000; next} {print "NA"}')
+	read -r u s e <<<"$(tail -1 "$tf")"
+	awk -v t="$t" -v r="$r" -v calls="$calls" -v ok="$ok" -v fail="$fail" -v retr="$retr" -v rtt="$rtt" \
+		-v cpu="$((c1 - c0))" -v hz="$hz" -v hwm="$(hwm_kb "$pid")" -v drops="$((d1 - d0))" \
+		-v u="$u" -v s="$s" -v e="$e" -v step="$STEP" -v pm="$RETRANS_PERMILLE" \
+		-v hold="$HOLD_MS" 'BEGIN {
+		okn = ok + 0; us = okn > 0 ? cpu * 1e6 / hz / okn : 0
+		gen = e > 0 ? 100 * (u + s) / e : 0
+		clean = (ok == calls && fail + 0 == 0 && retr * 1000 <= pm * calls && e <= step + hold / 1000 + 2)
+		printf "%s\t%d\t%s\t%s\t%s\t%.1f\t%d\t%.1f\t%d\t%.0f\t%s\t%s\t%s\n", t, r, ok, fail, retr,
+			us, hwm / 1024, cpu * 100 / hz / e, drops, gen, e, rtt, clean ? "clean" : "UNCLEAN"
+		exit !clean}' | tee -a "$OUT/results.tsv"
+}
+
+{
+	echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC') nproc=$(nproc)$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*:/ cpu=/')"
+	echo "# $(uptime | sed 's/.*load/load/') cpu-pressure=[$(head -1 /proc/pressure/cpu 2>/dev/null)] rates=[$RATES] step=${STEP}s hold=${HOLD_MS}ms sidecar=$SIDECAR"
+} | tee "$OUT/results.tsv"
+printf 'target\tcps\tok\tfailed\tretrans\tsrv_us/call\tsrv_peak_MiB\tsrv_cpu%%\tkdrops\tsipp_cpu%%\tsipp_s\tanswer_ms\tverdict\n' |
+	tee -a "$OUT/results.tsv"
+
+declare -A live
+for t in $TARGETS; do start_server "$t"; live[$t]=1; done
+for r in $RATES; do
+	for t in $TARGETS; do
+		[ "${live[$t]}" = 1 ] || continue
+		run_step "$t" "$r" || live[$t]=0
+	done
+done
+
+# Highest clean rate per target, and CPU per call of each sidecar target over its reference at
+# the highest rate both passed cleanly.
+awk -F'\t' '!/^#/ && $1 != "target" {
+		if ($13 == "clean") {best[$1] = $2; us[$1, $2] = $6}
+	}
+	END {
+		for (t in best) printf "# highest clean rate %s: %d cps\n", t, best[t]
+		split("sidecar-486 uas-486 sidecar-echo uas-200", p, " ")
+		for (i = 1; i <= 3; i += 2) {
+			a = p[i]; b = p[i + 1]; r = (best[a] < best[b] ? best[a] : best[b])
+			if (r > 0 && us[b, r] > 0)
+				printf "# cpu per call %s / %s at %d cps: %.1f / %.1f us = %.1f\n", a, b, r,
+					us[a, r], us[b, r], us[a, r] / us[b, r]
+		}
+	}' "$OUT/results.tsv" | tee -a "$OUT/results.tsv"
+echo "# output in $OUT"

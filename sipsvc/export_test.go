@@ -1,0 +1,7 @@
+package sipsvc
+
+import "time"
+
+// SetMaxCallDuration shortens the maximum call duration (maxCallDuration) of s, so the
+// external tests can exercise the guard's wiring in a running service.
+func SetMaxCallDuration(s *Server, d time.Duration) { s.maxDuration.Store(int64(d)) }
