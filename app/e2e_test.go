@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,10 +44,10 @@ exten => echo,1,Answer()
  same => n,Echo()
  same => n,Hangup()
 exten => play,1,Answer()
- same => n,Playback(hello)
+ same => n,Playback(please-enter)
  same => n,Hangup()
 exten => read,1,Answer()
- same => n,Read(DIGITS,,4,5)
+ same => n,Read(DIGITS,beep,4,5)
  same => n,Log(NOTICE,read digits={{ .Var "DIGITS" }} status={{ .Var "READSTATUS" }})
  same => n,Hangup()
 `
@@ -236,6 +237,34 @@ func (u *uac) recvRTP(wait time.Duration) (*pionrtp.Packet, time.Time, error) {
 	return p, time.Now(), p.Unmarshal(buf[:n])
 }
 
+// waitEcho sends packets of payload type pt to media until one is echoed back, then reads
+// until no late echo of the earlier tries is left.
+func (u *uac) waitEcho(media netip.AddrPort, pt uint8) {
+	u.t.Helper()
+	for try := 0; ; try++ {
+		if try == 50 {
+			u.t.Fatal("nothing echoed in 50 tries")
+		}
+		u.sendRTP(media, pt, try == 0, uint32(try)*160, make([]byte, 160))
+		if _, _, err := u.recvRTP(100 * time.Millisecond); err == nil {
+			break
+		}
+	}
+	for {
+		if _, _, err := u.recvRTP(100 * time.Millisecond); err != nil {
+			return
+		}
+	}
+}
+
+// waitPrompt waits for the first RTP packet of a prompt: the app is playing.
+func (u *uac) waitPrompt() {
+	u.t.Helper()
+	if _, _, err := u.recvRTP(5 * time.Second); err != nil {
+		u.t.Fatalf("no prompt from the sidecar: %v", err)
+	}
+}
+
 func (u *uac) waitBye(wait time.Duration) bool {
 	select {
 	case <-u.byes:
@@ -249,13 +278,16 @@ func TestE2EEcho(t *testing.T) {
 	sc := startSidecar(t, nil)
 	u := newUAC(t)
 	d, media := u.answered(sc, "echo")
+	// Echo starts after the answer: packets before it are not echoed. Send until one comes
+	// back (the first packet right after the ACK was lost on a loaded machine).
+	u.waitEcho(media, 0)
 	tk := time.NewTicker(20 * time.Millisecond)
 	defer tk.Stop()
-	var worst time.Duration
+	var delays []time.Duration
 	for i := 0; i < 25; i++ {
 		<-tk.C
 		payload := bytes.Repeat([]byte{byte(i + 1)}, 160)
-		sent := u.sendRTP(media, 0, i == 0, uint32(i*160), payload)
+		sent := u.sendRTP(media, 0, i == 0, uint32(1000+i)*160, payload)
 		p, at, err := u.recvRTP(time.Second)
 		if err != nil {
 			t.Fatalf("packet %d not echoed: %v", i, err)
@@ -263,11 +295,16 @@ func TestE2EEcho(t *testing.T) {
 		if !bytes.Equal(p.Payload, payload) || p.PayloadType != 0 {
 			t.Fatalf("packet %d: pt %d, payload changed", i, p.PayloadType)
 		}
-		worst = max(worst, at.Sub(sent))
+		delays = append(delays, at.Sub(sent))
 	}
-	t.Logf("worst echo delay %s", worst)
-	if worst > 50*time.Millisecond {
-		t.Errorf("worst echo delay %s", worst)
+	// Echo is immediate: the median delay is a few ms. A loaded machine delays single packets
+	// (the worst of 25 was bounded at 50 ms and failed on a busy runner), so the bound is on
+	// the median, with a generous 250 ms for the worst.
+	slices.Sort(delays)
+	med, worst := delays[len(delays)/2], delays[len(delays)-1]
+	t.Logf("echo delay: median %s, worst %s", med, worst)
+	if med > 10*time.Millisecond || worst > 250*time.Millisecond {
+		t.Errorf("echo delay: median %s, worst %s; want at most 10 ms and 250 ms", med, worst)
 	}
 	if err := d.Bye(context.Background()); err != nil {
 		t.Fatalf("BYE: %v", err)
@@ -298,7 +335,7 @@ func TestE2EPlayback(t *testing.T) {
 		last = at
 		pkts = append(pkts, p)
 	}
-	want := stockSamples(t, "hello.wav")
+	want := stockSamples(t, "please-enter.wav")
 	if n := (len(want) + 159) / 160; len(pkts) != n {
 		t.Fatalf("%d packets, want %d", len(pkts), n)
 	}
@@ -307,6 +344,8 @@ func TestE2EPlayback(t *testing.T) {
 			t.Fatalf("packet %d: timestamp +%d", i, d)
 		}
 	}
+	// Measured over a 2.65 s prompt (133 packets), so that a packet read late on a loaded
+	// machine moves the rate by less than the 10% window (the 0.5 s prompt was too short).
 	rate := float64(len(pkts)-1) / last.Sub(first).Seconds()
 	t.Logf("%d packets at %.1f packets/s", len(pkts), rate)
 	if rate < 45 || rate > 55 {
@@ -321,7 +360,7 @@ func TestE2EReadRFC4733(t *testing.T) {
 	sc := startSidecar(t, nil)
 	u := newUAC(t)
 	_, media := u.answered(sc, "read")
-	time.Sleep(100 * time.Millisecond)
+	u.waitPrompt() // Read is listening: digits before it are flushed
 	for i, code := range []uint8{4, 2, 11} {
 		ts := uint32(10000 * (i + 1))
 		for j, dur := range []uint16{160, 320} {
@@ -358,7 +397,7 @@ func TestE2EReadInfo(t *testing.T) {
 	sc := startSidecar(t, nil)
 	u := newUAC(t)
 	d, _ := u.answered(sc, "read")
-	time.Sleep(100 * time.Millisecond)
+	u.waitPrompt() // Read is listening: digits before it are flushed
 	// Neither a malformed DTMF body (400) nor an INFO of another kind (200) adds a digit.
 	if code := u.info(d, "application/dtmf-relay", "Signal=\r\n"); code != 400 {
 		t.Errorf("malformed dtmf-relay INFO: %d, want 400", code)
@@ -430,13 +469,21 @@ func TestE2ELateOfferHoldResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer u.hangup(d)
-	echoed := func() bool {
-		time.Sleep(50 * time.Millisecond)
-		u.sendRTP(media, 8, false, uint32(u.seq)*160, make([]byte, 160))
-		p, _, err := u.recvRTP(300 * time.Millisecond)
-		return err == nil && p.PayloadType == 8
+	// echoed sends up to tries packets, one at a time, until one is echoed. The positive checks
+	// try for a few seconds: the answer or resume takes effect some time after the ACK, later
+	// on a loaded machine (a single try failed there).
+	echoed := func(tries int) bool {
+		for range tries {
+			time.Sleep(50 * time.Millisecond) // pacing between tries, not synchronisation
+			u.sendRTP(media, 8, false, uint32(u.seq)*160, make([]byte, 160))
+			p, _, err := u.recvRTP(300 * time.Millisecond)
+			if err == nil && p.PayloadType == 8 {
+				return true
+			}
+		}
+		return false
 	}
-	if !echoed() {
+	if !echoed(10) {
 		t.Fatal("no PCMA echo after the ACK's answer")
 	}
 	reinvite := func(attr, wantDir string) {
@@ -458,11 +505,16 @@ func TestE2ELateOfferHoldResume(t *testing.T) {
 		}
 	}
 	reinvite("a=sendonly", "recvonly")
-	if echoed() {
+	for {
+		if _, _, err := u.recvRTP(100 * time.Millisecond); err != nil {
+			break // no late echo of an earlier try left
+		}
+	}
+	if echoed(3) {
 		t.Error("audio sent to a held party")
 	}
 	reinvite("a=sendrecv", "sendrecv")
-	if !echoed() {
+	if !echoed(10) {
 		t.Error("no echo after resume")
 	}
 }

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -52,17 +53,27 @@ func runSIPp(t *testing.T, sc *sidecar, scenario, service string, vars map[strin
 	if err := os.WriteFile(sf, text, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	args := []string{sc.udp.String(), "-sf", sf, "-s", service, "-m", "1",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t, false)), "-mp", strconv.Itoa(freeUDPPort(t, true)),
-		"-ci", "127.0.0.1", "-cp", strconv.Itoa(freeUDPPort(t, false)), "-timeout", "20s", "-timeout_error",
-		"-trace_err", "-error_file", filepath.Join(dir, "err.log"), "-trace_screen", "-screen_file", filepath.Join(dir, "screen.log")}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = "."
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		errLog, _ := os.ReadFile(filepath.Join(dir, "err.log"))
+	// The ports are probed, then released for SIPp to bind, so another process may take one in
+	// between: when SIPp could not bind a port and ran no call, the run is retried on new ports.
+	for attempt := 1; ; attempt++ {
+		errFile := filepath.Join(dir, fmt.Sprintf("err%d.log", attempt))
+		args := []string{sc.udp.String(), "-sf", sf, "-s", service, "-m", "1",
+			"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t, false)), "-mp", strconv.Itoa(freeUDPPort(t, true)),
+			"-ci", "127.0.0.1", "-cp", strconv.Itoa(freeUDPPort(t, false)), "-timeout", "20s", "-timeout_error",
+			"-trace_err", "-error_file", errFile, "-trace_screen", "-screen_file", filepath.Join(dir, "screen.log")}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Dir = "."
+		out, err := cmd.CombinedOutput()
+		cancel()
+		if err == nil {
+			return
+		}
+		errLog, _ := os.ReadFile(errFile)
+		if attempt < 3 && strings.Contains(string(errLog)+string(out), "Unable to bind") && !strings.Contains(string(errLog), "Call-Id") {
+			t.Logf("sipp could not bind a port (attempt %d): retrying on new ports", attempt)
+			continue
+		}
 		screen, _ := os.ReadFile(filepath.Join(dir, "screen.log"))
 		t.Fatalf("sipp %s: %v\n%s\nerrors:\n%s\nscreen:\n%s", strings.Join(args, " "), err, out, errLog, screen)
 	}

@@ -92,23 +92,32 @@ func prepareKamailioDir(t *testing.T, dir string, sidecars []string) {
 func startKamailio(t *testing.T, dir string, sidecars []string) *kamailio {
 	t.Helper()
 	prepareKamailioDir(t, dir, sidecars)
-	port := freePort(t, kamIP)
 	run := filepath.Join(dir, "run")
-	args := []string{"kamailio", "-DD", "-E", "-f", filepath.Join(repoRoot(t), "examples", "kamailio.cfg"),
-		"-w", dir, "-P", filepath.Join(run, "kamailio.pid"), "-m", "64", "-M", "8"}
-	args = append(args, kamailioArgs(dir, port)...)
-	k := &kamailio{proc: startProc(t, dir, "kamailio", args...), port: port, rundir: run}
-	err := eventually(10*time.Second, func() error {
-		if !k.running() {
-			return fmt.Errorf("kamailio exited: %v", k.err)
+	// The port is probed, then released for Kamailio to bind, so another process (a parallel
+	// test package) may take it in between: when Kamailio exits because it could not bind, it
+	// is started again on a new port.
+	for attempt := 1; ; attempt++ {
+		port := freePort(t, kamIP)
+		args := []string{"kamailio", "-DD", "-E", "-f", filepath.Join(repoRoot(t), "examples", "kamailio.cfg"),
+			"-w", dir, "-P", filepath.Join(run, "kamailio.pid"), "-m", "64", "-M", "8"}
+		args = append(args, kamailioArgs(dir, port)...)
+		k := &kamailio{proc: startProc(t, dir, "kamailio", args...), port: port, rundir: run}
+		err := eventually(10*time.Second, func() error {
+			if !k.running() {
+				return fmt.Errorf("kamailio exited: %v", k.err)
+			}
+			_, err := k.ctl("core.version")
+			return err
+		})
+		if err == nil {
+			return k
 		}
-		_, err := k.ctl("core.version")
-		return err
-	})
-	if err != nil {
+		if log, _ := os.ReadFile(k.log); attempt < 3 && !k.running() && strings.Contains(string(log), "Address already in use") {
+			t.Logf("kamailio could not bind port %d (attempt %d): retrying on a new port", port, attempt)
+			continue
+		}
 		t.Fatalf("kamailio not ready: %v", err)
 	}
-	return k
 }
 
 // sidecarFlags returns the dispatcher FLAGS of every pool member, by URI.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sidecar-voip/sidecar/rtp"
 )
 
 // newPeerAt is a peer whose socket is bound to ip (a loopback address such as 127.0.0.2).
@@ -31,11 +33,37 @@ func drain(p *peer) int {
 }
 
 // startEcho runs Echo on s until the test ends.
-func startEcho(t *testing.T, s interface{ Echo(context.Context) error }) {
+func startEcho(t *testing.T, s *rtp.Session) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	go s.Echo(ctx)
-	time.Sleep(20 * time.Millisecond)
+	waitEcho(t, s)
+}
+
+// waitProcessed waits until s has received or dropped n packets. (A fixed sleep here was too
+// short on a loaded machine: late echoes to the attacker then counted as after the latch.)
+func waitProcessed(t *testing.T, s *rtp.Session, n uint32) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for st := s.Stats(); st.PacketsReceived+st.Dropped < n; st = s.Stats() {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v: %d packets not processed in 5 s", st, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// waitEcho waits until Echo runs on s: a packet that arrives before is not echoed. (A fixed
+// 20 ms sleep here was too short on a loaded machine.)
+func waitEcho(t *testing.T, s *rtp.Session) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !rtp.EchoOn(s) {
+		if time.Now().After(deadline) {
+			t.Fatal("Echo did not start in 5 s")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // TestLatchSpoofedSourceLoses: a stranger's packets before the real peer's do not take the
@@ -51,8 +79,8 @@ func TestLatchSpoofedSourceLoses(t *testing.T) {
 			for i := 0; i < spoofed; i++ {
 				attacker.send(s, 0, i == 0, uint32(160*i), make([]byte, 160))
 			}
-			time.Sleep(30 * time.Millisecond)
-			early := drain(attacker) // 5 packets in the window latch, until the SDP address speaks
+			waitProcessed(t, s, uint32(spoofed)) // the echoes of the window latch, if any, are sent
+			early := drain(attacker)             // 5 packets in the window latch, until the SDP address speaks
 			for i := 0; i < 20; i++ {
 				p.send(s, 0, i == 0, uint32(1000+160*i), make([]byte, 160))
 				attacker.send(s, 0, false, uint32(160*(spoofed+i)), make([]byte, 160))

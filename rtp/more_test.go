@@ -96,7 +96,7 @@ func TestEchoPassthroughCodec(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go s.Echo(ctx)
-	time.Sleep(20 * time.Millisecond)
+	waitEcho(t, s)
 	p.send(s, 18, true, 80, []byte("0123456789"))
 	pkt, _, err := p.recv(time.Second)
 	if err != nil || pkt.PayloadType != 18 || string(pkt.Payload) != "0123456789" {
@@ -141,7 +141,7 @@ func TestAsymmetricSendsToSDPAddress(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go s.Echo(ctx)
-	time.Sleep(20 * time.Millisecond)
+	waitEcho(t, s)
 	other.send(s, 0, true, 160, make([]byte, 160)) // from a source the SDP does not name
 	if _, _, err := p.recv(time.Second); err != nil {
 		t.Fatalf("echo did not go to the SDP address: %v", err)

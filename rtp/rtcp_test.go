@@ -52,7 +52,7 @@ func TestReceiverReportCountsLoss(t *testing.T) {
 		b, _ := (&rtp.Packet{Header: rtp.Header{Version: 2, SequenceNumber: seq, Timestamp: uint32(seq) * 160, SSRC: 99}, Payload: make([]byte, 160)}).Marshal()
 		rtpc.WriteToUDPAddrPort(b, dst)
 	}
-	deadline := time.Now().Add(time.Second)
+	deadline := time.Now().Add(5 * time.Second) // polled: long only when failing
 	for s.Stats().PacketsReceived < 13 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -80,7 +80,7 @@ func TestReceiverReportCountsLoss(t *testing.T) {
 	// The peer reports on our stream.
 	b, _ := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 99, Reports: []rtcp.ReceptionReport{{SSRC: s.tx.ssrc, TotalLost: 7, Jitter: 80}}}})
 	rtcpc.WriteToUDPAddrPort(b, netip.AddrPortFrom(dst.Addr(), dst.Port()+1))
-	deadline = time.Now().Add(time.Second)
+	deadline = time.Now().Add(5 * time.Second)
 	for s.Stats().RemoteLost != 7 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +21,10 @@ func TestEchoReturnsPackets(t *testing.T) {
 	defer cancel()
 	echoDone := make(chan error, 1)
 	go func() { echoDone <- s.Echo(ctx) }()
-	time.Sleep(20 * time.Millisecond) // let Echo switch on before the first packet
+	waitEcho(t, s)
 
 	var lastSeq uint16
+	var delays []time.Duration
 	for i := 0; i < 20; i++ {
 		payload := bytes.Repeat([]byte{byte(i)}, 160)
 		sent := time.Now()
@@ -44,9 +46,14 @@ func TestEchoReturnsPackets(t *testing.T) {
 			t.Errorf("packet %d: seq %d after %d", i, pkt.SequenceNumber, lastSeq)
 		}
 		lastSeq = pkt.SequenceNumber
-		if d := at.Sub(sent); d > 20*time.Millisecond {
-			t.Errorf("packet %d echoed after %s", i, d)
-		}
+		delays = append(delays, at.Sub(sent))
+	}
+	// Echo is immediate: the median round trip is a few ms. A loaded machine delays single
+	// packets (a descheduled reader), so the bound is on the median, and every packet has a
+	// generous 250 ms (each was checked individually against 20 ms, which failed under load).
+	slices.Sort(delays)
+	if med, worst := delays[len(delays)/2], delays[len(delays)-1]; med > 10*time.Millisecond || worst > 250*time.Millisecond {
+		t.Errorf("echo delays: median %s, worst %s; want at most 10 ms and 250 ms", med, worst)
 	}
 	cancel()
 	<-echoDone
@@ -125,8 +132,12 @@ func TestPlayPacing(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Fatalf("Play: %v", err)
 	}
-	// 49 intervals of 20 ms: a generous window, the machine is shared.
-	if span := last.Sub(first); span < 900*time.Millisecond || span > 1300*time.Millisecond {
+	// 49 intervals of 20 ms, 980 ms. Sending is on an absolute schedule, so the span is not much
+	// longer on a loaded machine, but the reader may see the first or last packet late: the
+	// window is 900 ms (not faster than 50 packets/s, allowing 80 ms of reader lag on the
+	// first) to 1500 ms (1300 ms failed on a loaded 2-core runner). The timestamps and
+	// sequence numbers above are checked exactly.
+	if span := last.Sub(first); span < 900*time.Millisecond || span > 1500*time.Millisecond {
 		t.Errorf("50 packets took %s, want about 980ms (50 packets/s)", span)
 	}
 	if _, _, err := p.recv(100 * time.Millisecond); err == nil {
@@ -135,13 +146,29 @@ func TestPlayPacing(t *testing.T) {
 }
 
 func TestInactivityEndsSession(t *testing.T) {
-	e := newEngine(t, 1, func(c *rtp.Config) { c.Timeout = 300 * time.Millisecond })
+	const timeout = time.Second
+	e := newEngine(t, 1, func(c *rtp.Config) { c.Timeout = timeout })
 	p := newPeer(t)
-	s := open(t, e, p.offer("0"))
-	// Packets keep it alive.
-	for i := 0; i < 30; i++ {
-		p.send(s, 0, false, uint32(i*160), make([]byte, 160))
-		time.Sleep(20 * time.Millisecond)
+	var s *rtp.Session
+	for attempt := 1; ; attempt++ {
+		s = open(t, e, p.offer("0"))
+		// Packets every 20 ms for longer than the timeout keep it alive. A loaded machine can
+		// stall this loop itself past the timeout (the 300 ms timeout failed so): a run with
+		// a gap of half the timeout between two packets proves nothing and is repeated.
+		var worst time.Duration
+		last := time.Now()
+		for i, start := 0, last; time.Since(start) < timeout*3/2; i++ {
+			p.send(s, 0, false, uint32(i*160), make([]byte, 160))
+			worst = max(worst, time.Since(last))
+			last = time.Now()
+			time.Sleep(20 * time.Millisecond)
+		}
+		if worst > timeout/2 && attempt < 3 {
+			t.Logf("attempt %d: the test stalled %v between two packets; again", attempt, worst)
+			s.Close()
+			continue
+		}
+		break
 	}
 	select {
 	case <-s.Done():
@@ -156,7 +183,9 @@ func TestInactivityEndsSession(t *testing.T) {
 }
 
 func TestHoldSuspendsTimeoutAndSending(t *testing.T) {
-	e := newEngine(t, 1, func(c *rtp.Config) { c.Timeout = 200 * time.Millisecond })
+	// The timeout is 1 s (it was 200 ms): each SetRemote restarts it, and a loaded machine can
+	// stall the test longer than 200 ms between two of them. The hold below outlasts it.
+	e := newEngine(t, 1, func(c *rtp.Config) { c.Timeout = time.Second })
 	p := newPeer(t)
 	s := open(t, e, p.offer("0"))
 	for _, tc := range []struct {
@@ -183,9 +212,9 @@ func TestHoldSuspendsTimeoutAndSending(t *testing.T) {
 	if _, err := s.SetRemote(held); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
-	s.Play(ctx, &pcm{make([]int16, 8000)})
+	s.Play(ctx, &pcm{make([]int16, 16000)})
 	if _, _, err := p.recv(50 * time.Millisecond); err == nil {
 		t.Error("audio sent to a held peer")
 	}
@@ -283,7 +312,7 @@ func TestSymmetricLatching(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go s.Echo(ctx)
-	time.Sleep(20 * time.Millisecond)
+	waitEcho(t, s)
 	p.send(s, 0, true, 160, make([]byte, 160))
 	if _, _, err := p.recv(time.Second); err != nil {
 		t.Fatalf("echo did not reach the latched source: %v", err)
@@ -294,6 +323,7 @@ func TestSymmetricLatching(t *testing.T) {
 	if _, _, err := other.recv(100 * time.Millisecond); err == nil {
 		t.Error("a stranger's packet was echoed")
 	}
+	waitProcessed(t, s, 2) // the stranger's packet may still be queued on a loaded machine
 	if st := s.Stats(); st.Dropped != 1 {
 		t.Errorf("dropped %d, want 1", st.Dropped)
 	}

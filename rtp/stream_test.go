@@ -92,14 +92,23 @@ func TestDTMFDuringPlayKeepsOneTimeline(t *testing.T) {
 	s := open(t, e, p.offer("0 101", "a=rtpmap:101 telephone-event/8000"))
 	done := make(chan error, 1)
 	go func() { done <- s.Play(context.Background(), &silence{n: 30}) }()
-	time.Sleep(150 * time.Millisecond)
+	// The event starts once the playback is under way: after 5 of its 30 packets arrived (a
+	// fixed sleep here could fall before the first packet or after the last on a loaded machine).
+	var pkts []sent
+	for range 5 {
+		pkt, at, err := p.recv(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pkts = append(pkts, sent{pkt, at})
+	}
 	if err := s.SendDTMF(context.Background(), '5', 100*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	pkts := collect(p, 200*time.Millisecond)
+	pkts = append(pkts, collect(p, 200*time.Millisecond)...)
 	checkStream(t, pkts)
 	var evTS uint32
 	var lastAudio, firstAfter *sent

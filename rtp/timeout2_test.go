@@ -52,17 +52,15 @@ func TestLateOfferFailedAnswerTimesOut(t *testing.T) {
 			_, err := s.SetRemote(tc.body(p))
 			wantStatus(t, err, 488)
 			failed := time.Now()
-			select {
-			case <-s.Done():
-				t.Fatal("ended at once: the clock must start when the answer failed")
-			case <-time.After(timeout / 3):
-			}
+			// One wait, judged by when it ended: ending at once (or before the timeout) fails.
+			// (A separate "not within timeout/3" window failed when a loaded machine stalled
+			// the test past the whole timeout after SetRemote.)
 			select {
 			case <-s.Done():
 				if d := time.Since(failed); d < timeout {
-					t.Errorf("ended %s after the failed answer, want at least %s", d, timeout)
+					t.Errorf("ended %s after the failed answer, want at least %s: the clock must start when the answer failed", d, timeout)
 				}
-			case <-time.After(3 * time.Second):
+			case <-time.After(5 * time.Second):
 				t.Fatal("a session whose answer failed never timed out")
 			}
 		})

@@ -28,14 +28,24 @@ func TestLimitDuration(t *testing.T) {
 		t.Fatal("call not ended after its maximum duration")
 	}
 
-	c = newCall()
-	stop := c.limitDuration(20 * time.Millisecond)
-	if !stop() {
-		t.Fatal("stop: the guard had already fired")
-	}
-	select {
-	case <-c.ctx.Done():
-		t.Errorf("stopped guard ended the call: %v", context.Cause(c.ctx))
-	case <-time.After(100 * time.Millisecond):
+	// Stopped before it fires: a loaded machine can deschedule the test past a short limit
+	// between limitDuration and stop, so a guard found already fired is retried with a longer
+	// limit (a fixed 20 ms could fail spuriously).
+	for limit := 20 * time.Millisecond; ; limit *= 4 {
+		c = newCall()
+		stop := c.limitDuration(limit)
+		if !stop() {
+			if limit > 2*time.Second {
+				t.Fatal("stop: the guard had always already fired")
+			}
+			t.Logf("guard of %v fired before stop; retrying with a longer limit", limit)
+			continue
+		}
+		select {
+		case <-c.ctx.Done():
+			t.Errorf("stopped guard ended the call: %v", context.Cause(c.ctx))
+		case <-time.After(limit + 100*time.Millisecond):
+		}
+		return
 	}
 }

@@ -131,9 +131,15 @@ func startEnvOpts(t testing.TB, mutate func(*config.Config), opt func(*sipsvc.Op
 	return &env{srv: srv, media: m, log: buf, cfg: cfg, udp: sipsvctest.Addr(t, srv, "udp")}
 }
 
+// minWait is the shortest deadline of waitFor, final and request.
+const minWait = 5 * time.Second
+
 // waitFor polls cond until it holds or the test fails after timeout.
 func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
+	// At least minWait: these are deadlines for an event that must come, so a longer one only
+	// slows a failing test, while a short one failed on a loaded CI machine.
+	timeout = max(timeout, minWait)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	deadline := time.After(timeout)

@@ -84,6 +84,9 @@ func (u *rawUAC) next(timeout time.Duration) sip.Message {
 // requests); the test fails after timeout.
 func (u *rawUAC) final(timeout time.Duration) *sip.Response {
 	u.t.Helper()
+	// At least minWait: these are deadlines for an event that must come, so a longer one only
+	// slows a failing test, while a short one failed on a loaded CI machine.
+	timeout = max(timeout, minWait)
 	deadline := time.Now().Add(timeout)
 	for {
 		m := u.next(time.Until(deadline))
@@ -99,6 +102,9 @@ func (u *rawUAC) final(timeout time.Duration) *sip.Response {
 // request returns the next request (skipping responses); the test fails after timeout.
 func (u *rawUAC) request(timeout time.Duration) *sip.Request {
 	u.t.Helper()
+	// At least minWait: these are deadlines for an event that must come, so a longer one only
+	// slows a failing test, while a short one failed on a loaded CI machine.
+	timeout = max(timeout, minWait)
 	deadline := time.Now().Add(timeout)
 	for {
 		m := u.next(time.Until(deadline))
