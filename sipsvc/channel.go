@@ -71,6 +71,7 @@ type call struct {
 	lateOffer  bool
 	remoteCSeq uint32         // highest CSeq accepted from the caller in this dialog
 	pending    *pendingAnswer // the re-INVITE being answered, until its 2xx is ACKed
+	ackedReInv uint32         // CSeq of the last re-INVITE whose 2xx was ACKed (0: none)
 
 	acked   chan struct{}
 	ackOnce sync.Once

@@ -10,10 +10,60 @@ import (
 	"github.com/sidecar-voip/sidecar/rtp/dtmf"
 )
 
-// dialogTable maps dialog ids (Call-ID, our tag, their tag) to live calls.
+// dialogTable maps dialog ids (Call-ID, our tag, their tag) to live calls, and the
+// initial INVITE of each live call (Call-ID, their tag) to its call, so a retransmitted
+// INVITE that arrives after the INVITE transaction ended is recognised (see invite.go).
 type dialogTable struct {
-	mu sync.Mutex
-	m  map[string]*call
+	mu      sync.Mutex
+	m       map[string]*call
+	invites map[string]*call
+}
+
+// fromTag returns the tag of req's From header, "" when it has none.
+func fromTag(req *sip.Request) string {
+	if f := req.From(); f != nil {
+		tag, _ := f.Params.Get("tag")
+		return tag
+	}
+	return ""
+}
+
+// inviteKey identifies a call's initial INVITE: its Call-ID and From tag.
+func inviteKey(req *sip.Request) string {
+	return callIDOf(req) + "\x00" + fromTag(req)
+}
+
+// addInvite records c as the live call started by the initial INVITE req.
+func (t *dialogTable) addInvite(req *sip.Request, c *call) {
+	t.mu.Lock()
+	if t.invites == nil {
+		t.invites = make(map[string]*call)
+	}
+	t.invites[inviteKey(req)] = c
+	t.mu.Unlock()
+}
+
+// removeInvite forgets the call started by the initial INVITE req, if it is still c.
+func (t *dialogTable) removeInvite(req *sip.Request, c *call) {
+	key := inviteKey(req)
+	t.mu.Lock()
+	if t.invites[key] == c {
+		delete(t.invites, key)
+	}
+	t.mu.Unlock()
+}
+
+// retransmission reports whether req, an INVITE without To tag, repeats the initial INVITE
+// of a live call: same Call-ID, From tag and CSeq.
+func (t *dialogTable) retransmission(req *sip.Request) bool {
+	cseq := req.CSeq()
+	if cseq == nil {
+		return false
+	}
+	t.mu.Lock()
+	c := t.invites[inviteKey(req)]
+	t.mu.Unlock()
+	return c != nil && c.inviteCSeq == cseq.SeqNo
 }
 
 func (t *dialogTable) add(id string, c *call) {
@@ -64,7 +114,12 @@ func (s *Server) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 // (the dialplan stops, media closes), and no BYE is sent back. A BYE in an early dialog
 // (the INVITE still unanswered) gets 200 and the INVITE 487 (RFC 3261 15.1.2). A BYE with a
 // CSeq lower than the dialog's gets 500 and changes nothing (RFC 3261 12.2.2).
+//
+// The BYE's transaction is terminated once it is answered: sipgo would keep it 64*T1 = 32 s
+// (Timer J) to answer retransmissions. A retransmitted BYE then reaches this handler again
+// and gets 200 while the call is still being torn down, 481 once it is gone.
 func (s *Server) handleBye(req *sip.Request, tx sip.ServerTransaction) {
+	defer tx.Terminate()
 	c := s.inDialog(req, tx)
 	if c == nil {
 		return

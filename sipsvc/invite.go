@@ -37,6 +37,15 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.handleReInvite(req, tx)
 		return
 	}
+	if s.dialogs.retransmission(req) {
+		// The call's INVITE transaction ended at the ACK (see call.ackReceived), so sipgo
+		// no longer absorbs this repeat: drop it, as that transaction would have, rather
+		// than start a second call. The caller has the 200 already (it sent the ACK).
+		s.stats.inviteRetrans.Add(1)
+		s.log.Debug("INVITE retransmission after ACK dropped", "call_id", callIDOf(req))
+		tx.Terminate()
+		return
+	}
 	offer, ok := s.readSDP(req, tx)
 	if !ok {
 		return
@@ -89,6 +98,8 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 	defer stop()
 	s.dialogs.add(dlg.ID, c)
 	defer s.dialogs.remove(dlg.ID)
+	s.dialogs.addInvite(req, c)
+	defer s.dialogs.removeInvite(req, c)
 	defer c.closeMedia()
 
 	trace, err := c.safeRoute()

@@ -23,6 +23,10 @@ var ErrNoAnswer = errors.New("no SDP answer in the ACK")
 // a random Retry-After of 0-10 s.
 var errInvitePending = errors.New("previous INVITE still in progress")
 
+// errReInviteRepeat reports a retransmission of a re-INVITE whose 2xx was acknowledged (its
+// transaction, ended at the ACK, no longer absorbs it): dropped without an answer.
+var errReInviteRepeat = errors.New("re-INVITE retransmission after its ACK")
+
 // ackGrace is how long a re-INVITE waits for the ACK of the previous 2xx before it is
 // answered 500: sipgo hands each message to its own goroutine, so an ACK sent just before a
 // re-INVITE may be processed just after it.
@@ -63,6 +67,10 @@ func (c *call) beginReInvite(cseq uint32) (*pendingAnswer, error) {
 	graceOver := false
 	for {
 		c.mu.Lock()
+		if cseq == c.ackedReInv {
+			c.mu.Unlock()
+			return nil, errReInviteRepeat
+		}
 		if cseq < c.remoteCSeq {
 			c.mu.Unlock()
 			return nil, fmt.Errorf("INVITE CSeq %d after %d: %w", cseq, c.remoteCSeq, ErrStaleCSeq)
@@ -131,6 +139,11 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	p, err := c.beginReInvite(req.CSeq().SeqNo)
 	switch {
+	case errors.Is(err, errReInviteRepeat):
+		c.logger().Debug("re-INVITE retransmission after ACK dropped", "cseq", req.CSeq().SeqNo)
+		s.stats.inviteRetrans.Add(1)
+		tx.Terminate()
+		return
 	case errors.Is(err, ErrStaleCSeq):
 		c.logger().Info("re-INVITE refused", "status", 500, "error", err)
 		s.respond(req, tx, sip.StatusInternalServerError, "")
@@ -176,6 +189,10 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	err = c.respondUntilAck(tx, res, p.acked)
 	switch {
 	case err == nil:
+		// Acknowledged: end the transaction now rather than at Timer L (32 s). A
+		// retransmission of this re-INVITE is then dropped by beginReInvite
+		// (errReInviteRepeat), as the transaction would have absorbed it.
+		tx.Terminate()
 	case c.ctx.Err() != nil:
 		// The call ended first (BYE, drain, media): nothing more to do.
 		c.endReInvite(p)
@@ -245,6 +262,7 @@ func (c *call) ackMatched(ack *sip.Request, readAck func() error) bool {
 	c.mu.Lock()
 	if p := c.pending; p != nil && p.cseq == cseq {
 		c.pending = nil
+		c.ackedReInv = cseq
 		due := p.answerDue
 		c.mu.Unlock()
 		if due {
@@ -265,6 +283,10 @@ func (c *call) ackMatched(ack *sip.Request, readAck func() error) bool {
 		return false
 	}
 	c.ackReceived(ack)
+	// The INVITE transaction has done its work: sipgo would keep it (RFC 6026 Accepted)
+	// until Timer L, 64*T1 = 32 s, only to absorb INVITE retransmissions, which
+	// handleInvite now drops itself. Terminate sends nothing and leaves the dialog as is.
+	c.tx.Terminate()
 	return true
 }
 

@@ -25,11 +25,15 @@ type Stats struct {
 	Rejected map[int]uint64
 	// Panics counts handler panics recovered.
 	Panics uint64
+	// InviteRetransmissions counts INVITEs dropped as retransmissions that arrived after
+	// their transaction was ended at the ACK of its 2xx: a live call's initial INVITE (same
+	// Call-ID, From tag and CSeq, no To tag) or an acknowledged re-INVITE (same CSeq).
+	InviteRetransmissions uint64
 }
 
 // counters are the live values behind Stats.
 type counters struct {
-	untrusted, callsTotal, answered, noACK, options, panics atomic.Uint64
+	untrusted, callsTotal, answered, noACK, options, panics, inviteRetrans atomic.Uint64
 
 	mu       sync.Mutex
 	rejected map[int]uint64
@@ -55,5 +59,7 @@ func (s *Server) Stats() Stats {
 		Options:     s.stats.options.Load(),
 		Rejected:    rej,
 		Panics:      s.stats.panics.Load(),
+
+		InviteRetransmissions: s.stats.inviteRetrans.Load(),
 	}
 }
