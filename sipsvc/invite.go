@@ -23,8 +23,9 @@ import (
 const noFinalCode = 603
 
 // handleInvite runs one incoming call from the first packet to its end; the handler returns
-// when the call is over. Order: trust, Require (420), re-INVITE dispatch, body (415), drain,
-// max-calls, 100 Trying, then the call (see runCall).
+// when the call is over. Order: trust, Require (420), re-INVITE dispatch, a retransmission
+// of a live call's INVITE (dropped), body (415), drain, max-calls, 100 Trying, then the call
+// (see runCall).
 func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	src, ok := s.trusted(req, tx)
 	if !ok {

@@ -286,6 +286,8 @@ func (c *call) ackMatched(ack *sip.Request, readAck func() error) bool {
 	// The INVITE transaction has done its work: sipgo would keep it (RFC 6026 Accepted)
 	// until Timer L, 64*T1 = 32 s, only to absorb INVITE retransmissions, which
 	// handleInvite now drops itself. Terminate sends nothing and leaves the dialog as is.
+	// (sipgo v1.7.3 does not stop Timer L on Terminate: the transaction object stays
+	// reachable from that timer until it fires, but is out of the transaction layer.)
 	c.tx.Terminate()
 	return true
 }
