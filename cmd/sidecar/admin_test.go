@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -27,49 +25,9 @@ func TestServeAdmin(t *testing.T) {
 	ini := filepath.Join(dir, "sidecar.ini")
 	os.WriteFile(ini, []byte("[sip]\nlisten = udp:127.0.0.1:0\ndrain-grace = 3s\n"+
 		"[admin]\nlisten = 127.0.0.1:0\n"), 0o644)
-	cmd := exec.Command(bin, "serve", "-config", ini)
-	cmd.Dir = dir
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-
-	var logBuf syncBuffer
-	sipCh, adminCh := make(chan string, 1), make(chan string, 1)
-	logDone := make(chan struct{}) // closed when the whole log has been read (process exited)
-	send := func(ch chan string, v string) {
-		select {
-		case ch <- v:
-		default:
-		}
-	}
-	go func() {
-		defer close(logDone)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			logBuf.WriteString(line + "\n")
-			if m := adminRE.FindStringSubmatch(line); m != nil {
-				send(adminCh, m[1])
-			}
-			if m := listenRE.FindStringSubmatch(line); m != nil && strings.Contains(line, "sip service listening") {
-				send(sipCh, m[1])
-			}
-		}
-	}()
-	var sipAddr, adminAddr string
-	for sipAddr == "" || adminAddr == "" {
-		select {
-		case sipAddr = <-sipCh:
-		case adminAddr = <-adminCh:
-		case <-time.After(20 * time.Second):
-			t.Fatalf("no listening lines in the log:\n%s", logBuf.String())
-		}
-	}
+	sc := startServe(t, bin, dir, ini)
+	sipAddr := sc.waitLog(t, listenRE, "sip service listening")
+	adminAddr := sc.waitLog(t, adminRE, "admin listening")
 	base := "http://" + adminAddr
 
 	if code, body := httpGet(t, base+"/healthz"); code != 200 || body != "ok\n" {
@@ -106,15 +64,13 @@ func TestServeAdmin(t *testing.T) {
 		got = roundTrip(t, conn, "")
 	}
 	if !strings.HasPrefix(got, "SIP/2.0 200") {
-		t.Fatalf("INVITE *43: got %q\n%s", firstLine(got), logBuf.String())
+		t.Fatalf("INVITE *43: got %q\n%s", firstLine(got), sc.log.String())
 	}
 	if _, metrics := httpGet(t, base+"/metrics"); !strings.Contains(metrics, "\nsidecar_calls_active 1\n") {
 		t.Errorf("/metrics during the call has no sidecar_calls_active 1:\n%s", metrics)
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
+	sc.signal(t, syscall.SIGTERM)
 	// The grace is 3s: within it, /healthz must turn 503.
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -123,21 +79,13 @@ func TestServeAdmin(t *testing.T) {
 		select {
 		case <-tick.C:
 		case <-deadline:
-			t.Fatalf("/healthz during the drain: %d %q, want 503 draining\n%s", code, body, logBuf.String())
+			t.Fatalf("/healthz during the drain: %d %q, want 503 draining\n%s", code, body, sc.log.String())
 		}
 	}
 
-	// The log is read to its end before Wait, which closes the pipe (os/exec's rule).
-	select {
-	case <-logDone:
-	case <-time.After(15 * time.Second):
-		t.Fatalf("still running 15s after SIGTERM\n%s", logBuf.String())
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("exit after SIGTERM: %v\n%s", err, logBuf.String())
-	}
-	if !strings.Contains(logBuf.String(), `msg="admin listening" component=admin addr=`+adminAddr) {
-		t.Errorf("log line:\n%s", logBuf.String())
+	sc.waitExit(t)
+	if !strings.Contains(sc.log.String(), `msg="admin listening" component=admin addr=`+adminAddr) {
+		t.Errorf("log line:\n%s", sc.log.String())
 	}
 	if c, err := net.DialTimeout("tcp", adminAddr, time.Second); err == nil {
 		c.Close()

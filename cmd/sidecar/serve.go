@@ -62,17 +62,12 @@ func runServe(args []string, _ io.Reader, _, stderr io.Writer) int {
 
 // serve loads everything, runs the SIP service until ctx is done, and drains it.
 func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
-	cfg := config.Default()
-	if cfgPath != "" {
-		var err error
-		if cfg, err = config.Load(cfgPath); err != nil {
-			return err
-		}
+	cfg, err := loadConfig(cfgPath)
+	if err != nil {
+		return err
 	}
 	log := newLogger(stderr, cfg.General)
-	if dir == "" {
-		dir = cfg.General.Templates
-	}
+	dir = templatesDir(dir, cfg)
 	source := dir
 	if source == "" {
 		source = "(embedded)"

@@ -62,40 +62,8 @@ func TestServeBinary(t *testing.T) {
 	dir := t.TempDir()
 	ini := filepath.Join(dir, "sidecar.ini")
 	os.WriteFile(ini, []byte("[sip]\nlisten = udp:127.0.0.1:0, tcp:127.0.0.1:0\ndrain-grace = 1s\n"), 0o644)
-	cmd := exec.Command(bin, "serve", "-config", ini)
-	cmd.Dir = dir // not the repository: the templates are embedded
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-
-	var logBuf syncBuffer
-	addrCh := make(chan string, 1)
-	logDone := make(chan struct{}) // closed when the whole log has been read (process exited)
-	go func() {
-		defer close(logDone)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			line := sc.Text()
-			logBuf.WriteString(line + "\n")
-			if m := listenRE.FindStringSubmatch(line); m != nil && strings.Contains(line, "listening") {
-				select {
-				case addrCh <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	var addr string
-	select {
-	case addr = <-addrCh:
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no listening line in the log:\n%s", logBuf.String())
-	}
+	sc := startServe(t, bin, dir, ini) // dir is not the repository: the templates are embedded
+	addr := sc.waitLog(t, listenRE, "sip service listening")
 
 	conn, err := net.Dial("udp", addr)
 	if err != nil {
@@ -120,23 +88,80 @@ func TestServeBinary(t *testing.T) {
 		got = roundTrip(t, conn, "")
 	}
 	if !strings.HasPrefix(got, "SIP/2.0 486") {
-		t.Errorf("INVITE *486: got %q\n%s", firstLine(got), logBuf.String())
+		t.Errorf("INVITE *486: got %q\n%s", firstLine(got), sc.log.String())
 	}
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	sc.signal(t, syscall.SIGTERM)
+	sc.waitExit(t)
+	if !strings.Contains(sc.log.String(), "draining") {
+		t.Errorf("no drain in the log:\n%s", sc.log.String())
+	}
+}
+
+// served is a running "sidecar serve" binary whose log (stderr) is read as it comes.
+type served struct {
+	cmd     *exec.Cmd
+	log     syncBuffer
+	logDone chan struct{} // closed when the whole log has been read (the process exited)
+}
+
+// startServe runs "bin serve -config ini" in dir and reads its log in the background.
+func startServe(t *testing.T, bin, dir, ini string) *served {
+	t.Helper()
+	sc := &served{cmd: exec.Command(bin, "serve", "-config", ini), logDone: make(chan struct{})}
+	sc.cmd.Dir = dir
+	stderr, err := sc.cmd.StderrPipe()
+	if err != nil {
 		t.Fatal(err)
 	}
-	// The log is read to its end before Wait, which closes the pipe (os/exec's rule).
+	if err := sc.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sc.cmd.Process.Kill(); sc.cmd.Wait() })
+	go func() {
+		defer close(sc.logDone)
+		lines := bufio.NewScanner(stderr)
+		for lines.Scan() {
+			sc.log.WriteString(lines.Text() + "\n")
+		}
+	}()
+	return sc
+}
+
+// waitLog waits for a log line containing marker and returns re's first group in it.
+func (sc *served) waitLog(t *testing.T, re *regexp.Regexp, marker string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, line := range strings.Split(sc.log.String(), "\n") {
+			if m := re.FindStringSubmatch(line); m != nil && strings.Contains(line, marker) {
+				return m[1]
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no %q line in the log:\n%s", marker, sc.log.String())
+	return ""
+}
+
+func (sc *served) signal(t *testing.T, sig os.Signal) {
+	t.Helper()
+	if err := sc.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitExit waits for the process to end and requires exit status 0. The log is read to its
+// end before Wait, which closes the pipe (os/exec's rule).
+func (sc *served) waitExit(t *testing.T) {
+	t.Helper()
 	select {
-	case <-logDone:
+	case <-sc.logDone:
 	case <-time.After(15 * time.Second):
-		t.Fatalf("still running 15s after SIGTERM\n%s", logBuf.String())
+		t.Fatalf("still running 15s after the signal\n%s", sc.log.String())
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("exit after SIGTERM: %v\n%s", err, logBuf.String())
-	}
-	if !strings.Contains(logBuf.String(), "draining") {
-		t.Errorf("no drain in the log:\n%s", logBuf.String())
+	if err := sc.cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, sc.log.String())
 	}
 }
 
