@@ -13,7 +13,7 @@ import (
 	"github.com/sidecar-voip/sidecar/app/tone"
 	"github.com/sidecar-voip/sidecar/app/wav"
 	"github.com/sidecar-voip/sidecar/dialplan"
-	"github.com/sidecar-voip/sidecar/rtp"
+	"github.com/sidecar-voip/sidecar/media"
 )
 
 // ErrNoSound reports a prompt found in no sounds directory.
@@ -65,10 +65,10 @@ func (p *pcmSource) ReadFrame(f []int16) (int, error) {
 
 // playFiles plays prompts in turn. A missing or unreadable prompt is logged and skipped; the
 // first such error is returned after the rest played.
-func (a *apps) playFiles(ctx context.Context, m Media, names []string) error {
+func (a *apps) playFiles(ctx context.Context, m media.Audio, names []string) error {
 	rate := m.SampleRate()
 	if rate == 0 {
-		return rtp.ErrNoEncoder
+		return media.ErrNoEncoder
 	}
 	var first error
 	for _, n := range names {
@@ -103,7 +103,7 @@ func (a *apps) playback(ctx context.Context, c *dialplan.Call, args []string) (d
 			}
 		}
 	}
-	m, err := mediaOf(ctx, c, "Playback", answer)
+	m, err := audioOf(ctx, c, "Playback", answer)
 	if err != nil {
 		return dialplan.Result{}, err
 	}
@@ -146,13 +146,13 @@ func (a *apps) playTones(ctx context.Context, c *dialplan.Call, args []string) (
 		}
 		total = time.Duration(secs * float64(time.Second))
 	}
-	m, err := mediaOf(ctx, c, "PlayTones", true)
+	m, err := audioOf(ctx, c, "PlayTones", true)
 	if err != nil {
 		return dialplan.Result{}, err
 	}
 	rate := m.SampleRate()
 	if rate == 0 {
-		return dialplan.Result{}, appErrorf("PlayTones", "%w", rtp.ErrNoEncoder)
+		return dialplan.Result{}, appErrorf("PlayTones", "%w", media.ErrNoEncoder)
 	}
 	if err := m.Play(ctx, tone.New(cad, rate, total)); err != nil {
 		if hungUp(ctx) {

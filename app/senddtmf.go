@@ -38,15 +38,9 @@ func (a *apps) sendDTMF(ctx context.Context, c *dialplan.Call, args []string) (d
 	if err != nil {
 		return dialplan.Result{}, err
 	}
-	m, err := mediaOf(ctx, c, "SendDTMF", true)
+	m, err := audioOf(ctx, c, "SendDTMF", true)
 	if err != nil {
 		return dialplan.Result{}, err
-	}
-	sender, ok := m.(interface {
-		SendDTMF(ctx context.Context, digit rune, dur time.Duration) error
-	})
-	if !ok {
-		return dialplan.Result{}, appErrorf("SendDTMF", "%w: session cannot send DTMF", ErrNoMedia)
 	}
 	for i, d := range strings.TrimSpace(args[0]) {
 		if i > 0 || d == 'w' || d == 'W' {
@@ -65,7 +59,7 @@ func (a *apps) sendDTMF(ctx context.Context, c *dialplan.Call, args []string) (d
 				continue
 			}
 		}
-		if err := sender.SendDTMF(ctx, d, dur); err != nil {
+		if err := m.SendDTMF(ctx, d, dur); err != nil {
 			if hungUp(ctx) {
 				return dialplan.Ended(), nil
 			}

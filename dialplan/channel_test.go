@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sidecar-voip/sidecar/media"
 	"strings"
 	"sync"
 
@@ -115,5 +116,8 @@ func (r *recorder) log() string {
 	defer r.mu.Unlock()
 	return strings.Join(r.events, "\n")
 }
+
+// Media: the recorder carries no media.
+func (r *recorder) Media() media.Session { return nil }
 
 var _ Channel = (*recorder)(nil)

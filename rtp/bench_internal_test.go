@@ -3,6 +3,7 @@ package rtp
 import (
 	"context"
 	"fmt"
+	"github.com/sidecar-voip/sidecar/media"
 	"net"
 	"net/netip"
 	"testing"
@@ -84,7 +85,7 @@ func BenchmarkClockTickPlayout(b *testing.B) {
 	defer cancel()
 	var list []*Session
 	for range calls {
-		ms, err := e.Open(ctx, "bench", []byte(offer), nil)
+		ms, err := e.Open(ctx, media.Params{CallID: "bench", Offer: []byte(offer)})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -2,6 +2,7 @@ package rtp_test
 
 import (
 	"context"
+	"github.com/sidecar-voip/sidecar/media"
 	"net/netip"
 	"runtime"
 	"syscall"
@@ -19,7 +20,7 @@ func BenchmarkEchoPacket(b *testing.B) {
 	defer e.Close()
 	p := newPeer(&testing.T{})
 	defer p.conn.Close()
-	ms, err := e.Open(context.Background(), "bench", p.offer("0"), nil)
+	ms, err := e.Open(context.Background(), media.Params{CallID: "bench", Offer: p.offer("0")})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func BenchmarkSessionMemory(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		for i := 0; i < calls; i++ {
-			s, err := e.Open(context.Background(), "m", offer, nil)
+			s, err := e.Open(context.Background(), media.Params{CallID: "m", Offer: offer})
 			if err != nil {
 				b.Fatal(err)
 			}
