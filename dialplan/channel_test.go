@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/sidecar-voip/sidecar/media"
 	"strings"
 	"sync"
 
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )

@@ -3,13 +3,14 @@ package rtp
 import (
 	"context"
 	"fmt"
-	"github.com/sidecar-voip/sidecar/media"
 	"net"
 	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/pion/rtp"
+
+	"github.com/sidecar-voip/sidecar/media"
 )
 
 // BenchmarkHandleRTPEcho is the sidecar's own work per echoed packet after the read syscall:

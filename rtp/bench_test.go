@@ -2,7 +2,6 @@ package rtp_test
 
 import (
 	"context"
-	"github.com/sidecar-voip/sidecar/media"
 	"net/netip"
 	"runtime"
 	"syscall"
@@ -10,6 +9,8 @@ import (
 	"time"
 
 	pionrtp "github.com/pion/rtp"
+
+	"github.com/sidecar-voip/sidecar/media"
 )
 
 // BenchmarkEchoPacket measures one echoed packet end to end over loopback: the peer's write,

@@ -2,13 +2,13 @@ package rtp_test
 
 import (
 	"context"
-	"github.com/sidecar-voip/sidecar/media"
 	"math"
 	"testing"
 	"time"
 
 	"github.com/zaf/g711"
 
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/rtp/dtmf"
 )

@@ -3,9 +3,9 @@ package rtp
 import (
 	"context"
 	"fmt"
-	"github.com/sidecar-voip/sidecar/media"
 	"time"
 
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp/dtmf"
 )
 

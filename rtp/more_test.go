@@ -2,13 +2,13 @@ package rtp_test
 
 import (
 	"context"
-	"github.com/sidecar-voip/sidecar/media"
 	"net"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp"
 )
 

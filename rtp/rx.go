@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"github.com/sidecar-voip/sidecar/media"
 	"net"
 	"net/netip"
 	"runtime/debug"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp/dtmf"
 )
 

@@ -3,13 +3,13 @@ package rtp_test
 import (
 	"bytes"
 	"context"
-	"github.com/sidecar-voip/sidecar/media"
 	"io"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/rtp/sdp"
 )

@@ -3,7 +3,6 @@ package rtp
 import (
 	"context"
 	"errors"
-	"github.com/sidecar-voip/sidecar/media"
 	"io"
 	"math/rand/v2"
 	"sync"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp/codec"
 	"github.com/sidecar-voip/sidecar/rtp/sdp"
 )
