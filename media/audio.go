@@ -117,3 +117,13 @@ const (
 	SourceInfo    DigitSource = "info"
 	SourceInband  DigitSource = "inband"
 )
+
+// IsDigit reports whether r is a DTMF digit SendDTMF can send: '0'-'9', '*', '#', 'A'-'D'
+// (or 'a'-'d').
+func IsDigit(r rune) bool {
+	switch {
+	case r >= '0' && r <= '9', r == '*', r == '#', r >= 'A' && r <= 'D', r >= 'a' && r <= 'd':
+		return true
+	}
+	return false
+}
