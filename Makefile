@@ -36,6 +36,11 @@ unit:
 e2e:
 	SIDECAR_E2E=1 $(GO) test -count=1 -timeout 20m ./e2e/...
 
+# A first call: the sidecar on the shipped templates answers SIPp's echo test (*43) with 200 and
+# sends the audio back (examples/sipp/first-call.sh; needs SIPp). Uses 127.0.0.1:5080 and 5081.
+first-call: build
+	examples/sipp/first-call.sh
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(UNIT_PKGS)
 
