@@ -14,6 +14,11 @@
 # TEST_DEPS_PACKAGES overrides the package list (a space-separated list), e.g. to see the
 # "missing" branch with a package that is not installed:
 #   TEST_DEPS_PACKAGES='kamailio cowsay' scripts/test-deps.sh --dry-run
+#
+# The clean-machine proof: on a fresh Debian 12 machine or container with Go 1.26, make and git
+# (or after `apt-get purge -y kamailio kamailio-extra-modules kamailio-presence-modules
+# kamailio-utils-modules sip-tester baresip postgresql postgresql-15 chromium &&
+# apt-get autoremove -y`), clone the repository and run `time make test`.
 set -eu
 
 # What the tests run, by package:
@@ -36,7 +41,7 @@ for arg in "$@"; do
 	-n | --dry-run) dry_run=1 ;;
 	-c | --check) check=1 ;;
 	-h | --help)
-		sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
