@@ -147,6 +147,7 @@ func (c *call) route() (dialplan.Trace, error) {
 	dpContext := dialplan.ContextFor(c.caller, c.callee, s.cfg.DefaultContext)
 	exten := c.sipReq.Recipient.User
 	c.setLogger(c.logger().With("context", dpContext, "exten", exten))
+	c.routed(dpContext)
 	c.logger().Debug("call routed")
 	return s.opts.Plan.Run(c.ctx, c, dpContext, exten, c.logger())
 }
