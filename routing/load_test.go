@@ -1,0 +1,134 @@
+package routing_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sidecar-voip/sidecar/app"
+	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/dialplan"
+	"github.com/sidecar-voip/sidecar/routing"
+)
+
+// writeDir writes files (name -> text) into a new directory and returns it.
+func writeDir(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, text := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func registry(t *testing.T) *dialplan.Registry {
+	t.Helper()
+	reg, err := app.NewRegistry(app.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+func TestLoadShipped(t *testing.T) {
+	b, d := routing.Load(routing.Options{Config: config.Default(), Apps: registry(t)})
+	if err := d.Err(); err != nil || b == nil {
+		t.Fatalf("load the shipped templates: %v", err)
+	}
+	if b.Source() != routing.Embedded || b.Templates() == nil || b.Plan() == nil || b.Chain() == nil || b.Config() == nil {
+		t.Errorf("bundle lacks a piece: source %q, set %v, plan %v, chain %v", b.Source(), b.Templates(), b.Plan(), b.Chain())
+	}
+	if !b.Plan().HasContext("from-subscriber") {
+		t.Error("shipped dialplan not loaded")
+	}
+}
+
+func TestLoadDiagnostics(t *testing.T) {
+	cfg := config.Default()
+	cfg.SIP.Identify = []string{"header", "anonymous", "username"}
+	cfg.Identify.Anonymous = "nobody"
+	cfg.SIP.DefaultContext = "nowhere"
+	bad := writeDir(t, map[string]string{
+		"a.conf":          "[t]\ncodec = pcmu\n",
+		"b.conf":          "[u]\nlocation = {{ .Header \"X-Loc\" }}x\n",
+		"extensions.conf": "[x]\nexten => _X.,1,Bogus()\n",
+	})
+	b, d := routing.Load(routing.Options{Config: cfg, Dir: bad, Apps: registry(t)})
+	if b != nil {
+		t.Fatal("a bundle despite errors")
+	}
+	var errs, warns []string
+	for _, e := range d.Errors {
+		errs = append(errs, e.Error())
+	}
+	for _, e := range d.Warnings {
+		warns = append(warns, e.Error())
+	}
+	// The dialplan is compiled even though the templates fail: one run reports both.
+	if len(errs) != 2 || !strings.HasPrefix(errs[0], "a.conf:2: unknown key") || !strings.HasPrefix(errs[1], `extensions.conf:2: unknown app "Bogus"`) {
+		t.Errorf("errors = %q; want a.conf:2 then extensions.conf:2", errs)
+	}
+	if len(warns) != 1 || !strings.HasPrefix(warns[0], "b.conf:2: with the sample request") {
+		t.Errorf("warnings = %q; want b.conf:2", warns)
+	}
+	if len(d.SettingErrors) != 0 {
+		t.Errorf("setting errors %q without a template set to check them against", d.SettingErrors)
+	}
+	if len(d.SettingWarnings) != 1 || !strings.Contains(d.SettingWarnings[0], "username-prefix") {
+		t.Errorf("setting warnings = %q; want the username prefix (the plan failed: no context check)", d.SettingWarnings)
+	}
+	if err := d.Err(); err == nil || !strings.Contains(err.Error(), "a.conf:2: unknown key") || !strings.Contains(err.Error(), "\nextensions.conf:2:") {
+		t.Errorf("Err() = %v; want every error one per line", err)
+	}
+
+	settings := writeDir(t, map[string]string{
+		"a.conf":          "[t]\ncontext = x\n",
+		"extensions.conf": "[x]\nexten => _X.,1,Busy()\n",
+	})
+	b, d = routing.Load(routing.Options{Config: cfg, Dir: settings, Apps: registry(t)})
+	if b != nil || len(d.Errors) != 0 {
+		t.Fatalf("bundle %v, file errors %v; want only a settings error", b, d.Errors)
+	}
+	if len(d.SettingErrors) != 1 || !strings.Contains(d.SettingErrors[0], `[identify] anonymous: unknown template "nobody"`) {
+		t.Errorf("setting errors = %q", d.SettingErrors)
+	}
+	if len(d.SettingWarnings) != 2 || !strings.Contains(d.SettingWarnings[1], `default-context "nowhere" is not a context`) {
+		t.Errorf("setting warnings = %q; want username-prefix and default-context", d.SettingWarnings)
+	}
+	if err := d.Err(); err == nil || !strings.Contains(err.Error(), "settings: build identifier anonymous") {
+		t.Errorf("Err() = %v", err)
+	}
+
+	cfg = config.Default()
+	cfg.SIP.DefaultContext = "nowhere"
+	b, d = routing.Load(routing.Options{Config: cfg, Dir: settings, Apps: registry(t)})
+	if b == nil || d.Err() != nil {
+		t.Fatalf("warnings stopped the load: %v", d.Err())
+	}
+	if w := b.Warnings().SettingWarnings; len(w) != 1 {
+		t.Errorf("bundle warnings = %q; want the default-context one", w)
+	}
+}
+
+func TestLoadBadDir(t *testing.T) {
+	file := filepath.Join(writeDir(t, map[string]string{"f": ""}), "f")
+	for name, dir := range map[string]string{
+		"missing": filepath.Join(t.TempDir(), "nope"),
+		"file":    file,
+	} {
+		b, d := routing.Load(routing.Options{Config: config.Default(), Dir: dir, Apps: registry(t)})
+		if b != nil || len(d.Errors) != 1 || d.Errors[0].Pos.File != dir {
+			t.Errorf("%s: bundle %v, errors %v; want one error naming %s", name, b, d.Errors, dir)
+		}
+	}
+	if b, d := routing.Load(routing.Options{Apps: registry(t)}); b != nil || d.Err() == nil {
+		t.Error("loaded without settings")
+	}
+}
