@@ -62,7 +62,7 @@ func (p *Plan) Expand(context, exten string, dry DryRun) (matched string, steps 
 		for i, v := range s.vals {
 			out, err := v.Execute(d, safetmpl.DefaultLimit)
 			if err != nil {
-				es.Err = fmt.Errorf("%s: argument %d of %s: %w", s.Pos, i+1, s.App, redact(err, secrets))
+				es.Err = fmt.Errorf("argument %d of %s: %w", i+1, s.App, redact(err, secrets))
 				args = nil
 				break
 			}
@@ -70,7 +70,7 @@ func (p *Plan) Expand(context, exten string, dry DryRun) (matched string, steps 
 		}
 		if args != nil && s.app.Name == "Set" {
 			if err := c.SetVar(strings.TrimSpace(args[0]), args[1]); err != nil {
-				es.Err = fmt.Errorf("%s: %w", s.Pos, redact(err, secrets))
+				es.Err = redact(err, secrets)
 			}
 		}
 		if args != nil && !dry.ShowSecrets {

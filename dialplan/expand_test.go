@@ -65,7 +65,7 @@ exten => _1XXX,1,Set(WHO={{ .Caller.User }}-{{ .Var "GREETING" }})
 		{Prio: 2, Label: "greet", Call: "NoOp(alice-hi,1002,main,bar)"},
 		{Prio: 3, Call: "CheckPIN(1001,****)"},
 		{Prio: 4, Call: "NoOp(****,)"},
-		{Prio: 5, Err: "extensions.conf:6: argument 1 of NoOp: "},
+		{Prio: 5, Err: "argument 1 of NoOp: "},
 		{Prio: 6, Call: "Hangup()"},
 	}
 	got := list(steps)

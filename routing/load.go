@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -28,6 +29,9 @@ type Options struct {
 	// Dir is the directory of template and dialplan files; "" means the shipped templates
 	// embedded in the binary.
 	Dir string
+	// FS, when set, is read instead of Dir, which then only names the source (tests; files
+	// held in memory).
+	FS fs.FS
 	// Apps is every dialplan application the dialplan may name (signalling and media: see
 	// app.NewRegistry). Required.
 	Apps *dialplan.Registry
@@ -98,15 +102,6 @@ func (b *Bundle) Chain() *identify.Chain { return b.chain }
 // Warnings returns the warnings of the load (a bundle has no errors).
 func (b *Bundle) Warnings() Diagnostics { return b.diag }
 
-// FS returns the file system holding the templates of dir: the directory, or the shipped
-// templates when dir is "".
-func FS(dir string) fs.FS {
-	if dir == "" {
-		return templates.FS
-	}
-	return os.DirFS(dir)
-}
-
 // Load loads and compiles everything o names and reports every problem. The Bundle is nil
 // exactly when the Diagnostics hold an error (see Diagnostics.Err); warnings never stop a
 // load. The dialplan is compiled even when the templates have errors, so one run reports
@@ -117,17 +112,19 @@ func Load(o Options) (*Bundle, Diagnostics) {
 		d.Errors = dialect.Errors{{Msg: "load: no settings or no application registry"}}
 		return nil, d
 	}
-	source := o.Dir
-	if source == "" {
-		source = Embedded
-	} else if fi, err := os.Stat(o.Dir); err != nil {
-		d.Errors = dialect.Errors{{Pos: dialect.Pos{File: o.Dir}, Msg: err.Error()}}
-		return nil, d
-	} else if !fi.IsDir() {
-		d.Errors = dialect.Errors{{Pos: dialect.Pos{File: o.Dir}, Msg: "not a directory"}}
-		return nil, d
+	source, fsys := o.Dir, o.FS
+	switch {
+	case fsys != nil:
+		source = cmp.Or(source, "(fs)")
+	case source == "":
+		source, fsys = Embedded, templates.FS
+	default:
+		if err := isDir(o.Dir); err != nil {
+			d.Errors = dialect.Errors{{Pos: dialect.Pos{File: o.Dir}, Msg: err.Error()}}
+			return nil, d
+		}
+		fsys = os.DirFS(o.Dir)
 	}
-	fsys := FS(o.Dir)
 	set, errs, warns := profile.CheckFS(fsys, ".")
 	d.Errors, d.Warnings = append(d.Errors, errs...), append(d.Warnings, warns...)
 
@@ -149,6 +146,18 @@ func Load(o Options) (*Bundle, Diagnostics) {
 		return nil, d
 	}
 	return &Bundle{cfg: o.Config, source: source, set: set, plan: plan, chain: chain, diag: d}, d
+}
+
+// isDir reports why dir is not a readable directory, nil when it is.
+func isDir(dir string) error {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		return errors.New("not a directory")
+	}
+	return nil
 }
 
 // settingWarnings are the settings that load but cannot be what the operator meant.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/config"
@@ -130,5 +131,16 @@ func TestLoadBadDir(t *testing.T) {
 	}
 	if b, d := routing.Load(routing.Options{Apps: registry(t)}); b != nil || d.Err() == nil {
 		t.Error("loaded without settings")
+	}
+}
+
+func TestLoadFS(t *testing.T) {
+	fsys := fstest.MapFS{"t.conf": {Data: []byte("[t]\ncontext = c\n")}, "extensions.conf": {Data: []byte("[c]\nexten => 1,1,Busy()\n")}}
+	b, d := routing.Load(routing.Options{Config: config.Default(), FS: fsys, Dir: "pushed", Apps: registry(t)})
+	if err := d.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if b.Source() != "pushed" || !b.Templates().Has("t") || !b.Plan().HasContext("c") {
+		t.Errorf("source %q; want the files of FS, named by Dir", b.Source())
 	}
 }
