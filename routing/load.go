@@ -43,6 +43,10 @@ type Diagnostics struct {
 	// "file:line" (the file relative to the template directory), in file then line order
 	// within the templates and then the dialplan.
 	Errors, Warnings dialect.Errors
+	// Unroutable are problems a load tolerates but that route calls nowhere (every such call
+	// is answered 404 Not Found): a missing extensions.conf, a literal template context the
+	// dialplan lacks. "sidecar check" reports them as errors; serve runs and logs them.
+	Unroutable dialect.Errors
 	// SettingErrors and SettingWarnings are problems of the settings against the files (an
 	// identifier whose template does not exist, a default-context the dialplan lacks): they
 	// belong to the settings file, without a line.
@@ -103,9 +107,9 @@ func (b *Bundle) Chain() *identify.Chain { return b.chain }
 func (b *Bundle) Warnings() Diagnostics { return b.diag }
 
 // Load loads and compiles everything o names and reports every problem. The Bundle is nil
-// exactly when the Diagnostics hold an error (see Diagnostics.Err); warnings never stop a
-// load. The dialplan is compiled even when the templates have errors, so one run reports
-// both.
+// exactly when the Diagnostics hold an error (see Diagnostics.Err); warnings and Unroutable
+// never stop a load. When the templates have errors, the dialplan and the identifier chain
+// are not checked: fix the templates first.
 func Load(o Options) (*Bundle, Diagnostics) {
 	var d Diagnostics
 	if o.Config == nil || o.Apps == nil {
@@ -128,6 +132,9 @@ func Load(o Options) (*Bundle, Diagnostics) {
 	set, errs, warns := profile.CheckFS(fsys, ".")
 	d.Errors, d.Warnings = append(d.Errors, errs...), append(d.Warnings, warns...)
 
+	if set == nil {
+		return nil, d // the dialplan and the chain are checked against templates that load
+	}
 	plan, err := dialplan.LoadFS(fsys, ".", o.Apps)
 	if err != nil {
 		d.Errors = append(d.Errors, asDiagnostics(err)...)
@@ -135,11 +142,17 @@ func Load(o Options) (*Bundle, Diagnostics) {
 		d.Warnings = append(d.Warnings, plan.Warnings()...)
 	}
 
-	var chain *identify.Chain
-	if set != nil {
-		if chain, err = standard.Chain(o.Config, set); err != nil {
-			d.SettingErrors = append(d.SettingErrors, err.Error())
+	if plan != nil {
+		if e := dialplan.MissingFile(fsys, "."); e != nil {
+			d.Unroutable = append(d.Unroutable, e)
+		} else {
+			d.Unroutable = append(d.Unroutable, plan.CheckContexts(set.LiteralContexts())...)
 		}
+	}
+
+	chain, err := standard.Chain(o.Config, set)
+	if err != nil {
+		d.SettingErrors = append(d.SettingErrors, err.Error())
 	}
 	d.SettingWarnings = settingWarnings(o.Config, plan)
 	if d.Err() != nil {

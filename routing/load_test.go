@@ -72,21 +72,23 @@ func TestLoadDiagnostics(t *testing.T) {
 	for _, e := range d.Warnings {
 		warns = append(warns, e.Error())
 	}
-	// The dialplan is compiled even though the templates fail: one run reports both.
-	if len(errs) != 2 || !strings.HasPrefix(errs[0], "a.conf:2: unknown key") || !strings.HasPrefix(errs[1], `extensions.conf:2: unknown app "Bogus"`) {
-		t.Errorf("errors = %q; want a.conf:2 then extensions.conf:2", errs)
+	// Templates that fail stop the load there: the dialplan is not compiled.
+	if len(errs) != 1 || !strings.HasPrefix(errs[0], "a.conf:2: unknown key") {
+		t.Errorf("errors = %q; want a.conf:2 only", errs)
 	}
 	if len(warns) != 1 || !strings.HasPrefix(warns[0], "b.conf:2: with the sample request") {
 		t.Errorf("warnings = %q; want b.conf:2", warns)
 	}
-	if len(d.SettingErrors) != 0 {
-		t.Errorf("setting errors %q without a template set to check them against", d.SettingErrors)
+	if err := d.Err(); err == nil || !strings.Contains(err.Error(), "a.conf:2: unknown key") {
+		t.Errorf("Err() = %v", err)
 	}
-	if len(d.SettingWarnings) != 1 || !strings.Contains(d.SettingWarnings[0], "username-prefix") {
-		t.Errorf("setting warnings = %q; want the username prefix (the plan failed: no context check)", d.SettingWarnings)
-	}
-	if err := d.Err(); err == nil || !strings.Contains(err.Error(), "a.conf:2: unknown key") || !strings.Contains(err.Error(), "\nextensions.conf:2:") {
-		t.Errorf("Err() = %v; want every error one per line", err)
+	badPlan := writeDir(t, map[string]string{
+		"a.conf":          "[t]\ncontext = x\n",
+		"extensions.conf": "[x]\nexten => _X.,1,Bogus()\n same => n,Hangup(abc)\n",
+	})
+	_, d = routing.Load(routing.Options{Config: config.Default(), Dir: badPlan, Apps: registry(t)})
+	if err := d.Err(); err == nil || !strings.Contains(err.Error(), `extensions.conf:2: unknown app "Bogus"`) || !strings.Contains(err.Error(), "\nextensions.conf:3: Hangup") {
+		t.Errorf("Err() = %v; want every dialplan error one per line", err)
 	}
 
 	settings := writeDir(t, map[string]string{
@@ -142,5 +144,21 @@ func TestLoadFS(t *testing.T) {
 	}
 	if b.Source() != "pushed" || !b.Templates().Has("t") || !b.Plan().HasContext("c") {
 		t.Errorf("source %q; want the files of FS, named by Dir", b.Source())
+	}
+}
+
+func TestLoadUnroutable(t *testing.T) {
+	for name, files := range map[string]map[string]string{
+		"no extensions.conf": {"t.conf": "[t]\ncontext = c\n"},
+		"unknown context":    {"t.conf": "[t]\ncontext = cc\n", "extensions.conf": "[c]\nexten => 1,1,Busy()\n"},
+	} {
+		b, d := routing.Load(routing.Options{Config: config.Default(), Dir: writeDir(t, files), Apps: registry(t)})
+		// serve runs with them (the calls concerned get 404); check reports them as errors.
+		if b == nil || d.Err() != nil {
+			t.Errorf("%s: the load failed: %v", name, d.Err())
+		}
+		if len(d.Unroutable) != 1 {
+			t.Errorf("%s: unroutable = %v; want one", name, d.Unroutable)
+		}
 	}
 }

@@ -13,22 +13,24 @@ import (
 )
 
 // runCheck implements "sidecar check [-config FILE] [-templates DIR] [-v]": it loads and
-// validates the settings file, the template files and the dialplan (extensions.conf), checks
-// that the identifiers' templates exist, and prints one "file:line: message" line per problem
-// (warnings read "file:line: warning: message"). Exit status: 0 when there is no error (warnings allowed),
+// validates the settings file, the template files and the dialplan (extensions.conf, which must
+// exist; every app checks its arguments), checks that the identifiers' templates exist and that
+// literal template contexts are dialplan contexts, and prints one "file:line: message" line per
+// problem (warnings read "file:line: warning: message"), then "ok: N templates, M contexts, K
+// warnings" when there is no error. Exit status: 0 when there is no error (warnings allowed),
 // 1 on errors, 2 on a usage error.
 func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("check", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	dir := fl.String("templates", "", "`DIR`ectory of template files (default: [general] templates, else the shipped templates)")
 	cfgPath := fl.String("config", "", "settings `FILE` (default: the embedded defaults)")
-	verbose := fl.Bool("v", false, "list the templates found when the check passes")
+	verbose := fl.Bool("v", false, "also list the templates found when the check passes")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sidecar check [-config FILE] [-templates DIR] [-v]")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fl, args); !ok {
+		return code
 	}
 	if fl.NArg() > 0 {
 		fl.Usage()
@@ -42,7 +44,7 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	*dir = templatesDir(*dir, cfg)
 	bundle, diag := load(cfg, *dir, nil)
-	errs, warns := diag.Errors, diag.Warnings
+	errs, warns := append(diag.Errors, diag.Unroutable...), diag.Warnings
 	cfgErrs, cfgWarns := diag.SettingErrors, diag.SettingWarnings // printed as "FILE: message"
 	printDiagnostics(stdout, *dir, errs, warns)
 	for _, m := range cfgErrs {
@@ -55,9 +57,11 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sidecar check: %s, %s\n", plural(n, "error"), plural(len(warns)+len(cfgWarns), "warning"))
 		return 1
 	}
+	names := bundle.Templates().Templates()
+	fmt.Fprintf(stdout, "ok: %s, %s, %s\n", plural(len(names), "template"), plural(len(bundle.Plan().Contexts()), "context"),
+		plural(len(warns)+len(cfgWarns), "warning"))
 	if *verbose {
-		names := bundle.Templates().Templates()
-		fmt.Fprintf(stdout, "ok: %s: %s\n", plural(len(names), "template"), strings.Join(names, ", "))
+		fmt.Fprintf(stdout, "templates: %s\n", strings.Join(names, ", "))
 	}
 	return 0
 }

@@ -34,8 +34,8 @@ func runServe(args []string, _ io.Reader, _, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: sidecar serve [-config FILE] [-templates DIR]")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fl, args); !ok {
+		return code
 	}
 	if fl.NArg() > 0 {
 		fl.Usage()
@@ -104,6 +104,9 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 func logWarnings(log *slog.Logger, dir string, d routing.Diagnostics) {
 	for _, w := range d.Warnings {
 		log.Warn("template warning: " + posString(dir, w.Pos) + ": " + w.Msg)
+	}
+	for _, w := range d.Unroutable { // sidecar check reports these as errors
+		log.Warn("dialplan: calls answered 404: "+posString(dir, w.Pos)+": "+w.Msg)
 	}
 	for _, w := range d.SettingWarnings {
 		log.Warn("settings warning: " + w)
