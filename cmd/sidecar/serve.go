@@ -106,7 +106,7 @@ func logWarnings(log *slog.Logger, dir string, d routing.Diagnostics) {
 		log.Warn("template warning: " + posString(dir, w.Pos) + ": " + w.Msg)
 	}
 	for _, w := range d.Unroutable { // sidecar check reports these as errors
-		log.Warn("dialplan: calls answered 404: "+posString(dir, w.Pos)+": "+w.Msg)
+		log.Warn("dialplan: calls answered 404: " + posString(dir, w.Pos) + ": " + w.Msg)
 	}
 	for _, w := range d.SettingWarnings {
 		log.Warn("settings warning: " + w)
