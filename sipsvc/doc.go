@@ -6,9 +6,10 @@
 // concurrent calls, panic recovery in every handler, and the graceful drain on shutdown.
 //
 // One INVITE runs, in order: trust (403 or silence for an untrusted source, counted, nothing
-// else runs) -> max-calls (503 with Retry-After) -> request.FromSIP -> the identifier chain
-// -> the caller and callee profiles -> dialplan.ContextFor and Plan.Run against the call,
-// which implements dialplan.Channel (its media opened with dialplan.MediaFor). Every error that ends a call becomes a
+// else runs) -> max-calls (503 with Retry-After) -> request.FromSIP -> routing.Router.Route
+// (the identifier chain, the caller and callee profiles, the dialplan context) -> the plan
+// run against the call, which implements dialplan.Channel (its media opened with
+// dialplan.MediaFor). Every error that ends a call becomes a
 // SIP answer in one place (status.go); docs/sip-service.md lists every answer and why.
 //
 // A call's state is one state machine, callState in call.go: its phases (offered, early,

@@ -14,7 +14,6 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/identify"
-	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
 
@@ -119,7 +118,9 @@ func (c *call) safeRoute() (trace dialplan.Trace, err error) {
 	return c.route()
 }
 
-// route identifies the call, builds its profiles and runs the dialplan.
+// route routes the call (routing.Router: identification, profiles, dialplan context) and
+// runs its dialplan. Routing errors keep their SIP answers: an identifier's rejection or no
+// match, 500 for a profile that cannot be built.
 func (c *call) route() (dialplan.Trace, error) {
 	s := c.s
 	transport := strings.ToLower(c.sipReq.Transport())
@@ -128,43 +129,23 @@ func (c *call) route() (dialplan.Trace, error) {
 		return nil, &statusError{status: 400, reason: reasonPhrase(400), err: err}
 	}
 	c.req = r
-	if s.opts.Chain == nil || s.opts.Templates == nil || s.opts.Plan == nil {
+	if s.opts.Router == nil {
 		return nil, &statusError{status: 500, reason: reasonPhrase(500),
-			err: errors.New("service has no identifier chain, templates or dialplan")}
+			err: errors.New("service has no router (templates, dialplan, identifier chain)")}
 	}
-	res, err := s.opts.Chain.Identify(c.ctx, r)
+	rt, err := s.opts.Router.Route(c.ctx, r)
+	if m := rt.Match; m.Identifier != "" {
+		c.setLogger(c.logger().With("identifier", m.Identifier,
+			"caller_template", m.Caller.Name, "callee_template", m.Callee.Name))
+	}
 	if err != nil {
-		return nil, fmt.Errorf("identify: %w", err)
-	}
-	c.setLogger(c.logger().With("identifier", res.Identifier,
-		"caller_template", res.Caller.Name, "callee_template", res.Callee.Name))
-	if c.caller, err = s.build(res.Caller, profile.RoleCaller, r); err != nil {
 		return nil, err
 	}
-	if c.callee, err = s.build(res.Callee, profile.RoleCallee, r); err != nil {
-		return nil, err
-	}
-	dpContext := dialplan.ContextFor(c.caller, c.callee, s.cfg.DefaultContext)
-	exten := c.sipReq.Recipient.User
-	c.setLogger(c.logger().With("context", dpContext, "exten", exten))
-	c.routed(dpContext)
+	c.caller, c.callee = rt.Caller, rt.Callee
+	c.setLogger(c.logger().With("context", rt.Context, "exten", rt.Exten))
+	c.routed(rt.Context)
 	c.logger().Debug("call routed")
-	return s.opts.Plan.Run(c.ctx, c, dpContext, exten, c.logger())
-}
-
-// build builds one party's profile; a party without a template gets nil. A failure is
-// answered 500 "Server Internal Error": the templates, not the caller, are at fault. The
-// error names the template and what failed, never header values.
-func (s *Server) build(m profile.Match, role profile.Role, r *request.Request) (*profile.Profile, error) {
-	if m.Name == "" {
-		return nil, nil
-	}
-	p, err := s.opts.Templates.Build(m, role, r)
-	if err != nil {
-		return nil, &statusError{status: 500, reason: reasonPhrase(500),
-			err: fmt.Errorf("build %s profile from template %s: %w", role, m.Name, err)}
-	}
-	return p, nil
+	return rt.Run(c.ctx, c, c.logger())
 }
 
 // finish ends the call through the state machine's end transition: an unanswered call
