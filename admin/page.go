@@ -228,7 +228,9 @@ func viewOf(res any, rerr error) *renderView {
 	}
 	add := func(key, title string) {
 		var b bytes.Buffer
-		if err := json.Indent(&b, fields[key], "", "  "); err != nil {
+		if string(fields[key]) == "null" {
+			b.WriteString("none") // a party without a template
+		} else if err := json.Indent(&b, fields[key], "", "  "); err != nil {
 			b.Reset()
 			b.Write(fields[key])
 		}

@@ -142,7 +142,7 @@ func TestPageRender(t *testing.T) {
 		`<div class="card" id="render-identify"><h3>Identification</h3>`,
 		`<div class="card" id="render-caller"><h3>Caller profile</h3><pre>{
   &#34;mailbox_pin&#34;: &#34;****&#34;,`,
-		`<div class="card" id="render-callee"><h3>Callee profile</h3><pre>null</pre>`,
+		`<div class="card" id="render-callee"><h3>Callee profile</h3><pre>none</pre>`,
 		`&#34;context&#34;: &#34;from-subscriber&#34;`,
 		`<option value="tcp" selected>tcp</option>`,
 	} {

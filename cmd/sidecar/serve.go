@@ -83,7 +83,7 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stopAdmin, err := startAdmin(cfg.Admin, srv, plane, log.With("component", "admin"))
+	stopAdmin, err := startAdmin(cfg.Admin, srv, plane, bundle, log.With("component", "admin"))
 	if err != nil {
 		return err
 	}
