@@ -235,3 +235,21 @@ func (m *Metrics) ObserveMedia(s Media) {
 	m.jitter.Observe(s.Jitter.Seconds())
 	m.loss.Observe(math.Max(0, float64(s.Lost)/float64(expected)))
 }
+
+// WatchCallRecords serves the call-record writer's counters (package cdr) as
+// sidecar_cdr_written_total and sidecar_cdr_dropped_total, read at each scrape. Call it once.
+func (m *Metrics) WatchCallRecords(stats func() (written, dropped uint64)) {
+	if m == nil || stats == nil {
+		return
+	}
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "sidecar_cdr_written_total",
+			Help: "Call records written.",
+		}, func() float64 { w, _ := stats(); return float64(w) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "sidecar_cdr_dropped_total",
+			Help: "Call records dropped: the writer's queue was full (or the write failed).",
+		}, func() float64 { _, d := stats(); return float64(d) }),
+	)
+}

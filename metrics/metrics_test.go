@@ -62,6 +62,7 @@ func TestObservations(t *testing.T) {
 	m.CallEnded("", metrics.ResultOf(403))
 	m.ObserveMedia(metrics.Media{Received: 90, Lost: 10, Jitter: 3 * time.Millisecond})
 	m.ObserveMedia(metrics.Media{}) // no RTP: counted, not observed
+	m.WatchCallRecords(func() (uint64, uint64) { return 12, 3 })
 
 	f := scrape(t, m)
 	counts := map[string]map[string]uint64{}
@@ -83,6 +84,8 @@ func TestObservations(t *testing.T) {
 		"sidecar_media_jitter_seconds":       {"": 1},
 		"sidecar_media_loss_ratio":           {"": 1},
 		"sidecar_media_sessions_ended_total": {"": 2},
+		"sidecar_cdr_written_total":          {"": 12},
+		"sidecar_cdr_dropped_total":          {"": 3},
 		"sidecar_calls_ended_total": {
 			"context=default,result=answered": 2, "context=voicemail,result=busy": 1,
 			"context=other,result=rejected": 1, "context=none,result=rejected": 1,
@@ -174,6 +177,7 @@ func TestNil(t *testing.T) {
 	m.CallEnded("x", metrics.Answered)
 	m.ObserveMedia(metrics.Media{Received: 1})
 	m.SetContexts(nil)
+	m.WatchCallRecords(func() (uint64, uint64) { return 0, 0 })
 	if m.Gatherer() != nil {
 		t.Error("nil Metrics has a gatherer")
 	}
