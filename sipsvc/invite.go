@@ -195,7 +195,7 @@ func (c *call) ended(trace dialplan.Trace) {
 	snap := c.st.snapshot()
 	apps := make([]string, len(trace))
 	for i, st := range trace {
-		apps[i] = st.Brief()
+		apps[i] = st.App // the name only: never the arguments
 	}
 	c.out.end(c, snap.final, endedBy(snap.peerBye, snap.byeSent, snap.final), apps)
 }
