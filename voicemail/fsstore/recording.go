@@ -353,4 +353,3 @@ func writeSynced(path string, b []byte) error {
 	}
 	return f.Close()
 }
-

@@ -27,6 +27,9 @@ type watcher struct {
 	s   *Store
 	fsw *fsnotify.Watcher
 
+	// recountMu orders recounts, so a slower one never overwrites newer counts.
+	recountMu sync.Mutex
+
 	mu    sync.Mutex
 	boxes map[string]*watched
 	done  chan struct{}
@@ -168,6 +171,8 @@ func (w *watcher) recount(mbox string) {
 	if !watched {
 		return
 	}
+	w.recountMu.Lock()
+	defer w.recountMu.Unlock()
 	c, err := w.s.Counts(context.Background(), mbox)
 	if err != nil {
 		return
