@@ -89,7 +89,7 @@ func tone(n int, seed byte) []byte {
 	return b
 }
 
-func open(t *testing.T, dir string) *Store {
+func open(t testing.TB, dir string) *Store {
 	t.Helper()
 	s, err := Open(dir)
 	if err != nil {

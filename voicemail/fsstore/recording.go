@@ -304,23 +304,31 @@ func (r *recording) commitMessageLocked() (voicemail.Message, error) {
 
 // allocate takes the next message number from .next (caller holds the exclusive lock). The
 // counter is made durable before the number is used, so a crash can skip a number, never
-// hand it out twice; a missing or damaged counter restarts above the highest number present.
+// hand it out twice. A missing or damaged counter restarts above the highest number present;
+// a number whose files exist anyway (copied in by an operator) is skipped, so a rename never
+// replaces a message.
 func (s *Store) allocate(mbox string) (uint64, error) {
 	p := filepath.Join(s.mailboxDir(mbox), ".next")
-	var next uint64 = 1
+	var next uint64
 	if b, err := os.ReadFile(p); err == nil {
 		if v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil && v > 0 {
 			next = v
 		}
 	}
-	for _, f := range voicemail.Folders {
-		ids, err := s.ids(mbox, f)
-		if err != nil {
-			return 0, err
+	if next == 0 {
+		next = 1
+		for _, f := range voicemail.Folders {
+			ids, err := s.ids(mbox, f)
+			if err != nil {
+				return 0, err
+			}
+			if len(ids) > 0 && ids[len(ids)-1] >= next {
+				next = ids[len(ids)-1] + 1
+			}
 		}
-		if len(ids) > 0 && ids[len(ids)-1] >= next {
-			next = ids[len(ids)-1] + 1
-		}
+	}
+	for s.taken(mbox, next) {
+		next++
 	}
 	tmp := filepath.Join(s.mailboxDir(mbox), ".tmp", "next-"+newUID())
 	if err := writeSynced(tmp, []byte(strconv.FormatUint(next+1, 10)+"\n")); err != nil {
@@ -335,6 +343,18 @@ func (s *Store) allocate(mbox string) (uint64, error) {
 		return 0, diskErr(fmt.Errorf("number message for %s: %w", mbox, err))
 	}
 	return next, nil
+}
+
+// taken reports whether any folder holds a file of message number id.
+func (s *Store) taken(mbox string, id uint64) bool {
+	for _, f := range voicemail.Folders {
+		for _, ext := range []string{".txt", ".wav"} {
+			if _, err := os.Lstat(filepath.Join(s.folderDir(mbox, f), msgName(id)+ext)); err == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // writeSynced writes a new file and fsyncs it.

@@ -247,3 +247,29 @@ func assertNoTemp(t *testing.T, dir, mbox string) {
 		}
 	}
 }
+
+// Numbering survives a lost counter and files an operator copied in.
+func TestNumberingAfterCounterLoss(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	m := deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	s.Move(ctx, "1001", m.ID, voicemail.Work, 100)
+	os.Remove(filepath.Join(dir, "1001", ".next"))
+	if got := deposit(t, s, "1001", voicemail.Envelope{}, time.Second); got.ID != 3 {
+		t.Fatalf("after losing .next: %d, want 3", got.ID)
+	}
+	// An operator copies message 3 in as 4 (and 5's audio alone): the next is 6.
+	for _, ext := range []string{".wav", ".txt"} {
+		b, _ := os.ReadFile(filepath.Join(dir, "1001", "INBOX", msgName(3)+ext))
+		os.WriteFile(filepath.Join(dir, "1001", "Old", msgName(4)+ext), b, 0o640)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "1001", "INBOX", msgName(3)+".wav"))
+	os.WriteFile(filepath.Join(dir, "1001", "INBOX", msgName(5)+".wav"), b, 0o640)
+	if got := deposit(t, s, "1001", voicemail.Envelope{}, time.Second); got.ID != 6 {
+		t.Fatalf("past copied-in files: %d, want 6", got.ID)
+	}
+	if ids := allIDs(t, s, "1001"); len(ids) != 5 {
+		t.Fatalf("%d messages", len(ids))
+	}
+}
