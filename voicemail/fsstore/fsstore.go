@@ -160,14 +160,14 @@ func (s *Store) makeDirs(mbox string) error {
 // not exist yet fails with an error satisfying os.IsNotExist unless create is set. flock
 // locks belong to the open file, so two goroutines of one process exclude each other too.
 func (s *Store) lock(mbox string, how int, create bool) (unlock func(), err error) {
-	flags := os.O_RDWR
-	if create {
+	f, err := os.OpenFile(filepath.Join(s.mailboxDir(mbox), ".lock"), os.O_RDWR, 0o640)
+	if err != nil && create && errors.Is(err, os.ErrNotExist) {
+		// A new mailbox (or one an operator removed): make its directories first.
 		if err := s.makeDirs(mbox); err != nil {
 			return nil, err
 		}
-		flags |= os.O_CREATE
+		f, err = os.OpenFile(filepath.Join(s.mailboxDir(mbox), ".lock"), os.O_RDWR|os.O_CREATE, 0o640)
 	}
-	f, err := os.OpenFile(filepath.Join(s.mailboxDir(mbox), ".lock"), flags, 0o640)
 	if err != nil {
 		return nil, diskErr(fmt.Errorf("lock mailbox %s: %w", mbox, err))
 	}
