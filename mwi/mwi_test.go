@@ -6,7 +6,11 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sidecar-voip/sidecar/voicemail"
 )
+
+// A mailbox's counts convert to MWI counts as they are.
+var _ = Counts(voicemail.Counts{})
 
 // The bodies of RFC 3842 (section 3.5 and the examples of section 6), with CRLF line ends.
 var rfcBodies = []struct {

@@ -70,8 +70,8 @@ type Recording interface {
 	WritePayload(payload []byte) error
 	// Duration is the audio written so far.
 	Duration() time.Duration
-	// Commit makes the recording visible. A recording shorter than the minimum is discarded
-	// with ErrTooShort; a mailbox filled meanwhile gives ErrMailboxFull. For a message it
+	// Commit makes the recording visible. An empty recording, or one shorter than the
+	// minimum, is discarded with ErrTooShort; a mailbox filled meanwhile gives ErrMailboxFull. For a message it
 	// returns the stored envelope.
 	Commit() (Message, error)
 	// Discard drops the recording; nothing of it remains.
