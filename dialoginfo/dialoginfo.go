@@ -84,7 +84,7 @@ type Dialog struct {
 	Direction string `xml:"direction,attr,omitempty"`
 	State     State  `xml:"state"`
 	// Duration is the seconds since the dialog was confirmed, if given.
-	Duration *uint32     `xml:"duration,omitempty"`
+	Duration *uint32      `xml:"duration,omitempty"`
 	Local    *Participant `xml:"local,omitempty"`
 	Remote   *Participant `xml:"remote,omitempty"`
 }
