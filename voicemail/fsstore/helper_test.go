@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 
@@ -136,13 +135,4 @@ func checkAudio(t *testing.T, a voicemail.Audio) wav.Info {
 		t.Fatalf("data chunk past the end")
 	}
 	return info
-}
-
-func atoi(t *testing.T, s string) uint64 {
-	t.Helper()
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
 }
