@@ -35,9 +35,9 @@ const (
 	stateFinal                     // an error or redirect answer sent, or the INVITE cancelled
 )
 
-// call is one incoming INVITE and its dialog. It implements dialplan.Channel and
-// media.Carrier. Channel methods are called by the dialplan's one goroutine; handlers for
-// ACK, BYE and re-INVITE touch the call concurrently through the mutex and atomics.
+// call is one incoming INVITE and its dialog. It implements dialplan.Channel. Channel
+// methods are called by the dialplan's one goroutine; handlers for ACK, BYE and re-INVITE
+// touch the call concurrently through the mutex and atomics.
 type call struct {
 	s       *Server
 	sipReq  *sip.Request
@@ -81,10 +81,7 @@ type call struct {
 	byeErr  error
 }
 
-var (
-	_ dialplan.Channel = (*call)(nil)
-	_ media.Carrier    = (*call)(nil)
-)
+var _ dialplan.Channel = (*call)(nil)
 
 // logger is the call's logger: with the identifier, templates and dialplan context once
 // route has found them. Handlers of in-dialog requests read it while route runs, so route
@@ -402,7 +399,9 @@ func (c *call) openMedia(ctx context.Context) (media.Session, error) {
 		return nil, &media.StatusError{Status: 500, Reason: reasonPhrase(500), Err: ErrNoMedia}
 	}
 	offer := c.offer
-	sess, err := plane.Open(ctx, c.req.CallID, offer, c.codecs())
+	p := dialplan.MediaFor(c.caller, c.callee)
+	p.CallID, p.Offer = c.req.CallID, offer
+	sess, err := plane.Open(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("open media: %w", err)
 	}
@@ -411,18 +410,6 @@ func (c *call) openMedia(ctx context.Context) (media.Session, error) {
 	c.mu.Unlock()
 	go c.watchMedia(sess)
 	return sess, nil
-}
-
-// codecs is the codec list media is negotiated on: the caller's (the party on the other end
-// of this leg), else the callee's, else the plane's defaults.
-func (c *call) codecs() []string {
-	if c.caller != nil && len(c.caller.Codecs) > 0 {
-		return c.caller.Codecs
-	}
-	if c.callee != nil {
-		return c.callee.Codecs
-	}
-	return nil
 }
 
 // watchMedia ends the call when its media session ends by itself.

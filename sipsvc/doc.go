@@ -8,7 +8,7 @@
 // One INVITE runs, in order: trust (403 or silence for an untrusted source, counted, nothing
 // else runs) -> max-calls (503 with Retry-After) -> request.FromSIP -> the identifier chain
 // -> the caller and callee profiles -> dialplan.ContextFor and Plan.Run against the call,
-// which implements dialplan.Channel and media.Carrier. Every error that ends a call becomes a
+// which implements dialplan.Channel (its media opened with dialplan.MediaFor). Every error that ends a call becomes a
 // SIP answer in one place (status.go); docs/sip-service.md lists every answer and why.
 //
 // Logs are structured (log/slog) with the call id, the source, the identifier, the
