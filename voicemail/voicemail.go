@@ -92,8 +92,9 @@ type Envelope struct {
 	Time time.Time
 	// Urgent deposits into the Urgent folder.
 	Urgent bool
-	// Codec is the caller's codec: "pcmu", "pcma" (stored as G.711 WAV) or "g722" (stored as
-	// 16-bit PCM at 16 kHz).
+	// Codec is the caller's codec, a media/codecs name or alias: "pcmu", "pcma" (stored as
+	// G.711 WAV) or "g722" (stored as 16-bit PCM at 16 kHz). A media.Frame's Codec and
+	// Samples go to Recording.WritePCM as they are.
 	Codec string
 }
 

@@ -11,8 +11,9 @@ import (
 	"time"
 
 	"github.com/sidecar-voip/sidecar/app/wav"
-	"github.com/sidecar-voip/sidecar/rtp/codec/g711"
+	"github.com/sidecar-voip/sidecar/media/codecs"
 	"github.com/sidecar-voip/sidecar/voicemail"
+	"github.com/zaf/g711"
 )
 
 // Deposit starts a message recording into INBOX, or Urgent for an urgent one.
@@ -89,6 +90,9 @@ type recording struct {
 }
 
 func (s *Store) newRecording(mbox, codec string, maxDur, minDur time.Duration) (*recording, error) {
+	if c, ok := codecs.Canonical(codec); ok {
+		codec = c // "PCMU", "ulaw" -> "pcmu"
+	}
 	format, ok := storage(codec)
 	if !ok {
 		return nil, fmt.Errorf("%w: codec %q (want pcmu, pcma or g722)", voicemail.ErrFormat, codec)
@@ -166,10 +170,16 @@ func (r *recording) WritePCM(samples []int16) error {
 	case wav.PCM16:
 		err = r.w.WriteSamples(samples[:n])
 	case wav.MuLaw:
-		r.scratch = g711.Ulaw{}.Encode(r.scratch[:0], samples[:n])
+		r.scratch = r.scratch[:0]
+		for _, v := range samples[:n] {
+			r.scratch = append(r.scratch, g711.EncodeUlawFrame(v))
+		}
 		_, err = r.w.Write(r.scratch)
 	case wav.ALaw:
-		r.scratch = g711.Alaw{}.Encode(r.scratch[:0], samples[:n])
+		r.scratch = r.scratch[:0]
+		for _, v := range samples[:n] {
+			r.scratch = append(r.scratch, g711.EncodeAlawFrame(v))
+		}
 		_, err = r.w.Write(r.scratch)
 	}
 	if err != nil {

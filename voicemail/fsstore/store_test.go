@@ -164,7 +164,7 @@ func TestLimits(t *testing.T) {
 
 func TestG722StoredAsPCM(t *testing.T) {
 	s := open(t, t.TempDir())
-	r, err := s.Deposit(ctx, "1001", voicemail.Envelope{Codec: "g722"}, voicemail.DefaultLimits())
+	r, err := s.Deposit(ctx, "1001", voicemail.Envelope{Codec: "G722"}, voicemail.DefaultLimits())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestG722StoredAsPCM(t *testing.T) {
 	}
 	r.WritePCM(make([]int16, 16000))
 	m, err := r.Commit()
-	if err != nil || m.Duration != time.Second {
+	if err != nil || m.Duration != time.Second || m.Codec != "g722" {
 		t.Fatalf("%+v %v", m, err)
 	}
 	_, a, _ := s.Open(ctx, "1001", m.ID)
