@@ -1,6 +1,9 @@
 package voicemail
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Limits bound what one mailbox accepts. Settings give the defaults, a profile may override
 // them per call: they are passed to each Deposit rather than fixed in the store.
@@ -29,4 +32,17 @@ func DefaultLimits() Limits {
 		MaxSilence:  10 * time.Second,
 		MaxGreeting: 60 * time.Second,
 	}
+}
+
+// Validate reports a limit out of range: negative values, or a minimum over the maximum.
+func (l Limits) Validate() error {
+	switch {
+	case l.MaxMessages < 0:
+		return fmt.Errorf("maxmsg %d is negative", l.MaxMessages)
+	case l.MaxDuration < 0 || l.MinDuration < 0 || l.MaxSilence < 0 || l.MaxGreeting < 0:
+		return fmt.Errorf("negative duration in %+v", l)
+	case l.MaxDuration > 0 && l.MinDuration > l.MaxDuration:
+		return fmt.Errorf("minsecs %v is over maxsecs %v", l.MinDuration, l.MaxDuration)
+	}
+	return nil
 }

@@ -68,6 +68,8 @@ type Recording interface {
 	// WritePayload appends raw G.711 payload of the recording's own codec (pcmu or pcma),
 	// stored as is; other codecs return ErrFormat.
 	WritePayload(payload []byte) error
+	// SampleRate is the rate WritePCM expects: 8000 for G.711, 16000 for G.722.
+	SampleRate() int
 	// Duration is the audio written so far.
 	Duration() time.Duration
 	// Commit makes the recording visible. An empty recording, or one shorter than the

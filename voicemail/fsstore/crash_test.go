@@ -14,6 +14,7 @@ import (
 // complete messages are visible, each one parses, and recovery removes the leftovers.
 func TestKill9DuringDeposits(t *testing.T) {
 	dir := t.TempDir()
+	ever := map[uint64]bool{} // numbers committed in any round: never handed out again
 	for round := range 3 {
 		cmd, sc := helperCmd(t, fmt.Sprintf("loop %s 1001", dir))
 		committed := map[uint64]bool{}
@@ -21,6 +22,10 @@ func TestKill9DuringDeposits(t *testing.T) {
 		for sc.Scan() {
 			var id uint64
 			if _, err := fmt.Sscanf(sc.Text(), "committed %d", &id); err == nil {
+				if ever[id] {
+					t.Fatalf("round %d: number %d handed out twice", round, id)
+				}
+				ever[id] = true
 				committed[id] = true
 			} else if sc.Text() == "writing" {
 				writing++

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,28 +38,50 @@ func helper(args string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
+	// Output lines come from several goroutines: one writer under a lock.
+	var mu sync.Mutex
 	out := bufio.NewWriter(os.Stdout)
-	limits := voicemail.Limits{MaxMessages: 1 << 30}
-	for i := 0; mode == "loop" || i < n; i++ {
-		rec, err := s.Deposit(context.Background(), mbox, voicemail.Envelope{CallerID: "helper", Codec: "pcmu"}, limits)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 2
-		}
-		for j := range 50 { // 1 s of audio in 20 ms frames
-			rec.WritePayload(tone(160, byte(j)))
-			if j == 25 && mode == "loop" {
-				fmt.Fprintln(out, "writing")
-				out.Flush()
-			}
-		}
-		m, err := rec.Commit()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 2
-		}
-		fmt.Fprintln(out, "committed", m.ID)
+	say := func(a ...any) {
+		mu.Lock()
+		fmt.Fprintln(out, a...)
 		out.Flush()
+		mu.Unlock()
+	}
+	limits := voicemail.Limits{MaxMessages: 1 << 30}
+	workers := 1
+	if mode == "loop" {
+		workers = 4 // a kill finds several recordings in progress, and maybe a commit
+	}
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := 0; mode == "loop" || i < n; i++ {
+				rec, err := s.Deposit(context.Background(), mbox, voicemail.Envelope{CallerID: "helper", Codec: "pcmu"}, limits)
+				if err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					failed.Store(true)
+					return
+				}
+				for j := range 50 { // 1 s of audio in 20 ms frames
+					rec.WritePayload(tone(160, byte(j)))
+					if j == 25 && mode == "loop" {
+						say("writing")
+					}
+				}
+				m, err := rec.Commit()
+				if err != nil {
+					fmt.Fprintln(os.Stderr, err)
+					failed.Store(true)
+					return
+				}
+				say("committed", m.ID)
+			}
+		})
+	}
+	wg.Wait()
+	if failed.Load() {
+		return 2
 	}
 	return 0
 }

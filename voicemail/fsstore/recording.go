@@ -209,6 +209,9 @@ func (r *recording) WritePayload(p []byte) error {
 	return nil
 }
 
+// SampleRate is the rate of the samples WritePCM takes.
+func (r *recording) SampleRate() int { return r.format.rate }
+
 // Duration is the audio written so far.
 func (r *recording) Duration() time.Duration {
 	return time.Duration(r.w.Samples()) * time.Second / time.Duration(r.format.rate)
