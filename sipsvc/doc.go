@@ -11,6 +11,13 @@
 // which implements dialplan.Channel (its media opened with dialplan.MediaFor). Every error that ends a call becomes a
 // SIP answer in one place (status.go); docs/sip-service.md lists every answer and why.
 //
+// A call's state is one state machine, callState in call.go: its phases (offered, early,
+// answered, confirmed, ending, ended), the transition table and the lock rule (one mutex,
+// taken only inside its methods) are on that type. The handlers (invite.go: INVITE and the
+// ACK of its 200; dialog.go: ACK routing, BYE, INFO; reinvite.go: re-INVITE; channel.go: the
+// dialplan's Channel methods) translate SIP messages into its transitions and perform the
+// effects they return; none of them keeps call state of its own.
+//
 // Logs are structured (log/slog) with the call id, the source, the identifier, the
 // templates, the dialplan context and the trace of each call. Header values are never
 // logged: they may carry secrets such as X-MailBoxPin.
