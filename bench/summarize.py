@@ -11,7 +11,8 @@ import statistics
 import sys
 from collections import defaultdict
 
-PAIRS = (("sidecar-486", "uas-486"), ("sidecar-echo", "uas-200"))
+PAIRS = (("sidecar-486", "uas-486"), ("sidecar-echo", "uas-200"), ("diago-echo", "uas-200"),
+         ("sidecar-echo", "diago-echo"))
 
 
 def load(path):
