@@ -10,7 +10,8 @@
 # floor for echo). Prints one line per target and N (see bench/rtpload/main.go for the keys) and
 # the ratios of server CPU per echoed packet to the reflector's. rss_per_call_kb is the server's
 # resident-memory growth from before the first INVITE to all N calls up, divided by N
-# (meaningless for the reflector, whose sockets exist before it is measured).
+# (meaningless for the reflector, whose sockets exist before it is measured); every server is
+# started afresh for each N.
 #
 # Settings (environment): N (calls; one value or several, "100 200 500"; 200), DUR (10),
 # TARGETS ("sidecar diago reflector"), OUT (output directory; default a new directory under
@@ -109,32 +110,39 @@ wait_udp() {
 	echo "media.sh: nothing listens on port $1 after 5 s" >&2
 	return 1
 }
-if has sidecar; then
-	"$SIDECAR" serve -config "$OUT/sidecar.ini" >"$OUT/sidecar.log" 2>&1 &
-	spid=$!
-	pids+=("$spid")
-	wait_udp "$sip" "$spid"
-fi
-if has diago; then
-	"$DIAGOECHO" -listen "127.0.0.1:$dsip" -rtp-ports "$drtp-$((drtp + 2 * nmax + 199))" \
-		>"$OUT/diagoecho.log" 2>&1 &
-	dpid=$!
-	pids+=("$dpid")
-	wait_udp "$dsip" "$dpid"
-fi
+# stop PID: SIGTERM, then up to 5 s for it to exit, then SIGKILL.
+stop() {
+	kill "$1" 2>/dev/null || true
+	for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
 
 {
 	echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC') nproc=$(nproc)$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*:/ cpu=/')"
 	echo "# $(uptime | sed 's/.*load/load/') N=[$N] DUR=${DUR}s packets/s each way=50 per call"
 } | tee "$OUT/results.txt"
+# Every server is started afresh for every N, so its memory per call is not hidden by heap that
+# an earlier N's calls left behind.
 for n in $N; do
 	if has sidecar; then
+		"$SIDECAR" serve -config "$OUT/sidecar.ini" >>"$OUT/sidecar.log" 2>&1 &
+		spid=$!
+		pids+=("$spid")
+		wait_udp "$sip" "$spid"
 		s=$("$OUT/rtpload" load -sip "127.0.0.1:$sip" -pid "$spid" -n "$n" -d "${DUR}s")
 		echo "sidecar   $s" | tee -a "$OUT/results.txt"
+		stop "$spid"
 	fi
 	if has diago; then
+		"$DIAGOECHO" -listen "127.0.0.1:$dsip" -rtp-ports "$drtp-$((drtp + 2 * nmax + 199))" \
+			>>"$OUT/diagoecho.log" 2>&1 &
+		dpid=$!
+		pids+=("$dpid")
+		wait_udp "$dsip" "$dpid"
 		s=$("$OUT/rtpload" load -sip "127.0.0.1:$dsip" -pid "$dpid" -n "$n" -d "${DUR}s")
 		echo "diago     $s" | tee -a "$OUT/results.txt"
+		stop "$dpid"
 	fi
 	if has reflector; then
 		rm -f "$OUT/reflector.ports"
@@ -144,8 +152,7 @@ for n in $N; do
 		for _ in $(seq 100); do [ -s "$OUT/reflector.ports" ] && break; sleep 0.05; done
 		r=$("$OUT/rtpload" load -ports "$OUT/reflector.ports" -pid "$rpid" -n "$n" -d "${DUR}s")
 		echo "reflector $r" | tee -a "$OUT/results.txt"
-		kill "$rpid" 2>/dev/null || true
-		wait "$rpid" 2>/dev/null || true
+		stop "$rpid"
 	fi
 done
 # Per N: CPU per echoed packet of each echo server over the reflector's, and memory per call.

@@ -17,6 +17,7 @@ import (
 	"flag"
 	"fmt"
 	"image/color"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -60,7 +61,7 @@ func run(cpsFile, mediaFile, out string) error {
 			return err
 		}
 		rows = append(rows, []*plot.Plot{
-			panel("Call setup: INVITE->200 p99 "+note, "calls/s", "p99 (ms)", p99, 50),
+			panel("Call setup: INVITE->200 p99 "+note, "calls/s", "p99 (ms, log scale; 0 drawn at 1)", p99, 50),
 			panel("Call setup: server CPU per call", "calls/s", "CPU per call (us)", cpu, 0),
 		})
 	}
@@ -79,10 +80,9 @@ func run(cpsFile, mediaFile, out string) error {
 	dc := draw.New(img)
 	t := draw.Tiles{Rows: len(rows), Cols: 2, PadX: vg.Centimeter, PadY: vg.Centimeter,
 		PadTop: vg.Millimeter * 3, PadBottom: vg.Millimeter * 3, PadLeft: vg.Millimeter * 3, PadRight: vg.Millimeter * 3}
-	canvases := plot.Align(rows, t, dc)
 	for j := range rows {
 		for i := range rows[j] {
-			rows[j][i].Draw(canvases[j][i])
+			rows[j][i].Draw(t.At(dc, i, j))
 		}
 	}
 	f, err := os.Create(out)
@@ -219,12 +219,18 @@ var styles = map[string]color.Color{
 }
 
 // panel draws one plot: a line with round markers per target (crosses for unclean steps) and,
-// when limit > 0, a dashed horizontal line at it.
+// when limit > 0, a dashed horizontal line at it and a logarithmic y axis (latencies of
+// overloaded steps are seconds, the target tens of milliseconds), values below 1 drawn at 1.
 func panel(title, xl, yl string, s series, limit float64) *plot.Plot {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text, p.Y.Label.Text = xl, yl
 	p.Y.Min = 0
+	floor := 0.0
+	if limit > 0 {
+		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		p.Y.Min, floor = 1, 1
+	}
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Add(plotter.NewGrid())
 	names := make([]string, 0, len(s))
@@ -241,6 +247,7 @@ func panel(title, xl, yl string, s series, limit float64) *plot.Plot {
 		}
 		all, bad := plotter.XYs{}, plotter.XYs{}
 		for _, q := range pts {
+			q.y = max(q.y, floor)
 			all = append(all, plotter.XY{X: q.x, Y: q.y})
 			ymax = max(ymax, q.y)
 			if !q.clean {
@@ -265,7 +272,7 @@ func panel(title, xl, yl string, s series, limit float64) *plot.Plot {
 		}
 	}
 	if limit > 0 {
-		lim := plotter.NewFunction(func(float64) float64 { return limit })
+		lim, _ := plotter.NewLine(plotter.XYs{{X: p.X.Min, Y: limit}, {X: p.X.Max, Y: limit}})
 		lim.Color, lim.Dashes = color.Gray{Y: 150}, []vg.Length{vg.Points(2), vg.Points(2)}
 		p.Add(lim)
 		p.Legend.Add(fmt.Sprintf("%g ms target", limit), lim)
@@ -276,5 +283,8 @@ func panel(title, xl, yl string, s series, limit float64) *plot.Plot {
 		ymax = 1
 	}
 	p.Y.Max = ymax * 1.45 // room for the legend above the data
+	if limit > 0 { // a whole decade above the data, for the legend
+		p.Y.Max = math.Pow(10, math.Ceil(math.Log10(ymax))+1)
+	}
 	return p
 }
