@@ -283,7 +283,8 @@ func panel(title, xl, yl string, s series, limit float64) *plot.Plot {
 		ymax = 1
 	}
 	p.Y.Max = ymax * 1.45 // room for the legend above the data
-	if limit > 0 {        // a whole decade above the data, for the legend
+	// On the log scale, a whole decade above the data for the legend.
+	if limit > 0 {
 		p.Y.Max = math.Pow(10, math.Ceil(math.Log10(ymax))+1)
 	}
 	return p
