@@ -2,8 +2,8 @@
 """Medians over several bench/cps.sh runs: bench/summarize.py OUT1 OUT2 OUT3.
 
 For every (target, rate) it prints the median server CPU per call and the raw per-run values,
-with each run's verdict (c = clean, U = unclean) and INVITE->200 p99; then the highest clean rate of each target per
-run and its median; then, per rate, the ratio of CPU per call sidecar / reference in every run
+with each run's verdict (c = clean, U = unclean) and INVITE->200 p99; then the highest clean
+rate of each target per run and its median; then, per rate, the ratio of CPU per call sidecar / reference in every run
 where both were clean, and the median ratio.
 """
 
