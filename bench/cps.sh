@@ -25,9 +25,9 @@
 # Settings (environment): RATES ("500 1000 2000 3000 4000"), STEP (seconds per step, 5),
 # HOLD_MS (100), TARGETS (all five), RETRANS_PERMILLE (1), P99_MS (50: the footer's "highest clean
 # rate with p99 <= P99_MS"), OUT (output directory; default a new directory under /tmp, kept),
-# SIDECAR (a built binary; default: built from this tree into OUT), DIAGOECHO (likewise for
-# bench/diagoecho; when it cannot be built, e.g. offline with an empty module cache, diago-echo
-# is dropped with a note).
+# DIAGO_RTP (diago-echo's RTP ports, 20000-30000), SIDECAR (a built binary; default: built from
+# this tree into OUT), DIAGOECHO (likewise for bench/diagoecho; when it cannot be built, e.g.
+# offline with an empty module cache, diago-echo is dropped with a note).
 # Loopback only, free ports probed at start, everything it starts is stopped on exit; the
 # soft open-files limit is raised to the hard limit. Output: one line per step on stdout and
 # OUT/results.tsv; SIPp's stat files and logs stay in OUT.
@@ -41,6 +41,10 @@ HOLD_MS=${HOLD_MS:-100}
 TARGETS=${TARGETS:-"sidecar-486 uas-486 sidecar-echo uas-200 diago-echo"}
 RETRANS_PERMILLE=${RETRANS_PERMILLE:-1}
 P99_MS=${P99_MS:-50}
+# diago's RTP ports: its allocator walks its range from where the last call stopped and, when
+# the range's last pairs are busy, fails the call instead of wrapping (v0.42.1), so it gets a
+# range of its own below the kernel's ephemeral ports, where nothing else binds.
+DIAGO_RTP=${DIAGO_RTP:-20000-30000}
 OUT=${OUT:-$(mktemp -d /tmp/sidecar-cps.XXXXXX)}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -156,7 +160,7 @@ EOF
 		"$SIDECAR" serve -config "$OUT/$t.ini" >"$OUT/$t.log" 2>&1 &
 		;;
 	diago-echo)
-		"$DIAGOECHO" -listen "127.0.0.1:$sp" -rtp-ports "$((rtp + 10000))-$((rtp + 19999))" \
+		"$DIAGOECHO" -listen "127.0.0.1:$sp" -rtp-ports "$DIAGO_RTP" \
 			>"$OUT/$t.log" 2>&1 &
 		;;
 	uas-486)

@@ -135,7 +135,7 @@ for n in $N; do
 		stop "$spid"
 	fi
 	if has diago; then
-		"$DIAGOECHO" -listen "127.0.0.1:$dsip" -rtp-ports "$drtp-$((drtp + 2 * nmax + 199))" \
+		"$DIAGOECHO" -listen "127.0.0.1:$dsip" -rtp-ports "$drtp-$((drtp + 2 * nmax + 200))" \
 			>>"$OUT/diagoecho.log" 2>&1 &
 		dpid=$!
 		pids+=("$dpid")

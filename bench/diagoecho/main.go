@@ -33,7 +33,7 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:5090", "SIP UDP address to listen on (host:port)")
-	rtpPorts := flag.String("rtp-ports", "", "RTP port range LOW-HIGH (default: ephemeral ports)")
+	rtpPorts := flag.String("rtp-ports", "", "RTP port range LOW-HIGH, HIGH excluded (default: ephemeral ports)")
 	flag.Parse()
 	if err := run(*listen, *rtpPorts); err != nil {
 		fmt.Fprintln(os.Stderr, "diagoecho:", err)
@@ -57,7 +57,13 @@ func run(listen, rtpPorts string) error {
 		if !ok || err1 != nil || err2 != nil || l <= 0 || h <= l {
 			return fmt.Errorf("parse -rtp-ports %q: want LOW-HIGH", rtpPorts)
 		}
-		// diago keeps its RTP port range in these package variables (its only API for it).
+		// diago keeps its RTP port range in these package variables (its only API for it). It
+		// walks the range two ports at a time from where the last call stopped, HIGH excluded,
+		// and wraps its offset modulo HIGH-LOW: an odd width would put RTP on odd ports after
+		// the first wrap.
+		if (h-l)%2 == 1 {
+			h--
+		}
 		media.RTPPortStart, media.RTPPortEnd = l, h
 	}
 
