@@ -3,12 +3,13 @@ package dialplan
 import (
 	"context"
 
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
 
-// Channel is one call as dialplan applications act on it. The SIP service implements it; the
-// media plane extends it (apps that need audio type-assert to the media issue's interface).
+// Channel is one call as dialplan applications act on it. The SIP service implements it.
+// Apps reach the call's audio through Call.Audio, which uses Media.
 //
 // Every method takes the call's context, which is cancelled when the remote party hangs up
 // (BYE, CANCEL) or the service drains; methods then return promptly with an error.
@@ -35,4 +36,7 @@ type Channel interface {
 	// Hangup ends an answered call with BYE. On an unanswered call it returns an error: the
 	// dialplan maps a hangup cause to Reject instead.
 	Hangup(ctx context.Context) error
+	// Media returns the call's media session, nil until Answer or Progress(183) opened it
+	// (with the parameters of MediaFor).
+	Media() media.Session
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
@@ -115,5 +116,8 @@ func (r *recorder) log() string {
 	defer r.mu.Unlock()
 	return strings.Join(r.events, "\n")
 }
+
+// Media: the recorder carries no media.
+func (r *recorder) Media() media.Session { return nil }
 
 var _ Channel = (*recorder)(nil)
