@@ -64,6 +64,22 @@ type Session interface {
 	Close() error
 }
 
+// Counters are a media session's RTP counters, for call records and metrics.
+type Counters struct {
+	// Sent and Received count RTP packets; Lost is expected minus received (RFC 3550,
+	// negative with duplicates).
+	Sent, Received uint32
+	Lost           int64
+	// Jitter is the interarrival jitter of the peer's audio.
+	Jitter time.Duration
+}
+
+// Counted is a Session that reports its RTP counters (the rtp package's does); the SIP
+// service reads them when the call ends.
+type Counted interface {
+	Counters() Counters
+}
+
 // DigitSink takes DTMF digits arriving outside RTP (SIP INFO); the session delivers them to
 // Audio.Digits when the call's DTMF mode allows it. Unknown characters are ignored.
 type DigitSink interface {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/identify"
@@ -30,6 +31,9 @@ type Routing struct {
 	// Plan is the dialplan to run: the one of the Bundle that routed the call, so a reload
 	// never changes a call's plan halfway.
 	Plan *dialplan.Plan
+	// CallerBuild and CalleeBuild are how long each profile took to build (zero for a
+	// party without a template), for the metrics.
+	CallerBuild, CalleeBuild time.Duration
 }
 
 // Run runs the call's dialplan on ch from priority 1 of Exten in Context (see dialplan.Run).
@@ -71,11 +75,19 @@ func (b *Bundle) Route(ctx context.Context, req *request.Request) (Routing, erro
 		return r, fmt.Errorf("identify: %w", err)
 	}
 	r.Match = res
+	t0 := time.Now()
 	if r.Caller, err = b.build(res.Caller, profile.RoleCaller, req); err != nil {
 		return r, err
 	}
+	t1 := time.Now()
 	if r.Callee, err = b.build(res.Callee, profile.RoleCallee, req); err != nil {
 		return r, err
+	}
+	if r.Caller != nil {
+		r.CallerBuild = t1.Sub(t0)
+	}
+	if r.Callee != nil {
+		r.CalleeBuild = time.Since(t1)
 	}
 	r.Context = dialplan.ContextFor(r.Caller, r.Callee, b.cfg.SIP.DefaultContext)
 	r.Exten = req.RURI.User

@@ -49,6 +49,8 @@ type call struct {
 	cancel context.CancelCauseFunc
 
 	offer []byte // the INVITE's SDP (the SDP part of a multipart body), nil for a late offer
+
+	out outcome // what the call record and the metrics need, filled as the call goes
 }
 
 var _ dialplan.Channel = (*call)(nil)
@@ -143,6 +145,7 @@ func (c *call) Answer(ctx context.Context) error {
 		return nil
 	}
 
+	c.out.finalAt(time.Now())
 	// WriteResponse retransmits the 200 until the dialog is confirmed by the ACK.
 	done := make(chan error, 1)
 	go func() {
@@ -253,6 +256,7 @@ func (c *call) writeFinal(code int, reason string, hdrs ...sip.Header) error {
 		hdrs = append(hdrs, sip.NewHeader("Server", ua))
 	}
 	c.s.stats.reject(code)
+	c.out.finalAt(time.Now())
 	// Straight to the transaction, not through the dialog (which would wait for the ACK):
 	// the transaction absorbs the ACK and retransmits the answer by itself, and the call's
 	// slot is free at once.
@@ -332,5 +336,6 @@ func (c *call) closeMedia() {
 		if err := sess.Close(); err != nil {
 			c.logger().Warn("close media", "error", err)
 		}
+		c.out.mediaClosed(sess, c.s.opts.Metrics)
 	}
 }

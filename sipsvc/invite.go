@@ -99,9 +99,11 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 	defer s.dialogs.remove(dlg.ID)
 	s.dialogs.addInvite(req, c)
 	defer s.dialogs.removeInvite(req, c)
+	var trace dialplan.Trace
+	defer func() { c.ended(trace) }() // last: after closeMedia
 	defer c.closeMedia()
 
-	trace, err := c.safeRoute()
+	trace, err = c.safeRoute()
 	c.finish(trace, err)
 }
 
@@ -134,6 +136,7 @@ func (c *call) route() (dialplan.Trace, error) {
 			err: errors.New("service has no router (templates, dialplan, identifier chain)")}
 	}
 	rt, err := s.opts.Router.Route(c.ctx, r)
+	c.out.routed(&rt, s.opts.Metrics)
 	if m := rt.Match; m.Identifier != "" {
 		c.setLogger(c.logger().With("identifier", m.Identifier,
 			"caller_template", m.Caller.Name, "callee_template", m.Callee.Name))
@@ -145,6 +148,8 @@ func (c *call) route() (dialplan.Trace, error) {
 	c.setLogger(c.logger().With("context", rt.Context, "exten", rt.Exten))
 	c.routed(rt.Context)
 	c.logger().Debug("call routed")
+	t0 := time.Now()
+	defer func() { s.opts.Metrics.ObserveDialplan(time.Since(t0)) }()
 	return rt.Run(c.ctx, c, c.logger())
 }
 
@@ -185,6 +190,17 @@ func (c *call) finish(trace dialplan.Trace, err error) {
 	c.logEnd(trace, err, cause)
 }
 
+// ended records the finished call: the metrics and the call record. runCall calls it last,
+// after the media is closed (its counters are final).
+func (c *call) ended(trace dialplan.Trace) {
+	snap := c.st.snapshot()
+	apps := make([]string, len(trace))
+	for i, st := range trace {
+		apps[i] = st.App // the name only: never the arguments
+	}
+	c.out.end(c, snap.final, endedBy(snap.peerBye, snap.byeSent, snap.final), apps)
+}
+
 // ackInvite handles the ACK of the 200 OK to the initial INVITE (handleAck routes it here
 // when the state machine says so): sipgo's dialog reads it, then the confirm transition
 // applies a late offer's answer; a missing or refused answer ends the call with BYE.
@@ -222,13 +238,8 @@ func (c *call) logEnd(trace dialplan.Trace, err, cause error) {
 		"dialplan", trace.Brief(), // steps without arguments: those are logged at Debug only
 		"duration", time.Since(c.start).Round(time.Millisecond).String(),
 	}
-	switch {
-	case snap.peerBye:
-		attrs = append(attrs, "ended_by", "caller")
-	case snap.byeSent:
-		attrs = append(attrs, "ended_by", "sidecar")
-	case final == sip.StatusRequestTerminated:
-		attrs = append(attrs, "ended_by", "cancel")
+	if by := endedBy(snap.peerBye, snap.byeSent, final); by != "" {
+		attrs = append(attrs, "ended_by", by)
 	}
 	if cause != nil && !errors.Is(cause, context.Canceled) {
 		attrs = append(attrs, "cause", cause.Error())
