@@ -8,9 +8,9 @@ import (
 
 	"github.com/sidecar-voip/sidecar/admin"
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/sipsvc"
-	"github.com/sidecar-voip/sidecar/metrics"
 )
 
 // startAdmin binds the [admin] endpoint, logs "admin listening" with the bound address and
