@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
@@ -49,7 +50,7 @@ func Describe(ctx context.Context, c *Chain, req *request.Request, noMatch int) 
 		r.Caller, r.Callee = FormatMatch(res.Caller), FormatMatch(res.Callee)
 	} else {
 		r.Identifier = ""
-		r.Status, r.Reason = StatusOf(err, noMatch)
+		r.Status, r.Reason = sipstatus.Of(Answer(err, noMatch))
 		r.Error = err.Error()
 	}
 	for _, a := range attempts {

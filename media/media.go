@@ -3,12 +3,12 @@
 // media plane (package rtp) implements them; dialplan apps reach a call's Session through the
 // Channel (see Carrier).
 //
-// The package holds interfaces and the status error only, so neither side imports the other.
+// The package holds interfaces only, so neither side imports the other. Errors that choose
+// a SIP answer are *sipstatus.Error values.
 package media
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -17,7 +17,7 @@ type Plane interface {
 	// Open starts media for one call. offer is the INVITE's SDP body, empty for a late offer
 	// (the Session then makes an offer, and the answer arrives through SetRemote from the ACK).
 	// codecs is the party's codec list in preference order (profile names such as "pcmu");
-	// empty means the plane's defaults. A returned error that is a *StatusError (errors.As)
+	// empty means the plane's defaults. A returned error that is a *sipstatus.Error (errors.As)
 	// chooses the SIP answer: 488 for no acceptable codec or a malformed SDP, 503 when no RTP
 	// port is free.
 	Open(ctx context.Context, callID string, offer []byte, codecs []string) (Session, error)
@@ -30,7 +30,7 @@ type Session interface {
 	LocalSDP() []byte
 	// SetRemote applies an SDP from the peer after Open: the ACK's answer to our offer, or a
 	// re-INVITE's offer (hold, resume, new address). It returns the SDP to send back (the
-	// re-INVITE's 200 body; ignored for an ACK). Errors are *StatusError where they map to SIP.
+	// re-INVITE's 200 body; ignored for an ACK). Errors are *sipstatus.Error where they map to SIP.
 	SetRemote(sdp []byte) ([]byte, error)
 	// Done is closed when the media ends by itself, for example on RTP inactivity: the SIP
 	// service then ends the call with BYE.
@@ -45,36 +45,6 @@ type Carrier interface {
 	// Media returns the call's session, or nil before the call has media (not yet answered
 	// or progressed with early media).
 	Media() Session
-}
-
-// StatusError is an error with the SIP status it deserves.
-type StatusError struct {
-	Status int    // SIP status code, 400-699
-	Reason string // reason phrase, for example "Not Acceptable Here"
-	Err    error  // the underlying problem, for logs
-}
-
-// Error describes the problem for logs.
-func (e *StatusError) Error() string {
-	if e.Err == nil {
-		return e.Reason
-	}
-	return e.Reason + ": " + e.Err.Error()
-}
-
-// Unwrap returns the underlying problem.
-func (e *StatusError) Unwrap() error { return e.Err }
-
-// SIPStatus returns the status code.
-func (e *StatusError) SIPStatus() int { return e.Status }
-
-// Status returns the SIP status code carried by err, or 0 when it carries none.
-func Status(err error) (code int, reason string) {
-	var se *StatusError
-	if errors.As(err, &se) {
-		return se.Status, se.Reason
-	}
-	return 0, ""
 }
 
 // DigitSink is implemented by sessions that take DTMF digits arriving outside RTP (SIP INFO);
