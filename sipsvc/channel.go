@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/sidecar-voip/sidecar/dialplan"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
@@ -153,7 +153,7 @@ func (c *call) Progress(ctx context.Context, code int) error {
 	if ua := c.s.cfg.UserAgent; ua != "" {
 		hdrs = append(hdrs, sip.NewHeader("Server", ua))
 	}
-	if err := c.dlg.Respond(code, reasonPhrase(code), body, hdrs...); err != nil {
+	if err := c.dlg.Respond(code, sipstatus.Phrase(code), body, hdrs...); err != nil {
 		return fmt.Errorf("progress %d: %w", code, err)
 	}
 	c.mu.Lock()
@@ -304,30 +304,6 @@ func (c *call) initialAckPending() (<-chan struct{}, bool) {
 	}
 }
 
-// Reject ends an unanswered call with a final answer (300-699); retryAfter > 0 adds
-// Retry-After.
-func (c *call) Reject(ctx context.Context, code int, reason string, retryAfterSec int) error {
-	if code < 300 || code > 699 {
-		return fmt.Errorf("reject: status %d outside 300-699", code)
-	}
-	var hdrs []sip.Header
-	if retryAfterSec > 0 {
-		hdrs = append(hdrs, retryAfter(retryAfterSec))
-	}
-	return c.sendFinal(code, reason, hdrs...)
-}
-
-// Redirect ends an unanswered call with 302 Moved Temporarily and Contact: <target>.
-func (c *call) Redirect(ctx context.Context, target string) error {
-	t := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(target), "<"), ">")
-	var uri sip.Uri
-	if err := sip.ParseUri(t, &uri); err != nil || uri.Host == "" ||
-		(uri.Scheme != "sip" && uri.Scheme != "sips") {
-		return fmt.Errorf("redirect: target %q is not a SIP URI", target)
-	}
-	return c.sendFinal(sip.StatusMovedTemporarily, "", &sip.ContactHeader{Address: uri})
-}
-
 // sendFinal claims the call's final answer and sends it. It fails on an answered call or
 // one that already has its final answer.
 func (c *call) sendFinal(code int, reason string, hdrs ...sip.Header) error {
@@ -343,7 +319,7 @@ func (c *call) sendFinal(code int, reason string, hdrs ...sip.Header) error {
 	c.state, c.final = stateFinal, code
 	c.mu.Unlock()
 	if reason == "" {
-		reason = reasonPhrase(code)
+		reason = sipstatus.Phrase(code)
 	}
 	if ua := c.s.cfg.UserAgent; ua != "" {
 		hdrs = append(hdrs, sip.NewHeader("Server", ua))
@@ -399,7 +375,7 @@ func (c *call) openMedia(ctx context.Context) (media.Session, error) {
 	c.mu.Unlock()
 	plane := c.s.opts.Media
 	if plane == nil {
-		return nil, &media.StatusError{Status: 500, Reason: reasonPhrase(500), Err: ErrNoMedia}
+		return nil, sipstatus.New(500, ErrNoMedia)
 	}
 	offer := c.offer
 	sess, err := plane.Open(ctx, c.req.CallID, offer, c.codecs())

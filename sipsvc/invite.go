@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/identify"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
@@ -114,7 +115,7 @@ func (c *call) safeRoute() (trace dialplan.Trace, err error) {
 		if r := recover(); r != nil {
 			c.s.stats.panics.Add(1)
 			c.logger().Error("call panic", "panic", r, "stack", string(debug.Stack()))
-			err = &statusError{status: 500, reason: reasonPhrase(500), err: fmt.Errorf("panic: %v", r)}
+			err = sipstatus.Newf(500, "panic: %v", r)
 		}
 	}()
 	return c.route()
@@ -126,16 +127,15 @@ func (c *call) route() (dialplan.Trace, error) {
 	transport := strings.ToLower(c.sipReq.Transport())
 	r, err := request.FromSIP(c.sipReq, c.src, transport)
 	if err != nil {
-		return nil, &statusError{status: 400, reason: reasonPhrase(400), err: err}
+		return nil, sipstatus.New(400, err)
 	}
 	c.req = r
 	if s.opts.Chain == nil || s.opts.Templates == nil || s.opts.Plan == nil {
-		return nil, &statusError{status: 500, reason: reasonPhrase(500),
-			err: errors.New("service has no identifier chain, templates or dialplan")}
+		return nil, sipstatus.New(500, errors.New("service has no identifier chain, templates or dialplan"))
 	}
 	res, err := s.opts.Chain.Identify(c.ctx, r)
 	if err != nil {
-		return nil, fmt.Errorf("identify: %w", err)
+		return nil, fmt.Errorf("identify: %w", identify.Answer(err, s.cfg.NoMatchCode))
 	}
 	c.setLogger(c.logger().With("identifier", res.Identifier,
 		"caller_template", res.Caller.Name, "callee_template", res.Callee.Name))
@@ -161,13 +161,12 @@ func (s *Server) build(m profile.Match, role profile.Role, r *request.Request) (
 	}
 	p, err := s.opts.Templates.Build(m, role, r)
 	if err != nil {
-		return nil, &statusError{status: 500, reason: reasonPhrase(500),
-			err: fmt.Errorf("build %s profile from template %s: %w", role, m.Name, err)}
+		return nil, sipstatus.Newf(500, "build %s profile from template %s: %w", role, m.Name, err)
 	}
 	return p, nil
 }
 
-// finish gives an unanswered call its final answer (from err, see statusOf), hangs up an
+// finish gives an unanswered call its final answer (from err, see answer), hangs up an
 // answered call the caller has not hung up, and logs one line for the call.
 func (c *call) finish(trace dialplan.Trace, err error) {
 	c.mu.Lock()
@@ -178,9 +177,7 @@ func (c *call) finish(trace dialplan.Trace, err error) {
 	case stateNew, stateEarly:
 		if c.peerBye.Load() {
 			// BYE in the early dialog (RFC 3261 15.1.2): the BYE got 200, the INVITE gets 487.
-			if ferr := c.sendFinal(sip.StatusRequestTerminated, ""); ferr != nil {
-				c.logger().Debug("final answer not sent", "status", sip.StatusRequestTerminated, "error", ferr)
-			}
+			c.answer(sipstatus.New(sip.StatusRequestTerminated, ErrPeerHangup))
 			break
 		}
 		if errors.Is(context.Cause(c.dlg.Context()), sip.ErrTransactionCanceled) {
@@ -197,17 +194,7 @@ func (c *call) finish(trace dialplan.Trace, err error) {
 		if cause != nil {
 			why = cause
 		}
-		code, reason := noFinalCode, reasonPhrase(noFinalCode)
-		if why != nil {
-			code, reason = statusOf(why, c.s.cfg.NoMatchCode)
-		}
-		var hdrs []sip.Header
-		if code == sip.StatusServiceUnavailable {
-			hdrs = append(hdrs, retryAfter(retryAfterBusy))
-		}
-		if ferr := c.sendFinal(code, reason, hdrs...); ferr != nil {
-			c.logger().Debug("final answer not sent", "status", code, "error", ferr)
-		}
+		c.answer(why)
 	case stateAnswered:
 		if !c.peerBye.Load() {
 			_ = c.bye()
@@ -241,7 +228,9 @@ func (c *call) logEnd(trace dialplan.Trace, err, cause error) {
 	// failing application, a missing ACK), except the ordinary outcomes: no identifier
 	// matched, or the caller hung up.
 	level := slog.LevelInfo
-	if err != nil && !errors.Is(err, ErrPeerHangup) && !errors.Is(err, errLocalHangup) {
+	// The dialplan ending the call on purpose (Busy, Hangup(cause), Transfer) is no error.
+	if err != nil && !errors.Is(err, ErrPeerHangup) && !errors.Is(err, errLocalHangup) &&
+		!errors.Is(err, dialplan.ErrEnded) {
 		attrs = append(attrs, "error", err.Error())
 		if !errors.Is(err, identify.ErrNoMatch) && !errors.Is(err, context.Canceled) {
 			level = slog.LevelWarn

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 )
 
 // ErrStaleCSeq reports an in-dialog request whose CSeq is lower than one already received
@@ -173,7 +174,7 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	c.sdpMu.Unlock()
 	if err != nil {
 		c.endReInvite(p)
-		code, reason := statusOf(err, s.cfg.NoMatchCode)
+		code, reason := sipstatus.Of(err)
 		c.logger().Warn("re-INVITE offer refused", "status", code, "error", err)
 		s.respond(req, tx, code, reason)
 		return

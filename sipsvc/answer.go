@@ -1,0 +1,60 @@
+package sipsvc
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/emiago/sipgo/sip"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
+)
+
+// answer is the one place that writes the final answer of an unanswered call, from the error
+// that ended it (see finalAnswer). A call already answered or ended is left alone (logged at
+// Debug).
+func (c *call) answer(err error) {
+	a, hdrs := finalAnswer(err)
+	if a.Contact != "" && a.Code == sip.StatusInternalServerError {
+		c.logger().Warn("redirect refused", "error", a.Err)
+	}
+	if ferr := c.sendFinal(a.Code, a.Reason, hdrs...); ferr != nil {
+		c.logger().Debug("final answer not sent", "status", a.Code, "error", ferr)
+	}
+}
+
+// finalAnswer is the answer to an unanswered call ended by err (sipstatus.Answer: code and
+// reason) and its headers: Retry-After when the error carries one (a drain's 503), Contact
+// for a redirection (Transfer's 302). A nil err, a dialplan that ended without an answer,
+// gets noFinalCode. A Contact that is not a SIP URI is answered 500 (Contact kept in the
+// result, Err saying why, for the log).
+func finalAnswer(err error) (*sipstatus.Error, []sip.Header) {
+	a := sipstatus.Answer(err)
+	if a == nil {
+		a = sipstatus.New(noFinalCode, nil)
+	}
+	var hdrs []sip.Header
+	if a.RetryAfter > 0 {
+		hdrs = append(hdrs, retryAfter(a.RetryAfter))
+	}
+	if a.Contact != "" {
+		uri, perr := contactURI(a.Contact)
+		if perr != nil {
+			bad := sipstatus.New(sip.StatusInternalServerError, perr)
+			bad.Contact = a.Contact
+			return bad, nil
+		}
+		hdrs = append(hdrs, &sip.ContactHeader{Address: uri})
+	}
+	return a, hdrs
+}
+
+// contactURI parses the Contact of a redirection: a sip: or sips: URI with a host, with or
+// without angle brackets.
+func contactURI(target string) (sip.Uri, error) {
+	t := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(target), "<"), ">")
+	var uri sip.Uri
+	if err := sip.ParseUri(t, &uri); err != nil || uri.Host == "" ||
+		(uri.Scheme != "sip" && uri.Scheme != "sips") {
+		return sip.Uri{}, fmt.Errorf("redirect: target %q is not a SIP URI", target)
+	}
+	return uri, nil
+}
