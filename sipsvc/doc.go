@@ -8,8 +8,9 @@
 // One INVITE runs, in order: trust (403 or silence for an untrusted source, counted, nothing
 // else runs) -> max-calls (503 with Retry-After) -> request.FromSIP -> the identifier chain
 // -> the caller and callee profiles -> dialplan.ContextFor and Plan.Run against the call,
-// which implements dialplan.Channel and media.Carrier. Every error that ends a call becomes a
-// SIP answer in one place (status.go); docs/sip-service.md lists every answer and why.
+// which implements dialplan.Channel and media.Carrier. Every error that ends an unanswered
+// call becomes its SIP answer in one place (answer.go, through package sipstatus);
+// docs/sip-service.md lists every answer and why.
 //
 // Logs are structured (log/slog) with the call id, the source, the identifier, the
 // templates, the dialplan context and the trace of each call. Header values are never
