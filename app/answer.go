@@ -9,16 +9,33 @@ import (
 	"github.com/sidecar-voip/sidecar/dialplan"
 )
 
+// maxAnswerDelay bounds Answer's delay, in milliseconds.
+const maxAnswerDelay = 10000
+
+// parseAnswer parses Answer([delay]) into the delay in milliseconds; a templated argument
+// (lit[0] false) is skipped. Run and Check both call it.
+func parseAnswer(args []string, lit []bool) (int, error) {
+	if len(args) == 1 && known(lit, 0) && strings.TrimSpace(args[0]) != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(args[0]))
+		if err != nil || n < 0 || n > maxAnswerDelay {
+			return 0, appErrorf("Answer", "delay %q: want milliseconds 0-%d", args[0], maxAnswerDelay)
+		}
+		return n, nil
+	}
+	return 0, nil
+}
+
+func checkAnswer(args []string, lit []bool) error {
+	_, err := parseAnswer(args, lit)
+	return err
+}
+
 // answer is Answer([delay]): answer the call (200 OK with SDP, waits for the ACK), then wait
 // delay milliseconds (at most 10 s) so the first prompt is not clipped.
 func (a *apps) answer(ctx context.Context, c *dialplan.Call, args []string) (dialplan.Result, error) {
-	delay := 0
-	if len(args) == 1 && strings.TrimSpace(args[0]) != "" {
-		n, err := strconv.Atoi(strings.TrimSpace(args[0]))
-		if err != nil || n < 0 || n > 10000 {
-			return dialplan.Result{}, appErrorf("Answer", "delay %q: want milliseconds 0-10000", args[0])
-		}
-		delay = n
+	delay, err := parseAnswer(args, nil)
+	if err != nil {
+		return dialplan.Result{}, err
 	}
 	if err := c.Answer(ctx); err != nil {
 		return dialplan.Result{}, appErrorf("Answer", "%w", err)

@@ -58,15 +58,15 @@ func Register(reg *dialplan.Registry, deps Deps) error {
 	a.sounds = append(a.sounds, sounds.FS)
 	var errs []error
 	for _, app := range []dialplan.App{
-		{Name: "Answer", MaxArgs: 1, Run: a.answer},
-		{Name: "Progress", Run: a.progress},
-		{Name: "Echo", Run: a.echo},
-		{Name: "Playback", MinArgs: 1, MaxArgs: 2, Run: a.playback},
-		{Name: "PlayTones", MinArgs: 1, MaxArgs: 2, Run: a.playTones},
-		{Name: "Read", MinArgs: 1, MaxArgs: 6, Run: a.read},
-		{Name: "SayDigits", MinArgs: 1, MaxArgs: 1, Run: a.sayDigits},
-		{Name: "SayNumber", MinArgs: 1, MaxArgs: 2, Run: a.sayNumber},
-		{Name: "SendDTMF", MinArgs: 1, MaxArgs: 3, Run: a.sendDTMF},
+		{Name: "Answer", MaxArgs: 1, Run: a.answer, Check: checkAnswer},
+		{Name: "Progress", Run: a.progress}, // no arguments: Compile checks the count
+		{Name: "Echo", Run: a.echo},         // no arguments: Compile checks the count
+		{Name: "Playback", MinArgs: 1, MaxArgs: 2, Run: a.playback, Check: checkPlayback},
+		{Name: "PlayTones", MinArgs: 1, MaxArgs: 2, Run: a.playTones, Check: checkPlayTones},
+		{Name: "Read", MinArgs: 1, MaxArgs: 6, Run: a.read, Check: checkRead},
+		{Name: "SayDigits", MinArgs: 1, MaxArgs: 1, Run: a.sayDigits, Check: checkSayDigits},
+		{Name: "SayNumber", MinArgs: 1, MaxArgs: 2, Run: a.sayNumber, Check: checkSayNumber},
+		{Name: "SendDTMF", MinArgs: 1, MaxArgs: 3, Run: a.sendDTMF, Check: checkSendDTMF},
 	} {
 		errs = append(errs, reg.Register(app))
 	}

@@ -31,14 +31,21 @@ type readArgs struct {
 
 // parseReadArgs accepts Read(var[,prompt[&prompt...][,maxdigits[,timeout]]]) and Asterisk's
 // Read(var[,prompt[,maxdigits[,options[,attempts[,timeout]]]]]): a fourth argument that is a
-// number is the timeout, otherwise it is the options.
-func parseReadArgs(args []string) (readArgs, error) {
+// number is the timeout, otherwise it is the options. Templated arguments (lit[i] false) are
+// skipped, and a templated fourth argument of four skips both readings. Run and Check both
+// call it.
+func parseReadArgs(args []string, lit []bool) (readArgs, error) {
 	r := readArgs{variable: strings.TrimSpace(args[0]), attempts: 1, timeout: DefaultReadTimeout}
 	get := func(i int) string {
-		if i < len(args) {
+		if i < len(args) && known(lit, i) {
 			return strings.TrimSpace(args[i])
 		}
 		return ""
+	}
+	if known(lit, 0) {
+		if err := dialplan.CheckVarName(r.variable); err != nil {
+			return r, appErrorf("Read", "%w", err)
+		}
 	}
 	if p := get(1); p != "" {
 		r.prompts = strings.Split(p, "&")
@@ -63,7 +70,7 @@ func parseReadArgs(args []string) (readArgs, error) {
 		case 's', 'i':
 			// s (skip when unanswered) and i (indication tone prompts) are accepted and ignored.
 		default:
-			return r, appErrorf("Read", "unknown option %q", o)
+			return r, appErrorf("Read", "unknown option %q in %q (want n, s or i)", o, opts)
 		}
 	}
 	if s := get(4); s != "" {
@@ -85,11 +92,22 @@ func parseReadArgs(args []string) (readArgs, error) {
 	return r, nil
 }
 
+func checkRead(args []string, lit []bool) error {
+	r, err := parseReadArgs(args, lit)
+	if err != nil {
+		return err
+	}
+	if len(r.prompts) > 0 {
+		return checkPrompts("Read", args[1])
+	}
+	return nil
+}
+
 // read is Read: play the prompts (interrupted by the first digit), collect DTMF until '#',
 // maxdigits, or timeout after the prompt, and store the digits in the variable. READSTATUS is
 // OK (digits read, or '#' alone), TIMEOUT (no digit) or HANGUP.
 func (a *apps) read(ctx context.Context, c *dialplan.Call, args []string) (dialplan.Result, error) {
-	ra, err := parseReadArgs(args)
+	ra, err := parseReadArgs(args, nil)
 	if err != nil {
 		return dialplan.Result{}, err
 	}

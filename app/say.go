@@ -24,24 +24,66 @@ func digitSound(r rune) string {
 	return ""
 }
 
-// sayDigits is SayDigits(digits): say each digit (0-9, * and #; other characters are skipped).
-func (a *apps) sayDigits(ctx context.Context, c *dialplan.Call, args []string) (dialplan.Result, error) {
+// parseSayDigits parses SayDigits(digits) into the prompts to play: one per digit (0-9, *
+// and #; other characters, such as spaces, + and -, are skipped). Text with no digit at all is
+// an error; empty text says nothing. A templated argument (lit[0] false) is skipped. Run and
+// Check both call it.
+func parseSayDigits(args []string, lit []bool) ([]string, error) {
+	if !known(lit, 0) {
+		return nil, nil
+	}
+	s := strings.TrimSpace(args[0])
 	var names []string
-	for _, r := range strings.TrimSpace(args[0]) {
+	for _, r := range s {
 		if n := digitSound(r); n != "" {
 			names = append(names, n)
 		}
 	}
+	if s != "" && len(names) == 0 {
+		return nil, appErrorf("SayDigits", "%q has no digit to say (0-9, * and #)", s)
+	}
+	return names, nil
+}
+
+func checkSayDigits(args []string, lit []bool) error {
+	_, err := parseSayDigits(args, lit)
+	return err
+}
+
+// sayDigits is SayDigits(digits): say each digit (0-9, * and #; other characters are skipped).
+func (a *apps) sayDigits(ctx context.Context, c *dialplan.Call, args []string) (dialplan.Result, error) {
+	names, err := parseSayDigits(args, nil)
+	if err != nil {
+		return dialplan.Result{}, err
+	}
 	return a.say(ctx, c, "SayDigits", names)
+}
+
+// parseSayNumber parses SayNumber(number[,gender]) into the number; the gender is accepted
+// and ignored. A templated number (lit[0] false) is skipped. Run and Check both call it.
+func parseSayNumber(args []string, lit []bool) (int, error) {
+	if !known(lit, 0) {
+		return 0, nil
+	}
+	s := strings.TrimSpace(args[0])
+	n, err := strconv.Atoi(s)
+	if err != nil || n > maxSayNumber || n < -maxSayNumber {
+		return 0, appErrorf("SayNumber", "%q is not an integer within ±%d", s, maxSayNumber)
+	}
+	return n, nil
+}
+
+func checkSayNumber(args []string, lit []bool) error {
+	_, err := parseSayNumber(args, lit)
+	return err
 }
 
 // sayNumber is SayNumber(number[,gender]): say an integer in English ("one thousand two
 // hundred thirty four"); the gender argument is accepted for compatibility and ignored.
 func (a *apps) sayNumber(ctx context.Context, c *dialplan.Call, args []string) (dialplan.Result, error) {
-	s := strings.TrimSpace(args[0])
-	n, err := strconv.Atoi(s)
-	if err != nil || n > maxSayNumber || n < -maxSayNumber {
-		return dialplan.Result{}, appErrorf("SayNumber", "%q is not an integer within ±%d", s, maxSayNumber)
+	n, err := parseSayNumber(args, nil)
+	if err != nil {
+		return dialplan.Result{}, err
 	}
 	return a.say(ctx, c, "SayNumber", NumberSounds(n))
 }

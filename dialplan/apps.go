@@ -27,17 +27,17 @@ var varName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
 // Congestion, Ringing, Wait, Set, Goto, GotoIf, Transfer, NoOp and Log.
 func RegisterSignalling(r *Registry) error {
 	apps := []App{
-		{Name: "Hangup", MaxArgs: 1, Run: runHangup, check: checkHangup},
-		{Name: "Busy", MaxArgs: 1, Run: toneApp(CauseUserBusy), check: checkTimeout},
-		{Name: "Congestion", MaxArgs: 1, Run: toneApp(CauseCongestion), check: checkTimeout},
+		{Name: "Hangup", MaxArgs: 1, Run: runHangup, Check: checkHangup},
+		{Name: "Busy", MaxArgs: 1, Run: toneApp("Busy", CauseUserBusy), Check: checkToneWait("Busy")},
+		{Name: "Congestion", MaxArgs: 1, Run: toneApp("Congestion", CauseCongestion), Check: checkToneWait("Congestion")},
 		{Name: "Ringing", Run: runRinging},
-		{Name: "Wait", MinArgs: 1, MaxArgs: 1, Run: runWait, check: checkWait},
-		{Name: "Set", MinArgs: 2, MaxArgs: 2, Run: runSet, split: splitAssign, check: checkSet},
-		{Name: "Goto", MinArgs: 1, MaxArgs: 3, Run: runGoto, check: checkGoto},
-		{Name: "GotoIf", MinArgs: 7, MaxArgs: 7, Run: runGotoIf, split: splitGotoIf, check: checkGotoIf},
-		{Name: "Transfer", MinArgs: 1, MaxArgs: 1, Run: runTransfer},
+		{Name: "Wait", MinArgs: 1, MaxArgs: 1, Run: runWait, Check: checkWait},
+		{Name: "Set", MinArgs: 2, MaxArgs: 2, Run: runSet, Check: checkSet, split: splitAssign},
+		{Name: "Goto", MinArgs: 1, MaxArgs: 3, Run: runGoto, checkPlan: checkGoto},
+		{Name: "GotoIf", MinArgs: 7, MaxArgs: 7, Run: runGotoIf, split: splitGotoIf, checkPlan: checkGotoIf},
+		{Name: "Transfer", MinArgs: 1, MaxArgs: 1, Run: runTransfer, Check: checkTransfer},
 		{Name: "NoOp", MaxArgs: -1, Run: func(context.Context, *Call, []string) (Result, error) { return Next(), nil }},
-		{Name: "Log", MinArgs: 2, MaxArgs: 2, Run: runLog, split: splitFirstComma, check: checkLog},
+		{Name: "Log", MinArgs: 2, MaxArgs: 2, Run: runLog, Check: checkLog, split: splitFirstComma},
 	}
 	var errs []error
 	for _, a := range apps {
@@ -46,41 +46,45 @@ func RegisterSignalling(r *Registry) error {
 	return errors.Join(errs...)
 }
 
-func runHangup(ctx context.Context, c *Call, args []string) (Result, error) {
-	cause := CauseNormalClearing
-	if len(args) == 1 && strings.TrimSpace(args[0]) != "" {
+// known reports whether argument i has its final text: always at run time (lit nil), at load
+// time when it has no template action.
+func known(lit []bool, i int) bool { return lit == nil || i < len(lit) && lit[i] }
+
+// parseHangup parses Hangup([cause]); templated arguments (lit[i] false) are skipped.
+func parseHangup(args []string, lit []bool) (int, error) {
+	if len(args) == 1 && known(lit, 0) && strings.TrimSpace(args[0]) != "" {
 		n, err := parseCause(strings.TrimSpace(args[0]))
 		if err != nil {
-			c.Log.Warn("dialplan: Hangup: using cause 16", "error", err)
-		} else {
-			cause = n
+			return CauseNormalClearing, appErrorf("Hangup", "%w", err)
 		}
+		return n, nil
+	}
+	return CauseNormalClearing, nil
+}
+
+func runHangup(ctx context.Context, c *Call, args []string) (Result, error) {
+	cause, err := parseHangup(args, nil)
+	if err != nil {
+		c.Log.Warn("dialplan: Hangup: using cause 16", "error", err)
 	}
 	return Ended(), hangupCause(ctx, c, cause)
 }
 
-func checkHangup(_ *Plan, _ *extension, args []string, lit []bool) error {
-	if len(args) == 1 && lit[0] && args[0] != "" {
-		if _, err := parseCause(args[0]); err != nil {
-			return appErrorf("Hangup", "%w", err)
-		}
-	}
-	return nil
+func checkHangup(args []string, lit []bool) error {
+	_, err := parseHangup(args, lit)
+	return err
 }
 
 // toneApp is Busy and Congestion: unanswered, the cause's SIP answer (486, 503); answered,
 // wait for the caller to hang up (at most the timeout), then BYE.
-func toneApp(cause int) func(ctx context.Context, c *Call, args []string) (Result, error) {
+func toneApp(app string, cause int) func(ctx context.Context, c *Call, args []string) (Result, error) {
 	return func(ctx context.Context, c *Call, args []string) (Result, error) {
 		if !c.Answered() {
 			return Ended(), hangupCause(ctx, c, cause)
 		}
-		secs := float64(DefaultToneWait)
-		if len(args) == 1 && strings.TrimSpace(args[0]) != "" {
-			var err error
-			if secs, err = parseSeconds(args[0]); err != nil {
-				return Result{}, err
-			}
+		secs, err := parseToneWait(app, args, nil)
+		if err != nil {
+			return Result{}, err
 		}
 		if err := wait(ctx, secs); err != nil {
 			return Result{}, err
@@ -89,13 +93,24 @@ func toneApp(cause int) func(ctx context.Context, c *Call, args []string) (Resul
 	}
 }
 
-func checkTimeout(_ *Plan, _ *extension, args []string, lit []bool) error {
-	if len(args) == 1 && lit[0] && args[0] != "" {
-		if _, err := parseSeconds(args[0]); err != nil {
-			return err
+// parseToneWait parses Busy's and Congestion's [timeout] (seconds, DefaultToneWait when
+// empty); a templated argument (lit[0] false) is skipped.
+func parseToneWait(app string, args []string, lit []bool) (float64, error) {
+	if len(args) == 1 && known(lit, 0) && strings.TrimSpace(args[0]) != "" {
+		secs, err := parseSeconds(args[0])
+		if err != nil {
+			return 0, appErrorf(app, "%w", err)
 		}
+		return secs, nil
 	}
-	return nil
+	return DefaultToneWait, nil
+}
+
+func checkToneWait(app string) func(args []string, lit []bool) error {
+	return func(args []string, lit []bool) error {
+		_, err := parseToneWait(app, args, lit)
+		return err
+	}
 }
 
 func runRinging(ctx context.Context, c *Call, _ []string) (Result, error) {
@@ -126,10 +141,22 @@ func wait(ctx context.Context, secs float64) error {
 	}
 }
 
-func runWait(ctx context.Context, _ *Call, args []string) (Result, error) {
+// parseWait parses Wait(seconds); a templated argument (lit[0] false) is skipped.
+func parseWait(args []string, lit []bool) (float64, error) {
+	if !known(lit, 0) {
+		return 0, nil
+	}
 	secs, err := parseSeconds(args[0])
 	if err != nil {
-		return Result{}, appErrorf("Wait", "%w", err)
+		return 0, appErrorf("Wait", "%w", err)
+	}
+	return secs, nil
+}
+
+func runWait(ctx context.Context, _ *Call, args []string) (Result, error) {
+	secs, err := parseWait(args, nil)
+	if err != nil {
+		return Result{}, err
 	}
 	if err := wait(ctx, secs); err != nil {
 		return Result{}, err
@@ -137,13 +164,9 @@ func runWait(ctx context.Context, _ *Call, args []string) (Result, error) {
 	return Next(), nil
 }
 
-func checkWait(_ *Plan, _ *extension, args []string, lit []bool) error {
-	if lit[0] {
-		if _, err := parseSeconds(args[0]); err != nil {
-			return appErrorf("Wait", "%w", err)
-		}
-	}
-	return nil
+func checkWait(args []string, lit []bool) error {
+	_, err := parseWait(args, lit)
+	return err
 }
 
 func runSet(_ context.Context, c *Call, args []string) (Result, error) {
@@ -153,9 +176,32 @@ func runSet(_ context.Context, c *Call, args []string) (Result, error) {
 	return Next(), nil
 }
 
-func checkSet(_ *Plan, _ *extension, args []string, lit []bool) error {
-	if lit[0] && !varName.MatchString(args[0]) {
-		return appErrorf("Set", "invalid variable name %q (want letters, digits and _, not starting with a digit)", args[0])
+// CheckVarName reports whether name can be a channel variable: letters, digits and _, not
+// starting with a digit, at most 64 bytes. Call.SetVar refuses other names; apps that store
+// into a variable named by an argument (Set, Read) check it at load with this.
+func CheckVarName(name string) error {
+	if !varName.MatchString(name) {
+		return fmt.Errorf("invalid variable name %q (want letters, digits and _, not starting with a digit)", name)
+	}
+	return nil
+}
+
+func checkSet(args []string, lit []bool) error {
+	if known(lit, 0) {
+		if err := CheckVarName(strings.TrimSpace(args[0])); err != nil {
+			return appErrorf("Set", "%w", err)
+		}
+	}
+	return nil
+}
+
+// checkTransfer rejects a literal target that is not a SIP URI: at run time the transfer
+// would always fail.
+func checkTransfer(args []string, lit []bool) error {
+	if known(lit, 0) {
+		if err := validSIPURI(strings.TrimSpace(args[0])); err != nil {
+			return appErrorf("Transfer", "%w", err)
+		}
 	}
 	return nil
 }
@@ -217,18 +263,25 @@ var logLevels = map[string]slog.Level{
 	"VERBOSE": slog.LevelInfo, "DEBUG": slog.LevelDebug, "DTMF": slog.LevelDebug,
 }
 
-func runLog(ctx context.Context, c *Call, args []string) (Result, error) {
+// parseLogLevel parses Log's level; a templated level (lit[0] false) is skipped.
+func parseLogLevel(args []string, lit []bool) (slog.Level, error) {
+	if !known(lit, 0) {
+		return slog.LevelInfo, nil
+	}
 	level, ok := logLevels[strings.ToUpper(strings.TrimSpace(args[0]))]
 	if !ok {
-		level = slog.LevelInfo
+		return slog.LevelInfo, appErrorf("Log", "unknown level %q (want ERROR, WARNING, NOTICE, VERBOSE, DEBUG or DTMF)", args[0])
 	}
+	return level, nil
+}
+
+func runLog(ctx context.Context, c *Call, args []string) (Result, error) {
+	level, _ := parseLogLevel(args, nil) // a templated level that expands to no level logs at INFO
 	c.Log.Log(ctx, level, args[1], "context", c.Context, "exten", c.Exten, "priority", c.Priority)
 	return Next(), nil
 }
 
-func checkLog(_ *Plan, _ *extension, args []string, lit []bool) error {
-	if _, ok := logLevels[strings.ToUpper(args[0])]; lit[0] && !ok {
-		return appErrorf("Log", "unknown level %q (want ERROR, WARNING, NOTICE, VERBOSE, DEBUG or DTMF)", args[0])
-	}
-	return nil
+func checkLog(args []string, lit []bool) error {
+	_, err := parseLogLevel(args, lit)
+	return err
 }

@@ -28,8 +28,8 @@ func (c *Call) Var(name string) string { return c.Vars[name] }
 // SetVar sets the channel variable name. Invalid names, and new names past MaxVars, are
 // refused with an error.
 func (c *Call) SetVar(name, value string) error {
-	if !varName.MatchString(name) {
-		return fmt.Errorf("set variable: invalid name %q", name)
+	if err := CheckVarName(name); err != nil {
+		return fmt.Errorf("set variable: %w", err)
 	}
 	if c.Vars == nil {
 		c.Vars = make(map[string]string)

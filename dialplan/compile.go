@@ -197,14 +197,14 @@ func Compile(doc *dialect.Doc, reg *Registry) (*Plan, error) {
 	for _, cd := range c.plan.order {
 		for _, e := range cd.exts {
 			for _, st := range e.steps {
-				if st.app.check == nil {
+				if st.app.checkPlan == nil {
 					continue
 				}
 				lit := make([]bool, len(st.vals))
 				for i, v := range st.vals {
 					lit[i] = v.IsLiteral()
 				}
-				if err := st.app.check(c.plan, e, st.Args, lit); err != nil {
+				if err := st.app.checkPlan(c.plan, e, st.Args, lit); err != nil {
 					c.errorf(st.Pos, err)
 				}
 			}
@@ -329,7 +329,7 @@ func (c *compiler) priorityLine(e *extension, text string, pos dialect.Pos, key 
 	}
 	app, ok := c.reg.Lookup(name)
 	if !ok {
-		c.errorf(pos, fmt.Errorf("%w %q", ErrUnknownApp, name))
+		c.errorf(pos, c.reg.unknownApp(name))
 		return
 	}
 	st.app, st.App = app, app.Name
@@ -363,6 +363,15 @@ func (c *compiler) priorityLine(e *extension, text string, pos dialect.Pos, key 
 	}
 	if bad {
 		return
+	}
+	if app.Check != nil {
+		lit := make([]bool, len(st.vals))
+		for i, v := range st.vals {
+			lit[i] = v.IsLiteral()
+		}
+		if err := app.Check(args, lit); err != nil {
+			c.errorf(pos, err)
+		}
 	}
 	e.byPrio[n] = st
 	if label != "" {

@@ -55,12 +55,12 @@ func TestCompileErrors(t *testing.T) {
 		{"hangup cause", "[c]\nexten => 100,1,Hangup(200)\n", `extensions.conf:2: Hangup: bad hangup cause "200": want a number from 1 to 127`},
 		{"wait range", "[c]\nexten => 100,1,Wait(3601)\n", `extensions.conf:2: Wait: bad seconds "3601": want a number from 0 to 3600`},
 		{"wait nan", "[c]\nexten => 100,1,Wait(NaN)\n", `extensions.conf:2: Wait: bad seconds "NaN": want a number from 0 to 3600`},
-		{"busy timeout", "[c]\nexten => 100,1,Busy(-1)\n", `extensions.conf:2: bad seconds "-1": want a number from 0 to 3600`},
+		{"busy timeout", "[c]\nexten => 100,1,Busy(-1)\n", `extensions.conf:2: Busy: bad seconds "-1": want a number from 0 to 3600`},
 		{"log level", "[c]\nexten => 100,1,Log(LOUD,x)\n", `extensions.conf:2: Log: unknown level "LOUD" (want ERROR, WARNING, NOTICE, VERBOSE, DEBUG or DTMF)`},
 		{"include unknown", "[c]\ninclude => d\n", `extensions.conf:2: include of unknown context "d"`},
 		{"include empty", "[c]\ninclude =>\n", "extensions.conf:2: include without a context name"},
 		{"same after bad exten", "[c]\nexten => _[,1,NoOp()\n same => n,Nope()\n",
-			"extensions.conf:2: bad pattern \"_[\": unclosed [\nextensions.conf:3: unknown app \"Nope\""},
+			"extensions.conf:2: bad pattern \"_[\": unclosed [\nextensions.conf:3: unknown app \"Nope\" (did you mean \"NoOp\"?)"},
 		{"several, in file order", "[c]\nexten => 1,1,A()\n[d]\nexten => 2,1,B()\ninclude => e\n",
 			"extensions.conf:2: unknown app \"A\"\nextensions.conf:4: unknown app \"B\"\nextensions.conf:5: include of unknown context \"e\""},
 		{"inherited once", "[t](!)\nexten => 1,1,A()\n[c](t)\n[d](t)\n", `extensions.conf:2: unknown app "A"`},
@@ -87,7 +87,7 @@ func TestCompileErrorsAcrossFiles(t *testing.T) {
 		"other/extensions.conf": {Data: []byte("[x]\n")},
 	}
 	_, err := LoadFS(fsys, "tpl", testRegistry(t))
-	if err == nil || err.Error() != `tpl/more.conf:1: unknown app "Nope"` {
+	if err == nil || err.Error() != `tpl/more.conf:1: unknown app "Nope" (did you mean "NoOp"?)` {
 		t.Fatalf("err = %v", err)
 	}
 	if !errors.Is(err, ErrUnknownApp) {

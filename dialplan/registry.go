@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"sync"
+
+	"github.com/sidecar-voip/sidecar/internal/suggest"
 )
 
 // App is one dialplan application, such as Hangup or Playback.
@@ -24,12 +27,21 @@ type App struct {
 	// voicemail PIN: traces, logs and listings show them as "****".
 	SecretArgs []int
 
+	// Check validates the arguments at load time, before any call (Caddy's Validate): Compile
+	// calls it for every step, and "sidecar check" reports its error at the step's file:line.
+	// args are the split, unexpanded arguments (their count already within MinArgs..MaxArgs);
+	// literal[i] reports whether args[i] has no template action, so that its text is exactly
+	// what Run will get. Check must reject every literal argument Run would reject, by calling
+	// the same parsing function Run uses, and skip the templated ones (they are checked per
+	// call). Errors read "App: message". nil means every argument is accepted.
+	Check func(args []string, literal []bool) error
+
 	// split replaces the comma split of the raw argument text (Set, GotoIf, Log); nil means
 	// split at top-level commas.
 	split func(raw string) ([]string, error)
-	// check validates the arguments at load time; literal[i] reports whether args[i] has no
-	// template action (so its text is final). p is the plan being compiled, for Goto targets.
-	check func(p *Plan, at *extension, args []string, literal []bool) error
+	// checkPlan validates jump targets against the whole plan (Goto, GotoIf), after every
+	// context is compiled; at is the step's extension.
+	checkPlan func(p *Plan, at *extension, args []string, literal []bool) error
 }
 
 // ErrUnknownApp reports an application name the registry does not know.
@@ -78,6 +90,33 @@ func (r *Registry) Lookup(name string) (*App, bool) {
 	defer r.mu.RUnlock()
 	a, ok := r.apps[strings.ToLower(name)]
 	return a, ok
+}
+
+// Names returns the registered application names, sorted.
+func (r *Registry) Names() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]string, 0, len(r.apps))
+	for _, a := range r.apps {
+		out = append(out, a.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// unknownApp describes a name the registry does not know, with the closest registered name
+// when one is near ("did you mean").
+func (r *Registry) unknownApp(name string) error {
+	names := r.Names()
+	lower := make([]string, len(names))
+	for i, n := range names {
+		lower[i] = strings.ToLower(n)
+	}
+	if near := suggest.Closest(strings.ToLower(name), lower, 3); near != "" {
+		a, _ := r.Lookup(near)
+		return fmt.Errorf("%w %q (did you mean %q?)", ErrUnknownApp, name, a.Name)
+	}
+	return fmt.Errorf("%w %q", ErrUnknownApp, name)
 }
 
 // ResultKind is what the runner does after an application.

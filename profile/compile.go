@@ -40,6 +40,8 @@ type tmpl struct {
 	// joined runs every templated value in one execution (see expand.go); nil when the
 	// values run one by one.
 	joined *joined
+	// contextPos is where base.Context (a literal context) was written.
+	contextPos dialect.Pos
 }
 
 // compiler holds the state of one Compile.
@@ -166,6 +168,9 @@ func (c *compiler) compileTemplate(sec *dialect.Section) *tmpl {
 			continue
 		}
 		_ = b.apply(l.kind, l.key, l.val.Text()) // checked by checkLiteral
+		if l.kind == kContext {
+			t.contextPos = l.pos
+		}
 	}
 	t.dynCodecs = codecDyn
 	if !t.abstract {

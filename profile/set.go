@@ -31,6 +31,27 @@ func (s *Set) Has(name string) bool {
 // Templates returns the names of the concrete templates, sorted.
 func (s *Set) Templates() []string { return slices.Clone(s.names) }
 
+// ContextUse is the literal context of a concrete template and where it was written (in the
+// template or in the parent it inherits the line from).
+type ContextUse struct {
+	Template string
+	Context  string
+	Pos      dialect.Pos
+}
+
+// LiteralContexts returns the literal context value of every concrete template that has one,
+// in template name order, so that "sidecar check" can compare them with the dialplan. A
+// templated context is known per request only and is not listed.
+func (s *Set) LiteralContexts() []ContextUse {
+	var out []ContextUse
+	for _, name := range s.names {
+		if t := s.byName[name]; t.base.Context != "" {
+			out = append(out, ContextUse{Template: name, Context: t.base.Context, Pos: t.contextPos})
+		}
+	}
+	return out
+}
+
 // Warnings returns the problems found while compiling that do not stop the Set from working,
 // such as a templated value that fails validation when expanded over request.Sample.
 func (s *Set) Warnings() dialect.Errors { return slices.Clone(s.warnings) }

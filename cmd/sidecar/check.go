@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/identify/standard"
 	"github.com/sidecar-voip/sidecar/internal/dialect"
 	"github.com/sidecar-voip/sidecar/profile"
@@ -18,22 +19,24 @@ import (
 )
 
 // runCheck implements "sidecar check [-config FILE] [-templates DIR] [-v]": it loads and
-// validates the settings file, the template files and the dialplan (extensions.conf), checks
-// that the identifiers' templates exist, and prints one "file:line: message" line per problem
-// (warnings read "file:line: warning: message"). Exit status: 0 when there is no error (warnings allowed),
+// validates the settings file, the template files and the dialplan (extensions.conf, which must
+// exist; every app checks its arguments), checks that the identifiers' templates exist and that
+// literal template contexts are dialplan contexts, and prints one "file:line: message" line per
+// problem (warnings read "file:line: warning: message"), then "ok: N templates, M contexts, K
+// warnings" when there is no error. Exit status: 0 when there is no error (warnings allowed),
 // 1 on errors, 2 on a usage error.
 func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("check", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	dir := fl.String("templates", "", "`DIR`ectory of template files (default: [general] templates, else the shipped templates)")
 	cfgPath := fl.String("config", "", "settings `FILE` (default: the embedded defaults)")
-	verbose := fl.Bool("v", false, "list the templates found when the check passes")
+	verbose := fl.Bool("v", false, "also list the templates found when the check passes")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: sidecar check [-config FILE] [-templates DIR] [-v]")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fl, args); !ok {
+		return code
 	}
 	if fl.NArg() > 0 {
 		fl.Usage()
@@ -48,9 +51,17 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	*dir = templatesDir(*dir, cfg)
 	set, errs, warns := checkTemplates(*dir)
 	var cfgErrs, cfgWarns []string // about the settings file, printed as "FILE: message"
+	contexts := 0
 	if set != nil {
 		plan, perrs, pwarns := loadPlan(templateSource(*dir))
 		errs, warns = append(errs, perrs...), append(warns, pwarns...)
+		if e := dialplan.MissingFile(templateSource(*dir), "."); e != nil {
+			errs, plan = append(errs, e), nil
+		}
+		if plan != nil {
+			errs = append(errs, plan.CheckContexts(set.LiteralContexts())...)
+			contexts = len(plan.Contexts())
+		}
 		if _, err := standard.Chain(cfg, set); err != nil {
 			cfgErrs = append(cfgErrs, err.Error())
 		}
@@ -75,8 +86,10 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sidecar check: %s, %s\n", plural(n, "error"), plural(len(warns)+len(cfgWarns), "warning"))
 		return 1
 	}
+	fmt.Fprintf(stdout, "ok: %s, %s, %s\n", plural(len(set.Templates()), "template"), plural(contexts, "context"),
+		plural(len(warns)+len(cfgWarns), "warning"))
 	if *verbose {
-		fmt.Fprintf(stdout, "ok: %s: %s\n", plural(len(set.Templates()), "template"), strings.Join(set.Templates(), ", "))
+		fmt.Fprintf(stdout, "templates: %s\n", strings.Join(set.Templates(), ", "))
 	}
 	return 0
 }

@@ -4,6 +4,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -53,4 +55,17 @@ func usage(w io.Writer, cmds map[string]command) {
 	for _, name := range []string{"serve", "check", "render", "version"} {
 		fmt.Fprintf(w, "  %-8s %s\n", name, cmds[name].summary)
 	}
+}
+
+// parseFlags parses a subcommand's flags. ok is false when the command must stop with code:
+// 0 after -h or -help (the flag set printed its usage), 2 on a bad flag.
+func parseFlags(fl *flag.FlagSet, args []string) (code int, ok bool) {
+	err := fl.Parse(args)
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.Is(err, flag.ErrHelp):
+		return 0, false
+	}
+	return 2, false
 }

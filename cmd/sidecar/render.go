@@ -47,8 +47,8 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: sidecar render [-config FILE] [-templates DIR] [-source IP:PORT] [-transport udp|tcp|tls] [-show-secrets] FILE|-")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		return 2
+	if code, ok := parseFlags(fl, args); !ok {
+		return code
 	}
 	if fl.NArg() != 1 {
 		fl.Usage()

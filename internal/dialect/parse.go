@@ -24,6 +24,9 @@ func (l *loader) parseFile(name, text string, cur *rawSection) {
 		if line == "" {
 			continue
 		}
+		if cutShort(raw, line, cs.cut) {
+			l.warnf(pos, "the ; after %q starts a comment, so the value ends there: write \\; for a literal semicolon, or put a space before a ; that starts a comment", lastWord(raw[:cs.cut]))
+		}
 		switch line[0] {
 		case '[':
 			sec = l.header(line, pos)
@@ -42,12 +45,35 @@ func (l *loader) parseFile(name, text string, cur *rawSection) {
 type commentState struct {
 	depth int // nesting depth of ;-- --; comments
 	start int // line of the outermost open ;--
+	cut   int // index of the ";" that started a line comment on the last line, -1 when none
+}
+
+// cutShort reports whether a key/value line lost part of its value to a line comment that
+// starts right after the value's text (no space before the ";"): "secret = ab;cd" is
+// almost always a value with a semicolon, not "ab" and a comment. A ";" inside an unclosed
+// {{ is not reported here: the template then fails to compile, with its own hint.
+func cutShort(raw, line string, cut int) bool {
+	if cut <= 0 || line[0] == '[' || line[0] == '#' || !strings.Contains(line, "=") {
+		return false
+	}
+	before := raw[:cut]
+	switch before[len(before)-1] {
+	case ' ', '\t', '=', '>':
+		return false
+	}
+	return strings.Count(before, "{{") <= strings.Count(before, "}}")
+}
+
+// lastWord returns the text after the last space or "=" of s, for messages.
+func lastWord(s string) string {
+	return s[strings.LastIndexAny(s, " \t=>")+1:]
 }
 
 // strip removes comments from one physical line, following Asterisk: ";" starts a comment to
 // the end of the line, "\;" is a literal ";", ";--" (but not ";---") opens a block comment and
 // "--;" closes one; block comments nest. What is left of the line outside comments is joined.
 func (cs *commentState) strip(s string, lineNo int) string {
+	cs.cut = -1
 	if cs.depth == 0 && strings.IndexByte(s, ';') < 0 {
 		return s
 	}
@@ -81,6 +107,7 @@ func (cs *commentState) strip(s string, lineNo int) string {
 		case cs.depth > 0:
 			// a lone ";" inside a block comment is comment text
 		default:
+			cs.cut = i
 			return string(out)
 		}
 	}

@@ -148,6 +148,22 @@ func TestLoadProblems(t *testing.T) {
 			}},
 		{name: "parent listed twice", files: map[string]string{"a.conf": "[t]\n[a](t,t)\n"},
 			wantWarns: []string{`a.conf:2: [a] lists parent "t" twice; it is inherited once`}},
+		{name: "misspelled parent", files: map[string]string{"a.conf": "[subscriber](!)\nk = v\n[alice](subscrbier)\n"},
+			wantErrs: []string{`a.conf:3: unknown parent template "subscrbier" of [alice] (did you mean "subscriber"?)`}},
+		{name: "value cut short by ;", files: map[string]string{"a.conf": "[t]\n" +
+			"secret = ab;cd\n" + // cut: warned
+			"k = v ; a comment\n" + // a comment after a space: fine
+			"k2 = v\\;w\n" + // escaped: fine
+			"k3 =;nothing\n" + // no value at all: fine
+			"; k4 = x;y\n" + // a comment line
+			"k5 = {{ .A }};rest\n" + // after a closed action: warned
+			"k6 = {{ .A ;b }}\n" + // inside an action: the template reports it
+			"exten => 1,1,Answer();c\n"}, // warned
+			wantWarns: []string{
+				`a.conf:2: the ; after "ab" starts a comment, so the value ends there: write \; for a literal semicolon, or put a space before a ; that starts a comment`,
+				`a.conf:7: the ; after "}}" starts a comment, so the value ends there: write \; for a literal semicolon, or put a space before a ; that starts a comment`,
+				`a.conf:9: the ; after "1,1,Answer()" starts a comment, so the value ends there: write \; for a literal semicolon, or put a space before a ; that starts a comment`,
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,11 @@
 package dialect
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sidecar-voip/sidecar/internal/suggest"
+)
 
 // Resolution states of a rawSection.
 const (
@@ -24,7 +29,7 @@ func (l *loader) resolve() {
 		for _, p := range s.parents {
 			ps := l.sections[p]
 			if ps == nil {
-				l.errorf(s.pos, "unknown parent template %q of [%s]", p, s.name)
+				l.errorf(s.pos, "unknown parent template %q of [%s]%s", p, s.name, l.didYouMean(p, s.name))
 				continue
 			}
 			ps.children++
@@ -46,6 +51,21 @@ func (l *loader) resolve() {
 		l.doc.Sections = append(l.doc.Sections, sec)
 		l.doc.byName[s.name] = sec
 	}
+}
+
+// didYouMean returns ` (did you mean "x"?)` naming the section closest to name (other than
+// self), or "". Short names need a closer match, so "x" does not suggest "y".
+func (l *loader) didYouMean(name, self string) string {
+	names := make([]string, 0, len(l.order))
+	for _, s := range l.order {
+		if s.name != self {
+			names = append(names, s.name)
+		}
+	}
+	if near := suggest.Closest(name, names, min(3, 1+len(name)/3)); near != "" {
+		return fmt.Sprintf(" (did you mean %q?)", near)
+	}
+	return ""
 }
 
 // resolveSection computes s.resolved: each parent's resolved lines in order, then s's own
