@@ -64,11 +64,10 @@ func (a *apps) progress(ctx context.Context, c *dialplan.Call, _ []string) (dial
 // echo is Echo(): send the caller's audio (and DTMF) back until '#' or hangup. It answers an
 // unanswered call that has no early media.
 func (a *apps) echo(ctx context.Context, c *dialplan.Call, _ []string) (dialplan.Result, error) {
-	m, err := mediaOf(ctx, c, "Echo", true)
+	m, err := audioOf(ctx, c, "Echo", true)
 	if err != nil {
 		return dialplan.Result{}, err
 	}
-	dtmfMode(c, m)
 	m.FlushDigits()
 	if err := m.Echo(ctx); err != nil {
 		if hungUp(ctx) {

@@ -1,7 +1,7 @@
 // Package app holds the dialplan applications that use media: Answer, Progress, Echo,
 // Playback, PlayTones, Read, SayDigits, SayNumber and SendDTMF. Register adds them to a
-// dialplan.Registry; they reach a call's audio through media.Carrier and the rtp.Session the
-// media plane returns.
+// dialplan.Registry; they reach a call's audio as a media.Audio through dialplan.Call.Audio
+// and know nothing of the media plane that implements it.
 package app
 
 import (
@@ -12,7 +12,6 @@ import (
 
 	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/media"
-	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sounds"
 )
 
@@ -25,20 +24,8 @@ type Deps struct {
 	Log *slog.Logger
 }
 
-// ErrNoMedia reports a call whose channel carries no media session.
-var ErrNoMedia = errors.New("call has no media")
-
-// Media is what the applications use of a call's media session; *rtp.Session implements it.
-type Media interface {
-	Play(ctx context.Context, src rtp.Source) error
-	SampleRate() int
-	Echo(ctx context.Context) error
-	Digits() <-chan rtp.Digit
-	FlushDigits()
-	SetDTMFMode(mode string)
-}
-
-var _ Media = (*rtp.Session)(nil)
+// ErrNoMedia reports a call that has no media session (dialplan.ErrNoMedia).
+var ErrNoMedia = dialplan.ErrNoMedia
 
 // apps are the applications with their shared dependencies.
 type apps struct {
@@ -73,26 +60,12 @@ func Register(reg *dialplan.Registry, deps Deps) error {
 	return errors.Join(errs...)
 }
 
-// mediaOf returns the call's media session, answering the call first when it has none and
-// answer is true.
-func mediaOf(ctx context.Context, c *dialplan.Call, app string, answer bool) (Media, error) {
-	carrier, ok := c.Channel.(media.Carrier)
-	if !ok {
-		return nil, appErrorf(app, "%w: the channel does not carry media", ErrNoMedia)
-	}
-	s := carrier.Media()
-	if s == nil && answer && !c.Answered() {
-		if err := c.Answer(ctx); err != nil {
-			return nil, appErrorf(app, "answer: %w", err)
-		}
-		s = carrier.Media()
-	}
-	if s == nil {
-		return nil, appErrorf(app, "%w", ErrNoMedia)
-	}
-	m, ok := s.(Media)
-	if !ok {
-		return nil, appErrorf(app, "%w: session %T cannot play or read", ErrNoMedia, s)
+// audioOf returns the call's audio, answering the call first when it has none and answer is
+// true; errors name app.
+func audioOf(ctx context.Context, c *dialplan.Call, app string, answer bool) (media.Audio, error) {
+	m, err := c.Audio(ctx, answer)
+	if err != nil {
+		return nil, appErrorf(app, "%w", err)
 	}
 	return m, nil
 }
@@ -101,15 +74,3 @@ func mediaOf(ctx context.Context, c *dialplan.Call, app string, answer bool) (Me
 // draining. An app then stops the dialplan with Ended and no error: the end of a call is not a
 // failure of the app.
 func hungUp(ctx context.Context) bool { return ctx.Err() != nil }
-
-// dtmfMode applies the dtmf-mode of the call's profile to the session's digit filter: the
-// caller's, else the callee's (the profile the call's codecs came from), else auto.
-func dtmfMode(c *dialplan.Call, m Media) {
-	mode := ""
-	if p := c.Caller(); p != nil {
-		mode = string(p.DTMFMode)
-	} else if p := c.Callee(); p != nil {
-		mode = string(p.DTMFMode)
-	}
-	m.SetDTMFMode(mode)
-}

@@ -19,10 +19,7 @@ import (
 
 	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/config"
-	"github.com/sidecar-voip/sidecar/dialplan"
-	"github.com/sidecar-voip/sidecar/identify"
-	"github.com/sidecar-voip/sidecar/identify/standard"
-	"github.com/sidecar-voip/sidecar/profile"
+	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/rtp/dtmf"
 	"github.com/sidecar-voip/sidecar/rtp/sdp"
@@ -73,24 +70,13 @@ func startSidecar(t *testing.T, mod func(*config.RTP)) *sidecar {
 		mod(&cfg.RTP)
 	}
 	fsys := fstest.MapFS{"test.conf": {Data: []byte(e2eTemplates)}, "extensions.conf": {Data: []byte(e2eDialplan)}}
-	set, err := profile.LoadFS(fsys, ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := dialplan.NewRegistry()
-	if err := dialplan.RegisterSignalling(reg); err != nil {
-		t.Fatal(err)
-	}
 	logger, buf := sipsvctest.NewLog()
-	if err := app.Register(reg, app.Deps{Log: logger}); err != nil {
-		t.Fatal(err)
-	}
-	plan, err := dialplan.LoadFS(fsys, ".", reg)
+	reg, err := app.NewRegistry(app.Deps{Log: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
-	chain, err := standard.Registry().Chain(cfg.SIP.Identify, identify.Deps{Templates: set, Config: cfg.Identify})
-	if err != nil {
+	bundle, diag := routing.Load(routing.Options{Config: cfg, FS: fsys, Apps: reg})
+	if err := diag.Err(); err != nil {
 		t.Fatal(err)
 	}
 	plane, err := rtp.NewEngine(rtp.Config(cfg.RTP), logger) // config.RTP converts to rtp.Config
@@ -98,7 +84,7 @@ func startSidecar(t *testing.T, mod func(*config.RTP)) *sidecar {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { plane.Close() })
-	srv := sipsvctest.Start(t, sipsvc.Options{Config: cfg, Templates: set, Plan: plan, Chain: chain, Media: plane, Log: logger})
+	srv := sipsvctest.Start(t, sipsvc.Options{Config: cfg, Router: bundle, Media: plane, Log: logger})
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("service log:\n%s", buf.String())

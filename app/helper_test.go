@@ -23,7 +23,7 @@ import (
 
 // channel is a test double of dialplan.Channel, whose real implementation is package sipsvc's
 // job. Its media is real: Answer and Progress(183) open an rtp.Session on loopback with the
-// peer's offer, as sipsvc does.
+// peer's offer and the parameters of dialplan.MediaFor, as sipsvc does.
 type channel struct {
 	plane  *rtp.Engine
 	offer  []byte
@@ -35,7 +35,7 @@ type channel struct {
 	answered bool
 }
 
-var _ media.Carrier = (*channel)(nil)
+var _ dialplan.Channel = (*channel)(nil)
 
 func (c *channel) Request() *request.Request    { return nil }
 func (c *channel) Caller() *profile.Profile     { return c.caller }
@@ -48,7 +48,14 @@ func (c *channel) open(ctx context.Context) error {
 	if c.sess != nil {
 		return nil
 	}
-	s, err := c.plane.Open(ctx, "test", c.offer, c.codecs)
+	// As sipsvc does: the parameters of dialplan.MediaFor (the test's codecs, when set, play
+	// the caller profile's).
+	p := dialplan.MediaFor(c.caller, nil)
+	p.CallID, p.Offer = "test", c.offer
+	if c.codecs != nil {
+		p.Codecs = c.codecs
+	}
+	s, err := c.plane.Open(ctx, p)
 	if err != nil {
 		return err
 	}

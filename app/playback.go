@@ -14,7 +14,7 @@ import (
 	"github.com/sidecar-voip/sidecar/app/tone"
 	"github.com/sidecar-voip/sidecar/app/wav"
 	"github.com/sidecar-voip/sidecar/dialplan"
-	"github.com/sidecar-voip/sidecar/rtp"
+	"github.com/sidecar-voip/sidecar/media"
 )
 
 // ErrNoSound reports a prompt found in no sounds directory.
@@ -96,10 +96,10 @@ func (p *pcmSource) ReadFrame(f []int16) (int, error) {
 
 // playFiles plays prompts in turn. A missing or unreadable prompt is logged and skipped; the
 // first such error is returned after the rest played.
-func (a *apps) playFiles(ctx context.Context, m Media, names []string) error {
+func (a *apps) playFiles(ctx context.Context, m media.Audio, names []string) error {
 	rate := m.SampleRate()
 	if rate == 0 {
-		return rtp.ErrNoEncoder
+		return media.ErrNoEncoder
 	}
 	var first error
 	for _, n := range names {
@@ -160,7 +160,7 @@ func (a *apps) playback(ctx context.Context, c *dialplan.Call, args []string) (d
 	if err != nil {
 		return dialplan.Result{}, err
 	}
-	m, err := mediaOf(ctx, c, "Playback", pa.answer)
+	m, err := audioOf(ctx, c, "Playback", pa.answer)
 	if err != nil {
 		return dialplan.Result{}, err
 	}
@@ -228,13 +228,13 @@ func (a *apps) playTones(ctx context.Context, c *dialplan.Call, args []string) (
 		return dialplan.Result{}, err
 	}
 	cad, total := pt.cadence, pt.total
-	m, err := mediaOf(ctx, c, "PlayTones", true)
+	m, err := audioOf(ctx, c, "PlayTones", true)
 	if err != nil {
 		return dialplan.Result{}, err
 	}
 	rate := m.SampleRate()
 	if rate == 0 {
-		return dialplan.Result{}, appErrorf("PlayTones", "%w", rtp.ErrNoEncoder)
+		return dialplan.Result{}, appErrorf("PlayTones", "%w", media.ErrNoEncoder)
 	}
 	if err := m.Play(ctx, tone.New(cad, rate, total)); err != nil {
 		if hungUp(ctx) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sidecar-voip/sidecar/dialplan"
+	"github.com/sidecar-voip/sidecar/media"
 )
 
 // Read limits and defaults.
@@ -114,11 +115,10 @@ func (a *apps) read(ctx context.Context, c *dialplan.Call, args []string) (dialp
 	if err := c.SetVar(ra.variable, ""); err != nil {
 		return dialplan.Result{}, appErrorf("Read", "%w", err)
 	}
-	m, err := mediaOf(ctx, c, "Read", !ra.noAnswer)
+	m, err := audioOf(ctx, c, "Read", !ra.noAnswer)
 	if err != nil {
 		return dialplan.Result{}, err
 	}
-	dtmfMode(c, m)
 	m.FlushDigits()
 	var digits, status string
 	for range ra.attempts {
@@ -140,7 +140,7 @@ func (a *apps) read(ctx context.Context, c *dialplan.Call, args []string) (dialp
 }
 
 // collect runs one attempt of Read.
-func (a *apps) collect(ctx context.Context, m Media, ra readArgs) (string, string) {
+func (a *apps) collect(ctx context.Context, m media.Audio, ra readArgs) (string, string) {
 	pctx, stop := context.WithCancel(ctx)
 	defer stop()
 	promptDone := make(chan error, 1)

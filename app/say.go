@@ -89,7 +89,7 @@ func (a *apps) sayNumber(ctx context.Context, c *dialplan.Call, args []string) (
 }
 
 func (a *apps) say(ctx context.Context, c *dialplan.Call, app string, names []string) (dialplan.Result, error) {
-	m, err := mediaOf(ctx, c, app, true)
+	m, err := audioOf(ctx, c, app, true)
 	if err != nil {
 		return dialplan.Result{}, err
 	}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/sidecar-voip/sidecar/dialplan"
-	"github.com/sidecar-voip/sidecar/rtp/dtmf"
+	"github.com/sidecar-voip/sidecar/media"
 )
 
 // Bounds of SendDTMF's timing arguments, in milliseconds.
@@ -42,7 +42,7 @@ func parseSendDTMF(args []string, lit []bool) (sendDTMFArgs, error) {
 	if known(lit, 0) {
 		s.digits = strings.TrimSpace(args[0])
 		for _, d := range s.digits {
-			if _, ok := dtmf.Code(d); !ok && d != 'w' && d != 'W' {
+			if !media.IsDigit(d) && d != 'w' && d != 'W' {
 				return s, appErrorf("SendDTMF", "%q in %q is not a DTMF digit (want 0-9, *, #, A-D or w)", d, s.digits)
 			}
 		}
@@ -71,15 +71,9 @@ func (a *apps) sendDTMF(ctx context.Context, c *dialplan.Call, args []string) (d
 		return dialplan.Result{}, err
 	}
 	gap, dur := sa.gap, sa.dur
-	m, err := mediaOf(ctx, c, "SendDTMF", true)
+	m, err := audioOf(ctx, c, "SendDTMF", true)
 	if err != nil {
 		return dialplan.Result{}, err
-	}
-	sender, ok := m.(interface {
-		SendDTMF(ctx context.Context, digit rune, dur time.Duration) error
-	})
-	if !ok {
-		return dialplan.Result{}, appErrorf("SendDTMF", "%w: session cannot send DTMF", ErrNoMedia)
 	}
 	for i, d := range sa.digits {
 		if i > 0 || d == 'w' || d == 'W' {
@@ -98,7 +92,7 @@ func (a *apps) sendDTMF(ctx context.Context, c *dialplan.Call, args []string) (d
 				continue
 			}
 		}
-		if err := sender.SendDTMF(ctx, d, dur); err != nil {
+		if err := m.SendDTMF(ctx, d, dur); err != nil {
 			if hungUp(ctx) {
 				return dialplan.Ended(), nil
 			}

@@ -3,14 +3,15 @@ package dialplan
 import (
 	"context"
 
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
 
-// Channel is one call as dialplan applications act on it. The SIP service implements it; the
-// media plane extends it (apps that need audio type-assert to the media issue's interface).
-// Applications never send the final answer of an unanswered call: they return an error
-// carrying it (see ErrEnded), and the SIP service writes it.
+// Channel is one call as dialplan applications act on it. The SIP service implements it.
+// Apps reach the call's audio through Call.Audio, which uses Media. Applications never send
+// the final answer of an unanswered call: they return an error carrying it (see ErrEnded),
+// and the SIP service writes it.
 //
 // Every method takes the call's context, which is cancelled when the remote party hangs up
 // (BYE, CANCEL) or the service drains; methods then return promptly with an error.
@@ -32,4 +33,7 @@ type Channel interface {
 	// unanswered call ends with a final answer, which only the SIP service sends, from the
 	// error Plan.Run returns (a *sipstatus.Error for Hangup(cause), Busy, Transfer, ...).
 	Hangup(ctx context.Context) error
+	// Media returns the call's media session, nil until Answer or Progress(183) opened it
+	// (with the parameters of MediaFor).
+	Media() media.Session
 }

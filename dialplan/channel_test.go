@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/sidecar-voip/sidecar/internal/sipstatus"
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
@@ -110,5 +111,8 @@ func (r *recorder) log() string {
 	defer r.mu.Unlock()
 	return strings.Join(r.events, "\n")
 }
+
+// Media: the recorder carries no media.
+func (r *recorder) Media() media.Session { return nil }
 
 var _ Channel = (*recorder)(nil)

@@ -34,6 +34,12 @@
 //     caller template from an unauthenticated caller is treated as unknown; *43 echoes RTP
 //     (through a copy of the shipped templates with *43 added while the shipped dialplan lacks it);
 //     voicemail and MWI (skipped until the voicemail issue lands).
+//   - TestExampleScenarios (a real sidecar on the built-in settings, no Kamailio): the
+//     newcomer's examples/sipp/ scenarios get their answers from the shipped templates: *486
+//     486, *43 200 with the audio sent back (the sidecar's /metrics packet counters), *44 reads
+//     back the digits sent as RFC 4733 events; without X-Caller-Template a call gets 403.
+//   - TestFirstCall: examples/sipp/first-call.sh (make first-call) reports a 200 and echoed
+//     audio, on free ports.
 //   - TestSidecarFailover (two real sidecars): one stopped, or draining on SIGTERM with a call
 //     in progress: no call fails and the drained call ends normally.
 package e2e

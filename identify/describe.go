@@ -45,6 +45,12 @@ type ReportAttempt struct {
 // [sip] no-match status. The Result and error are Identify's, for building the profiles.
 func Describe(ctx context.Context, c *Chain, req *request.Request, noMatch int) (Report, Result, error) {
 	attempts, res, err := c.Trace(ctx, req)
+	return NewReport(c, attempts, res, err, noMatch), res, err
+}
+
+// NewReport builds the Report of a chain's Trace (attempts, res, err); noMatch is the [sip]
+// no-match status.
+func NewReport(c *Chain, attempts []Attempt, res Result, err error, noMatch int) Report {
 	r := Report{Chain: c.Names(), Identifier: res.Identifier}
 	if err == nil {
 		r.Caller, r.Callee = FormatMatch(res.Caller), FormatMatch(res.Callee)
@@ -63,7 +69,7 @@ func Describe(ctx context.Context, c *Chain, req *request.Request, noMatch int) 
 		}
 		r.Attempts = append(r.Attempts, ra)
 	}
-	return r, res, err
+	return r
 }
 
 // String formats the report, one identifier per line:

@@ -46,7 +46,7 @@ func (s *Set) build(t *tmpl, m Match, role Role, req *request.Request) (*Profile
 	}
 	b := builder{p: p}
 	if t.dynCodecs {
-		b.codecs, b.codecSet = make([]string, 0, len(knownCodecs)), true
+		b.codecs, b.codecSet = make([]string, 0, 8), true // room for every known codec
 	}
 	data := NewData(req, t.name, m.Params, role)
 	var buf [16]string

@@ -3,27 +3,18 @@ package profile
 import (
 	"fmt"
 	"strings"
+
+	"github.com/sidecar-voip/sidecar/media/codecs"
 )
 
-// knownCodecs lists the canonical codec names in the order "allow = all" adds them.
-var knownCodecs = []string{"pcmu", "pcma", "g722", "opus", "g729", "gsm"}
-
-// codecAliases maps every accepted spelling (lower case) to its canonical name.
-var codecAliases = map[string]string{
-	"pcmu": "pcmu", "ulaw": "pcmu", "mulaw": "pcmu", "g711u": "pcmu",
-	"pcma": "pcma", "alaw": "pcma", "g711a": "pcma",
-	"g722": "g722", "opus": "opus", "g729": "g729", "gsm": "gsm",
-}
-
-// defaultCodecs is the codec list of a profile whose templates set no codecs, allow or
-// disallow line.
-var defaultCodecs = []string{"pcmu", "pcma"}
+// The codec names, their spellings and the default list (a profile whose templates set no
+// codecs, allow or disallow line) are package media/codecs' table.
 
 // canonicalCodec returns the canonical name of a codec spelling.
 func canonicalCodec(name string) (string, error) {
-	c, ok := codecAliases[strings.ToLower(name)]
+	c, ok := codecs.Canonical(name)
 	if !ok {
-		return "", fmt.Errorf("unknown codec %s (known: %s; aliases ulaw, alaw, ...)", quote(name), strings.Join(knownCodecs, ", "))
+		return "", fmt.Errorf("unknown codec %s (known: %s; aliases ulaw, alaw, ...)", quote(name), strings.Join(codecs.Names(), ", "))
 	}
 	return c, nil
 }
@@ -71,7 +62,7 @@ func allowDisallow(cur []string, value string, allow bool) ([]string, error) {
 		}
 		if strings.EqualFold(item, "all") {
 			if allowing {
-				for _, c := range knownCodecs {
+				for _, c := range codecs.Names() {
 					cur = appendMissing(cur, c)
 				}
 			} else {

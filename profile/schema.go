@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sidecar-voip/sidecar/internal/suggest"
+	"github.com/sidecar-voip/sidecar/media/codecs"
 )
 
 // kind is what a template key sets and how its value is parsed.
@@ -196,7 +197,7 @@ func (b *builder) apply(k kind, key, value string) error {
 // finish applies the codec default and checks the profile as a whole.
 func (b *builder) finish() error {
 	if !b.codecSet {
-		b.p.Codecs = append([]string(nil), defaultCodecs...)
+		b.p.Codecs = codecs.Default()
 		return nil
 	}
 	if len(b.codecs) == 0 {

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+
+	"github.com/sidecar-voip/sidecar/media"
 )
 
 // BenchmarkHandleRTPEcho is the sidecar's own work per echoed packet after the read syscall:
@@ -84,7 +86,7 @@ func BenchmarkClockTickPlayout(b *testing.B) {
 	defer cancel()
 	var list []*Session
 	for range calls {
-		ms, err := e.Open(ctx, "bench", []byte(offer), nil)
+		ms, err := e.Open(ctx, media.Params{CallID: "bench", Offer: []byte(offer)})
 		if err != nil {
 			b.Fatal(err)
 		}

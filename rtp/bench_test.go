@@ -9,6 +9,8 @@ import (
 	"time"
 
 	pionrtp "github.com/pion/rtp"
+
+	"github.com/sidecar-voip/sidecar/media"
 )
 
 // BenchmarkEchoPacket measures one echoed packet end to end over loopback: the peer's write,
@@ -19,7 +21,7 @@ func BenchmarkEchoPacket(b *testing.B) {
 	defer e.Close()
 	p := newPeer(&testing.T{})
 	defer p.conn.Close()
-	ms, err := e.Open(context.Background(), "bench", p.offer("0"), nil)
+	ms, err := e.Open(context.Background(), media.Params{CallID: "bench", Offer: p.offer("0")})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -77,7 +79,7 @@ func BenchmarkSessionMemory(b *testing.B) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		for i := 0; i < calls; i++ {
-			s, err := e.Open(context.Background(), "m", offer, nil)
+			s, err := e.Open(context.Background(), media.Params{CallID: "m", Offer: offer})
 			if err != nil {
 				b.Fatal(err)
 			}

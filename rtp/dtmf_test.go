@@ -8,17 +8,18 @@ import (
 
 	"github.com/zaf/g711"
 
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/rtp/dtmf"
 )
 
-func nextDigit(t *testing.T, s *rtp.Session, wait time.Duration) (rtp.Digit, bool) {
+func nextDigit(t *testing.T, s *rtp.Session, wait time.Duration) (media.Digit, bool) {
 	t.Helper()
 	select {
 	case d := <-s.Digits():
 		return d, true
 	case <-time.After(wait):
-		return rtp.Digit{}, false
+		return media.Digit{}, false
 	}
 }
 
@@ -40,7 +41,7 @@ func TestRFC4733DigitsOnce(t *testing.T) {
 		if !ok {
 			t.Fatalf("digit %q not received", want)
 		}
-		if d.Digit != want || d.Duration != 80*time.Millisecond || d.Source != rtp.SourceRFC4733 {
+		if d.Digit != want || d.Duration != 80*time.Millisecond || d.Source != media.SourceRFC4733 {
 			t.Errorf("got %+v, want %q for 80ms by rfc4733", d, want)
 		}
 	}
@@ -60,7 +61,7 @@ func TestDTMFModeFilters(t *testing.T) {
 	waitProcessed(t, s, 1)
 	s.InjectDTMF('2', 100*time.Millisecond)
 	d, ok := nextDigit(t, s, time.Second)
-	if !ok || d.Digit != '2' || d.Source != rtp.SourceInfo {
+	if !ok || d.Digit != '2' || d.Source != media.SourceInfo {
 		t.Fatalf("got %+v %v, want the INFO digit 2 only", d, ok)
 	}
 	if d, ok := nextDigit(t, s, 100*time.Millisecond); ok {
@@ -95,7 +96,7 @@ func TestInbandDigits(t *testing.T) {
 		ts += 160
 	}
 	d, ok := nextDigit(t, s, time.Second)
-	if !ok || d.Digit != '8' || d.Source != rtp.SourceInband {
+	if !ok || d.Digit != '8' || d.Source != media.SourceInband {
 		t.Fatalf("got %+v %v, want inband 8", d, ok)
 	}
 }
@@ -148,7 +149,7 @@ func TestSendDTMF(t *testing.T) {
 		t.Errorf("%d packets with %d ends, want 8 with 3: %+v", len(events), ends, events)
 	}
 	s2 := open(t, e2(t), p.offer("0"))
-	if err := s2.SendDTMF(context.Background(), '1', 0); err != rtp.ErrNoTelephoneEvent {
+	if err := s2.SendDTMF(context.Background(), '1', 0); err != media.ErrNoTelephoneEvent {
 		t.Errorf("without telephone-event: %v", err)
 	}
 }

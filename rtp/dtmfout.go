@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp/dtmf"
 )
 
@@ -36,7 +37,7 @@ func (d *dtmfSend) finish(err error) {
 
 // SendDTMF sends one digit as RFC 4733 telephone-events: an event packet every ptime with the
 // growing duration, the first with the marker bit, then three end packets. Audio playback
-// pauses meanwhile. It returns when the last packet is sent, or ErrNoTelephoneEvent when the
+// pauses meanwhile. It returns when the last packet is sent, or media.ErrNoTelephoneEvent when the
 // peer did not negotiate telephone-event.
 func (s *Session) SendDTMF(ctx context.Context, digit rune, dur time.Duration) error {
 	code, ok := dtmf.Code(digit)
@@ -45,7 +46,7 @@ func (s *Session) SendDTMF(ctx context.Context, digit rune, dur time.Duration) e
 	}
 	r := s.route.Load()
 	if r == nil || !r.hasTE {
-		return ErrNoTelephoneEvent
+		return media.ErrNoTelephoneEvent
 	}
 	if dur < 40*time.Millisecond {
 		dur = 40 * time.Millisecond
@@ -59,7 +60,7 @@ func (s *Session) SendDTMF(ctx context.Context, digit rune, dur time.Duration) e
 	select {
 	case <-s.closed:
 		s.mu.Unlock()
-		return ErrClosed
+		return media.ErrClosed
 	default:
 	}
 	if s.dtmfOut != nil {

@@ -50,21 +50,22 @@ func NewEngine(cfg Config, log *slog.Logger) (*Engine, error) {
 // Open starts the media of one call (see media.Plane). The session lives until Close; ctx
 // bounds only the opening. Errors are *sipstatus.Error: 488 for a malformed offer or no
 // acceptable codec, 503 when no port pair is free or the engine is closed.
-func (e *Engine) Open(ctx context.Context, callID string, offer []byte, codecs []string) (media.Session, error) {
+func (e *Engine) Open(ctx context.Context, p media.Params) (media.Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	offer, codecs := p.Offer, p.Codecs
 	s := &Session{
 		engine: e,
-		callID: callID,
-		log:    e.log.With("call_id", callID),
+		callID: p.CallID,
+		log:    e.log.With("call_id", p.CallID),
 		codecs: append([]string(nil), codecs...),
 		sessID: rand.Uint64N(1 << 62),
 		done:   make(chan struct{}),
 		closed: make(chan struct{}),
-		digits: make(chan Digit, digitQueue),
+		digits: make(chan media.Digit, digitQueue),
 	}
-	s.dtmfMode.Store(&dtmfAuto)
+	s.SetDTMFMode(p.DTMFMode)
 	var answer *sdp.Description
 	if len(offer) > 0 {
 		d, err := sdp.Parse(offer)
@@ -82,7 +83,7 @@ func (e *Engine) Open(ctx context.Context, callID string, offer []byte, codecs [
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
-		return nil, unavailable(ErrClosed)
+		return nil, unavailable(media.ErrClosed)
 	}
 	e.mu.Unlock()
 	rc, cc, idx, err := e.pool.open()
@@ -109,7 +110,7 @@ func (e *Engine) Open(ctx context.Context, callID string, offer []byte, codecs [
 	if e.closed {
 		e.mu.Unlock()
 		s.release()
-		return nil, unavailable(ErrClosed)
+		return nil, unavailable(media.ErrClosed)
 	}
 	e.sessions[s] = struct{}{}
 	e.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"github.com/pion/rtp"
 
 	"github.com/sidecar-voip/sidecar/internal/sipstatus"
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp/sdp"
 )
 
@@ -22,7 +23,7 @@ func fuzzSession(t testing.TB) *Session {
 	}
 	t.Cleanup(func() { e.Close() })
 	offer := "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"
-	ms, err := e.Open(context.Background(), "fuzz", []byte(offer), nil)
+	ms, err := e.Open(context.Background(), media.Params{CallID: "fuzz", Offer: []byte(offer)})
 	if err != nil {
 		t.Fatal(err)
 	}

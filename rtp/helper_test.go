@@ -13,6 +13,7 @@ import (
 	pionrtp "github.com/pion/rtp"
 
 	"github.com/sidecar-voip/sidecar/internal/sipstatus"
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp"
 )
 
@@ -137,7 +138,7 @@ func (p *peer) recv(wait time.Duration) (*pionrtp.Packet, time.Time, error) {
 
 func open(t *testing.T, e *rtp.Engine, offer []byte, codecs ...string) *rtp.Session {
 	t.Helper()
-	ms, err := e.Open(context.Background(), t.Name(), offer, codecs)
+	ms, err := e.Open(context.Background(), media.Params{CallID: t.Name(), Offer: offer, Codecs: codecs})
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

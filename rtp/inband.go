@@ -1,6 +1,7 @@
 package rtp
 
 import (
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp/codec"
 	"github.com/sidecar-voip/sidecar/rtp/dtmf"
 )
@@ -16,7 +17,7 @@ type inband struct {
 
 // detectInband runs the detector over one audio packet when the mode asks for it.
 func (s *Session) detectInband(pt uint8, payload []byte, r *route) {
-	if *s.dtmfMode.Load() != string(SourceInband) {
+	if *s.dtmfMode.Load() != string(media.SourceInband) {
 		s.inband = nil
 		return
 	}
@@ -37,6 +38,6 @@ func (s *Session) detectInband(pt uint8, payload []byte, r *route) {
 	in := s.inband
 	in.pcm = in.dec.Decode(in.pcm[:0], payload)
 	in.det.Write(in.pcm, func(d rune) {
-		s.deliver(Digit{Digit: d, Source: SourceInband})
+		s.deliver(media.Digit{Digit: d, Source: media.SourceInband})
 	})
 }

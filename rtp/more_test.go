@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp"
 )
 
@@ -103,7 +104,7 @@ func TestEchoPassthroughCodec(t *testing.T) {
 		t.Fatalf("echo of G.729: %v %v", pkt, err)
 	}
 	only := open(t, newEngine(t, 1, nil), p.offer("18"), "g729")
-	if err := only.Play(context.Background(), &pcm{make([]int16, 160)}); err != rtp.ErrNoEncoder {
+	if err := only.Play(context.Background(), &pcm{make([]int16, 160)}); err != media.ErrNoEncoder {
 		t.Errorf("Play with only G.729: %v, want ErrNoEncoder", err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp/dtmf"
 )
 
@@ -74,6 +75,9 @@ func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet, now 
 	}
 	if !isTE {
 		s.detectInband(pkt.PayloadType, pkt.Payload, r)
+		if rec := s.rec.Load(); rec != nil {
+			rec.packet(pkt, r)
+		}
 		return
 	}
 	{
@@ -82,7 +86,7 @@ func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet, now 
 			return
 		}
 		s.dtmfRx.Handle(pkt.Timestamp, ev, func(d rune, units uint16) {
-			s.deliver(Digit{Digit: d, Duration: dtmf.UnitsToDuration(units, r.te.ClockRate), Source: SourceRFC4733})
+			s.deliver(media.Digit{Digit: d, Duration: dtmf.UnitsToDuration(units, r.te.ClockRate), Source: media.SourceRFC4733})
 		})
 	}
 }
@@ -132,7 +136,7 @@ func (s *Session) Echo(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.closed:
-			return ErrClosed
+			return media.ErrClosed
 		case d := <-s.digits:
 			if d.Digit == '#' {
 				return nil

@@ -19,8 +19,8 @@ import (
 // defaultPtime is the packetization time the sidecar sends at unless the peer asks otherwise.
 const defaultPtime = 20 * time.Millisecond
 
-// Session is one call's media; it implements media.Session. Apps reach it through
-// media.Carrier and a type assertion to *rtp.Session.
+// Session is one call's media; it implements media.Session. Apps reach it as media.Audio
+// through dialplan.Call.Audio.
 type Session struct {
 	engine *Engine
 	callID string
@@ -59,7 +59,8 @@ type Session struct {
 	inband   *inband       // read loop only
 	cands    candidates    // read loop only
 	dtmfMode atomic.Pointer[string]
-	digits   chan Digit
+	rec      atomic.Pointer[recording] // the Record in progress, nil when none
+	digits   chan media.Digit
 }
 
 var _ media.Session = (*Session)(nil)
@@ -101,7 +102,7 @@ func (s *Session) LocalSDP() []byte {
 func (s *Session) SetRemote(body []byte) ([]byte, error) {
 	select {
 	case <-s.closed:
-		return nil, ErrClosed
+		return nil, media.ErrClosed
 	default:
 	}
 	s.mu.Lock()
@@ -281,11 +282,11 @@ func (s *Session) Close() error {
 		s.engine.forget(s)
 		s.mu.Lock()
 		if s.play != nil {
-			s.play.finish(ErrClosed)
+			s.play.finish(media.ErrClosed)
 			s.play = nil
 		}
 		if s.dtmfOut != nil {
-			s.dtmfOut.finish(ErrClosed)
+			s.dtmfOut.finish(media.ErrClosed)
 			s.dtmfOut = nil
 		}
 		s.mu.Unlock()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/rtp/sdp"
 )
@@ -278,7 +279,7 @@ func TestOpenRefusals(t *testing.T) {
 		{"unknown profile codec", "", []string{"speex"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := e.Open(context.Background(), "x", []byte(tc.offer), tc.codecs)
+			_, err := e.Open(context.Background(), media.Params{CallID: "x", Offer: []byte(tc.offer), Codecs: tc.codecs})
 			wantStatus(t, err, 488)
 		})
 	}
@@ -295,7 +296,7 @@ func TestPortExhaustion(t *testing.T) {
 	if a.Port()%2 != 0 || b.Port()%2 != 0 || a.Port() == b.Port() {
 		t.Fatalf("ports %d and %d", a.Port(), b.Port())
 	}
-	_, err := e.Open(context.Background(), "third", p.offer("0"), nil)
+	_, err := e.Open(context.Background(), media.Params{CallID: "third", Offer: p.offer("0")})
 	wantStatus(t, err, 503)
 	a.Close()
 	c := open(t, e, p.offer("0"))

@@ -10,8 +10,8 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp/codec"
-	"github.com/sidecar-voip/sidecar/rtp/dtmf"
 	"github.com/sidecar-voip/sidecar/rtp/sdp"
 )
 
@@ -84,16 +84,9 @@ func (s *Session) send(r *route, pt uint8, marker bool, ts, span uint32, payload
 	}
 }
 
-// Source supplies audio to Play at the rate Session.SampleRate reports.
-type Source interface {
-	// ReadFrame fills frame with the next samples and returns how many it wrote; io.EOF (with
-	// n == 0 or not) ends the playback. A short frame is padded with silence.
-	ReadFrame(frame []int16) (n int, err error)
-}
-
 // playout is one Play call in progress; the clock goroutine advances it.
 type playout struct {
-	src     Source
+	src     media.Source
 	format  sdp.Format
 	enc     codec.Encoder
 	frame   []int16
@@ -139,16 +132,16 @@ func (s *Session) SampleRate() int {
 
 // Play sends src's audio, encoded with the first negotiated codec the sidecar can encode, one
 // packet per ptime paced by the engine's clock, with the marker bit on the first packet. It
-// returns nil when src ends, ctx.Err() when ctx ends, ErrInterrupted when another Play
-// replaces it, ErrClosed when the session closes, ErrNoEncoder with only passthrough codecs.
-func (s *Session) Play(ctx context.Context, src Source) error {
+// returns nil when src ends, ctx.Err() when ctx ends, media.ErrInterrupted when another Play
+// replaces it, media.ErrClosed when the session closes, media.ErrNoEncoder with only passthrough codecs.
+func (s *Session) Play(ctx context.Context, src media.Source) error {
 	r := s.route.Load()
 	if r == nil {
-		return ErrNoEncoder
+		return media.ErrNoEncoder
 	}
 	f, c, ok := encodable(r)
 	if !ok {
-		return ErrNoEncoder
+		return media.ErrNoEncoder
 	}
 	samples := c.SampleRate * int(r.ptime/time.Millisecond) / 1000
 	p := &playout{
@@ -164,11 +157,11 @@ func (s *Session) Play(ctx context.Context, src Source) error {
 	select {
 	case <-s.closed:
 		s.mu.Unlock()
-		return ErrClosed
+		return media.ErrClosed
 	default:
 	}
 	if s.play != nil {
-		s.play.finish(ErrInterrupted)
+		s.play.finish(media.ErrInterrupted)
 	}
 	s.play = p
 	s.mu.Unlock()
@@ -263,78 +256,5 @@ func (s *Session) advance(p *playout, r *route, now time.Time) {
 			p.finish(err)
 			return
 		}
-	}
-}
-
-// Digit is one DTMF digit received.
-type Digit struct {
-	Digit    rune          // '0'-'9', '*', '#', 'A'-'D'
-	Duration time.Duration // as reported by the sender
-	Source   DigitSource
-}
-
-// DigitSource is how a digit arrived.
-type DigitSource string
-
-// Digit sources.
-const (
-	SourceRFC4733 DigitSource = "rfc4733"
-	SourceInfo    DigitSource = "info"
-	SourceInband  DigitSource = "inband"
-)
-
-// digitQueue bounds the digits waiting for an app; more are dropped.
-const digitQueue = 32
-
-var dtmfAuto = "auto"
-
-// Digits returns the channel of received digits (RFC 4733 events and injected INFO digits,
-// filtered by SetDTMFMode). It is shared by the apps that run in turn on the call.
-func (s *Session) Digits() <-chan Digit { return s.digits }
-
-// SetDTMFMode selects which digits reach Digits, by the profile's dtmf-mode: "rfc4733" (or
-// "rfc2833") keeps RTP events, "info" keeps SIP INFO, "inband" keeps inband tones, "auto" or
-// "" keeps all.
-func (s *Session) SetDTMFMode(mode string) {
-	if mode == "rfc2833" {
-		mode = "rfc4733"
-	}
-	if mode == "" {
-		mode = "auto"
-	}
-	s.dtmfMode.Store(&mode)
-}
-
-// InjectDTMF delivers a digit received outside RTP (SIP INFO) to the session's apps. Unknown
-// characters are ignored.
-func (s *Session) InjectDTMF(digit rune, dur time.Duration) {
-	if _, ok := dtmf.Code(digit); !ok {
-		return
-	}
-	if digit >= 'a' && digit <= 'd' {
-		digit -= 'a' - 'A'
-	}
-	s.deliver(Digit{Digit: digit, Duration: dur, Source: SourceInfo})
-}
-
-// FlushDigits discards digits queued before an app starts listening.
-func (s *Session) FlushDigits() {
-	for {
-		select {
-		case <-s.digits:
-		default:
-			return
-		}
-	}
-}
-
-func (s *Session) deliver(d Digit) {
-	if m := *s.dtmfMode.Load(); m != "auto" && m != string(d.Source) {
-		return
-	}
-	select {
-	case s.digits <- d:
-	default:
-		s.log.Warn("dtmf queue full, digit dropped")
 	}
 }

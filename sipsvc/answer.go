@@ -8,17 +8,28 @@ import (
 	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 )
 
-// answer is the one place that writes the final answer of an unanswered call, from the error
-// that ended it (see finalAnswer). A call already answered or ended is left alone (logged at
-// Debug).
-func (c *call) answer(err error) {
-	a, hdrs := finalAnswer(err)
+// writeFinal is the one place that writes the final answer of an unanswered call: a, as
+// computed by finalAnswer from the error that ended the call, with its headers hdrs, once the
+// state machine granted it (callState.end). It is counted by code.
+func (c *call) writeFinal(a *sipstatus.Error, hdrs []sip.Header) error {
 	if a.Contact != "" && a.Code == sip.StatusInternalServerError {
 		c.logger().Warn("redirect refused", "error", a.Err)
 	}
-	if ferr := c.sendFinal(a.Code, a.Reason, hdrs...); ferr != nil {
-		c.logger().Debug("final answer not sent", "status", a.Code, "error", ferr)
+	if ua := c.s.cfg.UserAgent; ua != "" {
+		hdrs = append(hdrs, sip.NewHeader("Server", ua))
 	}
+	c.s.stats.reject(a.Code)
+	// Straight to the transaction, not through the dialog (which would wait for the ACK):
+	// the transaction absorbs the ACK and retransmits the answer by itself, and the call's
+	// slot is free at once.
+	res := sip.NewResponseFromRequest(c.dlg.InviteRequest, a.Code, a.Reason, nil)
+	for _, h := range hdrs {
+		res.AppendHeader(h)
+	}
+	if err := c.tx.Respond(res); err != nil {
+		return fmt.Errorf("answer %d: %w", a.Code, err)
+	}
+	return nil
 }
 
 // finalAnswer is the answer to an unanswered call ended by err (sipstatus.Answer: code and

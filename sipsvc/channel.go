@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -25,19 +24,11 @@ const byeTimeout = 10 * time.Second
 // errLocalHangup is the cause of a call's context once the service sent BYE.
 var errLocalHangup = errors.New("call hung up")
 
-// callState is where an incoming call is on its way to a final answer.
-type callState int
-
-const (
-	stateNew      callState = iota // 100 Trying sent
-	stateEarly                     // 180 or 183 sent
-	stateAnswered                  // 200 OK sent
-	stateFinal                     // an error or redirect answer sent, or the INVITE cancelled
-)
-
-// call is one incoming INVITE and its dialog. It implements dialplan.Channel and
-// media.Carrier. Channel methods are called by the dialplan's one goroutine; handlers for
-// ACK, BYE and re-INVITE touch the call concurrently through the mutex and atomics.
+// call is one incoming INVITE and its dialog. It implements dialplan.Channel.
+// Its state is the state machine st (call.go): Channel methods, called by
+// the dialplan's one goroutine, and the handlers for ACK, BYE, re-INVITE and INFO, running
+// concurrently, change it only through st's transitions. The other fields are set before
+// the call is shared (req, caller, callee: before the dialplan runs, read only by it).
 type call struct {
 	s       *Server
 	sipReq  *sip.Request
@@ -46,6 +37,7 @@ type call struct {
 	contact sip.ContactHeader
 	src     netip.AddrPort
 	start   time.Time
+	st      *callState
 
 	req            *request.Request
 	caller, callee *profile.Profile
@@ -55,36 +47,10 @@ type call struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
-	offer      []byte // the INVITE's SDP (the SDP part of a multipart body), nil for a late offer
-	inviteCSeq uint32 // CSeq of the initial INVITE
-
-	// sdpMu serialises the offer/answer exchanges of the call: every SetRemote of its media
-	// session, and each ACK that carries an answer until that answer is applied. A
-	// re-INVITE's offer therefore never reaches the session while it awaits an answer. Take
-	// it before mu, never while holding mu.
-	sdpMu sync.Mutex
-
-	mu         sync.Mutex
-	state      callState
-	final      int // the final status sent: 200 when answered
-	sess       media.Session
-	lateOffer  bool
-	remoteCSeq uint32         // highest CSeq accepted from the caller in this dialog
-	pending    *pendingAnswer // the re-INVITE being answered, until its 2xx is ACKed
-	ackedReInv uint32         // CSeq of the last re-INVITE whose 2xx was ACKed (0: none)
-
-	acked   chan struct{}
-	ackOnce sync.Once
-	peerBye atomic.Bool
-	byeSent atomic.Bool
-	byeOnce sync.Once
-	byeErr  error
+	offer []byte // the INVITE's SDP (the SDP part of a multipart body), nil for a late offer
 }
 
-var (
-	_ dialplan.Channel = (*call)(nil)
-	_ media.Carrier    = (*call)(nil)
-)
+var _ dialplan.Channel = (*call)(nil)
 
 // logger is the call's logger: with the identifier, templates and dialplan context once
 // route has found them. Handlers of in-dialog requests read it while route runs, so route
@@ -109,18 +75,10 @@ func (c *call) Caller() *profile.Profile { return c.caller }
 func (c *call) Callee() *profile.Profile { return c.callee }
 
 // Answered reports whether the 200 OK has been sent.
-func (c *call) Answered() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.state == stateAnswered
-}
+func (c *call) Answered() bool { return c.st.answered() }
 
 // Media returns the call's media session, nil before answer or early media.
-func (c *call) Media() media.Session {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.sess
-}
+func (c *call) Media() media.Session { return c.st.media() }
 
 // Progress sends 180 Ringing, or 183 Session Progress (with the media session's SDP when
 // a media plane is configured: early media). After answer it does nothing.
@@ -128,14 +86,11 @@ func (c *call) Progress(ctx context.Context, code int) error {
 	if code != 180 && code != 183 {
 		return fmt.Errorf("progress: status %d: want 180 or 183", code)
 	}
-	c.mu.Lock()
-	st := c.state
-	c.mu.Unlock()
-	switch st {
-	case stateAnswered:
+	if skip, err := c.st.progress(); skip || err != nil {
+		if err != nil {
+			return fmt.Errorf("progress %d: %w", code, err)
+		}
 		return nil
-	case stateFinal:
-		return fmt.Errorf("progress %d: %w", code, ErrCallEnded)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("progress %d: %w", code, context.Cause(ctx))
@@ -156,11 +111,7 @@ func (c *call) Progress(ctx context.Context, code int) error {
 	if err := c.dlg.Respond(code, sipstatus.Phrase(code), body, hdrs...); err != nil {
 		return fmt.Errorf("progress %d: %w", code, err)
 	}
-	c.mu.Lock()
-	if c.state == stateNew {
-		c.state = stateEarly
-	}
-	c.mu.Unlock()
+	c.st.progressSent()
 	return nil
 }
 
@@ -168,14 +119,11 @@ func (c *call) Progress(ctx context.Context, code int) error {
 // no ACK within the configured ack-timeout it returns ErrNoACK; the call is then ended with
 // BYE when the dialplan returns. Answering an answered call does nothing.
 func (c *call) Answer(ctx context.Context) error {
-	c.mu.Lock()
-	st := c.state
-	c.mu.Unlock()
-	switch st {
-	case stateAnswered:
+	if already, err := c.st.answer(false); already || err != nil {
+		if err != nil {
+			return fmt.Errorf("answer: %w", err)
+		}
 		return nil
-	case stateFinal:
-		return fmt.Errorf("answer: %w", ErrCallEnded)
 	}
 	sess, err := c.openMedia(ctx)
 	if err != nil {
@@ -186,18 +134,13 @@ func (c *call) Answer(ctx context.Context) error {
 	res.AppendHeader(supportedHeader())
 	c.s.decorate(res)
 
-	c.mu.Lock()
-	if c.state == stateFinal {
-		c.mu.Unlock()
-		return fmt.Errorf("answer: %w", ErrCallEnded)
+	// The claim fails when the caller's BYE in the early dialog won: it gets 487, not a 200.
+	if already, err := c.st.answer(true); already || err != nil {
+		if err != nil {
+			return fmt.Errorf("answer: %w", err)
+		}
+		return nil
 	}
-	if c.peerBye.Load() {
-		// The caller's BYE in the early dialog won: it gets 487, not a 200.
-		c.mu.Unlock()
-		return fmt.Errorf("answer: %w", ErrPeerHangup)
-	}
-	c.state, c.final = stateAnswered, 200
-	c.mu.Unlock()
 
 	// WriteResponse retransmits the 200 until the dialog is confirmed by the ACK.
 	done := make(chan error, 1)
@@ -216,12 +159,10 @@ func (c *call) Answer(ctx context.Context) error {
 		}
 		if c.dlg.LoadState() < sip.DialogStateEstablished {
 			// The 200 never left: the INVITE was cancelled first.
-			c.mu.Lock()
-			c.state, c.final = stateFinal, sip.StatusRequestTerminated
-			c.mu.Unlock()
+			c.st.cancel()
 			return fmt.Errorf("answer: %w", err)
 		}
-		if c.peerBye.Load() {
+		if c.st.peerHungUp() {
 			// BYE before ACK (the ACK was lost or reordered): the caller ended the call.
 			return fmt.Errorf("answer: %w", ErrPeerHangup)
 		}
@@ -247,7 +188,7 @@ func (c *call) Answer(ctx context.Context) error {
 // until timer (the ack-timeout) fires.
 func (c *call) awaitAck(ctx context.Context, timer *time.Timer) error {
 	select {
-	case <-c.acked:
+	case <-c.st.acked:
 		c.s.stats.answered.Add(1)
 		c.logger().Info("call answered")
 		return nil
@@ -269,136 +210,53 @@ func (c *call) noACK(err error) error {
 	return ErrNoACK
 }
 
-// ackReceived is called by the ACK handler once the dialog is confirmed. A late-offer call
-// applies the SDP answer the ACK carries; a missing or refused answer ends the call.
-// The answer is applied before the ACK is signalled (c.acked closed), so a re-INVITE
-// waiting for that ACK cannot hand its offer to a session that still awaits the answer.
-func (c *call) ackReceived(ack *sip.Request) {
-	c.sdpMu.Lock()
-	defer c.sdpMu.Unlock()
-	select {
-	case <-c.acked:
-		return // a retransmitted ACK: the first one was applied
-	default:
-	}
-	c.mu.Lock()
-	late := c.lateOffer
-	c.mu.Unlock()
-	if late {
-		c.applyAckAnswer(ack, "INVITE")
-	}
-	c.ackOnce.Do(func() { close(c.acked) })
-}
-
-// initialAckPending reports whether the 200 OK to the initial INVITE was sent and is not
-// yet acknowledged; it returns the channel closed by that ACK. Call with c.mu held.
-func (c *call) initialAckPending() (<-chan struct{}, bool) {
-	if c.state != stateAnswered {
-		return nil, false
-	}
-	select {
-	case <-c.acked:
-		return nil, false
-	default:
-		return c.acked, true
-	}
-}
-
-// sendFinal claims the call's final answer and sends it. It fails on an answered call or
-// one that already has its final answer.
-func (c *call) sendFinal(code int, reason string, hdrs ...sip.Header) error {
-	c.mu.Lock()
-	switch c.state {
-	case stateAnswered:
-		c.mu.Unlock()
-		return fmt.Errorf("answer %d: %w", code, ErrAnswered)
-	case stateFinal:
-		c.mu.Unlock()
-		return fmt.Errorf("answer %d: %w", code, ErrCallEnded)
-	}
-	c.state, c.final = stateFinal, code
-	c.mu.Unlock()
-	if reason == "" {
-		reason = sipstatus.Phrase(code)
-	}
-	if ua := c.s.cfg.UserAgent; ua != "" {
-		hdrs = append(hdrs, sip.NewHeader("Server", ua))
-	}
-	c.s.stats.reject(code)
-	// Straight to the transaction, not through the dialog (which would wait for the ACK):
-	// the transaction absorbs the ACK and retransmits the answer by itself, and the call's
-	// slot is free at once.
-	res := sip.NewResponseFromRequest(c.dlg.InviteRequest, code, reason, nil)
-	for _, h := range hdrs {
-		res.AppendHeader(h)
-	}
-	if err := c.tx.Respond(res); err != nil {
-		return fmt.Errorf("answer %d: %w", code, err)
-	}
-	return nil
-}
-
 // Hangup ends an answered call with BYE (through the Record-Route set).
 func (c *call) Hangup(ctx context.Context) error {
-	if !c.Answered() {
-		return fmt.Errorf("hangup: %w", ErrNotAnswered)
+	err := c.bye()
+	if errors.Is(err, ErrNotAnswered) {
+		return fmt.Errorf("hangup: %w", err)
 	}
-	return c.bye()
+	return err
 }
 
-// bye sends BYE once, unless the caller already hung up.
+// bye sends BYE once on an answered call, unless the caller already hung up; later calls
+// return the first one's result.
 func (c *call) bye() error {
-	c.byeOnce.Do(func() {
-		if c.peerBye.Load() {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
-		defer cancel()
-		c.byeSent.Store(true)
-		if err := c.dlg.Bye(ctx); err != nil {
-			c.byeErr = fmt.Errorf("send bye: %w", err)
-			c.logger().Warn("BYE failed", "error", err)
-		}
-	})
-	return c.byeErr
+	send, err := c.st.byeOut()
+	if !send {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
+	defer cancel()
+	if err := c.dlg.Bye(ctx); err != nil {
+		c.logger().Warn("BYE failed", "error", err)
+		err = fmt.Errorf("send bye: %w", err)
+		c.st.byeDone(err)
+		return err
+	}
+	return nil
 }
 
 // openMedia opens the call's media session once; without a media plane it fails with a
 // status error (500).
 func (c *call) openMedia(ctx context.Context) (media.Session, error) {
-	c.mu.Lock()
-	if c.sess != nil {
-		sess := c.sess
-		c.mu.Unlock()
+	if sess := c.st.media(); sess != nil {
 		return sess, nil
 	}
-	c.mu.Unlock()
 	plane := c.s.opts.Media
 	if plane == nil {
 		return nil, sipstatus.New(500, ErrNoMedia)
 	}
 	offer := c.offer
-	sess, err := plane.Open(ctx, c.req.CallID, offer, c.codecs())
+	p := dialplan.MediaFor(c.caller, c.callee)
+	p.CallID, p.Offer = c.req.CallID, offer
+	sess, err := plane.Open(ctx, p)
 	if err != nil {
 		return nil, fmt.Errorf("open media: %w", err)
 	}
-	c.mu.Lock()
-	c.sess, c.lateOffer = sess, len(offer) == 0
-	c.mu.Unlock()
+	c.st.setMedia(sess, len(offer) == 0)
 	go c.watchMedia(sess)
 	return sess, nil
-}
-
-// codecs is the codec list media is negotiated on: the caller's (the party on the other end
-// of this leg), else the callee's, else the plane's defaults.
-func (c *call) codecs() []string {
-	if c.caller != nil && len(c.caller.Codecs) > 0 {
-		return c.caller.Codecs
-	}
-	if c.callee != nil {
-		return c.callee.Codecs
-	}
-	return nil
 }
 
 // watchMedia ends the call when its media session ends by itself.

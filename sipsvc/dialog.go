@@ -6,7 +6,6 @@ import (
 
 	"github.com/emiago/sipgo/sip"
 
-	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp/dtmf"
 )
 
@@ -63,7 +62,7 @@ func (t *dialogTable) retransmission(req *sip.Request) bool {
 	t.mu.Lock()
 	c := t.invites[inviteKey(req)]
 	t.mu.Unlock()
-	return c != nil && c.inviteCSeq == cseq.SeqNo
+	return c != nil && c.st.repeatsInvite(cseq.SeqNo)
 }
 
 func (t *dialogTable) add(id string, c *call) {
@@ -92,10 +91,10 @@ func (t *dialogTable) match(req *sip.Request) *call {
 	return t.m[id]
 }
 
-// handleAck routes an ACK of one of our 2xx answers by its CSeq (ACKs of error answers are
-// absorbed by their INVITE transaction inside sipgo): the initial INVITE's (the dialog is
-// confirmed; a late-offer call gets its SDP answer here) or the pending re-INVITE's. An ACK
-// never gets an answer.
+// handleAck routes an ACK of one of our 2xx answers through the state machine's ack
+// transition (ACKs of error answers are absorbed by their INVITE transaction inside sipgo):
+// the pending re-INVITE's (its due SDP answer applied), or the initial INVITE's, which
+// ackInvite (invite.go) confirms. An ACK never gets an answer.
 func (s *Server) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 	if _, ok := s.trusted(req, tx); !ok {
 		return
@@ -105,9 +104,20 @@ func (s *Server) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 		s.log.Debug("ACK for no dialog", "call_id", callIDOf(req))
 		return
 	}
-	if !c.ackMatched(req, func() error { return c.dlg.ReadAck(req, tx) }) {
-		c.logger().Debug("ACK matches no unacknowledged answer", "cseq", req.CSeq().SeqNo)
+	answer, rerr := sdpOf(req)
+	kind, err := c.st.ack(req.CSeq().SeqNo, answer, rerr)
+	switch kind {
+	case ackReInvite:
+		if err != nil {
+			c.ackAnswerFailed("re-INVITE", err)
+		}
+		return
+	case ackInitial:
+		if c.ackInvite(req, tx) {
+			return
+		}
 	}
+	c.logger().Debug("ACK matches no unacknowledged answer", "cseq", req.CSeq().SeqNo)
 }
 
 // handleBye ends a call from the caller's side: 200 OK, the call's context is cancelled
@@ -124,28 +134,21 @@ func (s *Server) handleBye(req *sip.Request, tx sip.ServerTransaction) {
 	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	st := c.state
-	if st == stateNew || st == stateEarly {
-		// Under the lock, so Answer cannot send a 200 after this: finish answers 487.
-		c.peerBye.Store(true)
-	}
-	c.mu.Unlock()
-	switch st {
-	case stateNew, stateEarly:
+	switch c.st.byeIn() {
+	case byeEarly:
 		s.respond(req, tx, sip.StatusOK, "")
 		c.logger().Debug("caller hung up before answer")
 		c.cancel(ErrPeerHangup)
 		return
-	case stateFinal:
+	case byeNoDialog:
 		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "")
 		return
 	}
-	// The CSeq is checked above, so ReadBye fails only when its 200 cannot be sent. The flag
-	// is set first so the call's end (which ReadBye triggers) sees who hung up.
-	c.peerBye.Store(true)
+	// The CSeq is checked above, so ReadBye fails only when its 200 cannot be sent. byeIn
+	// records the caller's BYE first so the call's end (which ReadBye triggers) sees who
+	// hung up.
 	if err := c.dlg.ReadBye(req, tx); err != nil {
-		c.peerBye.Store(false)
+		c.st.byeNotAnswered()
 		c.logger().Warn("BYE not answered", "error", err)
 		return
 	}
@@ -169,7 +172,7 @@ func (s *Server) inDialog(req *sip.Request, tx sip.ServerTransaction) *call {
 	if s.refuseRequire(req, tx) {
 		return nil
 	}
-	if err := c.readRequest(req); err != nil {
+	if err := c.st.inDialogRequest(string(req.Method), req.CSeq().SeqNo); err != nil {
 		c.logger().Warn(string(req.Method)+" refused", "status", 500, "error", err)
 		s.respond(req, tx, sip.StatusInternalServerError, "")
 		return nil
@@ -227,8 +230,8 @@ func (s *Server) handleInfo(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, sip.StatusBadRequest, "Malformed DTMF")
 		return
 	}
-	if sink, ok := c.Media().(media.DigitSink); ok {
-		sink.InjectDTMF(digit, dur)
+	if sess := c.Media(); sess != nil {
+		sess.InjectDTMF(digit, dur)
 	}
 	s.respond(req, tx, sip.StatusOK, "")
 }

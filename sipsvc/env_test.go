@@ -9,10 +9,7 @@ import (
 
 	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/config"
-	"github.com/sidecar-voip/sidecar/dialplan"
-	"github.com/sidecar-voip/sidecar/identify"
-	"github.com/sidecar-voip/sidecar/identify/standard"
-	"github.com/sidecar-voip/sidecar/profile"
+	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 	"github.com/sidecar-voip/sidecar/sipsvc/sipsvctest"
 )
@@ -49,6 +46,9 @@ exten => panic,1,TestPanic()
 exten => who,1,Busy()
 exten => echo,1,Answer()
  same => n,Echo()
+exten => slow,1,Ringing()                 ; rings a second, then 486: still ringing when a test strikes
+ same => n,Wait(1)
+ same => n,Busy()
 
 [public]
 exten => who,1,Transfer(sip:public@192.0.2.9)
@@ -95,30 +95,18 @@ func startEnvOpts(t testing.TB, mutate func(*config.Config), opt func(*sipsvc.Op
 			t.Fatal(err)
 		}
 	}
-	fsys := os.DirFS(dir)
-	set, err := profile.LoadFS(fsys, ".")
+	reg, err := app.NewRegistry(app.Deps{})
 	if err != nil {
-		t.Fatalf("load templates: %v", err)
-	}
-	reg := dialplan.NewRegistry()
-	if err := dialplan.RegisterSignalling(reg); err != nil {
-		t.Fatal(err)
-	}
-	if err := app.Register(reg, app.Deps{}); err != nil {
 		t.Fatal(err)
 	}
 	registerTestApps(t, reg)
-	plan, err := dialplan.LoadFS(fsys, ".", reg)
-	if err != nil {
-		t.Fatalf("load dialplan: %v", err)
-	}
-	chain, err := standard.Registry().Chain(cfg.SIP.Identify, identify.Deps{Templates: set, Config: cfg.Identify})
-	if err != nil {
-		t.Fatalf("identifier chain: %v", err)
+	bundle, diag := routing.Load(routing.Options{Config: cfg, Dir: dir, Apps: reg})
+	if err := diag.Err(); err != nil {
+		t.Fatalf("load templates and dialplan: %v", err)
 	}
 	logger, buf := sipsvctest.NewLog()
 	m := &sipsvctest.Media{}
-	opts := sipsvc.Options{Config: cfg, Templates: set, Plan: plan, Chain: chain, Media: m, Log: logger}
+	opts := sipsvc.Options{Config: cfg, Router: bundle, Media: m, Log: logger}
 	if opt != nil {
 		opt(&opts)
 	}

@@ -9,14 +9,10 @@ import (
 	"net/netip"
 	"syscall"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
-	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/config"
-	"github.com/sidecar-voip/sidecar/dialplan"
-	"github.com/sidecar-voip/sidecar/sipsvc"
 	"github.com/sidecar-voip/sidecar/sipsvc/sipsvctest"
 )
 
@@ -27,26 +23,6 @@ import (
 const quiet = 300 * time.Millisecond
 
 func trustLoopbackOnly(c *config.Config) { c.SIP.Trusted = config.MustParseTrustList("127.0.0.1/32") }
-
-// slowPlan is a dialplan whose extension "slow" rings for one second, then answers 486: a
-// call that is still ringing when the attacker strikes and later gets its real answer.
-func slowPlan(t *testing.T) *dialplan.Plan {
-	t.Helper()
-	reg := dialplan.NewRegistry()
-	if err := dialplan.RegisterSignalling(reg); err != nil {
-		t.Fatal(err)
-	}
-	if err := app.Register(reg, app.Deps{}); err != nil {
-		t.Fatal(err)
-	}
-	fsys := fstest.MapFS{"extensions.conf": {Data: []byte(
-		"[internal]\nexten => slow,1,Ringing()\n same => n,Wait(1)\n same => n,Busy()\n")}}
-	plan, err := dialplan.LoadFS(fsys, ".", reg)
-	if err != nil {
-		t.Fatalf("load dialplan: %v", err)
-	}
-	return plan
-}
 
 // waitStatus reads from u until a response with status code arrives; the test fails after
 // timeout or on another final response.
@@ -76,7 +52,7 @@ func waitStatus(t *testing.T, u *rawUAC, code int, timeout time.Duration) *sip.R
 // must never reach sipgo. The attacker hears nothing, the caller's call rings on and gets
 // its real final answer, and the CANCEL is counted.
 func TestUntrustedCancelIgnored(t *testing.T) {
-	e := startEnvOpts(t, trustLoopbackOnly, func(o *sipsvc.Options) { o.Plan = slowPlan(t) })
+	e := startEnv(t, trustLoopbackOnly) // extension "slow" rings for a second, then 486
 	in := newRawUAC(t, "127.0.0.1", e.udp)
 	out := newRawUAC(t, "127.0.0.2", e.udp)
 

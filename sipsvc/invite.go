@@ -15,7 +15,6 @@ import (
 	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/identify"
 	"github.com/sidecar-voip/sidecar/internal/sipstatus"
-	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
 
@@ -40,7 +39,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	if s.dialogs.retransmission(req) {
-		// The call's INVITE transaction ended at the ACK (see call.ackReceived), so sipgo
+		// The call's INVITE transaction ended at the ACK (see call.ackInvite), so sipgo
 		// no longer absorbs this repeat: drop it, as that transaction would have, rather
 		// than start a second call. The caller has the 200 already (it sent the ACK).
 		s.stats.inviteRetrans.Add(1)
@@ -84,14 +83,13 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 	}
 	c := &call{
 		s: s, sipReq: req, tx: tx, dlg: dlg, contact: contact, src: src,
-		start: time.Now(), log: log, acked: make(chan struct{}),
-		offer: offer, inviteCSeq: req.CSeq().SeqNo, remoteCSeq: req.CSeq().SeqNo,
+		start: time.Now(), log: log, offer: offer, st: newCallState(req.CSeq().SeqNo),
 	}
 	c.ctx, c.cancel = context.WithCancelCause(s.hangupCtx)
 	defer c.cancel(nil)
 	defer c.limitDuration(time.Duration(s.maxDuration.Load()))()
 	stop := context.AfterFunc(dlg.Context(), func() {
-		if c.byeSent.Load() {
+		if c.st.byeWasSent() {
 			c.cancel(errLocalHangup)
 			return
 		}
@@ -121,7 +119,9 @@ func (c *call) safeRoute() (trace dialplan.Trace, err error) {
 	return c.route()
 }
 
-// route identifies the call, builds its profiles and runs the dialplan.
+// route routes the call (routing.Router: identification, profiles, dialplan context) and
+// runs its dialplan. Routing errors keep their SIP answers: an identifier's rejection or no
+// match, 500 for a profile that cannot be built.
 func (c *call) route() (dialplan.Trace, error) {
 	s := c.s
 	transport := strings.ToLower(c.sipReq.Transport())
@@ -130,93 +130,99 @@ func (c *call) route() (dialplan.Trace, error) {
 		return nil, sipstatus.New(400, err)
 	}
 	c.req = r
-	if s.opts.Chain == nil || s.opts.Templates == nil || s.opts.Plan == nil {
-		return nil, sipstatus.New(500, errors.New("service has no identifier chain, templates or dialplan"))
+	if s.opts.Router == nil {
+		return nil, sipstatus.New(500, errors.New("service has no router (templates, dialplan, identifier chain)"))
 	}
-	res, err := s.opts.Chain.Identify(c.ctx, r)
+	rt, err := s.opts.Router.Route(c.ctx, r)
+	if m := rt.Match; m.Identifier != "" {
+		c.setLogger(c.logger().With("identifier", m.Identifier,
+			"caller_template", m.Caller.Name, "callee_template", m.Callee.Name))
+	}
 	if err != nil {
-		return nil, fmt.Errorf("identify: %w", identify.Answer(err, s.cfg.NoMatchCode))
+		// No identifier matched: answered with [sip] no-match; rejections and a profile
+		// that cannot be built already carry their answers (*sipstatus.Error).
+		return nil, identify.Answer(err, s.cfg.NoMatchCode)
 	}
-	c.setLogger(c.logger().With("identifier", res.Identifier,
-		"caller_template", res.Caller.Name, "callee_template", res.Callee.Name))
-	if c.caller, err = s.build(res.Caller, profile.RoleCaller, r); err != nil {
-		return nil, err
-	}
-	if c.callee, err = s.build(res.Callee, profile.RoleCallee, r); err != nil {
-		return nil, err
-	}
-	dpContext := dialplan.ContextFor(c.caller, c.callee, s.cfg.DefaultContext)
-	exten := c.sipReq.Recipient.User
-	c.setLogger(c.logger().With("context", dpContext, "exten", exten))
+	c.caller, c.callee = rt.Caller, rt.Callee
+	c.setLogger(c.logger().With("context", rt.Context, "exten", rt.Exten))
 	c.logger().Debug("call routed")
-	return s.opts.Plan.Run(c.ctx, c, dpContext, exten, c.logger())
+	return rt.Run(c.ctx, c, c.logger())
 }
 
-// build builds one party's profile; a party without a template gets nil. A failure is
-// answered 500 "Server Internal Error": the templates, not the caller, are at fault. The
-// error names the template and what failed, never header values.
-func (s *Server) build(m profile.Match, role profile.Role, r *request.Request) (*profile.Profile, error) {
-	if m.Name == "" {
-		return nil, nil
-	}
-	p, err := s.opts.Templates.Build(m, role, r)
-	if err != nil {
-		return nil, sipstatus.Newf(500, "build %s profile from template %s: %w", role, m.Name, err)
-	}
-	return p, nil
-}
-
-// finish gives an unanswered call its final answer (from err, see answer), hangs up an
-// answered call the caller has not hung up, and logs one line for the call.
+// finish ends the call through the state machine's end transition: an unanswered call
+// gets its final answer (finalAnswer computes it from err, writeFinal writes it; 487 after a
+// CANCEL or the caller's BYE), an answered call the caller has not hung up gets BYE. Then it
+// logs one line for the call.
 func (c *call) finish(trace dialplan.Trace, err error) {
-	c.mu.Lock()
-	st := c.state
-	c.mu.Unlock()
 	cause := context.Cause(c.ctx)
-	switch st {
-	case stateNew, stateEarly:
-		if c.peerBye.Load() {
-			// BYE in the early dialog (RFC 3261 15.1.2): the BYE got 200, the INVITE gets 487.
-			c.answer(sipstatus.New(sip.StatusRequestTerminated, ErrPeerHangup))
-			break
-		}
-		if errors.Is(context.Cause(c.dlg.Context()), sip.ErrTransactionCanceled) {
-			// sipgo answered the CANCEL (200) and the INVITE (487).
-			c.mu.Lock()
-			c.state, c.final = stateFinal, sip.StatusRequestTerminated
-			c.mu.Unlock()
-			c.s.stats.reject(sip.StatusRequestTerminated)
-			break
-		}
-		// A cancelled call (drain) is answered for its cause, not for the context error
-		// the dialplan returned.
-		why := err
-		if cause != nil {
-			why = cause
-		}
-		c.answer(why)
-	case stateAnswered:
-		if !c.peerBye.Load() {
-			_ = c.bye()
-		}
+	// A cancelled call (drain) is answered for its cause, not for the context error the
+	// dialplan returned.
+	why := err
+	if cause != nil {
+		why = cause
 	}
+	a, hdrs := finalAnswer(why)
+	cancelled := errors.Is(context.Cause(c.dlg.Context()), sip.ErrTransactionCanceled)
+	switch act, final := c.st.end(cancelled, a.Code); act {
+	case endRespond:
+		if final != a.Code {
+			// The caller's BYE in the early dialog (RFC 3261 15.1.2): the INVITE gets 487.
+			a, hdrs = finalAnswer(sipstatus.New(final, ErrPeerHangup))
+		}
+		if ferr := c.writeFinal(a, hdrs); ferr != nil {
+			c.logger().Debug("final answer not sent", "status", a.Code, "error", ferr)
+		}
+	case endCancelled:
+		// sipgo answered the CANCEL (200) and the INVITE (487).
+		c.s.stats.reject(sip.StatusRequestTerminated)
+	case endBye:
+		_ = c.bye()
+	}
+	c.st.close()
 	c.logEnd(trace, err, cause)
+}
+
+// ackInvite handles the ACK of the 200 OK to the initial INVITE (handleAck routes it here
+// when the state machine says so): sipgo's dialog reads it, then the confirm transition
+// applies a late offer's answer; a missing or refused answer ends the call with BYE.
+func (c *call) ackInvite(ack *sip.Request, tx sip.ServerTransaction) bool {
+	if err := c.dlg.ReadAck(ack, tx); err != nil {
+		c.logger().Debug("ACK not for the initial INVITE", "error", err)
+		return false
+	}
+	answer, rerr := sdpOf(ack)
+	if err := c.st.confirm(answer, rerr); err != nil {
+		c.ackAnswerFailed("INVITE", err)
+	}
+	// The INVITE transaction has done its work: sipgo would keep it (RFC 6026 Accepted)
+	// until Timer L, 64*T1 = 32 s, only to absorb INVITE retransmissions, which
+	// handleInvite now drops itself. Terminate sends nothing and leaves the dialog as is.
+	// (sipgo v1.7.3 does not stop Timer L on Terminate: the transaction object stays
+	// reachable from that timer until it fires, but is out of the transaction layer.)
+	c.tx.Terminate()
+	return true
+}
+
+// ackAnswerFailed ends the call whose SDP offer (in our 200 to what) got no usable answer in
+// the ACK (RFC 3261 13.2.1).
+func (c *call) ackAnswerFailed(what string, err error) {
+	c.logger().Warn("our SDP offer got no usable answer in the ACK: ending the call", "to", what, "error", err)
+	c.cancel(fmt.Errorf("ACK of %s: %w", what, err))
 }
 
 // logEnd writes the one summary line of a call.
 func (c *call) logEnd(trace dialplan.Trace, err, cause error) {
-	c.mu.Lock()
-	final := c.final
-	c.mu.Unlock()
+	snap := c.st.snapshot()
+	final := snap.final
 	attrs := []any{
 		"status", final,
 		"dialplan", trace.Brief(), // steps without arguments: those are logged at Debug only
 		"duration", time.Since(c.start).Round(time.Millisecond).String(),
 	}
 	switch {
-	case c.peerBye.Load():
+	case snap.peerBye:
 		attrs = append(attrs, "ended_by", "caller")
-	case c.byeSent.Load():
+	case snap.byeSent:
 		attrs = append(attrs, "ended_by", "sidecar")
 	case final == sip.StatusRequestTerminated:
 		attrs = append(attrs, "ended_by", "cancel")

@@ -14,10 +14,8 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/sidecar-voip/sidecar/config"
-	"github.com/sidecar-voip/sidecar/dialplan"
-	"github.com/sidecar-voip/sidecar/identify"
 	"github.com/sidecar-voip/sidecar/media"
-	"github.com/sidecar-voip/sidecar/profile"
+	"github.com/sidecar-voip/sidecar/routing"
 )
 
 // Options are what a Server needs. Config is required and must not change after New; the
@@ -26,12 +24,9 @@ import (
 type Options struct {
 	// Config is the whole configuration; the service reads its [sip] section.
 	Config *config.Config
-	// Templates is the compiled template set profiles are built from.
-	Templates *profile.Set
-	// Plan is the compiled dialplan calls run through.
-	Plan *dialplan.Plan
-	// Chain is the identifier chain that names each call's templates.
-	Chain *identify.Chain
+	// Router routes each call (identification, profiles, dialplan context and plan): a
+	// *routing.Bundle from routing.Load, or a *routing.Live a hot reload swaps bundles in.
+	Router routing.Router
 	// Media is the media plane; nil means no media: Answer and early media fail with 500.
 	Media media.Plane
 	// Log receives the service's structured logs; nil discards them.

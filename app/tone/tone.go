@@ -38,7 +38,7 @@ func Names() []string {
 const amplitude = 4000
 
 // Generator plays a cadence in a loop at a sample rate for a total duration. It implements
-// rtp.Source.
+// media.Source.
 type Generator struct {
 	cad   []Segment
 	rate  int

@@ -1,7 +1,7 @@
-// Command sidecarprof is `sidecar serve` with the shipped templates, wired exactly as
-// cmd/sidecar/serve.go wires it (same packages, same order), plus a CPU profile and a heap
-// profile written to files: the sidecar itself has no pprof endpoint, and this harness keeps
-// profiling out of the product. It serves until -for has passed (or SIGINT/SIGTERM), profiling
+// Command sidecarprof is `sidecar serve` with the shipped templates, wired as
+// cmd/sidecar/serve.go wires it (app.NewRegistry, routing.Load, the media plane, sipsvc),
+// plus a CPU profile and a heap profile written to files: the sidecar itself has no pprof
+// endpoint, and this harness keeps profiling out of the product. It serves until -for has passed (or SIGINT/SIGTERM), profiling
 // CPU the whole time, then writes the heap profile (live objects after a GC) and exits.
 //
 //	sidecarprof -config sidecar.ini -for 30s -cpu cpu.pprof -heap heap.pprof
@@ -25,12 +25,9 @@ import (
 
 	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/config"
-	"github.com/sidecar-voip/sidecar/dialplan"
-	"github.com/sidecar-voip/sidecar/identify/standard"
-	"github.com/sidecar-voip/sidecar/profile"
+	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
-	"github.com/sidecar-voip/sidecar/templates"
 )
 
 func main() {
@@ -58,8 +55,12 @@ func run(cfgPath string, limit time.Duration, cpuFile, heapFile string) error {
 		level = slog.LevelInfo
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	set, err := profile.LoadFS(templates.FS, ".")
+	reg, err := app.NewRegistry(app.Deps{Log: log.With("component", "app")})
 	if err != nil {
+		return err
+	}
+	bundle, diag := routing.Load(routing.Options{Config: cfg, Apps: reg}) // the shipped templates
+	if err := diag.Err(); err != nil {
 		return fmt.Errorf("load templates: %w", err)
 	}
 	plane, err := rtp.NewEngine(rtp.Config(cfg.RTP), log.With("component", "rtp"))
@@ -67,23 +68,8 @@ func run(cfgPath string, limit time.Duration, cpuFile, heapFile string) error {
 		return fmt.Errorf("media plane: %w", err)
 	}
 	defer plane.Close()
-	reg := dialplan.NewRegistry()
-	if err := dialplan.RegisterSignalling(reg); err != nil {
-		return err
-	}
-	if err := app.Register(reg, app.Deps{Log: log.With("component", "app")}); err != nil {
-		return err
-	}
-	plan, err := dialplan.LoadFS(templates.FS, ".", reg)
-	if err != nil {
-		return fmt.Errorf("load dialplan: %w", err)
-	}
-	chain, err := standard.Chain(cfg, set)
-	if err != nil {
-		return fmt.Errorf("identifier chain: %w", err)
-	}
 	srv, err := sipsvc.New(sipsvc.Options{
-		Config: cfg, Templates: set, Plan: plan, Chain: chain, Media: plane, Log: log,
+		Config: cfg, Router: bundle, Media: plane, Log: log,
 	})
 	if err != nil {
 		return err

@@ -5,17 +5,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
-	"github.com/sidecar-voip/sidecar/dialplan"
-	"github.com/sidecar-voip/sidecar/identify/standard"
 	"github.com/sidecar-voip/sidecar/internal/dialect"
-	"github.com/sidecar-voip/sidecar/profile"
-	"github.com/sidecar-voip/sidecar/templates"
 )
 
 // runCheck implements "sidecar check [-config FILE] [-templates DIR] [-v]": it loads and
@@ -49,32 +43,9 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	*dir = templatesDir(*dir, cfg)
-	set, errs, warns := checkTemplates(*dir)
-	var cfgErrs, cfgWarns []string // about the settings file, printed as "FILE: message"
-	contexts := 0
-	if set != nil {
-		plan, perrs, pwarns := loadPlan(templateSource(*dir))
-		errs, warns = append(errs, perrs...), append(warns, pwarns...)
-		if e := dialplan.MissingFile(templateSource(*dir), "."); e != nil {
-			errs, plan = append(errs, e), nil
-		}
-		if plan != nil {
-			errs = append(errs, plan.CheckContexts(set.LiteralContexts())...)
-			contexts = len(plan.Contexts())
-		}
-		if _, err := standard.Chain(cfg, set); err != nil {
-			cfgErrs = append(cfgErrs, err.Error())
-		}
-		if slices.Contains(cfg.SIP.Identify, "username") && cfg.Identify.Username == "" {
-			cfgWarns = append(cfgWarns, "[sip] identify has username without [identify] username-prefix: "+
-				"any caller can pick any template by its From user; set a prefix such as \"user-\"")
-		}
-		if plan != nil {
-			if d := cfg.SIP.DefaultContext; d != "" && len(plan.Contexts()) > 0 && !plan.HasContext(d) {
-				cfgWarns = append(cfgWarns, fmt.Sprintf("[sip] default-context %q is not a context of extensions.conf", d))
-			}
-		}
-	}
+	bundle, diag := load(cfg, *dir, nil)
+	errs, warns := append(diag.Errors, diag.Unroutable...), diag.Warnings
+	cfgErrs, cfgWarns := diag.SettingErrors, diag.SettingWarnings // printed as "FILE: message"
 	printDiagnostics(stdout, *dir, errs, warns)
 	for _, m := range cfgErrs {
 		fmt.Fprintf(stdout, "%s: %s\n", configName(*cfgPath), m)
@@ -86,33 +57,13 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sidecar check: %s, %s\n", plural(n, "error"), plural(len(warns)+len(cfgWarns), "warning"))
 		return 1
 	}
-	fmt.Fprintf(stdout, "ok: %s, %s, %s\n", plural(len(set.Templates()), "template"), plural(contexts, "context"),
+	names := bundle.Templates().Templates()
+	fmt.Fprintf(stdout, "ok: %s, %s, %s\n", plural(len(names), "template"), plural(len(bundle.Plan().Contexts()), "context"),
 		plural(len(warns)+len(cfgWarns), "warning"))
 	if *verbose {
-		fmt.Fprintf(stdout, "templates: %s\n", strings.Join(set.Templates(), ", "))
+		fmt.Fprintf(stdout, "templates: %s\n", strings.Join(names, ", "))
 	}
 	return 0
-}
-
-// templateSource returns the file system holding the templates: dir, or the shipped
-// templates when dir is "".
-func templateSource(dir string) fs.FS {
-	if dir == "" {
-		return templates.FS
-	}
-	return os.DirFS(dir)
-}
-
-// checkTemplates loads and compiles the templates of dir (the shipped ones when dir is "").
-func checkTemplates(dir string) (*profile.Set, dialect.Errors, dialect.Errors) {
-	if dir != "" {
-		if fi, err := os.Stat(dir); err != nil {
-			return nil, dialect.Errors{{Pos: dialect.Pos{File: dir}, Msg: err.Error()}}, nil
-		} else if !fi.IsDir() {
-			return nil, dialect.Errors{{Pos: dialect.Pos{File: dir}, Msg: "not a directory"}}, nil
-		}
-	}
-	return profile.CheckFS(templateSource(dir), ".")
 }
 
 // printDiagnostics prints errors and warnings in file then line order, positions joined to

@@ -42,7 +42,10 @@ func TestRenderShipped(t *testing.T) {
 		Identify struct{ Identifier string }
 		Caller   json.RawMessage `json:"caller"`
 		Callee   json.RawMessage `json:"callee"`
-		Dialplan struct{ Context, Exten string }
+		Dialplan struct {
+			Context, Exten  string
+			Steps, Expanded []string
+		}
 	}
 	if err := json.Unmarshal([]byte(full), &parts); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, full)
@@ -50,6 +53,11 @@ func TestRenderShipped(t *testing.T) {
 	if !parts.Trusted || parts.Identify.Identifier != "header" || parts.Dialplan.Context != "from-subscriber" || parts.Dialplan.Exten != "1002" {
 		t.Errorf("trusted, identifier, context, exten = %v, %q, %q, %q; want true, header, from-subscriber, 1002",
 			parts.Trusted, parts.Identify.Identifier, parts.Dialplan.Context, parts.Dialplan.Exten)
+	}
+	// The steps of the matched extension, as written and expanded for this request.
+	if d := parts.Dialplan; len(d.Steps) == 0 || len(d.Expanded) != len(d.Steps) ||
+		!strings.Contains(d.Steps[0], "GotoIf({{ .HasCallee }}?known)") || !strings.Contains(d.Expanded[0], "GotoIf(true?known)") {
+		t.Errorf("dialplan steps %q, expanded %q; want GotoIf with .HasCallee expanded to true", d.Steps, d.Expanded)
 	}
 	profiles, err := json.MarshalIndent(struct {
 		Caller json.RawMessage `json:"caller"`
@@ -124,6 +132,34 @@ func TestRenderShowSecretsFromStdin(t *testing.T) {
 	}
 }
 
+func TestRenderExpandsArguments(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"t.conf":          "[subscriber]\ncontext = c\nmailbox-pin = {{ .Header \"X-MailBoxPin\" }}\n[callee-endpoint]\n",
+		"extensions.conf": "[c]\nexten => _X.,1,Set(N={{ .Exten }})\n same => n,Log(NOTICE,{{ .Var \"N\" }} pin {{ .Header \"X-MailBoxPin\" }})\n",
+	})
+	for _, tt := range []struct {
+		flags []string
+		want  string
+	}{
+		{nil, "extensions.conf:3: 2: Log(NOTICE,****)"},
+		{[]string{"-show-secrets"}, "extensions.conf:3: 2: Log(NOTICE,1002 pin 4321)"},
+	} {
+		args := append(append([]string{"render", "-templates", dir}, tt.flags...), "-")
+		code, out, errOut := runCmd(args, inviteLF)
+		if code != 0 {
+			t.Fatalf("%v: exit %d: %s", tt.flags, code, errOut)
+		}
+		var got struct{ Dialplan struct{ Expanded []string } }
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("output is not JSON: %v\n%s", err, out)
+		}
+		want := []string{"extensions.conf:2: 1: Set(N=1002)", tt.want}
+		if diff := cmp.Diff(want, got.Dialplan.Expanded); diff != "" {
+			t.Errorf("%v: expanded (-want +got):\n%s", tt.flags, diff)
+		}
+	}
+}
+
 func TestRenderFailures(t *testing.T) {
 	noHeaders := strings.Replace(strings.Replace(inviteLF, "X-Caller-Template: subscriber;user=alice\n", "", 1), "X-Callee-Template: callee-endpoint\n", "", 1)
 	badPin := strings.Replace(inviteLF, "X-MailBoxPin: 4321", "X-MailBoxPin: 43x1", 1)
@@ -139,7 +175,7 @@ func TestRenderFailures(t *testing.T) {
 	}{
 		{"no template", []string{"render", "-"}, noHeaders, 1, "no template matches"},
 		{"untrusted", []string{"render", "-source", "192.0.2.1:5060", "-"}, inviteLF, 1, "not in [sip] trusted (127.0.0.0/8): the request would be answered 403 Forbidden"},
-		{"field fails", []string{"render", "-"}, badPin, 1, `caller: build profile: endpoints.conf:`},
+		{"field fails", []string{"render", "-"}, badPin, 1, `build caller profile from template subscriber: build profile: endpoints.conf:`},
 		{"field fails names the template", []string{"render", "-"}, badPin, 1, `template "subscriber", mailbox-pin: mailbox PIN must be digits only`},
 		{"unknown template", []string{"render", "-"}, unknown, 1, `unknown template "nosuch"`},
 		{"response", []string{"render", "-"}, response, 1, "a response, not a request"},

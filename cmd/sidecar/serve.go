@@ -7,17 +7,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
 
-	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/config"
-	"github.com/sidecar-voip/sidecar/dialplan"
-	"github.com/sidecar-voip/sidecar/identify/standard"
-	"github.com/sidecar-voip/sidecar/profile"
+	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 )
@@ -68,40 +64,21 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 	}
 	log := newLogger(stderr, cfg.General)
 	dir = templatesDir(dir, cfg)
-	source := dir
-	if source == "" {
-		source = "(embedded)"
+	// The templates, the dialplan against every application (signalling and media; later
+	// features such as VoiceMail register in app.NewRegistry) and the identifier chain: the
+	// same loading as check and render.
+	bundle, diag := load(cfg, dir, log.With("component", "app"))
+	if err := diag.Err(); err != nil {
+		return fmt.Errorf("load templates %s: %w", cmp.Or(dir, routing.Embedded), err)
 	}
-	fsys := templateSource(dir)
-	set, err := profile.LoadFS(fsys, ".")
-	if err != nil {
-		return fmt.Errorf("load templates %s: %w", source, err)
-	}
-	// The media plane, then every dialplan application (signalling and media; later features
-	// such as VoiceMail register in appRegistry), before the dialplan loads.
+	logWarnings(log, dir, diag)
 	plane, err := rtp.NewEngine(rtp.Config(cfg.RTP), log.With("component", "rtp"))
 	if err != nil {
 		return fmt.Errorf("media plane: %w", err)
 	}
 	defer plane.Close()
-	var soundsFS fs.FS
-	if cfg.RTP.Sounds != "" {
-		soundsFS = os.DirFS(cfg.RTP.Sounds)
-	}
-	reg, err := appRegistry(app.Deps{Sounds: soundsFS, Log: log.With("component", "app")})
-	if err != nil {
-		return err
-	}
-	plan, err := dialplan.LoadFS(fsys, ".", reg)
-	if err != nil {
-		return fmt.Errorf("load dialplan %s: %w", source, err)
-	}
-	chain, err := standard.Chain(cfg, set)
-	if err != nil {
-		return fmt.Errorf("identifier chain: %w", err)
-	}
 	srv, err := sipsvc.New(sipsvc.Options{
-		Config: cfg, Templates: set, Plan: plan, Chain: chain, Media: plane, Log: log,
+		Config: cfg, Router: bundle, Media: plane, Log: log,
 	})
 	if err != nil {
 		return err
@@ -111,8 +88,8 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 		return err
 	}
 	defer stopAdmin()
-	log.Info("sidecar starting", "config", cmp.Or(cfgPath, "(defaults)"), "templates", source,
-		"templates_loaded", len(set.Templates()), "identify", cfg.SIP.Identify)
+	log.Info("sidecar starting", "config", cmp.Or(cfgPath, "(defaults)"), "templates", bundle.Source(),
+		"templates_loaded", len(bundle.Templates().Templates()), "identify", cfg.SIP.Identify)
 	if err := srv.Serve(ctx); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return fmt.Errorf("drain: calls still up after %v: %w", cfg.SIP.DrainGrace, err)
@@ -121,6 +98,19 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 	}
 	log.Info("sidecar stopped")
 	return nil
+}
+
+// logWarnings logs every warning of a load, one line each, "file:line: message".
+func logWarnings(log *slog.Logger, dir string, d routing.Diagnostics) {
+	for _, w := range d.Warnings {
+		log.Warn("template warning: " + posString(dir, w.Pos) + ": " + w.Msg)
+	}
+	for _, w := range d.Unroutable { // sidecar check reports these as errors
+		log.Warn("dialplan: calls answered 404: " + posString(dir, w.Pos) + ": " + w.Msg)
+	}
+	for _, w := range d.SettingWarnings {
+		log.Warn("settings warning: " + w)
+	}
 }
 
 // newLogger builds the process logger from [general] log-level and log-format.

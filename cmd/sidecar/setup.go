@@ -1,13 +1,14 @@
 package main
 
 import (
-	"errors"
 	"io/fs"
+	"log/slog"
+	"os"
 
 	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/config"
-	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/internal/dialect"
+	"github.com/sidecar-voip/sidecar/routing"
 )
 
 // loadConfig reads the settings file, or returns the embedded defaults when path is "".
@@ -27,46 +28,18 @@ func templatesDir(flagDir string, cfg *config.Config) string {
 	return cfg.General.Templates
 }
 
-// appRegistry is every dialplan application the sidecar offers: the signalling ones and the
-// media ones. serve, check and render use the same registry, so a dialplan that checks clean
-// is one serve accepts.
-func appRegistry(deps app.Deps) (*dialplan.Registry, error) {
-	reg := dialplan.NewRegistry()
-	if err := dialplan.RegisterSignalling(reg); err != nil {
-		return nil, err
+// load is the one loading path of serve, check and render: the one application registry
+// (app.NewRegistry, with the operator's sounds of [rtp] sounds), then routing.Load of the
+// template directory dir ("" for the shipped templates). log receives the applications'
+// warnings; nil discards them.
+func load(cfg *config.Config, dir string, log *slog.Logger) (*routing.Bundle, routing.Diagnostics) {
+	var sounds fs.FS
+	if cfg.RTP.Sounds != "" {
+		sounds = os.DirFS(cfg.RTP.Sounds)
 	}
-	if err := app.Register(reg, deps); err != nil {
-		return nil, err
-	}
-	return reg, nil
-}
-
-// loadPlan compiles the dialplan (extensions.conf) of the template file system.
-func loadPlan(fsys fs.FS) (*dialplan.Plan, dialect.Errors, dialect.Errors) {
-	reg, err := appRegistry(app.Deps{})
+	reg, err := app.NewRegistry(app.Deps{Sounds: sounds, Log: log})
 	if err != nil {
-		return nil, dialect.Errors{{Msg: err.Error()}}, nil
+		return nil, routing.Diagnostics{Errors: dialect.Errors{{Msg: err.Error()}}}
 	}
-	plan, err := dialplan.LoadFS(fsys, ".", reg)
-	if err != nil {
-		return nil, asDiagnostics(err), nil
-	}
-	return plan, nil, plan.Warnings()
-}
-
-// asDiagnostics turns a load error into positioned diagnostics for printing.
-func asDiagnostics(err error) dialect.Errors {
-	var de dialect.Errors
-	if errors.As(err, &de) {
-		return de
-	}
-	var pe dialplan.Errors
-	if errors.As(err, &pe) {
-		out := make(dialect.Errors, 0, len(pe))
-		for _, e := range pe {
-			out = append(out, &dialect.Error{Pos: e.Pos, Msg: e.Err.Error()})
-		}
-		return out
-	}
-	return dialect.Errors{{Msg: err.Error()}}
+	return routing.Load(routing.Options{Config: cfg, Dir: dir, Apps: reg})
 }

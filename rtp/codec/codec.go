@@ -5,8 +5,7 @@
 package codec
 
 import (
-	"strings"
-
+	"github.com/sidecar-voip/sidecar/media/codecs"
 	"github.com/sidecar-voip/sidecar/rtp/codec/g711"
 	"github.com/sidecar-voip/sidecar/rtp/codec/g722"
 )
@@ -27,25 +26,34 @@ type Decoder interface {
 type Codec struct {
 	// Name is the canonical lower-case name ("pcmu").
 	Name string
-	// SampleRate is the audio sample rate in Hz (16000 for G.722, whose RTP clock is 8000).
+	// SampleRate is the audio sample rate in Hz (16000 for G.722, whose RTP clock is 8000),
+	// from package media/codecs' table.
 	SampleRate int
 	// NewEncoder and NewDecoder make per-call coder state.
 	NewEncoder func() Encoder
 	NewDecoder func() Decoder
 }
 
-var codecs = map[string]Codec{
-	"pcmu": {Name: "pcmu", SampleRate: 8000,
-		NewEncoder: func() Encoder { return g711.Ulaw{} }, NewDecoder: func() Decoder { return g711.Ulaw{} }},
-	"pcma": {Name: "pcma", SampleRate: 8000,
-		NewEncoder: func() Encoder { return g711.Alaw{} }, NewDecoder: func() Decoder { return g711.Alaw{} }},
-	"g722": {Name: "g722", SampleRate: 16000,
-		NewEncoder: func() Encoder { return g722.NewEncoder() }, NewDecoder: func() Decoder { return g722.NewDecoder() }},
+// coders are the implementations of the codecs media/codecs marks Transcoded.
+var coders = map[string]struct {
+	enc func() Encoder
+	dec func() Decoder
+}{
+	"pcmu": {func() Encoder { return g711.Ulaw{} }, func() Decoder { return g711.Ulaw{} }},
+	"pcma": {func() Encoder { return g711.Alaw{} }, func() Decoder { return g711.Alaw{} }},
+	"g722": {func() Encoder { return g722.NewEncoder() }, func() Decoder { return g722.NewDecoder() }},
 }
 
-// Lookup returns the codec with a canonical name; ok is false for codecs the sidecar only
-// passes through.
+// Lookup returns the codec with a name (or alias) of package media/codecs' table; ok is false
+// for codecs the sidecar only passes through.
 func Lookup(name string) (c Codec, ok bool) {
-	c, ok = codecs[strings.ToLower(name)]
-	return c, ok
+	t, ok := codecs.Lookup(name)
+	if !ok || !t.Transcoded {
+		return Codec{}, false
+	}
+	impl, ok := coders[t.Name]
+	if !ok {
+		return Codec{}, false
+	}
+	return Codec{Name: t.Name, SampleRate: t.SampleRate, NewEncoder: impl.enc, NewDecoder: impl.dec}, true
 }

@@ -3,6 +3,8 @@ package codec
 import (
 	"math"
 	"testing"
+
+	"github.com/sidecar-voip/sidecar/media/codecs"
 )
 
 func TestLookup(t *testing.T) {
@@ -75,5 +77,23 @@ func BenchmarkG711Decode(b *testing.B) {
 				dst = dec.Decode(dst[:0], payload)
 			}
 		})
+	}
+}
+
+// TestEveryTranscodedCodecHasCoders: the table of media/codecs and this package agree on which
+// codecs the sidecar transcodes, and at which sample rate.
+func TestEveryTranscodedCodecHasCoders(t *testing.T) {
+	for _, name := range codecs.Names() {
+		want, _ := codecs.Lookup(name)
+		c, ok := Lookup(name)
+		if ok != want.Transcoded {
+			t.Errorf("Lookup(%s) ok = %v, table says transcoded %v", name, ok, want.Transcoded)
+		}
+		if ok && c.SampleRate != want.SampleRate {
+			t.Errorf("%s: sample rate %d, table %d", name, c.SampleRate, want.SampleRate)
+		}
+	}
+	if len(coders) != 3 {
+		t.Errorf("%d coders, want 3 (pcmu, pcma, g722)", len(coders))
 	}
 }

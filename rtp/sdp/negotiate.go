@@ -3,22 +3,21 @@ package sdp
 import (
 	"fmt"
 	"strings"
-)
 
-// DefaultCodecs is the codec preference used when a party's profile lists none.
-var DefaultCodecs = []string{"pcmu", "pcma", "g722"}
+	table "github.com/sidecar-voip/sidecar/media/codecs"
+)
 
 // Negotiate chooses, from an offer, the audio formats acceptable under codecs (canonical names
 // in preference order), as an answerer does (RFC 3264 section 6.1): the result follows the
 // order of codecs, keeps the offer's payload types and fmtp, and ends with the offer's
-// telephone-event when there is one. It returns an error wrapping ErrNoCodec when no audio
-// codec matches.
+// telephone-event when there is one. Empty codecs means the default list of package
+// media/codecs. It returns an error wrapping ErrNoCodec when no audio codec matches.
 func Negotiate(offer *Description, codecs []string) ([]Format, error) {
 	if offer.Audio < 0 {
 		return nil, fmt.Errorf("%w: no usable audio stream (RTP/AVP, port > 0)", ErrNoCodec)
 	}
 	if len(codecs) == 0 {
-		codecs = DefaultCodecs
+		codecs = table.Default()
 	}
 	var out []Format
 	seen := map[string]bool{}
@@ -72,26 +71,28 @@ func Select(answer *Description, offered []Format) ([]Format, error) {
 }
 
 // OfferFormats returns the formats the sidecar offers for codecs (canonical names in
-// preference order), with its own payload types, followed by telephone-event.
+// preference order; empty means the default list of package media/codecs), with its own
+// payload types, followed by telephone-event.
 func OfferFormats(codecs []string) ([]Format, error) {
 	if len(codecs) == 0 {
-		codecs = DefaultCodecs
+		codecs = table.Default()
 	}
 	var out []Format
 	seen := map[string]bool{}
 	for _, name := range codecs {
 		name = strings.ToLower(strings.TrimSpace(name))
-		f, ok := known[name]
-		if !ok || name == TelephoneEvent || seen[name] {
+		c, ok := table.Lookup(name)
+		if !ok || c.Name == TelephoneEvent || seen[c.Name] {
 			continue
 		}
-		seen[name] = true
-		out = append(out, f)
+		seen[c.Name] = true
+		out = append(out, format(c))
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%w: none of %s is known", ErrNoCodec, strings.Join(codecs, ","))
 	}
-	return append(out, known[TelephoneEvent]), nil
+	te, _ := Known(TelephoneEvent)
+	return append(out, te), nil
 }
 
 // telephoneEvent finds the telephone-event format at rate, else at 8000 Hz.

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	psdp "github.com/pion/sdp/v3"
+
+	"github.com/sidecar-voip/sidecar/media/codecs"
 )
 
 // ErrMalformed reports an SDP body that cannot be parsed or lacks what an audio call needs.
@@ -188,12 +190,11 @@ func (d *Description) readAudio(s *psdp.SessionDescription, m *psdp.MediaDescrip
 		pt := uint8(n)
 		f, ok := rtpmap[pt]
 		if !ok {
-			name, static := staticPT[pt]
+			c, static := codecs.Static(pt)
 			if !static {
 				continue // a dynamic payload type without rtpmap cannot be used
 			}
-			f = known[name]
-			f.Fmtp = ""
+			f = format(c)
 		}
 		f.Fmtp = fmtp[pt]
 		d.Formats = append(d.Formats, f)

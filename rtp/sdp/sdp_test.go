@@ -75,7 +75,8 @@ func TestNegotiate(t *testing.T) {
 		{[]string{"pcma", "pcmu"}, "pcma/8,pcmu/0,telephone-event/101"},
 		{[]string{"opus", "pcmu"}, "opus/96,pcmu/0,telephone-event/101"},
 		{[]string{"g729"}, "g729/18,telephone-event/101"},
-		{nil, "pcmu/0,pcma/8,g722/9,telephone-event/101"},
+		// No list: the default of media/codecs, the profile's documented pcmu, pcma.
+		{nil, "pcmu/0,pcma/8,telephone-event/101"},
 		{[]string{"gsm"}, "error"},
 		{[]string{"telephone-event"}, "error"},
 	} {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/sidecar-voip/sidecar/media"
 )
@@ -24,19 +25,20 @@ func SDP(version int) []byte {
 		"t=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n", version)
 }
 
-// Open starts a session for callID.
-func (m *Media) Open(_ context.Context, callID string, offer []byte, codecs []string) (media.Session, error) {
+// Open starts a session for p.CallID.
+func (m *Media) Open(_ context.Context, p media.Params) (media.Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail != nil {
 		return nil, m.fail
 	}
-	s := &Session{offer: append([]byte(nil), offer...), codecs: codecs, local: SDP(1), done: make(chan struct{})}
+	p.Offer = append([]byte(nil), p.Offer...)
+	s := &Session{params: p, local: SDP(1), done: make(chan struct{}), digits: make(chan media.Digit, 32)}
 	if m.sessions == nil {
 		m.sessions = make(map[string]*Session)
 	}
-	m.sessions[callID] = s
-	m.order = append(m.order, callID)
+	m.sessions[p.CallID] = s
+	m.order = append(m.order, p.CallID)
 	return s, nil
 }
 
@@ -62,11 +64,12 @@ func (m *Media) Opened() []string {
 	return append([]string(nil), m.order...)
 }
 
-// Session is one call's session of Media.
+// Session is one call's session of Media. Its audio methods fail with media.ErrNoEncoder
+// (it moves no audio); digits given to InjectDTMF reach Digits.
 type Session struct {
-	offer  []byte
-	codecs []string
+	params media.Params
 	done   chan struct{}
+	digits chan media.Digit
 
 	mu      sync.Mutex
 	local   []byte
@@ -120,10 +123,66 @@ func (s *Session) Closed() bool {
 }
 
 // Offer is the SDP the session was opened with (the INVITE's body).
-func (s *Session) Offer() []byte { return s.offer }
+func (s *Session) Offer() []byte { return s.params.Offer }
 
 // Codecs is the codec list the session was opened with.
-func (s *Session) Codecs() []string { return s.codecs }
+func (s *Session) Codecs() []string { return s.params.Codecs }
+
+// Params are the parameters the session was opened with.
+func (s *Session) Params() media.Params { return s.params }
+
+// Codec returns "": nothing is negotiated.
+func (s *Session) Codec() string { return "" }
+
+// SampleRate returns 0: the session cannot play.
+func (s *Session) SampleRate() int { return 0 }
+
+// Play fails with media.ErrNoEncoder.
+func (s *Session) Play(context.Context, media.Source) error { return media.ErrNoEncoder }
+
+// Record fails with media.ErrNoEncoder.
+func (s *Session) Record(context.Context, media.Sink) error { return media.ErrNoEncoder }
+
+// SendDTMF fails with media.ErrNoTelephoneEvent.
+func (s *Session) SendDTMF(context.Context, rune, time.Duration) error {
+	return media.ErrNoTelephoneEvent
+}
+
+// Echo waits for '#' on Digits or the end of ctx, as the real Echo does, sending nothing.
+func (s *Session) Echo(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case d := <-s.digits:
+			if d.Digit == '#' {
+				return nil
+			}
+		}
+	}
+}
+
+// Digits returns the digits given to InjectDTMF.
+func (s *Session) Digits() <-chan media.Digit { return s.digits }
+
+// FlushDigits discards the queued digits.
+func (s *Session) FlushDigits() {
+	for {
+		select {
+		case <-s.digits:
+		default:
+			return
+		}
+	}
+}
+
+// InjectDTMF queues a digit of a SIP INFO on Digits (dropped when 32 are queued).
+func (s *Session) InjectDTMF(digit rune, dur time.Duration) {
+	select {
+	case s.digits <- media.Digit{Digit: digit, Duration: dur, Source: media.SourceInfo}:
+	default:
+	}
+}
 
 // Remotes returns the SDPs given to SetRemote, in order.
 func (s *Session) Remotes() [][]byte {
