@@ -17,7 +17,7 @@ type keySpec struct {
 }
 
 // sectionNames lists the sections in documentation order.
-func sectionNames() []string { return []string{"general", "sip", "identify", "rtp", "admin"} }
+func sectionNames() []string { return []string{"general", "sip", "identify", "rtp", "admin", "voicemail"} }
 
 // keySpecs returns every key of every section, in documentation order.
 func keySpecs() []keySpec {
@@ -138,6 +138,39 @@ func keySpecs() []keySpec {
 		}},
 		{section: "admin", name: "allow-remote", apply: func(c *Config, v string) (err error) {
 			c.Admin.AllowRemote, err = parseBool(v)
+			return err
+		}},
+
+		{section: "voicemail", name: "dir", apply: func(c *Config, v string) error {
+			c.Voicemail.Dir = v
+			return nil
+		}},
+		{section: "voicemail", name: "maxmsg", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.MaxMsg, err = parseInt(v)
+			return err
+		}},
+		{section: "voicemail", name: "maxsecs", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.MaxSecs, err = parseDuration(v)
+			return err
+		}},
+		{section: "voicemail", name: "minsecs", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.MinSecs, err = parseDuration(v)
+			return err
+		}},
+		{section: "voicemail", name: "maxsilence", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.MaxSilence, err = parseDuration(v)
+			return err
+		}},
+		{section: "voicemail", name: "silence-threshold", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.SilenceThreshold, err = parseInt(v)
+			return err
+		}},
+		{section: "voicemail", name: "max-login-attempts", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.MaxLoginAttempts, err = parseInt(v)
+			return err
+		}},
+		{section: "voicemail", name: "lockout", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.Lockout, err = parseDuration(v)
 			return err
 		}},
 	}
