@@ -14,7 +14,7 @@ import (
 
 // voiceMailArgs are VoiceMail's parsed arguments.
 type voiceMailArgs struct {
-	mailbox                      string
+	mailbox                     string
 	busy, unavail, skip, urgent bool
 }
 

@@ -303,3 +303,104 @@ func TestVoiceMailMailboxFull(t *testing.T) {
 		t.Errorf("%d messages, want the 1 already there", len(msgs))
 	}
 }
+
+// deposit stores a message of pcm in mailbox through the store.
+func (e *vmEnv) deposit(t *testing.T, mailbox string, pcm []int16) voicemail.Message {
+	t.Helper()
+	rec, err := e.store.Deposit(context.Background(), mailbox, voicemail.Envelope{CallerID: "5551234", Codec: "pcmu"}, voicemail.DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.WritePCM(pcm); err != nil {
+		t.Fatal(err)
+	}
+	m, err := rec.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// checkNoPIN fails when the PIN appears anywhere in the service log (every level, debug
+// included).
+func (e *vmEnv) checkNoPIN(t *testing.T) {
+	t.Helper()
+	if strings.Contains(e.log.String(), vmPIN) {
+		t.Errorf("the PIN is in the service log:\n%s", e.log.String())
+	}
+}
+
+func mainHeaders() []sip.Header {
+	return []sip.Header{sip.NewHeader("X-MailBoxId", "1001"), sip.NewHeader("X-MailBoxPin", vmPIN)}
+}
+
+func TestVoiceMailMainWrongPINLocksOut(t *testing.T) {
+	e := startVM(t, nil)
+	defer e.checkNoPIN(t)
+	_, media := e.u.answered(e.sidecar, "main", mainHeaders()...)
+	for i := range 3 {
+		e.u.waitPrompt()
+		e.u.quiet(400 * time.Millisecond) // "password?" played; the app waits for digits
+		e.u.digits(media, "1111#")
+		if i < 2 {
+			e.u.waitPrompt() // "login incorrect"
+		}
+	}
+	if !e.u.waitBye(10 * time.Second) {
+		t.Fatal("no hangup after three wrong PINs")
+	}
+	if f, l := e.stats.LoginFailures.Load(), e.stats.Lockouts.Load(); f != 3 || l != 1 {
+		t.Errorf("LoginFailures %d, Lockouts %d; want 3 and 1", f, l)
+	}
+	// Locked: the right PIN is refused too.
+	u2 := newUAC(t)
+	_, media2 := u2.answered(e.sidecar, "main", mainHeaders()...)
+	u2.waitPrompt()
+	u2.quiet(400 * time.Millisecond)
+	u2.digits(media2, vmPIN+"#")
+	u2.waitPrompt() // "login incorrect"
+	if n := e.stats.LockedRefusals.Load(); n != 1 || e.stats.Logins.Load() != 0 {
+		t.Errorf("LockedRefusals %d, Logins %d during the lockout; want 1 and 0", n, e.stats.Logins.Load())
+	}
+}
+
+func TestVoiceMailMainPlayDeleteExit(t *testing.T) {
+	e := startVM(t, nil)
+	defer e.checkNoPIN(t)
+	msg := e.deposit(t, "1001", signal(8000))
+	_, media := e.u.answered(e.sidecar, "main", mainHeaders()...)
+	e.u.waitPrompt()
+	e.u.quiet(400 * time.Millisecond)
+	e.u.digits(media, vmPIN+"#")
+	e.u.waitPrompt() // "you have one new message", the menu
+	e.u.quiet(400 * time.Millisecond)
+	if e.stats.Logins.Load() != 1 {
+		t.Fatal("no login with the right PIN")
+	}
+	e.u.digits(media, "1")
+	// The envelope and the message: 1 s of audio at least.
+	start := time.Now()
+	e.u.waitPrompt()
+	e.u.quiet(400 * time.Millisecond)
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("message played for %v, want the envelope and 1 s of audio", d)
+	}
+	_, a, err := e.store.Open(context.Background(), "1001", msg.ID)
+	if err != nil {
+		t.Fatalf("message gone before 7: %v", err)
+	}
+	a.Close()
+	if c, _ := e.store.Counts(context.Background(), "1001"); c.New != 0 || c.Old != 1 {
+		t.Errorf("after playing: counts %+v, want the message in Old", c)
+	}
+	e.u.digits(media, "7")
+	e.u.waitPrompt() // "message deleted"
+	e.u.quiet(400 * time.Millisecond)
+	if c, _ := e.store.Counts(context.Background(), "1001"); c != (voicemail.Counts{}) {
+		t.Errorf("after 7: counts %+v, want none", c)
+	}
+	e.u.digits(media, "#")
+	if !e.u.waitBye(5 * time.Second) {
+		t.Fatal("no hangup after #")
+	}
+}

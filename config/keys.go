@@ -17,7 +17,9 @@ type keySpec struct {
 }
 
 // sectionNames lists the sections in documentation order.
-func sectionNames() []string { return []string{"general", "sip", "identify", "rtp", "admin", "voicemail"} }
+func sectionNames() []string {
+	return []string{"general", "sip", "identify", "rtp", "admin", "voicemail"}
+}
 
 // keySpecs returns every key of every section, in documentation order.
 func keySpecs() []keySpec {
