@@ -30,6 +30,8 @@ type Config struct {
 	RTP RTP
 	// Admin is the [admin] section: the HTTP admin endpoint.
 	Admin Admin
+	// CDR is the [cdr] section: call records.
+	CDR CDR
 	// Voicemail is the [voicemail] section: the mailbox store and the limits of the
 	// VoiceMail and VoiceMailMain applications.
 	Voicemail Voicemail
@@ -159,6 +161,17 @@ type Admin struct {
 	AllowRemote bool
 }
 
+// CDR is the [cdr] section: call records, one JSON line per finished call (package cdr,
+// docs/operations.md).
+type CDR struct {
+	// Path is the file the records are appended to; "-" writes them to standard output and
+	// "" (the default) disables them. Key: path.
+	Path string
+	// Queue is how many records may wait for the writer before new ones are dropped (and
+	// counted). Key: queue. Default 1024.
+	Queue int
+}
+
 // Voicemail is the [voicemail] section. The limits are Asterisk's voicemail.conf defaults; a
 // profile may override maxmsg, maxsecs and minsecs per mailbox (mailbox-maxmsg, ...).
 type Voicemail struct {
@@ -218,6 +231,7 @@ func Default() *Config {
 			Symmetric: true,
 			Timeout:   30 * time.Second,
 		},
+		CDR: CDR{Queue: 1024},
 		Voicemail: Voicemail{
 			MaxMsg:           100,
 			MaxSecs:          180 * time.Second,
