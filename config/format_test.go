@@ -38,6 +38,8 @@ func TestFormatRoundTrip(t *testing.T) {
 	all.RTP = RTP{PortMin: 10000, PortMax: 10001, Address: netip.MustParseAddr("2001:db8::9"), Bind: netip.MustParseAddr("::"), Timeout: 0, Sounds: "/s"}
 	all.Admin.Listen = netip.MustParseAddrPort("0.0.0.0:0")
 	all.Admin.AllowRemote = true
+	all.Admin.Token = "0123456789abcdef"
+	all.Admin.PushDir = "/var/lib/sidecar/pushed"
 	if err := all.Validate(); err != nil {
 		t.Fatalf("test Config is invalid: %v", err)
 	}

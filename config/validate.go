@@ -100,6 +100,16 @@ func (c *Config) validate() []*Error {
 	if l := c.Admin.Listen; l.IsValid() && !l.Addr().IsLoopback() && !c.Admin.AllowRemote {
 		add("admin", "listen", fmt.Errorf("%s is not a loopback address; set allow-remote = yes to expose the admin endpoint", l))
 	}
+	if l := c.Admin.Listen; l.IsValid() && !l.Addr().Unmap().IsLoopback() && c.Admin.Token == "" {
+		add("admin", "listen", fmt.Errorf("%s is not a loopback address: set token (or token-file) so that only holders of the token reach the admin endpoint", l))
+	}
+	if t := c.Admin.Token; t != "" && (len(t) < MinTokenLen || strings.ContainsAny(t, " \t\r\n")) {
+		key := "token"
+		if c.Admin.TokenFile != "" {
+			key = "token-file"
+		}
+		add("admin", key, fmt.Errorf("the token must be at least %d bytes with no white space (it is not shown)", MinTokenLen))
+	}
 	return errs
 }
 
