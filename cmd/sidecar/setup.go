@@ -33,13 +33,23 @@ func templatesDir(flagDir string, cfg *config.Config) string {
 // template directory dir ("" for the shipped templates). log receives the applications'
 // warnings; nil discards them.
 func load(cfg *config.Config, dir string, log *slog.Logger) (*routing.Bundle, routing.Diagnostics) {
+	opts, err := loadOptions(cfg, dir, log)
+	if err != nil {
+		return nil, routing.Diagnostics{Errors: dialect.Errors{{Msg: err.Error()}}}
+	}
+	return routing.Load(opts)
+}
+
+// loadOptions is what load loads: the settings, the directory and the one application
+// registry. serve keeps it to load again (pushed templates, reloads).
+func loadOptions(cfg *config.Config, dir string, log *slog.Logger) (routing.Options, error) {
 	var sounds fs.FS
 	if cfg.RTP.Sounds != "" {
 		sounds = os.DirFS(cfg.RTP.Sounds)
 	}
 	reg, err := app.NewRegistry(app.Deps{Sounds: sounds, Log: log})
 	if err != nil {
-		return nil, routing.Diagnostics{Errors: dialect.Errors{{Msg: err.Error()}}}
+		return routing.Options{}, err
 	}
-	return routing.Load(routing.Options{Config: cfg, Dir: dir, Apps: reg})
+	return routing.Options{Config: cfg, Dir: dir, Apps: reg}, nil
 }
