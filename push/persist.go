@@ -67,6 +67,9 @@ func writeEntry(dir string, e Entry) error {
 	if !e.Expires.IsZero() {
 		data = expiresPrefix + e.Expires.UTC().Format(time.RFC3339Nano) + "\n" + data
 	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("persist push %s: %w", e.Name, err)
+	}
 	f, err := os.CreateTemp(dir, "."+e.Name+".*.tmp")
 	if err != nil {
 		return fmt.Errorf("persist push %s: %w", e.Name, err)
