@@ -2,6 +2,7 @@ package admin
 
 import (
 	"crypto/subtle"
+	"encoding/base64"
 	"net"
 	"net/http"
 	"net/netip"
@@ -27,8 +28,9 @@ const (
 // address; write is true for the template API and /render (everything but the read-only
 // /healthz, /metrics and /status).
 //
-// With a token every request but /healthz must carry "Bearer TOKEN" (compared in constant
-// time). Without one, the read-only resources are open (loopback is the default listen
+// With a token every request but /healthz must carry "Bearer TOKEN", or HTTP Basic
+// credentials whose password is the token (a browser on the status page), compared in
+// constant time. Without one, the read-only resources are open (loopback is the default listen
 // address, and config refuses a remote listen without a token) and the template API still
 // refuses clients off loopback, in case the endpoint was exposed in code.
 func Authorize(token, authorization string, remote netip.Addr, write bool) Access {
@@ -39,7 +41,17 @@ func Authorize(token, authorization string, remote netip.Addr, write bool) Acces
 		return Allowed
 	}
 	got, ok := strings.CutPrefix(authorization, "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
+	if !ok {
+		// A browser on the status page: HTTP Basic with the token as the password.
+		b64, basic := strings.CutPrefix(authorization, "Basic ")
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(b64))
+		_, pass, colon := strings.Cut(string(raw), ":")
+		if !basic || err != nil || !colon {
+			return Unauthorized
+		}
+		got = pass
+	}
+	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(got)), []byte(token)) != 1 {
 		return Unauthorized
 	}
 	return Allowed
@@ -65,7 +77,8 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 		}
 		switch Authorize(s.opts.Token, r.Header.Get("Authorization"), remoteAddr(r), isAPI(r.URL.Path)) {
 		case Unauthorized:
-			w.Header().Set("WWW-Authenticate", `Bearer realm="sidecar admin"`)
+			w.Header().Add("WWW-Authenticate", `Bearer realm="sidecar admin"`)
+			w.Header().Add("WWW-Authenticate", `Basic realm="sidecar admin (any user, the token as password)"`)
 			writeError(w, http.StatusUnauthorized, "missing or wrong bearer token (Authorization: Bearer TOKEN, [admin] token)")
 		case LoopbackOnly:
 			writeError(w, http.StatusForbidden, "the template API is open to loopback clients only unless [admin] token is set")

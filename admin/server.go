@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/push"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
@@ -59,6 +60,9 @@ type Options struct {
 	SIP SIPSource
 	// Media is the media plane's counters.
 	Media MediaSource
+	// Metrics holds the event metrics (histograms, calls by context and result, runtime
+	// and process collectors) /metrics serves next to the snapshot's; nil serves only those.
+	Metrics *metrics.Metrics
 	// Version is the build's version string, shown in sidecar_build_info and /status.
 	Version string
 	// Start is when the process started; the zero value means when New was called.
@@ -69,6 +73,18 @@ type Options struct {
 	AllowRemote bool
 	// Log receives panics and HTTP server errors; nil discards them.
 	Log *slog.Logger
+
+	// The status page at "/" (page.go) also reads these; each may be nil.
+
+	// Calls lists the live calls (*sipsvc.Server); nil shows none.
+	Calls CallSource
+	// Templates lists the loaded templates with their file:line; nil shows none.
+	Templates func() []TemplateInfo
+	// Errors reports recent reload and push errors; nil until those features exist.
+	Errors EventSource
+	// Render explains a pasted SIP request for the page's form; nil hides the form.
+	Render RenderFunc
+
 	// Token, when set, is the bearer token every request but /healthz must carry (see
 	// Authorize); [admin] token. Never logged.
 	Token string
@@ -77,13 +93,14 @@ type Options struct {
 	Routing BundleSource
 	// Templates is the store PUT, PATCH and DELETE /templates/{name} change; nil makes the
 	// template API read-only.
-	Templates *push.Store
+	Push *push.Store
 }
 
 // Server is the admin endpoint. Serve runs it; the zero value is not usable, call New.
 type Server struct {
 	opts    Options
 	handler http.Handler
+	fams    []fam // the snapshot's families, described once
 }
 
 // New returns a Server reading opts' sources.
@@ -97,7 +114,7 @@ func New(opts Options) *Server {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: opts}
+	s := &Server{opts: opts, fams: snapshotFamilies()}
 	s.handler = s.authorize(s.api(s.routes()))
 	return s
 }
@@ -170,4 +187,5 @@ func isLoopback(a netip.Addr) bool { return a.Unmap().IsLoopback() }
 var (
 	_ SIPSource   = (*sipsvc.Server)(nil)
 	_ MediaSource = (*rtp.Engine)(nil)
+	_ CallSource  = (*sipsvc.Server)(nil)
 )

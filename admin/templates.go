@@ -52,8 +52,8 @@ func (s *Server) api(next http.Handler) http.Handler {
 	})
 }
 
-// templateInfo is one template in GET /templates.
-type templateInfo struct {
+// apiTemplate is one template in GET /templates.
+type apiTemplate struct {
 	Name     string   `json:"name"`
 	Origin   string   `json:"origin"` // "file:line" or "pushed"
 	Abstract bool     `json:"abstract,omitempty"`
@@ -62,12 +62,12 @@ type templateInfo struct {
 	Updated  string   `json:"updated,omitempty"` // RFC 3339, pushed templates
 }
 
-func (s *Server) info(sec *dialect.Section) templateInfo {
-	ti := templateInfo{Name: sec.Name, Origin: sec.Pos.String(), Abstract: sec.Abstract, Parents: sec.Parents}
+func (s *Server) info(sec *dialect.Section) apiTemplate {
+	ti := apiTemplate{Name: sec.Name, Origin: sec.Pos.String(), Abstract: sec.Abstract, Parents: sec.Parents}
 	if _, ok := routing.PushedName(sec.Pos.File); ok {
 		ti.Origin = "pushed"
-		if s.opts.Templates != nil {
-			if e, ok := s.opts.Templates.Get(sec.Name); ok {
+		if s.opts.Push != nil {
+			if e, ok := s.opts.Push.Get(sec.Name); ok {
 				ti.Expires, ti.Updated = rfc3339(e.Expires), rfc3339(e.Updated)
 			}
 		}
@@ -85,9 +85,9 @@ func rfc3339(t time.Time) string {
 func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) {
 	b := s.opts.Routing.Current()
 	out := struct {
-		Source    string         `json:"source"`
-		Templates []templateInfo `json:"templates"`
-	}{Source: b.Source(), Templates: []templateInfo{}}
+		Source    string        `json:"source"`
+		Templates []apiTemplate `json:"templates"`
+	}{Source: b.Source(), Templates: []apiTemplate{}}
 	for _, sec := range b.Sections() {
 		out.Templates = append(out.Templates, s.info(sec))
 	}
@@ -112,7 +112,7 @@ func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request) {
 	}
 	show := r.URL.Query().Get("show-secrets") == "1"
 	out := struct {
-		templateInfo
+		apiTemplate
 		// Text is the template's own lines in the dialect (secrets masked).
 		Text string `json:"text"`
 		// Lines are the resolved lines, inherited ones included.
@@ -120,7 +120,7 @@ func (s *Server) getTemplate(w http.ResponseWriter, r *http.Request) {
 		// Profile is the template built over a sample request (concrete templates).
 		Profile      *profile.Profile `json:"profile,omitempty"`
 		ProfileError string           `json:"profile_error,omitempty"`
-	}{templateInfo: s.info(sec), Lines: []templateLine{}}
+	}{apiTemplate: s.info(sec), Lines: []templateLine{}}
 	var text strings.Builder
 	text.WriteString("[" + sec.Name + "]")
 	if opts := headerOptions(sec); opts != "" {
@@ -192,10 +192,10 @@ func ttlOf(r *http.Request) (ttl time.Duration, ok bool, err error) {
 }
 
 func (s *Server) store(w http.ResponseWriter) *push.Store {
-	if s.opts.Templates == nil {
+	if s.opts.Push == nil {
 		writeError(w, http.StatusNotFound, "pushing templates is not enabled in this process")
 	}
-	return s.opts.Templates
+	return s.opts.Push
 }
 
 func (s *Server) putTemplate(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package admin_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -64,7 +65,7 @@ func startAPI(t *testing.T, token, dir string) *api {
 	}
 	a.live = routing.NewLive(b)
 	a.store = push.New(push.Options{Rebuilder: push.NewLiveRebuilder(opts, a.live), Dir: dir, Initial: initial, Now: a.clock})
-	a.url = startServer(t, admin.Options{Token: token, Routing: a.store, Templates: a.store})
+	a.url = startServer(t, admin.Options{Token: token, Routing: a.store, Push: a.store})
 	return a
 }
 
@@ -286,6 +287,8 @@ func TestAuthorize(t *testing.T) {
 		{"remote read without token", testToken, "", remote, false, admin.Unauthorized},
 		{"remote wrong token", testToken, "Bearer nope", remote, true, admin.Unauthorized},
 		{"remote basic auth", testToken, "Basic " + testToken, remote, true, admin.Unauthorized},
+		{"browser basic auth", testToken, "Basic " + base64.StdEncoding.EncodeToString([]byte("op:"+testToken)), remote, false, admin.Allowed},
+		{"browser basic auth wrong", testToken, "Basic " + base64.StdEncoding.EncodeToString([]byte("op:nope")), remote, false, admin.Unauthorized},
 		{"remote right token", testToken, "Bearer " + testToken, remote, true, admin.Allowed},
 		{"loopback token set and missing", testToken, "", lo, true, admin.Unauthorized},
 		{"loopback no token configured", "", "", lo, true, admin.Allowed},

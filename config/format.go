@@ -109,6 +109,10 @@ func (c *Config) formatKey(section, name string) ([]string, bool) {
 		return one(c.Admin.TokenFile)
 	case "admin/push-dir":
 		return one(c.Admin.PushDir)
+	case "cdr/path":
+		return one(c.CDR.Path)
+	case "cdr/queue":
+		return one(strconv.Itoa(c.CDR.Queue))
 	}
 	return nil, false
 }

@@ -19,7 +19,7 @@ type keySpec struct {
 }
 
 // sectionNames lists the sections in documentation order.
-func sectionNames() []string { return []string{"general", "sip", "identify", "rtp", "admin"} }
+func sectionNames() []string { return []string{"general", "sip", "identify", "rtp", "admin", "cdr"} }
 
 // keySpecs returns every key of every section, in documentation order.
 func keySpecs() []keySpec {
@@ -169,6 +169,15 @@ func keySpecs() []keySpec {
 		{section: "admin", name: "push-dir", apply: func(c *Config, v string) error {
 			c.Admin.PushDir = v
 			return nil
+		}},
+
+		{section: "cdr", name: "path", apply: func(c *Config, v string) error {
+			c.CDR.Path = v
+			return nil
+		}},
+		{section: "cdr", name: "queue", apply: func(c *Config, v string) (err error) {
+			c.CDR.Queue, err = parseInt(v)
+			return err
 		}},
 	}
 }

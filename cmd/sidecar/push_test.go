@@ -28,7 +28,7 @@ func TestPushCommand(t *testing.T) {
 	live := routing.NewLive(b)
 	store := push.New(push.Options{Rebuilder: push.NewLiveRebuilder(opts, live)})
 	const token = "0123456789abcdef-cli"
-	srv := httptest.NewServer(admin.New(admin.Options{Token: token, Routing: store, Templates: store}).Handler())
+	srv := httptest.NewServer(admin.New(admin.Options{Token: token, Routing: store, Push: store}).Handler())
 	defer srv.Close()
 
 	file := filepath.Join(t.TempDir(), "users.conf")
