@@ -1,4 +1,4 @@
-# sidecar: see README.md. Targets: build run test deps unit e2e first-call screenshots docs bench load bench-load lint fmt fuzz clean.
+# sidecar: see README.md. Targets: build run test deps fresh-test unit e2e first-call screenshots docs bench load bench-load lint fmt fuzz clean.
 GO      ?= go
 BIN     ?= bin/sidecar
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -6,7 +6,7 @@ LDFLAGS := -X main.version=$(VERSION)
 STATICCHECK ?= v0.8.2
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: build run test deps unit e2e first-call screenshots docs bench load bench-load lint fmt fuzz clean
+.PHONY: build run test deps fresh-test unit e2e first-call screenshots docs bench load bench-load lint fmt fuzz clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sidecar
@@ -27,6 +27,11 @@ test: deps
 # Installs the Debian packages the tests need when one is missing (see the script's header).
 deps:
 	scripts/test-deps.sh
+
+# The clean-machine proof (root, debootstrap): `bash .ci/run` on this checkout's committed HEAD in
+# a fresh Debian 12 minbase root; unmounts and deletes the root when done (docs/development.md).
+fresh-test:
+	scripts/fresh-test.sh
 
 # Without SIDECAR_E2E=1 the unit tests that drive SIPp skip when it is missing.
 unit:

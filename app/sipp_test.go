@@ -33,13 +33,23 @@ func freeUDPPort(t *testing.T, even bool) int {
 	return 0
 }
 
+// missingTool skips the test for want of a tool, or fails it under SIDECAR_E2E=1 (make test),
+// which promises every tool is there (scripts/test-deps.sh installs the Debian package pkg).
+func missingTool(t *testing.T, tool, pkg string) {
+	t.Helper()
+	if os.Getenv("SIDECAR_E2E") != "" {
+		t.Fatalf("SIDECAR_E2E is set but %s is not installed (Debian package %s; scripts/test-deps.sh installs it)", tool, pkg)
+	}
+	t.Skipf("%s not installed (Debian package %s); SIDECAR_E2E=1 makes this a failure", tool, pkg)
+}
+
 // runSIPp runs one call of scenario (a file in testdata/sipp, with "[[NAME]]" replaced by
 // vars[NAME]) against the sidecar; the test fails unless SIPp reports success.
 func runSIPp(t *testing.T, sc *sidecar, scenario, service string, vars map[string]string) {
 	t.Helper()
 	bin, err := exec.LookPath("sipp")
 	if err != nil {
-		t.Skip("sipp not installed")
+		missingTool(t, "sipp", "sip-tester")
 	}
 	dir := t.TempDir()
 	text, err := os.ReadFile(filepath.Join("testdata", "sipp", scenario))
@@ -91,7 +101,10 @@ func TestSIPpRTPStreamEcho(t *testing.T) {
 	sc := startSidecar(t, nil)
 	wav := filepath.Join(t.TempDir(), "ulaw.wav")
 	if out, err := exec.Command("sox", filepath.Join("..", "sounds", "welcome.wav"), "-e", "u-law", "-r", "8000", "-c", "1", wav).CombinedOutput(); err != nil {
-		t.Skipf("sox: %v %s", err, out)
+		if _, lookErr := exec.LookPath("sox"); lookErr != nil {
+			missingTool(t, "sox", "sox")
+		}
+		t.Fatalf("sox: convert welcome.wav to u-law: %v %s", err, out)
 	}
 	runSIPp(t, sc, "echo_stream.xml", "echo", map[string]string{"STREAM": wav})
 	tot := sc.plane.Totals()

@@ -15,13 +15,16 @@
 # "missing" branch with a package that is not installed:
 #   TEST_DEPS_PACKAGES='kamailio cowsay' scripts/test-deps.sh --dry-run
 #
-# The clean-machine proof: on a fresh Debian 12 machine or container with Go 1.26, make and git
-# (or after `apt-get purge -y kamailio kamailio-extra-modules kamailio-presence-modules
-# kamailio-utils-modules sip-tester baresip postgresql postgresql-15 chromium &&
-# apt-get autoremove -y`), clone the repository and run `time make test`.
+# The clean-machine proof: `sudo make fresh-test` (scripts/fresh-test.sh) runs `bash .ci/run` in
+# a fresh Debian 12 minbase root built with debootstrap; see docs/development.md.
 set -eu
 
-# What the tests run, by package:
+# What the tests and the build need, by package (a minbase Debian has none of them):
+#   make                                 make test itself, when .ci/run calls this script first
+#   git                                  the Makefile's version (git describe) and Go's VCS stamp
+#   ca-certificates                      go mod download from the module proxy over https
+#   curl                                 examples/sipp/first-call.sh reads the sidecar's /metrics
+#   sox                                  app/: converts a prompt to u-law for SIPp's rtp_stream
 #   kamailio, kamailio-extra-modules     e2e/: Kamailio 5.6 with examples/kamailio.cfg
 #   kamailio-presence-modules            presence, presence_mwi, presence_dialoginfo (MWI, BLF)
 #   kamailio-utils-modules               http_client (Kamailio asking the sidecar over HTTP)
@@ -29,8 +32,8 @@ set -eu
 #   baresip                              a real phone (registers, plays and records audio)
 #   postgresql                           a database started by the tests on a free port
 #   chromium                             headless browser for the admin status page
-# sox and espeak-ng are not here: only sounds/generate.sh uses them, no test does.
-PACKAGES=${TEST_DEPS_PACKAGES:-"kamailio kamailio-extra-modules kamailio-presence-modules kamailio-utils-modules sip-tester baresip postgresql chromium"}
+# espeak-ng is not here: only sounds/generate.sh uses it, no test does.
+PACKAGES=${TEST_DEPS_PACKAGES:-"make git ca-certificates curl sox kamailio kamailio-extra-modules kamailio-presence-modules kamailio-utils-modules sip-tester baresip postgresql chromium"}
 # Packaged services that start on default ports after install.
 SERVICES="kamailio postgresql"
 
@@ -41,7 +44,7 @@ for arg in "$@"; do
 	-n | --dry-run) dry_run=1 ;;
 	-c | --check) check=1 ;;
 	-h | --help)
-		sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
