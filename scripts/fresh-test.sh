@@ -20,7 +20,8 @@
 #
 # The root is a minbase debootstrap: no make, git, curl, ca-certificates or locales. It is
 # given what a CI image has besides Debian: Go in /usr/local/go with this machine's GOPROXY,
-# GOFLAGS, GOSUMDB, GONOSUMDB and GOTOOLCHAIN, /etc/resolv.conf, and /usr/sbin/policy-rc.d
+# GOFLAGS, GOSUMDB, GONOSUMDB and GOTOOLCHAIN, /etc/resolv.conf, the site's certificate
+# authorities in /usr/local/share/ca-certificates, and /usr/sbin/policy-rc.d
 # answering 101 as in Debian's container images, so that package installs do not start
 # Kamailio and PostgreSQL on the host's network (a chroot shares it).
 set -euo pipefail
@@ -108,6 +109,10 @@ mnt "$ROOT/dev/pts" --bind /dev/pts
 mnt "$ROOT/dev/shm" -t tmpfs -o mode=1777 tmpfs
 
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf"
+# The site's own certificate authorities (a TLS-inspecting egress proxy's, say): installing
+# ca-certificates in the root adds them to its bundle, as on any machine of this site.
+mkdir -p "$ROOT/usr/local/share/ca-certificates"
+cp -a /usr/local/share/ca-certificates/. "$ROOT/usr/local/share/ca-certificates/" 2>/dev/null || true
 printf '#!/bin/sh\n# as in Debian container images: package installs start no service\nexit 101\n' >"$ROOT/usr/sbin/policy-rc.d"
 chmod 755 "$ROOT/usr/sbin/policy-rc.d"
 mkdir -p "$ROOT/usr/local"
