@@ -190,9 +190,9 @@ func (w *watcher) listen() {
 			continue
 		}
 		backoff = 100 * time.Millisecond
-		w.s.listenConnects.Add(1)
 		w.s.setDown(false, nil)
 		w.resync()
+		w.s.listenConnects.Add(1) // counted once listening and resynced
 		w.receive(conn)
 		conn.Close(context.Background())
 	}
