@@ -281,14 +281,7 @@ func (r *recording) commitGreeting() error {
 		return err
 	}
 	defer cancel()
-	err = pgx.BeginFunc(octx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(octx, "INSERT INTO voicemail_mailbox (mailbox) VALUES ($1) ON CONFLICT DO NOTHING", r.mbox); err != nil {
-			return err
-		}
-		_, err := tx.Exec(octx, `INSERT INTO voicemail_greeting (mailbox, kind, audio) VALUES ($1, $2, $3)
-			ON CONFLICT (mailbox, kind) DO UPDATE SET audio = EXCLUDED.audio, updated = now()`, r.mbox, string(r.greeting), r.buf.b)
-		return err
-	})
+	err = upsertGreeting(octx, s, r.mbox, r.greeting, r.buf.b)
 	if err = s.done(octx, err); err != nil {
 		return fmt.Errorf("store greeting %s/%s: %w", r.mbox, r.greeting, err)
 	}
