@@ -30,6 +30,10 @@ type Config struct {
 	RTP RTP
 	// Admin is the [admin] section: the HTTP admin endpoint.
 	Admin Admin
+	// MWI is the [mwi] section: message-waiting indication.
+	MWI MWI
+	// Presence is the [presence] section: the PUBLISH client (BLF, MWI).
+	Presence Presence
 }
 
 // General is the [general] section.
@@ -185,6 +189,8 @@ func Default() *Config {
 			Symmetric: true,
 			Timeout:   30 * time.Second,
 		},
+		MWI:      defaultMWI(),
+		Presence: defaultPresence(),
 	}
 }
 

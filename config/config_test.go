@@ -145,7 +145,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad section line", "[sip\n", []string{`sidecar.ini:1: syntax error: "[sip" is not a [section] line`}, ErrSyntax},
 		{"key outside section", "listen = udp:127.0.0.1:5080\n", []string{`sidecar.ini:1: listen: outside any section`}, nil},
 		{"unknown section", "[sipp]\nlisten = x\n", []string{`sidecar.ini:1: [sipp]: unknown section [sipp]; did you mean [sip]?`}, ErrUnknownSection},
-		{"unknown section far", "[database]\n", []string{`unknown section [database] (sections: general, sip, identify, rtp, admin)`}, ErrUnknownSection},
+		{"unknown section far", "[database]\n", []string{`unknown section [database] (sections: general, sip, identify, rtp, admin, mwi, presence)`}, ErrUnknownSection},
 		{"unknown key typo", "[sip]\n\nmax_calls = 3\n", []string{`sidecar.ini:3: [sip] max_calls: unknown key "max_calls"; did you mean max-calls?`}, ErrUnknownKey},
 		{"unknown key typo 2", "[sip]\nlisen = udp:127.0.0.1:5080\n", []string{`[sip] lisen: unknown key "lisen"; did you mean listen?`}, ErrUnknownKey},
 		{"key in wrong section", "[sip]\ntemplates = /x\n", []string{`[sip] templates: unknown key "templates"; it belongs in [general]`}, ErrUnknownKey},

@@ -101,7 +101,7 @@ func (c *Config) formatKey(section, name string) ([]string, bool) {
 	case "admin/allow-remote":
 		return one(formatBool(c.Admin.AllowRemote))
 	}
-	return nil, false
+	return c.formatPresenceKey(section, name)
 }
 
 func addrString(s string, valid bool) string {

@@ -17,11 +17,13 @@ type keySpec struct {
 }
 
 // sectionNames lists the sections in documentation order.
-func sectionNames() []string { return []string{"general", "sip", "identify", "rtp", "admin"} }
+func sectionNames() []string {
+	return append([]string{"general", "sip", "identify", "rtp", "admin"}, presenceSections()...)
+}
 
 // keySpecs returns every key of every section, in documentation order.
 func keySpecs() []keySpec {
-	return []keySpec{
+	return append([]keySpec{
 		{section: "general", name: "templates", apply: func(c *Config, v string) error {
 			c.General.Templates = v
 			return nil
@@ -140,7 +142,7 @@ func keySpecs() []keySpec {
 			c.Admin.AllowRemote, err = parseBool(v)
 			return err
 		}},
-	}
+	}, presenceKeySpecs()...)
 }
 
 // lookupKey finds the spec of section/key.

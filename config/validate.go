@@ -100,6 +100,9 @@ func (c *Config) validate() []*Error {
 	if l := c.Admin.Listen; l.IsValid() && !l.Addr().IsLoopback() && !c.Admin.AllowRemote {
 		add("admin", "listen", fmt.Errorf("%s is not a loopback address; set allow-remote = yes to expose the admin endpoint", l))
 	}
+
+	// [mwi], [presence]
+	c.validatePresence(add)
 	return errs
 }
 
