@@ -142,6 +142,8 @@ func (c *call) route() (dialplan.Trace, error) {
 		return nil, err
 	}
 	c.caller, c.callee = rt.Caller, rt.Callee
+	s.mwi.learn(c.caller, c.src, transport)
+	s.mwi.learn(c.callee, c.src, transport)
 	c.setLogger(c.logger().With("context", rt.Context, "exten", rt.Exten))
 	c.logger().Debug("call routed")
 	return rt.Run(c.ctx, c, c.logger())

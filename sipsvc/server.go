@@ -16,6 +16,7 @@ import (
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/routing"
+	"github.com/sidecar-voip/sidecar/voicemail"
 )
 
 // Options are what a Server needs. Config is required and must not change after New; the
@@ -31,6 +32,9 @@ type Options struct {
 	Media media.Plane
 	// Log receives the service's structured logs; nil discards them.
 	Log *slog.Logger
+	// Mailboxes is the voicemail store MWI reports on (SUBSCRIBE message-summary, unsolicited
+	// NOTIFY, [mwi] publish); nil answers such SUBSCRIBEs 489.
+	Mailboxes voicemail.Store
 }
 
 // Server is one SIP service: its listeners, handlers, calls and counters.
@@ -49,6 +53,7 @@ type Server struct {
 	limit        limiter
 	stats        counters
 	untrustedLog rateLimit
+	mwi          *mwiService // nil without Options.Mailboxes
 
 	draining    atomic.Bool
 	maxDuration atomic.Int64 // bound of every call (nanoseconds): maxCallDuration; tests shorten it
@@ -123,6 +128,7 @@ func New(opts Options) (*Server, error) {
 		s.ua.Close()
 		return nil, fmt.Errorf("new sip server: client: %w", err)
 	}
+	s.mwi = newMWI(s, opts.Mailboxes, opts.Config.MWI)
 	s.register()
 	return s, nil
 }
@@ -136,6 +142,7 @@ func (s *Server) register() {
 	s.srv.OnCancel(s.guard(s.handleCancel))
 	s.srv.OnOptions(s.guard(s.handleOptions))
 	s.srv.OnInfo(s.guard(s.handleInfo))
+	s.srv.OnSubscribe(s.guard(s.handleSubscribe))
 	s.srv.OnNoRoute(s.guard(s.handleOther))
 }
 
@@ -155,6 +162,11 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.closeListeners()
 		s.ua.Close()
 		return err
+	}
+	if s.mwi != nil {
+		mctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		go s.mwi.serve(mctx)
 	}
 	close(s.ready)
 	s.log.Info("sip service listening", "addrs", s.Addrs(), "max_calls", s.cfg.MaxCalls)

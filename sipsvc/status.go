@@ -143,6 +143,7 @@ var phrases = map[int]string{
 	487: "Request Terminated",
 	469: "Bad Info Package",
 	488: "Not Acceptable Here",
+	489: "Bad Event",
 	491: "Request Pending",
 	493: "Undecipherable",
 	500: "Server Internal Error",
