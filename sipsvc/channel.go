@@ -48,6 +48,8 @@ type call struct {
 	cancel context.CancelCauseFunc
 
 	offer []byte // the INVITE's SDP (the SDP part of a multipart body), nil for a late offer
+
+	blf atomic.Pointer[blfParties] // the parties that publish dialog state (blf.go), once routed
 }
 
 var _ dialplan.Channel = (*call)(nil)

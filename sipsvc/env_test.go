@@ -30,6 +30,11 @@ context = carol
 
 [box]
 context = callee
+
+[blf]
+context = internal
+publish-dialog-info = yes
+location = sip:1002@sip.example.com
 `
 
 // testDialplan routes the test extensions. "who" answers differently in every context.

@@ -17,6 +17,7 @@ import (
 	"github.com/sidecar-voip/sidecar/mwi"
 	"github.com/sidecar-voip/sidecar/mwi/subs"
 	"github.com/sidecar-voip/sidecar/profile"
+	"github.com/sidecar-voip/sidecar/publish"
 	"github.com/sidecar-voip/sidecar/voicemail"
 )
 
@@ -140,7 +141,48 @@ func (m *mwiService) run(w *mailboxWatch, ch <-chan voicemail.Counts) {
 		if len(ids) == 0 {
 			m.sendUnsolicited(w.mailbox, c, log)
 		}
+		if m.cfg.Publish {
+			m.publishState(w.mailbox, c, log)
+		}
 	}
+}
+
+// publishState PUBLISHes (Event: message-summary) a learned mailbox's counts for its
+// location to the presence server ([presence] server, else where unsolicited NOTIFYs go).
+func (m *mwiService) publishState(mailbox string, c voicemail.Counts, log *slog.Logger) {
+	m.mu.Lock()
+	b := m.learned[mailbox]
+	var account, dest, tp string
+	if b != nil {
+		account, dest, tp = b.account, b.dest, b.tp
+	}
+	m.mu.Unlock()
+	if b == nil {
+		return
+	}
+	if srv := m.s.opts.Config.Presence.Server; srv != "" {
+		var u sip.Uri
+		if err := sip.ParseUri(srv, &u); err == nil {
+			dest, tp = hostPort(u), "udp"
+			if t, ok := u.UriParams.Get("transport"); ok && t != "" {
+				tp = strings.ToLower(t)
+			}
+		}
+	}
+	body, err := summaryBody(account, c)
+	if err != nil {
+		log.Warn("MWI PUBLISH not built", "error", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(m.ctx, notifyTimeout)
+	defer cancel()
+	err = m.s.blf.pub.Publish(ctx, publish.Publication{Entity: account, Event: mwi.Event, ContentType: mwi.ContentType,
+		Body: body, Dest: dest, Transport: tp})
+	if err != nil {
+		log.Warn("MWI PUBLISH failed", "location", account, "error", err)
+		return
+	}
+	log.Debug("MWI PUBLISH sent", "location", account)
 }
 
 // notifyOne sends a subscription its state now (after subscribe and refresh).

@@ -54,6 +54,7 @@ type Server struct {
 	stats        counters
 	untrustedLog rateLimit
 	mwi          *mwiService // nil without Options.Mailboxes
+	blf          *blfService
 
 	draining    atomic.Bool
 	maxDuration atomic.Int64 // bound of every call (nanoseconds): maxCallDuration; tests shorten it
@@ -129,6 +130,7 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("new sip server: client: %w", err)
 	}
 	s.mwi = newMWI(s, opts.Mailboxes, opts.Config.MWI)
+	s.blf = newBLF(s, opts.Config.Presence, s.log)
 	s.register()
 	return s, nil
 }
@@ -163,11 +165,12 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.ua.Close()
 		return err
 	}
+	pctx, stopPresence := context.WithCancel(context.Background())
+	defer stopPresence()
 	if s.mwi != nil {
-		mctx, stop := context.WithCancel(context.Background())
-		defer stop()
-		go s.mwi.serve(mctx)
+		go s.mwi.serve(pctx)
 	}
+	go s.blf.serve(pctx)
 	close(s.ready)
 	s.log.Info("sip service listening", "addrs", s.Addrs(), "max_calls", s.cfg.MaxCalls)
 
