@@ -13,15 +13,15 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/dialoginfo"
-	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/publish"
 )
 
 // BLF: dialog state (RFC 4235) PUBLISHed (RFC 3903) to the presence server for the parties
 // of a call whose profile says publish-dialog-info = yes. The entity (the monitored user) is
 // the party itself: the caller (direction initiator) and the callee (direction recipient),
-// each identified by its profile's location, else the From URI (caller) or the Request-URI
-// (callee). A watcher subscribed to "Event: dialog" for that user at Kamailio sees the
+// identified by its address of record as Kamailio knows it: the From URI (caller) or the
+// Request-URI (callee), without parameters. (A profile's location is where to reach the
+// party, often with Kamailio's address as host: not the presentity.) A watcher subscribed to "Event: dialog" for that user at Kamailio sees the
 // call's dialog go early, confirmed, terminated.
 //
 // The call's state machine tells every phase change to an observer (call.go) that only
@@ -110,10 +110,10 @@ func (b *blfService) learn(c *call, src netip.AddrPort, transport string) {
 	from := uriText(req.From())
 	ruri := (&sip.Uri{Scheme: "sip", User: req.Recipient.User, Host: req.Recipient.Host, Port: req.Recipient.Port}).String()
 	if p := c.caller; p != nil && p.PublishDialogInfo {
-		ps = append(ps, blfParty{entity: entityOf(p, from), remote: ruri, direction: dialoginfo.Initiator})
+		ps = append(ps, blfParty{entity: from, remote: ruri, direction: dialoginfo.Initiator})
 	}
 	if p := c.callee; p != nil && p.PublishDialogInfo {
-		ps = append(ps, blfParty{entity: entityOf(p, ruri), remote: from, direction: dialoginfo.Recipient})
+		ps = append(ps, blfParty{entity: ruri, remote: from, direction: dialoginfo.Recipient})
 	}
 	if len(ps) == 0 {
 		return
@@ -129,14 +129,6 @@ func (b *blfService) learn(c *call, src netip.AddrPort, transport string) {
 		}
 	}
 	c.blf.Store(&blfParties{parties: ps, dest: dest, tp: tp, callID: callIDOf(req), fromTag: fromTag(req)})
-}
-
-// entityOf is a party's entity: its profile's location, else def.
-func entityOf(p *profile.Profile, def string) string {
-	if p.Location != "" {
-		return p.Location
-	}
-	return def
 }
 
 // uriText is a From or To header's URI without parameters.

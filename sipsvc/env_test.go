@@ -34,7 +34,12 @@ context = callee
 [blf]
 context = internal
 publish-dialog-info = yes
-location = sip:1002@sip.example.com
+
+[mwibox]
+context = internal
+mwi = yes
+mailbox-id = 3001
+location = sip:bob@sip.example.com
 `
 
 // testDialplan routes the test extensions. "who" answers differently in every context.

@@ -2,11 +2,13 @@ package sipsvc_test
 
 import (
 	"context"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/mwi"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 	"github.com/sidecar-voip/sidecar/sipsvc/sipsvctest"
@@ -223,4 +225,46 @@ func TestSubscribeExpiry(t *testing.T) {
 	if res := u.final(5 * time.Second); res.StatusCode != 481 {
 		t.Fatalf("refresh after expiry: %d, want 481", res.StatusCode)
 	}
+}
+
+// A call whose callee profile has mwi = yes teaches the service the mailbox's location; a
+// later change of that mailbox, with no subscription, is sent there as an unsolicited NOTIFY
+// through [mwi] proxy.
+func TestUnsolicitedNotify(t *testing.T) {
+	store, err := fsstore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	proxy := newRawUAC(t, "127.0.0.1", netip.AddrPort{})
+	e := startEnvOpts(t, func(c *config.Config) { c.MWI.Proxy = "sip:" + proxy.local.String() },
+		func(o *sipsvc.Options) { o.Mailboxes = store })
+	proxy.srv = e.udp
+	u := newRawUAC(t, "127.0.0.1", e.udp)
+	inv := msg{method: "INVITE", ruri: "sip:busy@" + e.udp.String(), toUser: "busy", body: offerSDP,
+		headers: []string{"X-Callee-Template: mwibox"}}
+	u.send(u.text(&inv))
+	if res := u.final(5 * time.Second); res.StatusCode != 486 {
+		t.Fatalf("call: %d", res.StatusCode)
+	}
+	deposit(t, store, "3001")
+	n := proxy.request(5 * time.Second)
+	proxy.respond(n, 200, "OK")
+	if n.Method != sip.NOTIFY || n.Recipient.String() != "sip:bob@sip.example.com" || toTag(n) != "" {
+		t.Fatalf("want an out-of-dialog NOTIFY to the location, got %s %s", n.Method, n.Recipient.String())
+	}
+	if ss := n.GetHeader("Subscription-State"); ss == nil || ss.Value() != "active" {
+		t.Fatalf("Subscription-State %v", ss)
+	}
+	if got := strings.SplitN(string(n.Body()), "Voice-Message: ", 2); len(got) != 2 || !strings.HasPrefix(got[1], "1/0") {
+		t.Fatalf("body:\n%s", n.Body())
+	}
+}
+
+func toTag(r *sip.Request) string {
+	if to := r.To(); to != nil {
+		t, _ := to.Params.Get("tag")
+		return t
+	}
+	return ""
 }
