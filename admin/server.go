@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 )
@@ -55,6 +56,9 @@ type Options struct {
 	SIP SIPSource
 	// Media is the media plane's counters.
 	Media MediaSource
+	// Metrics holds the event metrics (histograms, calls by context and result, runtime
+	// and process collectors) /metrics serves next to the snapshot's; nil serves only those.
+	Metrics *metrics.Metrics
 	// Version is the build's version string, shown in sidecar_build_info and /status.
 	Version string
 	// Start is when the process started; the zero value means when New was called.
@@ -65,12 +69,24 @@ type Options struct {
 	AllowRemote bool
 	// Log receives panics and HTTP server errors; nil discards them.
 	Log *slog.Logger
+
+	// The status page at "/" (page.go) also reads these; each may be nil.
+
+	// Calls lists the live calls (*sipsvc.Server); nil shows none.
+	Calls CallSource
+	// Templates lists the loaded templates with their file:line; nil shows none.
+	Templates func() []TemplateInfo
+	// Errors reports recent reload and push errors; nil until those features exist.
+	Errors EventSource
+	// Render explains a pasted SIP request for the page's form; nil hides the form.
+	Render RenderFunc
 }
 
 // Server is the admin endpoint. Serve runs it; the zero value is not usable, call New.
 type Server struct {
 	opts    Options
 	handler http.Handler
+	fams    []fam // the snapshot's families, described once
 }
 
 // New returns a Server reading opts' sources.
@@ -84,7 +100,7 @@ func New(opts Options) *Server {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: opts}
+	s := &Server{opts: opts, fams: snapshotFamilies()}
 	s.handler = s.routes()
 	return s
 }
@@ -154,4 +170,5 @@ func isLoopback(a netip.Addr) bool { return a.Unmap().IsLoopback() }
 var (
 	_ SIPSource   = (*sipsvc.Server)(nil)
 	_ MediaSource = (*rtp.Engine)(nil)
+	_ CallSource  = (*sipsvc.Server)(nil)
 )

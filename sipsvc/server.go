@@ -13,8 +13,10 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/sidecar-voip/sidecar/cdr"
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/media"
+	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/voicemail"
 )
@@ -35,6 +37,11 @@ type Options struct {
 	// Mailboxes is the voicemail store MWI reports on (SUBSCRIBE message-summary, unsolicited
 	// NOTIFY, [mwi] publish); nil answers such SUBSCRIBEs 489.
 	Mailboxes voicemail.Store
+	// Metrics records call-setup, profile-build and dialplan times, calls by context and
+	// result, and media jitter and loss; nil records nothing.
+	Metrics *metrics.Metrics
+	// Records receives one call record per finished call; nil writes none.
+	Records *cdr.Writer
 }
 
 // Server is one SIP service: its listeners, handlers, calls and counters.
