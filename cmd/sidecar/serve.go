@@ -12,12 +12,14 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/cdr"
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
+	"github.com/sidecar-voip/sidecar/voicemail/fsstore"
 )
 
 // runServe implements "sidecar serve [-config FILE] [-templates DIR]": it runs the SIP service
@@ -67,9 +69,20 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 	log := newLogger(stderr, cfg.General)
 	dir = templatesDir(dir, cfg)
 	// The templates, the dialplan against every application (signalling and media; later
-	// features such as VoiceMail register in app.NewRegistry) and the identifier chain: the
-	// same loading as check and render.
-	bundle, diag := load(cfg, dir, log.With("component", "app"))
+	// VoiceMail and VoiceMailMain over the mailbox store opened here) and the identifier
+	// chain: the same loading as check and render.
+	vmDir, err := voicemailDir(cfg)
+	if err != nil {
+		return err
+	}
+	store, err := fsstore.Open(vmDir)
+	if err != nil {
+		return fmt.Errorf("voicemail store: %w", err)
+	}
+	defer store.Close()
+	log.Info("voicemail store", "dir", vmDir)
+	vmStats := new(app.VoicemailStats)
+	bundle, diag := load(cfg, dir, log.With("component", "app"), store, vmStats)
 	if err := diag.Err(); err != nil {
 		return fmt.Errorf("load templates %s: %w", cmp.Or(dir, routing.Embedded), err)
 	}
@@ -92,6 +105,7 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 	}
 	srv, err := sipsvc.New(sipsvc.Options{
 		Config: cfg, Router: bundle, Media: plane, Log: log, Metrics: mets, Records: records,
+		Mailboxes: store, // MWI: SUBSCRIBE message-summary, NOTIFYs on every mailbox change
 	})
 	if err != nil {
 		return err
