@@ -75,6 +75,16 @@ func templatesDir(flagDir string, cfg *config.Config) string {
 // receives the applications' warnings; nil discards them. vm is the mailbox store (serve's;
 // check and render pass nil: the apps' load-time checks need none), stats its counters.
 func load(cfg *config.Config, dir string, log *slog.Logger, vm voicemail.Store, stats *app.VoicemailStats) (*routing.Bundle, routing.Diagnostics) {
+	opts, err := loadOptions(cfg, dir, log, vm, stats)
+	if err != nil {
+		return nil, routing.Diagnostics{Errors: dialect.Errors{{Msg: err.Error()}}}
+	}
+	return routing.Load(opts)
+}
+
+// loadOptions is what load loads: the settings, the directory and the one application
+// registry. serve keeps it to load again (pushed templates, reloads).
+func loadOptions(cfg *config.Config, dir string, log *slog.Logger, vm voicemail.Store, stats *app.VoicemailStats) (routing.Options, error) {
 	var sounds fs.FS
 	if cfg.RTP.Sounds != "" {
 		sounds = os.DirFS(cfg.RTP.Sounds)
@@ -86,7 +96,7 @@ func load(cfg *config.Config, dir string, log *slog.Logger, vm voicemail.Store, 
 	opts.MaxLoginAttempts, opts.Lockout = v.MaxLoginAttempts, v.Lockout
 	reg, err := app.NewRegistry(app.Deps{Sounds: sounds, Log: log, Voicemail: vm, VoicemailOptions: &opts, VoicemailStats: stats})
 	if err != nil {
-		return nil, routing.Diagnostics{Errors: dialect.Errors{{Msg: err.Error()}}}
+		return routing.Options{}, err
 	}
-	return routing.Load(routing.Options{Config: cfg, Dir: dir, Apps: reg})
+	return routing.Options{Config: cfg, Dir: dir, Apps: reg}, nil
 }
