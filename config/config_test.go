@@ -154,7 +154,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad section line", "[sip\n", []string{`sidecar.ini:1: syntax error: "[sip" is not a [section] line`}, ErrSyntax},
 		{"key outside section", "listen = udp:127.0.0.1:5080\n", []string{`sidecar.ini:1: listen: outside any section`}, nil},
 		{"unknown section", "[sipp]\nlisten = x\n", []string{`sidecar.ini:1: [sipp]: unknown section [sipp]; did you mean [sip]?`}, ErrUnknownSection},
-		{"unknown section far", "[database]\n", []string{`unknown section [database] (sections: general, sip, identify, rtp, admin, cdr, voicemail)`}, ErrUnknownSection},
+		{"unknown section far", "[database]\n", []string{`unknown section [database] (sections: general, sip, identify, rtp, admin, cdr, voicemail, mwi, presence)`}, ErrUnknownSection},
 		{"voicemail minsecs over maxsecs", "[voicemail]\nmaxsecs = 10s\nminsecs = 20s\n", []string{`sidecar.ini:3: [voicemail] minsecs: 20s is over maxsecs 10s`}, nil},
 		{"voicemail store scheme", "[voicemail]\nstore = mysql://u:secret@db/x\n", []string{`sidecar.ini:2: [voicemail] store: "mysql://u:xxxxx@db/x": want a postgres:// URL`}, nil},
 		{"voicemail store url", "[voicemail]\nstore = postgres://u:secret@db:x/y\n", []string{`sidecar.ini:2: [voicemail] store: "(a malformed URL, not shown)" is not a URL`}, nil},
