@@ -57,7 +57,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if !s.limit.acquire() {
 		s.log.Warn("INVITE refused: max-calls reached", "call_id", callIDOf(req), "source", src.String(),
-			"max_calls", s.cfg.MaxCalls)
+			"max_calls", s.limit.max.Load())
 		s.respond(req, tx, sip.StatusServiceUnavailable, "", retryAfter(retryAfterBusy))
 		return
 	}
@@ -160,7 +160,7 @@ func (c *call) finish(trace dialplan.Trace, err error) {
 	}
 	code, reason := noFinalCode, reasonPhrase(noFinalCode)
 	if why != nil {
-		code, reason = statusOf(why, c.s.cfg.NoMatchCode)
+		code, reason = statusOf(why, c.s.settings().noMatch)
 	}
 	cancelled := errors.Is(context.Cause(c.dlg.Context()), sip.ErrTransactionCanceled)
 	switch act, final := c.st.end(cancelled, code); act {

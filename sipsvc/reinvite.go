@@ -86,7 +86,7 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, sip.StatusNotAcceptableHere, "")
 		return
 	case err != nil:
-		code, reason := statusOf(err, s.cfg.NoMatchCode)
+		code, reason := statusOf(err, s.settings().noMatch)
 		c.logger().Warn("re-INVITE offer refused", "status", code, "error", err)
 		s.respond(req, tx, code, reason)
 		return

@@ -51,6 +51,7 @@ type Server struct {
 	untrustedLog rateLimit
 
 	draining    atomic.Bool
+	live        atomic.Pointer[liveSettings] // the settings Apply changes; see live.go
 	maxDuration atomic.Int64 // bound of every call (nanoseconds): maxCallDuration; tests shorten it
 	hangupCtx   context.Context
 	hangupAll   context.CancelCauseFunc
@@ -88,7 +89,8 @@ func New(opts Options) (*Server, error) {
 		ready:   make(chan struct{}),
 		drained: make(chan struct{}),
 	}
-	s.limit.max = int64(c.MaxCalls)
+	s.limit.max.Store(int64(c.MaxCalls))
+	s.live.Store(newLiveSettings(c))
 	s.maxDuration.Store(int64(maxCallDuration))
 	s.stats.rejected = make(map[int]uint64)
 	s.hangupCtx, s.hangupAll = context.WithCancelCause(context.Background())
