@@ -105,7 +105,8 @@ type Reloader struct {
 	o       ReloaderOptions
 	started *config.Config // the settings the process runs its sockets with
 
-	run sync.Mutex // held for a whole reload
+	run     sync.Mutex     // held for a whole reload or rebuild
+	overlay func(*Options) // the last Rebuild's, applied to every load; guarded by run
 
 	mu        sync.Mutex // guards the fields below
 	requested uint64     // tickets handed out
@@ -182,7 +183,7 @@ func (r *Reloader) Reload(reason string) (Result, error) {
 func (r *Reloader) reload(reason string) (Result, error) {
 	log := r.o.Log.With("reason", reason)
 	res := Result{Reason: reason}
-	opts, err := r.o.Sources()
+	opts, err := r.sources(r.overlay)
 	var b *Bundle
 	var d Diagnostics
 	if err == nil {
@@ -214,15 +215,60 @@ func (r *Reloader) reload(reason string) (Result, error) {
 	for _, k := range res.Restart {
 		log.Warn("reload: setting changed but needs a restart; the old value stays in use", "setting", k)
 	}
-	r.o.Live.Store(b)
-	if r.o.Apply != nil {
-		r.o.Apply(b.Config())
-	}
+	r.swap(b)
 	res.OK = true
 	res.Source, res.Templates = b.Source(), len(b.Templates().Templates())
 	log.Info("reload applied", "templates", res.Source, "templates_loaded", res.Templates,
 		"restart_needed", len(res.Restart))
 	return res, nil
+}
+
+// sources is what the next load loads: Sources, changed by overlay when set.
+func (r *Reloader) sources(overlay func(*Options)) (Options, error) {
+	opts, err := r.o.Sources()
+	if err == nil && overlay != nil {
+		overlay(&opts)
+	}
+	return opts, err
+}
+
+// swap makes b the running bundle and applies its settings. It runs under r.run.
+func (r *Reloader) swap(b *Bundle) {
+	r.o.Live.Store(b)
+	if r.o.Apply != nil {
+		r.o.Apply(b.Config())
+	}
+}
+
+// Current returns the running bundle.
+func (r *Reloader) Current() *Bundle { return r.o.Live.Current() }
+
+// Rebuild is the hook of the template push API: it loads the sources as a reload does, with
+// overlay applied to the Options (it sets the pushed templates), and, when the load has no
+// error and commit (nil allowed) succeeds, swaps the bundle in and keeps overlay for every
+// later reload, so a file reload never drops what was pushed. On a load error it returns the
+// diagnostics and a *LoadError (or the Sources error), on a commit error that error, and
+// changes nothing. It runs under the same lock as Reload and is not counted in Stats (the
+// push API counts its own requests).
+func (r *Reloader) Rebuild(overlay func(*Options), commit func() error) (Diagnostics, error) {
+	r.run.Lock()
+	defer r.run.Unlock()
+	opts, err := r.sources(overlay)
+	if err != nil {
+		return Diagnostics{SettingErrors: strings.Split(err.Error(), "\n")}, err
+	}
+	b, d := Load(opts)
+	if err := d.Err(); err != nil {
+		return d, err
+	}
+	if commit != nil {
+		if err := commit(); err != nil {
+			return d, err
+		}
+	}
+	r.overlay = overlay
+	r.swap(b)
+	return d, nil
 }
 
 // Stats returns a snapshot of the counters and the recent failures.
@@ -259,7 +305,8 @@ func (d Diagnostics) lines(dir string) (errs, warns []string) {
 // posIn formats e with its file under the template directory dir.
 func posIn(dir string, e *dialect.Error) string {
 	p := e.Pos
-	if dir != "" && p.File != "" && p.File != dir && !filepath.IsAbs(p.File) {
+	// A pushed template's file ("pushed:NAME") is not under the directory.
+	if dir != "" && p.File != "" && p.File != dir && !filepath.IsAbs(p.File) && !strings.HasPrefix(p.File, "pushed:") {
 		p.File = filepath.Join(dir, filepath.FromSlash(p.File))
 	}
 	switch {

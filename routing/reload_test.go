@@ -196,3 +196,33 @@ func TestNewReloaderNeedsABundle(t *testing.T) {
 		t.Error("a reloader without a running bundle")
 	}
 }
+
+// Rebuild (the push hook) swaps a bundle loaded with its overlay, which every later reload
+// keeps; a failed load or commit changes nothing.
+func TestRebuildOverlay(t *testing.T) {
+	f := newReloadFixture(t, 0)
+	first := f.live.Current()
+	// An overlay naming a directory that does not exist: the load fails, nothing changes.
+	bad := func(o *routing.Options) { o.Dir = filepath.Join(f.dir, "none") }
+	if _, err := f.r.Rebuild(bad, nil); err == nil || f.live.Current() != first {
+		t.Fatalf("a failed rebuild: err %v, swapped %v", err, f.live.Current() != first)
+	}
+	other := writeDir(t, map[string]string{"t.conf": "[sub]\ncontext = o\n[extra]\n", "extensions.conf": "[o]\nexten => 1,1,Busy()\n"})
+	overlay := func(o *routing.Options) { o.Dir = other }
+	if _, err := f.r.Rebuild(overlay, func() error { return errors.New("disk full") }); err == nil || f.live.Current() != first {
+		t.Fatalf("a failed commit: err %v", err)
+	}
+	committed := false
+	if _, err := f.r.Rebuild(overlay, func() error { committed = true; return nil }); err != nil || !committed {
+		t.Fatalf("rebuild: %v, committed %v", err, committed)
+	}
+	if !f.r.Current().Templates().Has("extra") {
+		t.Fatal("the overlay was not loaded")
+	}
+	if res, err := f.r.Reload("test"); err != nil || !res.OK || !f.live.Current().Templates().Has("extra") {
+		t.Errorf("a reload dropped the overlay: %v", err)
+	}
+	if st := f.r.Stats(); st.Reloads != 1 || st.Failures != 0 {
+		t.Errorf("rebuilds counted as reloads: %+v", st)
+	}
+}
