@@ -14,7 +14,8 @@ import (
 // serves it in the background until stop is called. serve calls stop after the SIP service
 // has stopped, so /healthz answers 503 "draining" during the drain. With [admin] listen
 // empty it does nothing; a bind error (or a remote address without allow-remote) is returned.
-func startAdmin(cfg config.Admin, sip admin.SIPSource, media admin.MediaSource, log *slog.Logger) (stop func(), err error) {
+func startAdmin(cfg config.Admin, sip admin.SIPSource, media admin.MediaSource, reload admin.Reloader,
+	log *slog.Logger) (stop func(), err error) {
 	ln, err := admin.Listen(cfg)
 	if errors.Is(err, admin.ErrDisabled) {
 		return func() {}, nil
@@ -24,7 +25,7 @@ func startAdmin(cfg config.Admin, sip admin.SIPSource, media admin.MediaSource, 
 	}
 	srv := admin.New(admin.Options{
 		SIP: sip, Media: media, Version: buildVersion(), Start: time.Now(),
-		AllowRemote: cfg.AllowRemote, Log: log,
+		AllowRemote: cfg.AllowRemote, Reload: reload, Log: log,
 	})
 	log.Info("admin listening", "addr", ln.Addr().String())
 	ctx, cancel := context.WithCancel(context.Background())

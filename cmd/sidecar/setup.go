@@ -7,6 +7,7 @@ import (
 
 	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/internal/dialect"
 	"github.com/sidecar-voip/sidecar/routing"
 )
@@ -33,13 +34,18 @@ func templatesDir(flagDir string, cfg *config.Config) string {
 // template directory dir ("" for the shipped templates). log receives the applications'
 // warnings; nil discards them.
 func load(cfg *config.Config, dir string, log *slog.Logger) (*routing.Bundle, routing.Diagnostics) {
-	var sounds fs.FS
-	if cfg.RTP.Sounds != "" {
-		sounds = os.DirFS(cfg.RTP.Sounds)
-	}
-	reg, err := app.NewRegistry(app.Deps{Sounds: sounds, Log: log})
+	reg, err := registry(cfg, log)
 	if err != nil {
 		return nil, routing.Diagnostics{Errors: dialect.Errors{{Msg: err.Error()}}}
 	}
 	return routing.Load(routing.Options{Config: cfg, Dir: dir, Apps: reg})
+}
+
+// registry is the one application registry, with the operator's sounds of [rtp] sounds.
+func registry(cfg *config.Config, log *slog.Logger) (*dialplan.Registry, error) {
+	var sounds fs.FS
+	if cfg.RTP.Sounds != "" {
+		sounds = os.DirFS(cfg.RTP.Sounds)
+	}
+	return app.NewRegistry(app.Deps{Sounds: sounds, Log: log})
 }
