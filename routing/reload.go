@@ -202,7 +202,7 @@ func (r *Reloader) reload(reason string) (Result, error) {
 			log.Error("reload refused: " + e)
 		}
 		res.Source, res.Templates = cur.Source(), len(cur.Templates().Templates())
-		log.Warn("reload refused: the running templates and settings stay", "errors", len(res.Errors))
+		log.Warn("reload refused, the running templates and settings stay", "errors", len(res.Errors))
 		return res, fmt.Errorf("%w: %d errors, first: %s", ErrRefused, len(res.Errors), res.Errors[0])
 	}
 	for _, w := range res.Warnings {
