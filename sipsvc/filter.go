@@ -9,7 +9,6 @@ import (
 	"os"
 	"sync/atomic"
 	"time"
-
 )
 
 // The trust filter runs below sipgo, on the sockets themselves. sipgo answers some messages

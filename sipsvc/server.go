@@ -52,7 +52,7 @@ type Server struct {
 
 	draining    atomic.Bool
 	live        atomic.Pointer[liveSettings] // the settings Apply changes; see live.go
-	maxDuration atomic.Int64 // bound of every call (nanoseconds): maxCallDuration; tests shorten it
+	maxDuration atomic.Int64                 // bound of every call (nanoseconds): maxCallDuration; tests shorten it
 	hangupCtx   context.Context
 	hangupAll   context.CancelCauseFunc
 
