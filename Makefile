@@ -1,4 +1,4 @@
-# sidecar: see README.md. Targets: build run test deps unit e2e first-call bench load lint fmt fuzz clean.
+# sidecar: see README.md. Targets: build run test deps unit e2e first-call bench load bench-load lint fmt fuzz clean.
 GO      ?= go
 BIN     ?= bin/sidecar
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -6,7 +6,7 @@ LDFLAGS := -X main.version=$(VERSION)
 STATICCHECK ?= v0.8.2
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: build run test deps unit e2e first-call bench load lint fmt fuzz clean
+.PHONY: build run test deps unit e2e first-call bench load bench-load lint fmt fuzz clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sidecar
@@ -49,6 +49,24 @@ bench:
 load:
 	bench/cps.sh
 	bench/media.sh
+
+# The load ladder with its reference and peer in one run (bench/README.md): call setup (answered
+# echo calls) for the sidecar, `sipp -sn uas` and the diago echo peer at each of RATES, then echo
+# media for the sidecar, the diago peer and a bare reflector at each N; the raw tables and a PNG
+# chart (bench/loadchart) go to LOAD_OUT (default: a new directory under /tmp). RATES, STEP,
+# HOLD_MS, N and DUR pass through from the environment or the make command line.
+bench-load:
+	@set -e; out=$${LOAD_OUT:-$$(mktemp -d /tmp/sidecar-load.XXXXXX)}; mkdir -p "$$out"; \
+	out=$$(cd "$$out" && pwd); \
+	$(GO) build -o "$$out/sidecar" ./cmd/sidecar; \
+	(cd bench/diagoecho && $(GO) build -o "$$out/diagoecho" .); \
+	(cd bench/loadchart && $(GO) build -o "$$out/loadchart" .); \
+	SIDECAR="$$out/sidecar" DIAGOECHO="$$out/diagoecho" OUT="$$out/cps" \
+	  RATES="$${RATES:-500 1000 2000 3000 4000 5000 6000}" TARGETS="sidecar-echo uas-200 diago-echo" bench/cps.sh; \
+	SIDECAR="$$out/sidecar" DIAGOECHO="$$out/diagoecho" OUT="$$out/media" \
+	  N="$${N:-100 200 500}" TARGETS="sidecar diago reflector" bench/media.sh; \
+	"$$out/loadchart" -cps "$$out/cps/results.tsv" -media "$$out/media/results.txt" -o "$$out/load.png"; \
+	echo "# bench-load: tables $$out/cps/results.tsv $$out/media/results.txt, chart $$out/load.png"
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

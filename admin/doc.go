@@ -5,9 +5,11 @@
 //
 //   - /healthz: 200 "ok", or 503 "draining" while the SIP service drains. It does not
 //     depend on Kamailio.
-//   - /metrics: the Prometheus text exposition format 0.0.4, written by hand: every counter
-//     of sipsvc.Stats, the media plane's active sessions and totals, sidecar_build_info and
-//     the start time. Names start with sidecar_; the order is stable.
+//   - /metrics: the Prometheus text exposition format 0.0.4, encoded by client_golang:
+//     every counter of sipsvc.Stats, the media plane's active sessions and totals,
+//     sidecar_build_info and the start time (read once per scrape), plus the families of
+//     Options.Metrics (package metrics: histograms, calls by context and result, Go runtime
+//     and process). Families are sorted by name.
 //   - /status: the same figures as JSON, with the version, uptime and drain state.
 //
 // Any other path gets 404 and any other method 405 with an Allow header. Handlers recover

@@ -89,12 +89,17 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeText(w, http.StatusOK, "ok\n")
 }
 
-// metrics answers the Prometheus text exposition format 0.0.4.
+// metrics answers the Prometheus text exposition format 0.0.4: the snapshot's families and
+// those of Options.Metrics (histograms, calls by result, Go runtime and process).
 func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
 	sn := s.snapshot()
 	var b bytes.Buffer
-	writeMetrics(&b, &sn)
-	write(w, http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", b.Bytes())
+	if err := s.writeMetrics(&b, &sn); err != nil {
+		s.opts.Log.Error("admin metrics", "err", err)
+		writeText(w, http.StatusInternalServerError, "internal error\n")
+		return
+	}
+	write(w, http.StatusOK, metricsContentType, b.Bytes())
 }
 
 // status answers the figures of /metrics as JSON.

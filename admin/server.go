@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 )
@@ -55,6 +56,9 @@ type Options struct {
 	SIP SIPSource
 	// Media is the media plane's counters.
 	Media MediaSource
+	// Metrics holds the event metrics (histograms, calls by context and result, runtime
+	// and process collectors) /metrics serves next to the snapshot's; nil serves only those.
+	Metrics *metrics.Metrics
 	// Version is the build's version string, shown in sidecar_build_info and /status.
 	Version string
 	// Start is when the process started; the zero value means when New was called.
@@ -74,6 +78,7 @@ type Options struct {
 type Server struct {
 	opts    Options
 	handler http.Handler
+	fams    []fam // the snapshot's families, described once
 }
 
 // New returns a Server reading opts' sources.
@@ -87,7 +92,7 @@ func New(opts Options) *Server {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: opts}
+	s := &Server{opts: opts, fams: snapshotFamilies()}
 	s.handler = s.routes()
 	return s
 }

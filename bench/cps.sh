@@ -3,7 +3,8 @@
 #
 # For each rate step (calls per second) and each target, one SIPp UAC places RATE*STEP calls at
 # RATE calls/s against the target over loopback UDP, and the script records SIPp's outcome
-# (successful and failed calls, retransmissions, from -trace_stat), the server's CPU per call
+# (successful and failed calls, retransmissions, from -trace_stat; the INVITE->200 time of every
+# call, from -trace_rtt, as p50 and p99), the server's CPU per call
 # (/proc/PID/stat utime+stime delta over the step), its peak RSS (VmHWM), the kernel's receive
 # buffer drops at the server's socket (/proc/net/udp) and SIPp's own CPU (so the generator is
 # seen to stay under ~70% of a core). All targets run at one rate before the next rate starts,
@@ -18,10 +19,15 @@
 #   sidecar-echo  sidecar serve, INVITE to *43 (echo): 200 with SDP (an RTP session is opened),
 #                 ACK, HOLD_MS hold without RTP, BYE, 200             (bench/sipp/uac_answer.xml)
 #   uas-200       reference: `sipp -sn uas` (180, 200, ACK, BYE, 200), same UAC scenario
+#   diago-echo    peer: bench/diagoecho, an echo server on github.com/emiago/diago (its own Go
+#                 module): 100, 200 with SDP, ACK, hold, BYE, 200, same UAC scenario as sidecar-echo
 #
 # Settings (environment): RATES ("500 1000 2000 3000 4000"), STEP (seconds per step, 5),
-# HOLD_MS (100), TARGETS (all four), RETRANS_PERMILLE (1), OUT (output directory; default a new
-# directory under /tmp, kept), SIDECAR (a built binary; default: built from this tree into OUT).
+# HOLD_MS (100), TARGETS (all five), RETRANS_PERMILLE (1), P99_MS (50: the footer's "highest clean
+# rate with p99 <= P99_MS"), OUT (output directory; default a new directory under /tmp, kept),
+# DIAGO_RTP (diago-echo's RTP ports, 20000-30000), SIDECAR (a built binary; default: built from
+# this tree into OUT), DIAGOECHO (likewise for bench/diagoecho; when it cannot be built, e.g.
+# offline with an empty module cache, diago-echo is dropped with a note).
 # Loopback only, free ports probed at start, everything it starts is stopped on exit; the
 # soft open-files limit is raised to the hard limit. Output: one line per step on stdout and
 # OUT/results.tsv; SIPp's stat files and logs stay in OUT.
@@ -32,10 +38,16 @@ root=$(cd "$here/.." && pwd)
 RATES=${RATES:-"500 1000 2000 3000 4000"}
 STEP=${STEP:-5}
 HOLD_MS=${HOLD_MS:-100}
-TARGETS=${TARGETS:-"sidecar-486 uas-486 sidecar-echo uas-200"}
+TARGETS=${TARGETS:-"sidecar-486 uas-486 sidecar-echo uas-200 diago-echo"}
 RETRANS_PERMILLE=${RETRANS_PERMILLE:-1}
+P99_MS=${P99_MS:-50}
+# diago's RTP ports: its allocator walks its range from where the last call stopped and, when
+# the range's last pairs are busy, fails the call instead of wrapping (v0.42.1), so it gets a
+# range of its own below the kernel's ephemeral ports, where nothing else binds.
+DIAGO_RTP=${DIAGO_RTP:-20000-30000}
 OUT=${OUT:-$(mktemp -d /tmp/sidecar-cps.XXXXXX)}
 mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
 hz=$(getconf CLK_TCK)
 
 for tool in sipp python3 /usr/bin/time; do
@@ -87,6 +99,16 @@ if [ -z "${SIDECAR:-}" ]; then
 	SIDECAR=$OUT/sidecar
 	(cd "$root" && go build -o "$SIDECAR" ./cmd/sidecar)
 fi
+case " $TARGETS " in *" diago-echo "*)
+	if [ -z "${DIAGOECHO:-}" ]; then
+		DIAGOECHO=$OUT/diagoecho
+		if ! (cd "$here/diagoecho" && go build -o "$DIAGOECHO" .) >"$OUT/diagoecho-build.log" 2>&1; then
+			echo "# diago-echo dropped: bench/diagoecho did not build (see $OUT/diagoecho-build.log)"
+			TARGETS=$(echo " $TARGETS " | sed 's/ diago-echo / /')
+		fi
+	fi
+	;;
+esac
 
 # cpu_ticks PID: utime+stime of the whole process (all threads), in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -137,6 +159,10 @@ bind = 127.0.0.1
 EOF
 		"$SIDECAR" serve -config "$OUT/$t.ini" >"$OUT/$t.log" 2>&1 &
 		;;
+	diago-echo)
+		"$DIAGOECHO" -listen "127.0.0.1:$sp" -rtp-ports "$DIAGO_RTP" \
+			>"$OUT/$t.log" 2>&1 &
+		;;
 	uas-486)
 		sipp -sf "$here/sipp/uas_486.xml" -p "$sp" -cp "$cp" -mp "$mp" "${sipp_common[@]}" \
 			-timeout 600s -trace_err -error_file "$OUT/$t.err" >"$OUT/$t.log" 2>&1 &
@@ -159,39 +185,50 @@ stat_col() {
 		c && NF >= c {v = $c} END {print (v == "" ? "NA" : v)}' "$1"
 }
 
+# rtt_pct FILE: "p50 p99" of the response times (ms) in a SIPp -trace_rtt CSV, NA NA when empty.
+rtt_pct() {
+	awk -F';' 'NR > 1 && $3 == 1 {print $2}' "$1" 2>/dev/null | sort -n | awk '{v[NR] = $1}
+		function q(p,  i) {i = int(p * NR + 0.999999); if (i < 1) i = 1; return v[i]}
+		END {if (NR) print q(0.5), q(0.99); else print "NA NA"}'
+}
+
 # run_step TARGET RATE: one step; prints the result line; returns 1 when the step is not clean.
 run_step() {
 	local t=$1 r=$2 pid=${srv_pid[$1]} port=${srv_port[$1]} calls=$(($2 * STEP))
-	local scen ext up cp mp c0 c1 d0 d1 stf tf
+	local scen ext up cp mp c0 c1 d0 d1 stf tf rttd
 	case $t in
 	*-486) scen=$here/sipp/uac_486.xml; ext='*486' ;;
 	*) scen=$here/sipp/uac_answer.xml; ext='*43' ;;
 	esac
 	read -r up cp mp <<<"$(free_ports 3)"
-	stf=$OUT/$t-$r.stat.csv tf=$OUT/$t-$r.time
-	rm -f "$stf"
+	stf=$OUT/$t-$r.stat.csv tf=$OUT/$t-$r.time rttd=$OUT/$t-$r.rttdir
+	rm -rf "$stf" "$rttd"
+	mkdir "$rttd" # SIPp writes SCENARIO_PID_rtt.csv into its working directory
 	c0=$(cpu_ticks "$pid") d0=$(udp_drops "$port")
-	/usr/bin/time -f '%U %S %e' -o "$tf" \
+	(cd "$rttd" && /usr/bin/time -f '%U %S %e' -o "$tf" \
 		sipp "127.0.0.1:$port" -sf "$scen" -s "$ext" -d "$HOLD_MS" -p "$up" -cp "$cp" -mp "$mp" \
 		"${sipp_common[@]}" -r "$r" -rp 1000 -m "$calls" -l "$calls" -timeout "$((STEP + 20))s" \
-		-trace_stat -stf "$stf" -fd 1 -trace_err -error_file "$OUT/$t-$r.err" \
-		>"$OUT/$t-$r.log" 2>&1 || true
+		-trace_stat -stf "$stf" -fd 1 -trace_rtt -rtt_freq 1 -trace_err -error_file "$OUT/$t-$r.err" \
+		>"$OUT/$t-$r.log" 2>&1) || true
 	sleep 0.3 # the server's last ACKs and BYEs
 	c1=$(cpu_ticks "$pid") d1=$(udp_drops "$port")
-	local ok fail retr rtt u s e
+	cat "$rttd"/*_rtt.csv >"$OUT/$t-$r.rtt.csv" 2>/dev/null || true
+	rm -rf "$rttd"
+	local ok fail retr rtt u s e p50 p99
 	ok=$(stat_col "$stf" 'SuccessfulCall(C)') fail=$(stat_col "$stf" 'FailedCall(C)')
 	retr=$(stat_col "$stf" 'Retransmissions(C)')
 	rtt=$(stat_col "$stf" 'ResponseTime1(C)' | awk -F: 'NF == 4 {printf "%.1f", $1 * 3600000 + $2 * 60000 + $3 * 1000 + $4 / 1000; next} {print "NA"}')
 	read -r u s e <<<"$(tail -1 "$tf")"
+	read -r p50 p99 <<<"$(rtt_pct "$OUT/$t-$r.rtt.csv")"
 	awk -v t="$t" -v r="$r" -v calls="$calls" -v ok="$ok" -v fail="$fail" -v retr="$retr" -v rtt="$rtt" \
 		-v cpu="$((c1 - c0))" -v hz="$hz" -v hwm="$(hwm_kb "$pid")" -v drops="$((d1 - d0))" \
 		-v u="$u" -v s="$s" -v e="$e" -v step="$STEP" -v pm="$RETRANS_PERMILLE" \
-		-v hold="$HOLD_MS" 'BEGIN {
+		-v hold="$HOLD_MS" -v p50="$p50" -v p99="$p99" 'BEGIN {
 		okn = ok + 0; us = okn > 0 ? cpu * 1e6 / hz / okn : 0
 		gen = e > 0 ? 100 * (u + s) / e : 0
 		clean = (ok == calls && fail + 0 == 0 && retr * 1000 <= pm * calls && e <= step + hold / 1000 + 2)
-		printf "%s\t%d\t%s\t%s\t%s\t%.1f\t%d\t%.1f\t%d\t%.0f\t%s\t%s\t%s\n", t, r, ok, fail, retr,
-			us, hwm / 1024, cpu * 100 / hz / e, drops, gen, e, rtt, clean ? "clean" : "UNCLEAN"
+		printf "%s\t%d\t%s\t%s\t%s\t%.1f\t%d\t%.1f\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\n", t, r, ok, fail, retr,
+			us, hwm / 1024, cpu * 100 / hz / e, drops, gen, e, rtt, p50, p99, clean ? "clean" : "UNCLEAN"
 		exit !clean}' | tee -a "$OUT/results.tsv"
 }
 
@@ -199,7 +236,7 @@ run_step() {
 	echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC') nproc=$(nproc)$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*:/ cpu=/')"
 	echo "# $(uptime | sed 's/.*load/load/') cpu-pressure=[$(head -1 /proc/pressure/cpu 2>/dev/null)] rates=[$RATES] step=${STEP}s hold=${HOLD_MS}ms sidecar=$SIDECAR"
 } | tee "$OUT/results.tsv"
-printf 'target\tcps\tok\tfailed\tretrans\tsrv_us/call\tsrv_peak_MiB\tsrv_cpu%%\tkdrops\tsipp_cpu%%\tsipp_s\tanswer_ms\tverdict\n' |
+printf 'target\tcps\tok\tfailed\tretrans\tsrv_us/call\tsrv_peak_MiB\tsrv_cpu%%\tkdrops\tsipp_cpu%%\tsipp_s\tanswer_ms\tp50_ms\tp99_ms\tverdict\n' |
 	tee -a "$OUT/results.tsv"
 
 declare -A live
@@ -211,19 +248,26 @@ for r in $RATES; do
 	done
 done
 
-# Highest clean rate per target, and CPU per call of each sidecar target over its reference at
-# the highest rate both passed cleanly.
-awk -F'\t' '!/^#/ && $1 != "target" {
-		if ($13 == "clean") {best[$1] = $2; us[$1, $2] = $6}
+# Highest clean rate per target (and the highest with p99 <= P99_MS), and CPU per call of each
+# server over its reference at the highest rate both passed cleanly.
+awk -F'\t' -v p99max="$P99_MS" '!/^#/ && $1 != "target" {
+		if ($NF == "clean") {
+			best[$1] = $2; us[$1, $2] = $6
+			if ($(NF - 1) != "NA" && $(NF - 1) + 0 <= p99max) fast[$1] = $2
+		}
 	}
 	END {
-		for (t in best) printf "# highest clean rate %s: %d cps\n", t, best[t]
-		split("sidecar-486 uas-486 sidecar-echo uas-200", p, " ")
-		for (i = 1; i <= 3; i += 2) {
+		for (t in best) printf "# highest clean rate %s: %d cps (with p99 <= %d ms: %d cps)\n", t, best[t],
+			p99max, fast[t]
+		n = split("sidecar-486 uas-486 sidecar-echo uas-200 diago-echo uas-200 sidecar-echo diago-echo", p, " ")
+		for (i = 1; i < n; i += 2) {
 			a = p[i]; b = p[i + 1]; r = (best[a] < best[b] ? best[a] : best[b])
 			if (r > 0 && us[b, r] > 0)
-				printf "# cpu per call %s / %s at %d cps: %.1f / %.1f us = %.1f\n", a, b, r,
+				printf "# cpu per call %s / %s at %d cps: %.1f / %.1f us = %.2f\n", a, b, r,
 					us[a, r], us[b, r], us[a, r] / us[b, r]
 		}
+		if (best["diago-echo"] > 0)
+			printf "# clean rate sidecar-echo / diago-echo: %d / %d cps = %.2f\n", best["sidecar-echo"],
+				best["diago-echo"], best["sidecar-echo"] / best["diago-echo"]
 	}' "$OUT/results.tsv" | tee -a "$OUT/results.tsv"
 echo "# output in $OUT"

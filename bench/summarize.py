@@ -2,8 +2,8 @@
 """Medians over several bench/cps.sh runs: bench/summarize.py OUT1 OUT2 OUT3.
 
 For every (target, rate) it prints the median server CPU per call and the raw per-run values,
-with each run's verdict (c = clean, U = unclean); then the highest clean rate of each target per
-run and its median; then, per rate, the ratio of CPU per call sidecar / reference in every run
+with each run's verdict (c = clean, U = unclean) and INVITE->200 p99; then the highest clean
+rate of each target per run and its median; then, per rate, the ratio of CPU per call sidecar / reference in every run
 where both were clean, and the median ratio.
 """
 
@@ -11,7 +11,8 @@ import statistics
 import sys
 from collections import defaultdict
 
-PAIRS = (("sidecar-486", "uas-486"), ("sidecar-echo", "uas-200"))
+PAIRS = (("sidecar-486", "uas-486"), ("sidecar-echo", "uas-200"), ("diago-echo", "uas-200"),
+         ("sidecar-echo", "diago-echo"))
 
 
 def load(path):
@@ -33,13 +34,13 @@ def load(path):
 def main(dirs):
     runs = [load(d) for d in dirs]
     keys = sorted({k for run in runs for k in run}, key=lambda k: (k[1], k[0]))
-    print("target\tcps\tmedian_us/call\tper-run us/call\tverdicts\tpeak_MiB\tsipp_cpu%")
+    print("target\tcps\tmedian_us/call\tper-run us/call\tverdicts\tpeak_MiB\tsipp_cpu%\tp99_ms")
     for k in keys:
         got = [run[k] for run in runs if k in run]
         us = [float(r["srv_us/call"]) for r in got]
         print(f"{k[0]}\t{k[1]}\t{statistics.median(us):.1f}\t{us}\t"
               f"{''.join(r['verdict'][0] for r in got)}\t{[r['srv_peak_MiB'] for r in got]}\t"
-              f"{[r['sipp_cpu%'] for r in got]}")
+              f"{[r['sipp_cpu%'] for r in got]}\t{[r.get('p99_ms', 'NA') for r in got]}")
     targets = sorted({k[0] for k in keys})
     for t in targets:
         best = [max([c for (tt, c), r in run.items() if tt == t and r["verdict"] == "clean"], default=0)

@@ -30,6 +30,8 @@ type Config struct {
 	RTP RTP
 	// Admin is the [admin] section: the HTTP admin endpoint.
 	Admin Admin
+	// CDR is the [cdr] section: call records.
+	CDR CDR
 }
 
 // General is the [general] section.
@@ -159,6 +161,17 @@ type Admin struct {
 	AllowRemote bool
 }
 
+// CDR is the [cdr] section: call records, one JSON line per finished call (package cdr,
+// docs/operations.md).
+type CDR struct {
+	// Path is the file the records are appended to; "-" writes them to standard output and
+	// "" (the default) disables them. Key: path.
+	Path string
+	// Queue is how many records may wait for the writer before new ones are dropped (and
+	// counted). Key: queue. Default 1024.
+	Queue int
+}
+
 // Default returns the configuration the sidecar runs on with no settings file.
 func Default() *Config {
 	lo := netip.MustParseAddr("127.0.0.1")
@@ -188,6 +201,7 @@ func Default() *Config {
 			Symmetric: true,
 			Timeout:   30 * time.Second,
 		},
+		CDR: CDR{Queue: 1024},
 	}
 }
 

@@ -102,6 +102,10 @@ func (c *Config) formatKey(section, name string) ([]string, bool) {
 		return one(addrString(c.Admin.Listen.String(), c.Admin.Listen.IsValid()))
 	case "admin/allow-remote":
 		return one(formatBool(c.Admin.AllowRemote))
+	case "cdr/path":
+		return one(c.CDR.Path)
+	case "cdr/queue":
+		return one(strconv.Itoa(c.CDR.Queue))
 	}
 	return nil, false
 }

@@ -17,7 +17,7 @@ type keySpec struct {
 }
 
 // sectionNames lists the sections in documentation order.
-func sectionNames() []string { return []string{"general", "sip", "identify", "rtp", "admin"} }
+func sectionNames() []string { return []string{"general", "sip", "identify", "rtp", "admin", "cdr"} }
 
 // keySpecs returns every key of every section, in documentation order.
 func keySpecs() []keySpec {
@@ -142,6 +142,15 @@ func keySpecs() []keySpec {
 		}},
 		{section: "admin", name: "allow-remote", apply: func(c *Config, v string) (err error) {
 			c.Admin.AllowRemote, err = parseBool(v)
+			return err
+		}},
+
+		{section: "cdr", name: "path", apply: func(c *Config, v string) error {
+			c.CDR.Path = v
+			return nil
+		}},
+		{section: "cdr", name: "queue", apply: func(c *Config, v string) (err error) {
+			c.CDR.Queue, err = parseInt(v)
 			return err
 		}},
 	}

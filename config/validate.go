@@ -96,6 +96,11 @@ func (c *Config) validate() []*Error {
 	add("rtp", "bind", checkBind(c.RTP.Bind, c.RTP.Address))
 	add("rtp", "timeout", checkDuration(c.RTP.Timeout, 0, 24*time.Hour))
 
+	// [cdr]
+	if q := c.CDR.Queue; q < 1 || q > 1<<20 {
+		add("cdr", "queue", fmt.Errorf("%d is outside 1-%d", q, 1<<20))
+	}
+
 	// [admin]
 	if l := c.Admin.Listen; l.IsValid() && !l.Addr().IsLoopback() && !c.Admin.AllowRemote {
 		add("admin", "listen", fmt.Errorf("%s is not a loopback address; set allow-remote = yes to expose the admin endpoint", l))

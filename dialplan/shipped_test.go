@@ -66,7 +66,7 @@ func TestShippedTemplatesAndDialplan(t *testing.T) {
 			if ctxName != tc.context {
 				t.Errorf("context = %q, want %q", ctxName, tc.context)
 			}
-			trace, _ := plan.Run(context.Background(), ch, ctxName, tc.req.RURI.User, nil)
+			trace, _ := ch.run(context.Background(), plan, ctxName, tc.req.RURI.User, nil)
 			if got := ch.log(); got != tc.want {
 				t.Errorf("events %q, want %q\ntrace:\n%s", got, tc.want, trace)
 			}

@@ -234,10 +234,16 @@ func (s *callState) answer(claim bool) (already bool, err error) {
 	return false, nil
 }
 
-// reject claims the final answer code (300-699): offered/early -> ended.
+// reject claims the final answer code (300-699): offered/early -> ended. The end transition
+// takes it for an unanswered call (rejectLocked).
 func (s *callState) reject(code int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.rejectLocked(code)
+}
+
+// rejectLocked is reject with mu held.
+func (s *callState) rejectLocked(code int) error {
 	switch {
 	case s.answeredLocked():
 		return ErrAnswered
@@ -482,7 +488,7 @@ func (s *callState) end(cancelled bool, code int) (endAction, int) {
 		s.phase, s.final = phaseEnded, 487
 		return endCancelled, 487
 	case s.unansweredLocked():
-		s.phase, s.final = phaseEnded, code
+		_ = s.rejectLocked(code) // cannot fail: the call is unanswered
 		return endRespond, code
 	case s.phase == phaseEnding && !s.answeredLocked():
 		// The caller's BYE in the early dialog (RFC 3261 15.1.2): the BYE got 200, the

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/sidecar-voip/sidecar/dialplan"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
@@ -48,6 +48,8 @@ type call struct {
 	cancel context.CancelCauseFunc
 
 	offer []byte // the INVITE's SDP (the SDP part of a multipart body), nil for a late offer
+
+	out outcome // what the call record and the metrics need, filled as the call goes
 }
 
 var _ dialplan.Channel = (*call)(nil)
@@ -108,7 +110,7 @@ func (c *call) Progress(ctx context.Context, code int) error {
 	if ua := c.s.cfg.UserAgent; ua != "" {
 		hdrs = append(hdrs, sip.NewHeader("Server", ua))
 	}
-	if err := c.dlg.Respond(code, reasonPhrase(code), body, hdrs...); err != nil {
+	if err := c.dlg.Respond(code, sipstatus.Phrase(code), body, hdrs...); err != nil {
 		return fmt.Errorf("progress %d: %w", code, err)
 	}
 	c.st.progressSent()
@@ -142,6 +144,7 @@ func (c *call) Answer(ctx context.Context) error {
 		return nil
 	}
 
+	c.out.finalAt(time.Now())
 	// WriteResponse retransmits the 200 until the dialog is confirmed by the ACK.
 	done := make(chan error, 1)
 	go func() {
@@ -210,61 +213,6 @@ func (c *call) noACK(err error) error {
 	return ErrNoACK
 }
 
-// Reject ends an unanswered call with a final answer (300-699); retryAfter > 0 adds
-// Retry-After.
-func (c *call) Reject(ctx context.Context, code int, reason string, retryAfterSec int) error {
-	if code < 300 || code > 699 {
-		return fmt.Errorf("reject: status %d outside 300-699", code)
-	}
-	var hdrs []sip.Header
-	if retryAfterSec > 0 {
-		hdrs = append(hdrs, retryAfter(retryAfterSec))
-	}
-	return c.sendFinal(code, reason, hdrs...)
-}
-
-// Redirect ends an unanswered call with 302 Moved Temporarily and Contact: <target>.
-func (c *call) Redirect(ctx context.Context, target string) error {
-	t := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(target), "<"), ">")
-	var uri sip.Uri
-	if err := sip.ParseUri(t, &uri); err != nil || uri.Host == "" ||
-		(uri.Scheme != "sip" && uri.Scheme != "sips") {
-		return fmt.Errorf("redirect: target %q is not a SIP URI", target)
-	}
-	return c.sendFinal(sip.StatusMovedTemporarily, "", &sip.ContactHeader{Address: uri})
-}
-
-// sendFinal claims the call's final answer (the reject transition) and sends it. It fails
-// on an answered call or one that already has its final answer.
-func (c *call) sendFinal(code int, reason string, hdrs ...sip.Header) error {
-	if err := c.st.reject(code); err != nil {
-		return fmt.Errorf("answer %d: %w", code, err)
-	}
-	return c.writeFinal(code, reason, hdrs...)
-}
-
-// writeFinal sends the final answer code the state machine granted, counted by code.
-func (c *call) writeFinal(code int, reason string, hdrs ...sip.Header) error {
-	if reason == "" {
-		reason = reasonPhrase(code)
-	}
-	if ua := c.s.cfg.UserAgent; ua != "" {
-		hdrs = append(hdrs, sip.NewHeader("Server", ua))
-	}
-	c.s.stats.reject(code)
-	// Straight to the transaction, not through the dialog (which would wait for the ACK):
-	// the transaction absorbs the ACK and retransmits the answer by itself, and the call's
-	// slot is free at once.
-	res := sip.NewResponseFromRequest(c.dlg.InviteRequest, code, reason, nil)
-	for _, h := range hdrs {
-		res.AppendHeader(h)
-	}
-	if err := c.tx.Respond(res); err != nil {
-		return fmt.Errorf("answer %d: %w", code, err)
-	}
-	return nil
-}
-
 // Hangup ends an answered call with BYE (through the Record-Route set).
 func (c *call) Hangup(ctx context.Context) error {
 	err := c.bye()
@@ -300,7 +248,7 @@ func (c *call) openMedia(ctx context.Context) (media.Session, error) {
 	}
 	plane := c.s.opts.Media
 	if plane == nil {
-		return nil, &media.StatusError{Status: 500, Reason: reasonPhrase(500), Err: ErrNoMedia}
+		return nil, sipstatus.New(500, ErrNoMedia)
 	}
 	offer := c.offer
 	p := dialplan.MediaFor(c.caller, c.callee)
@@ -331,5 +279,6 @@ func (c *call) closeMedia() {
 		if err := sess.Close(); err != nil {
 			c.logger().Warn("close media", "error", err)
 		}
+		c.out.mediaClosed(sess, c.s.opts.Metrics)
 	}
 }

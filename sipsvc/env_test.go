@@ -18,6 +18,7 @@ import (
 // its calls run in, so the answer to extension "who" tells which template was chosen.
 const testTemplates = `[sub]
 context = internal
+mailbox-pin = {{ .Header "X-MailBoxPin" }}
 
 [anon]
 context = public

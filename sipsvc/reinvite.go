@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 )
 
 // ackGrace is how long a re-INVITE waits for the ACK of the previous 2xx before it is
@@ -86,7 +87,7 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, sip.StatusNotAcceptableHere, "")
 		return
 	case err != nil:
-		code, reason := statusOf(err, s.settings().noMatch)
+		code, reason := sipstatus.Of(err)
 		c.logger().Warn("re-INVITE offer refused", "status", code, "error", err)
 		s.respond(req, tx, code, reason)
 		return

@@ -13,8 +13,10 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
+	"github.com/sidecar-voip/sidecar/cdr"
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/media"
+	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/routing"
 )
 
@@ -31,6 +33,11 @@ type Options struct {
 	Media media.Plane
 	// Log receives the service's structured logs; nil discards them.
 	Log *slog.Logger
+	// Metrics records call-setup, profile-build and dialplan times, calls by context and
+	// result, and media jitter and loss; nil records nothing.
+	Metrics *metrics.Metrics
+	// Records receives one call record per finished call; nil writes none.
+	Records *cdr.Writer
 }
 
 // Server is one SIP service: its listeners, handlers, calls and counters.

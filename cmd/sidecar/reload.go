@@ -10,6 +10,7 @@ import (
 
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/internal/watch"
+	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 )
@@ -17,9 +18,9 @@ import (
 // newReloader is serve's hot reload: each reload reads the settings file (cfgPath; "" keeps
 // the built-in defaults) and the template directory (the -templates flag, else [general]
 // templates) again, with a new application registry, and on success applies the live [sip]
-// settings to srv and the log level to level.
-func newReloader(cfgPath, flagDir string, live *routing.Live, srv *sipsvc.Server, level *slog.LevelVar,
-	log *slog.Logger) (*routing.Reloader, error) {
+// settings to srv, the log level to level and the dialplan's contexts to mets' labels.
+func newReloader(cfgPath, flagDir string, live *routing.Live, srv *sipsvc.Server, mets *metrics.Metrics,
+	level *slog.LevelVar, log *slog.Logger) (*routing.Reloader, error) {
 	appLog := log.With("component", "app")
 	sources := func() (routing.Options, error) {
 		cfg, err := loadConfig(cfgPath)
@@ -37,6 +38,7 @@ func newReloader(cfgPath, flagDir string, live *routing.Live, srv *sipsvc.Server
 			log.Error("reload: apply sip settings", "err", err)
 		}
 		level.Set(logLevel(cfg.General.LogLevel))
+		mets.SetContexts(live.Current().Plan().Contexts()) // Apply runs right after the swap
 	}
 	return routing.NewReloader(routing.ReloaderOptions{
 		Live: live, Sources: sources, Apply: apply, Log: log.With("component", "reload"),

@@ -12,7 +12,9 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/sidecar-voip/sidecar/cdr"
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
@@ -78,21 +80,32 @@ func serve(ctx context.Context, cfgPath, flagDir string, stderr io.Writer) error
 		return fmt.Errorf("media plane: %w", err)
 	}
 	defer plane.Close()
+	// The process's metrics (its own registry) and call records ([cdr] path).
+	mets := metrics.New(metrics.Options{Contexts: bundle.Plan().Contexts()})
+	var records *cdr.Writer
+	if cfg.CDR.Path != "" {
+		if records, err = cdr.Open(cdr.Config{Path: cfg.CDR.Path, Queue: cfg.CDR.Queue}, log.With("component", "cdr")); err != nil {
+			return err
+		}
+		defer records.Close() // after the drain: the last calls' records are written
+		defer records.NotifyReopen(syscall.SIGUSR1)()
+		mets.WatchCallRecords(func() (uint64, uint64) { st := records.Stats(); return st.Written, st.Dropped })
+	}
 	live := routing.NewLive(bundle) // a hot reload swaps bundles in it; calls keep theirs
 	srv, err := sipsvc.New(sipsvc.Options{
-		Config: cfg, Router: live, Media: plane, Log: log,
+		Config: cfg, Router: live, Media: plane, Log: log, Metrics: mets, Records: records,
 	})
 	if err != nil {
 		return err
 	}
-	reloader, err := newReloader(cfgPath, flagDir, live, srv, level, log)
+	reloader, err := newReloader(cfgPath, flagDir, live, srv, mets, level, log)
 	if err != nil {
 		return err
 	}
 	tctx, stopTriggers := context.WithCancel(ctx)
 	waitTriggers := reloadTriggers(tctx, reloader, cfg, cfgPath, dir, log)
 	defer func() { stopTriggers(); waitTriggers() }()
-	stopAdmin, err := startAdmin(cfg.Admin, srv, plane, reloader, log.With("component", "admin"))
+	stopAdmin, err := startAdmin(cfg.Admin, srv, plane, mets, reloader, log.With("component", "admin"))
 	if err != nil {
 		return err
 	}
