@@ -54,6 +54,7 @@ func TestApplyLimitsLive(t *testing.T) {
 		t.Errorf("no-match after apply: got %q", got)
 	}
 
+	waitFor(t, 2*time.Second, "the unmatched call's slot free", func() bool { return e.srv.Stats().CallsActive == 0 })
 	u := newRawUAC(t, "127.0.0.1", e.udp)
 	answerCall(t, e, u)
 	other := newRawUAC(t, "127.0.0.1", e.udp)
