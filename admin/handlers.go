@@ -5,14 +5,23 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 )
 
-// allow is the Allow header of every read-only resource.
+// allow is the Allow header of every resource but "/": they are read-only.
 const allow = "GET, HEAD"
+
+// allowOf is the Allow header of path: "/" also takes the render form's POST.
+func allowOf(path string) string {
+	if path == "/" {
+		return allow + ", POST"
+	}
+	return allow
+}
 
 // snapshot is everything one response shows, read once per request.
 type snapshot struct {
@@ -45,6 +54,7 @@ func (s *Server) routes() http.Handler {
 		"/healthz": s.healthz,
 		"/metrics": s.metrics,
 		"/status":  s.status,
+		"/":        s.page, // page.go; POST renders the form
 	}
 	actions := s.actions() // POST only: reload.go
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -59,11 +69,16 @@ func (s *Server) routes() http.Handler {
 			return
 		}
 		h, ok := paths[r.URL.Path]
+		if !ok && strings.HasPrefix(r.URL.Path, "/static/") {
+			h, ok = s.static, true
+		}
 		switch {
 		case !ok:
 			writeText(w, http.StatusNotFound, "not found\n")
+		case r.URL.Path == "/" && r.Method == http.MethodPost:
+			h(w, r)
 		case r.Method != http.MethodGet && r.Method != http.MethodHead:
-			w.Header().Set("Allow", allow)
+			w.Header().Set("Allow", allowOf(r.URL.Path))
 			writeText(w, http.StatusMethodNotAllowed, "method not allowed\n")
 		default:
 			h(w, r)

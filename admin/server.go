@@ -72,6 +72,17 @@ type Options struct {
 	Reload Reloader
 	// Log receives panics and HTTP server errors; nil discards them.
 	Log *slog.Logger
+
+	// The status page at "/" (page.go) also reads these; each may be nil.
+
+	// Calls lists the live calls (*sipsvc.Server); nil shows none.
+	Calls CallSource
+	// Templates lists the loaded templates with their file:line; nil shows none.
+	Templates func() []TemplateInfo
+	// Errors reports recent reload and push errors; nil until those features exist.
+	Errors EventSource
+	// Render explains a pasted SIP request for the page's form; nil hides the form.
+	Render RenderFunc
 }
 
 // Server is the admin endpoint. Serve runs it; the zero value is not usable, call New.
@@ -162,4 +173,5 @@ func isLoopback(a netip.Addr) bool { return a.Unmap().IsLoopback() }
 var (
 	_ SIPSource   = (*sipsvc.Server)(nil)
 	_ MediaSource = (*rtp.Engine)(nil)
+	_ CallSource  = (*sipsvc.Server)(nil)
 )

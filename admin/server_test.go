@@ -176,7 +176,12 @@ func TestRouting(t *testing.T) {
 		allow        string
 		body         string
 	}{
-		{"GET", "/", 404, "", "not found\n"},
+		{"GET", "/index.html", 404, "", "not found\n"},
+		{"GET", "/static/", 404, "", "not found\n"},
+		{"GET", "/static/nope.css", 404, "", "not found\n"},
+		{"GET", "/static/../page.html", 404, "", "not found\n"},
+		{"PUT", "/", 405, "GET, HEAD, POST", "method not allowed\n"},
+		{"POST", "/static/style.css", 405, "GET, HEAD", "method not allowed\n"},
 		{"GET", "/healthz/", 404, "", "not found\n"},
 		{"GET", "/metricsx", 404, "", "not found\n"},
 		{"GET", "/config", 404, "", "not found\n"},

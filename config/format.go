@@ -106,6 +106,22 @@ func (c *Config) formatKey(section, name string) ([]string, bool) {
 		return one(c.CDR.Path)
 	case "cdr/queue":
 		return one(strconv.Itoa(c.CDR.Queue))
+	case "voicemail/dir":
+		return one(c.Voicemail.Dir)
+	case "voicemail/maxmsg":
+		return one(strconv.Itoa(c.Voicemail.MaxMsg))
+	case "voicemail/maxsecs":
+		return one(c.Voicemail.MaxSecs.String())
+	case "voicemail/minsecs":
+		return one(c.Voicemail.MinSecs.String())
+	case "voicemail/maxsilence":
+		return one(c.Voicemail.MaxSilence.String())
+	case "voicemail/silence-threshold":
+		return one(strconv.Itoa(c.Voicemail.SilenceThreshold))
+	case "voicemail/max-login-attempts":
+		return one(strconv.Itoa(c.Voicemail.MaxLoginAttempts))
+	case "voicemail/lockout":
+		return one(c.Voicemail.Lockout.String())
 	}
 	return nil, false
 }

@@ -17,7 +17,9 @@ type keySpec struct {
 }
 
 // sectionNames lists the sections in documentation order.
-func sectionNames() []string { return []string{"general", "sip", "identify", "rtp", "admin", "cdr"} }
+func sectionNames() []string {
+	return []string{"general", "sip", "identify", "rtp", "admin", "cdr", "voicemail"}
+}
 
 // keySpecs returns every key of every section, in documentation order.
 func keySpecs() []keySpec {
@@ -151,6 +153,39 @@ func keySpecs() []keySpec {
 		}},
 		{section: "cdr", name: "queue", apply: func(c *Config, v string) (err error) {
 			c.CDR.Queue, err = parseInt(v)
+			return err
+		}},
+
+		{section: "voicemail", name: "dir", apply: func(c *Config, v string) error {
+			c.Voicemail.Dir = v
+			return nil
+		}},
+		{section: "voicemail", name: "maxmsg", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.MaxMsg, err = parseInt(v)
+			return err
+		}},
+		{section: "voicemail", name: "maxsecs", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.MaxSecs, err = parseDuration(v)
+			return err
+		}},
+		{section: "voicemail", name: "minsecs", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.MinSecs, err = parseDuration(v)
+			return err
+		}},
+		{section: "voicemail", name: "maxsilence", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.MaxSilence, err = parseDuration(v)
+			return err
+		}},
+		{section: "voicemail", name: "silence-threshold", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.SilenceThreshold, err = parseInt(v)
+			return err
+		}},
+		{section: "voicemail", name: "max-login-attempts", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.MaxLoginAttempts, err = parseInt(v)
+			return err
+		}},
+		{section: "voicemail", name: "lockout", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.Lockout, err = parseDuration(v)
 			return err
 		}},
 	}

@@ -12,7 +12,6 @@ var liveKeys = []string{
 	"sip/trusted", "sip/untrusted", "sip/identify", "sip/max-calls", "sip/no-match",
 	"sip/default-context",
 	"identify/ip", "identify/anonymous", "identify/username-prefix",
-	"rtp/sounds",
 }
 
 // Live reports whether a reload applies section/key to a running sidecar; false means the

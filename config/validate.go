@@ -105,6 +105,25 @@ func (c *Config) validate() []*Error {
 	if l := c.Admin.Listen; l.IsValid() && !l.Addr().IsLoopback() && !c.Admin.AllowRemote {
 		add("admin", "listen", fmt.Errorf("%s is not a loopback address; set allow-remote = yes to expose the admin endpoint", l))
 	}
+
+	// [voicemail]
+	vm := c.Voicemail
+	if vm.MaxMsg < 0 || vm.MaxMsg > 9999 {
+		add("voicemail", "maxmsg", fmt.Errorf("%d is outside 0-9999", vm.MaxMsg))
+	}
+	add("voicemail", "maxsecs", checkDuration(vm.MaxSecs, 0, time.Hour))
+	add("voicemail", "minsecs", checkDuration(vm.MinSecs, 0, time.Hour))
+	if vm.MaxSecs > 0 && vm.MinSecs > vm.MaxSecs {
+		add("voicemail", "minsecs", fmt.Errorf("%s is over maxsecs %s", vm.MinSecs, vm.MaxSecs))
+	}
+	add("voicemail", "maxsilence", checkDuration(vm.MaxSilence, 0, time.Hour))
+	if n := vm.SilenceThreshold; n < 1 || n > 32767 {
+		add("voicemail", "silence-threshold", fmt.Errorf("%d is outside 1-32767", n))
+	}
+	if n := vm.MaxLoginAttempts; n < 1 || n > 100 {
+		add("voicemail", "max-login-attempts", fmt.Errorf("%d is outside 1-100", n))
+	}
+	add("voicemail", "lockout", checkDuration(vm.Lockout, 0, 24*time.Hour))
 	return errs
 }
 

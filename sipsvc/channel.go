@@ -43,6 +43,7 @@ type call struct {
 	caller, callee *profile.Profile
 	log            *slog.Logger                // the call's logger at its start: read it through logger
 	routedLog      atomic.Pointer[slog.Logger] // log with what routing found (setLogger), once routed
+	active         atomic.Pointer[routeInfo]   // templates and context for ActiveCalls (active.go), once routed
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc

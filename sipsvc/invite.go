@@ -148,6 +148,7 @@ func (c *call) route() (dialplan.Trace, error) {
 	}
 	c.caller, c.callee = rt.Caller, rt.Callee
 	c.setLogger(c.logger().With("context", rt.Context, "exten", rt.Exten))
+	c.routed(rt.Context)
 	c.logger().Debug("call routed")
 	t0 := time.Now()
 	defer func() { s.opts.Metrics.ObserveDialplan(time.Since(t0)) }()

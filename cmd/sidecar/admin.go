@@ -9,14 +9,16 @@ import (
 	"github.com/sidecar-voip/sidecar/admin"
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/metrics"
+	"github.com/sidecar-voip/sidecar/routing"
+	"github.com/sidecar-voip/sidecar/sipsvc"
 )
 
 // startAdmin binds the [admin] endpoint, logs "admin listening" with the bound address and
 // serves it in the background until stop is called. serve calls stop after the SIP service
 // has stopped, so /healthz answers 503 "draining" during the drain. With [admin] listen
 // empty it does nothing; a bind error (or a remote address without allow-remote) is returned.
-func startAdmin(cfg config.Admin, sip admin.SIPSource, media admin.MediaSource, mets *metrics.Metrics,
-	reload admin.Reloader, log *slog.Logger) (stop func(), err error) {
+func startAdmin(cfg config.Admin, sip *sipsvc.Server, media admin.MediaSource, mets *metrics.Metrics,
+	live *routing.Live, reload admin.Reloader, log *slog.Logger) (stop func(), err error) {
 	ln, err := admin.Listen(cfg)
 	if errors.Is(err, admin.ErrDisabled) {
 		return func() {}, nil
@@ -24,10 +26,12 @@ func startAdmin(cfg config.Admin, sip admin.SIPSource, media admin.MediaSource, 
 	if err != nil {
 		return nil, err
 	}
-	srv := admin.New(admin.Options{
+	opts := admin.Options{
 		SIP: sip, Media: media, Metrics: mets, Version: buildVersion(), Start: time.Now(),
 		AllowRemote: cfg.AllowRemote, Reload: reload, Log: log,
-	})
+	}
+	pageOptions(&opts, sip, live)
+	srv := admin.New(opts)
 	log.Info("admin listening", "addr", ln.Addr().String())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

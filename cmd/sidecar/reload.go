@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/internal/watch"
 	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/routing"
@@ -17,17 +18,13 @@ import (
 
 // newReloader is serve's hot reload: each reload reads the settings file (cfgPath; "" keeps
 // the built-in defaults) and the template directory (the -templates flag, else [general]
-// templates) again, with a new application registry, and on success applies the live [sip]
+// templates) again and compiles them against reg, the registry of the start (so the
+// applications' state, such as PIN lockouts, outlives a reload), and on success applies the live [sip]
 // settings to srv, the log level to level and the dialplan's contexts to mets' labels.
-func newReloader(cfgPath, flagDir string, live *routing.Live, srv *sipsvc.Server, mets *metrics.Metrics,
+func newReloader(cfgPath, flagDir string, reg *dialplan.Registry, live *routing.Live, srv *sipsvc.Server, mets *metrics.Metrics,
 	level *slog.LevelVar, log *slog.Logger) (*routing.Reloader, error) {
-	appLog := log.With("component", "app")
 	sources := func() (routing.Options, error) {
 		cfg, err := loadConfig(cfgPath)
-		if err != nil {
-			return routing.Options{}, err
-		}
-		reg, err := registry(cfg, appLog)
 		if err != nil {
 			return routing.Options{}, err
 		}

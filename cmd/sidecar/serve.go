@@ -12,12 +12,14 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/cdr"
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
+	"github.com/sidecar-voip/sidecar/voicemail/fsstore"
 )
 
 // runServe implements "sidecar serve [-config FILE] [-templates DIR]": it runs the SIP service
@@ -68,9 +70,24 @@ func serve(ctx context.Context, cfgPath, flagDir string, stderr io.Writer) error
 	log, level := newLogger(stderr, cfg.General)
 	dir := templatesDir(flagDir, cfg)
 	// The templates, the dialplan against every application (signalling and media; later
-	// features such as VoiceMail register in app.NewRegistry) and the identifier chain: the
-	// same loading as check and render.
-	bundle, diag := load(cfg, dir, log.With("component", "app"))
+	// VoiceMail and VoiceMailMain over the mailbox store opened here) and the identifier
+	// chain: the same loading as check and render.
+	vmDir, err := voicemailDir(cfg)
+	if err != nil {
+		return err
+	}
+	store, err := fsstore.Open(vmDir)
+	if err != nil {
+		return fmt.Errorf("voicemail store: %w", err)
+	}
+	defer store.Close()
+	log.Info("voicemail store", "dir", vmDir)
+	vmStats := new(app.VoicemailStats)
+	reg, err := registry(cfg, log.With("component", "app"), store, vmStats)
+	if err != nil {
+		return fmt.Errorf("applications: %w", err)
+	}
+	bundle, diag := routing.Load(routing.Options{Config: cfg, Dir: dir, Apps: reg})
 	if err := diag.Err(); err != nil {
 		return fmt.Errorf("load templates %s: %w", cmp.Or(dir, routing.Embedded), err)
 	}
@@ -98,14 +115,14 @@ func serve(ctx context.Context, cfgPath, flagDir string, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	reloader, err := newReloader(cfgPath, flagDir, live, srv, mets, level, log)
+	reloader, err := newReloader(cfgPath, flagDir, reg, live, srv, mets, level, log)
 	if err != nil {
 		return err
 	}
 	tctx, stopTriggers := context.WithCancel(ctx)
 	waitTriggers := reloadTriggers(tctx, reloader, cfg, cfgPath, dir, log)
 	defer func() { stopTriggers(); waitTriggers() }()
-	stopAdmin, err := startAdmin(cfg.Admin, srv, plane, mets, reloader, log.With("component", "admin"))
+	stopAdmin, err := startAdmin(cfg.Admin, srv, plane, mets, live, reloader, log.With("component", "admin"))
 	if err != nil {
 		return err
 	}
