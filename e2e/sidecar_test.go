@@ -82,7 +82,10 @@ drain-grace = 5s
 ports = %[4]d-%[5]d
 address = %[1]s
 bind = %[1]s
-`, ip, port, kamIP, rtp, rtp+99, templates)
+
+[voicemail]
+dir = %[7]s
+`, ip, port, kamIP, rtp, rtp+99, templates, filepath.Join(dir, name+"-voicemail"))
 	path := filepath.Join(dir, name+".ini")
 	mustWrite(t, path, ini)
 	p := startProc(t, dir, name, bin, "serve", "-config", path)
