@@ -67,7 +67,9 @@ ports = %[4]d-%[5]d
 address = %[2]s
 [admin]
 listen = 127.0.0.1:%[6]d
-`, tdir, sidecar1, sipPort, rtp, rtp+99, adminPort))
+[voicemail]
+dir = %[7]s
+`, tdir, sidecar1, sipPort, rtp, rtp+99, adminPort, filepath.Join(dir, "voicemail")))
 	sc := startProc(t, dir, "sidecar", bin, "serve", "-config", ini)
 	admin := fmt.Sprintf("127.0.0.1:%d", adminPort)
 	if err := eventually(15*time.Second, func() error {
