@@ -162,7 +162,21 @@ type Admin struct {
 	// AllowRemote permits a Listen address that is not loopback. Key: allow-remote.
 	// Default no.
 	AllowRemote bool
+	// Token is the bearer token every request must carry ("Authorization: Bearer TOKEN")
+	// when set: required (at least MinTokenLen bytes) when Listen is not loopback, optional
+	// on loopback. A secret: never logged. Key: token, or token-file (a file holding it,
+	// surrounding white space trimmed). Default "".
+	Token string
+	// TokenFile is the file Token was read from; "" when written inline. Key: token-file.
+	TokenFile string
+	// PushDir is where templates pushed over the admin API are persisted so they survive a
+	// restart; "" keeps them in memory only (the proxy pushes them again). Key: push-dir.
+	// Default "".
+	PushDir string
 }
+
+// MinTokenLen is the shortest [admin] token accepted.
+const MinTokenLen = 16
 
 // CDR is the [cdr] section: call records, one JSON line per finished call (package cdr,
 // docs/operations.md).

@@ -111,10 +111,17 @@ func TestParseKeys(t *testing.T) {
 		{"admin listen", "[admin]\nlisten = 127.0.0.1:0\n", func(c *Config) { c.Admin.Listen = netip.MustParseAddrPort("127.0.0.1:0") }},
 		{"cdr file", "[cdr]\npath = /var/log/sidecar/calls.json\nqueue = 10\n", func(c *Config) { c.CDR = CDR{Path: "/var/log/sidecar/calls.json", Queue: 10} }},
 		{"cdr stdout", "[cdr]\npath = -\n", func(c *Config) { c.CDR.Path = "-" }},
-		{"admin remote", "[admin]\nlisten = 0.0.0.0:8080\nallow-remote = yes\n", func(c *Config) {
+
+		{"admin remote", "[admin]\nlisten = 0.0.0.0:8080\nallow-remote = yes\ntoken = 0123456789abcdef\n", func(c *Config) {
 			c.Admin.Listen = netip.MustParseAddrPort("0.0.0.0:8080")
 			c.Admin.AllowRemote = true
+			c.Admin.Token = "0123456789abcdef"
 		}},
+		{"admin loopback token", "[admin]\nlisten = 127.0.0.1:0\ntoken = 0123456789abcdef\n", func(c *Config) {
+			c.Admin.Listen = netip.MustParseAddrPort("127.0.0.1:0")
+			c.Admin.Token = "0123456789abcdef"
+		}},
+		{"push-dir", "[admin]\npush-dir = /var/lib/sidecar/pushed\n", func(c *Config) { c.Admin.PushDir = "/var/lib/sidecar/pushed" }},
 		{"case-insensitive names", "[SIP]\nMax-Calls = 5\n", func(c *Config) { c.SIP.MaxCalls = 5 }},
 		{"quoted value", "[sip]\nuser-agent = \"sidecar ; lab\"\n", func(c *Config) { c.SIP.UserAgent = "sidecar ; lab" }},
 		{"semicolon inside value", "[sip]\nuser-agent = a;b\n", func(c *Config) { c.SIP.UserAgent = "a;b" }},
@@ -228,6 +235,10 @@ func TestParseErrors(t *testing.T) {
 		{"user-agent long", "[sip]\nuser-agent = " + strings.Repeat("a", 129) + "\n", []string{`is longer than 128 characters`}, nil},
 		{"default-context long", "[sip]\ndefault-context = " + strings.Repeat("a", 65) + "\n", []string{`is longer than 64 characters`}, nil},
 		{"admin remote", "[admin]\nlisten = 192.0.2.1:8080\n", []string{`sidecar.ini:2: [admin] listen: 192.0.2.1:8080 is not a loopback address; set allow-remote = yes`}, nil},
+		{"admin remote no token", "[admin]\nlisten = 192.0.2.1:8080\nallow-remote = yes\n", []string{`sidecar.ini:2: [admin] listen: 192.0.2.1:8080 is not a loopback address: set token (or token-file)`}, nil},
+		{"admin short token", "[admin]\ntoken = short\n", []string{`[admin] token: the token must be at least 16 bytes`}, nil},
+		{"admin token twice", "[admin]\ntoken = 0123456789abcdef\ntoken-file = /nonexistent\n", []string{`[admin] token-file: set token or token-file, not both`}, nil},
+		{"admin token file missing", "[admin]\ntoken-file = /nonexistent/token\n", []string{`[admin] token-file: read token: open /nonexistent/token`}, nil},
 		{"cdr queue zero", "[cdr]\nqueue = 0\n", []string{`sidecar.ini:2: [cdr] queue: 0 is outside 1-1048576`}, nil},
 		{"cdr queue junk", "[cdr]\nqueue = lots\n", []string{`[cdr] queue:`}, nil},
 		{"allow-remote", "[admin]\nallow-remote = sure\n", []string{`[admin] allow-remote: "sure" is not yes or no`}, nil},

@@ -102,6 +102,15 @@ func (c *Config) formatKey(section, name string) ([]string, bool) {
 		return one(addrString(c.Admin.Listen.String(), c.Admin.Listen.IsValid()))
 	case "admin/allow-remote":
 		return one(formatBool(c.Admin.AllowRemote))
+	case "admin/token":
+		if c.Admin.TokenFile != "" {
+			return one("")
+		}
+		return one(c.Admin.Token)
+	case "admin/token-file":
+		return one(c.Admin.TokenFile)
+	case "admin/push-dir":
+		return one(c.Admin.PushDir)
 	case "cdr/path":
 		return one(c.CDR.Path)
 	case "cdr/queue":

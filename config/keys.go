@@ -1,8 +1,10 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 )
 
@@ -145,6 +147,34 @@ func keySpecs() []keySpec {
 		{section: "admin", name: "allow-remote", apply: func(c *Config, v string) (err error) {
 			c.Admin.AllowRemote, err = parseBool(v)
 			return err
+		}},
+		{section: "admin", name: "token", apply: func(c *Config, v string) error {
+			if v != "" && c.Admin.TokenFile != "" {
+				return errors.New("set token or token-file, not both")
+			}
+			c.Admin.Token = v
+			return nil
+		}},
+		{section: "admin", name: "token-file", apply: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			if c.Admin.Token != "" {
+				return errors.New("set token or token-file, not both")
+			}
+			b, err := os.ReadFile(v)
+			if err != nil {
+				return fmt.Errorf("read token: %w", err)
+			}
+			if c.Admin.Token = strings.TrimSpace(string(b)); c.Admin.Token == "" {
+				return fmt.Errorf("%s holds no token", v)
+			}
+			c.Admin.TokenFile = v
+			return nil
+		}},
+		{section: "admin", name: "push-dir", apply: func(c *Config, v string) error {
+			c.Admin.PushDir = v
+			return nil
 		}},
 
 		{section: "cdr", name: "path", apply: func(c *Config, v string) error {

@@ -124,6 +124,17 @@ func (c *Config) validate() []*Error {
 		add("voicemail", "max-login-attempts", fmt.Errorf("%d is outside 1-100", n))
 	}
 	add("voicemail", "lockout", checkDuration(vm.Lockout, 0, 24*time.Hour))
+
+	if l := c.Admin.Listen; l.IsValid() && !l.Addr().Unmap().IsLoopback() && c.Admin.Token == "" {
+		add("admin", "listen", fmt.Errorf("%s is not a loopback address: set token (or token-file) so that only holders of the token reach the admin endpoint", l))
+	}
+	if t := c.Admin.Token; t != "" && (len(t) < MinTokenLen || strings.ContainsAny(t, " \t\r\n")) {
+		key := "token"
+		if c.Admin.TokenFile != "" {
+			key = "token-file"
+		}
+		add("admin", key, fmt.Errorf("the token must be at least %d bytes with no white space (it is not shown)", MinTokenLen))
+	}
 	return errs
 }
 

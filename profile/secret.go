@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 )
 
 // Secret is a value that must not reach logs, traces or template output, such as a voicemail
@@ -107,3 +108,7 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// SecretKey reports whether a template line of key holds a secret (mailbox-pin): tools that
+// show template lines (the admin API) mask its value.
+func SecretKey(key string) bool { return strings.EqualFold(strings.TrimSpace(key), "mailbox-pin") }

@@ -37,6 +37,9 @@ type ReloaderOptions struct {
 	Live *Live
 	// Sources is what each reload loads. Required.
 	Sources Sources
+	// Overlay, when set, changes the Options Sources returns, on every reload until a
+	// Rebuild replaces it: the pushed templates the process started with.
+	Overlay func(*Options)
 	// Apply, when set, is called after a successful swap with the new settings, to apply the
 	// ones the bundle does not carry (the SIP service's trust list and limits, the log
 	// level). It runs under the reloader's lock, never concurrently with itself.
@@ -131,7 +134,7 @@ func NewReloader(o ReloaderOptions) (*Reloader, error) {
 	if o.Recent <= 0 {
 		o.Recent = defaultRecent
 	}
-	return &Reloader{o: o, started: o.Live.Current().Config()}, nil
+	return &Reloader{o: o, started: o.Live.Current().Config(), overlay: o.Overlay}, nil
 }
 
 // Reload loads everything again and swaps the new bundle in when it has no error. reason
@@ -306,7 +309,7 @@ func (d Diagnostics) lines(dir string) (errs, warns []string) {
 func posIn(dir string, e *dialect.Error) string {
 	p := e.Pos
 	// A pushed template's file ("pushed:NAME") is not under the directory.
-	if dir != "" && p.File != "" && p.File != dir && !filepath.IsAbs(p.File) && !strings.HasPrefix(p.File, "pushed:") {
+	if dir != "" && p.File != "" && p.File != dir && !filepath.IsAbs(p.File) && !strings.HasPrefix(p.File, PushedPrefix) {
 		p.File = filepath.Join(dir, filepath.FromSlash(p.File))
 	}
 	switch {

@@ -226,3 +226,27 @@ func TestRebuildOverlay(t *testing.T) {
 		t.Errorf("rebuilds counted as reloads: %+v", st)
 	}
 }
+
+// The overlay the process started with (the pushed templates read at start) is applied to
+// every reload until a Rebuild replaces it.
+func TestReloadInitialOverlay(t *testing.T) {
+	f := newReloadFixture(t, 0)
+	pushed := []routing.Pushed{{Name: "alice", Text: "[alice](sub)\n"}}
+	r, err := routing.NewReloader(routing.ReloaderOptions{
+		Live: f.live, Sources: func() (routing.Options, error) {
+			cfg, err := config.Load(f.ini)
+			return routing.Options{Config: cfg, Dir: f.dir, Apps: registry(t)}, err
+		},
+		Overlay: func(o *routing.Options) { o.Pushed = pushed },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := r.Reload("test"); err != nil || !res.OK || !f.live.Current().Templates().Has("alice") {
+		t.Errorf("a reload dropped the pushed template of the start: %v", err)
+	}
+	write(t, filepath.Join(f.dir, "t.conf"), "[sub]\ncontext = old\nbad = 1\n")
+	if res, err := r.Reload("test"); err == nil || !strings.HasPrefix(res.Errors[0], filepath.Join(f.dir, "t.conf")+":3: ") {
+		t.Errorf("broken file with pushes: %v %q", err, res.Errors)
+	}
+}

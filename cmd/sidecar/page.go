@@ -11,8 +11,9 @@ import (
 // pageOptions fills the status page's sources (admin/page.go) from the running service: the
 // live calls, the loaded templates with their file:line, and render over the same bundle the
 // SIP service routes with (routing.Render, PINs masked), as "sidecar render" prints it.
-// Reload and push errors stay nil: both features are planned.
-func pageOptions(opts *admin.Options, calls admin.CallSource, live *routing.Live) {
+// The bundle is the running one (pushed templates included). Reload and push errors stay
+// nil: they are not reported there yet.
+func pageOptions(opts *admin.Options, calls admin.CallSource, live admin.BundleSource) {
 	opts.Calls = calls
 	opts.Templates = func() []admin.TemplateInfo {
 		pos := live.Current().Templates().Positions()

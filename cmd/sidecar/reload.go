@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"sync"
 	"syscall"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/internal/watch"
 	"github.com/sidecar-voip/sidecar/metrics"
+	"github.com/sidecar-voip/sidecar/push"
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 )
@@ -21,7 +23,7 @@ import (
 // templates) again and compiles them against reg, the registry of the start (so the
 // applications' state, such as PIN lockouts, outlives a reload), and on success applies the live [sip]
 // settings to srv, the log level to level and the dialplan's contexts to mets' labels.
-func newReloader(cfgPath, flagDir string, reg *dialplan.Registry, live *routing.Live, srv *sipsvc.Server, mets *metrics.Metrics,
+func newReloader(cfgPath, flagDir string, reg *dialplan.Registry, pushed []routing.Pushed, live *routing.Live, srv *sipsvc.Server, mets *metrics.Metrics,
 	level *slog.LevelVar, log *slog.Logger) (*routing.Reloader, error) {
 	sources := func() (routing.Options, error) {
 		cfg, err := loadConfig(cfgPath)
@@ -38,9 +40,30 @@ func newReloader(cfgPath, flagDir string, reg *dialplan.Registry, live *routing.
 		mets.SetContexts(live.Current().Plan().Contexts()) // Apply runs right after the swap
 	}
 	return routing.NewReloader(routing.ReloaderOptions{
-		Live: live, Sources: sources, Apply: apply, Log: log.With("component", "reload"),
+		Live: live, Sources: sources, Overlay: withPushed(pushed), Apply: apply,
+		Log: log.With("component", "reload"),
 	})
 }
+
+// withPushed is the overlay that compiles the pushed templates with the files.
+func withPushed(pushed []routing.Pushed) func(*routing.Options) {
+	pushed = slices.Clone(pushed)
+	return func(o *routing.Options) { o.Pushed = pushed }
+}
+
+// pushRebuilder makes the reloader the push API's push.Rebuilder: a push is loaded under the
+// reload lock with the files as they are, and every later reload keeps the pushed set.
+type pushRebuilder struct{ r *routing.Reloader }
+
+// Current returns the running bundle.
+func (p pushRebuilder) Current() *routing.Bundle { return p.r.Current() }
+
+// Rebuild loads the files with pushed and swaps the result in (see routing.Reloader.Rebuild).
+func (p pushRebuilder) Rebuild(pushed []routing.Pushed, commit func() error) (routing.Diagnostics, error) {
+	return p.r.Rebuild(withPushed(pushed), commit)
+}
+
+var _ push.Rebuilder = pushRebuilder{}
 
 // reloadTriggers runs the reload triggers of serve until ctx ends: SIGHUP, and with
 // [general] watch = yes a watcher of the settings file and the template directory (the ones

@@ -11,11 +11,13 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/cdr"
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/metrics"
+	"github.com/sidecar-voip/sidecar/push"
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
@@ -76,21 +78,33 @@ func serve(ctx context.Context, cfgPath, flagDir string, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	store, err := fsstore.Open(vmDir)
+	vmStore, err := fsstore.Open(vmDir)
 	if err != nil {
 		return fmt.Errorf("voicemail store: %w", err)
 	}
-	defer store.Close()
+	defer vmStore.Close()
 	log.Info("voicemail store", "dir", vmDir)
 	vmStats := new(app.VoicemailStats)
-	reg, err := registry(cfg, log.With("component", "app"), store, vmStats)
+	opts, err := loadOptions(cfg, dir, log.With("component", "app"), vmStore, vmStats)
 	if err != nil {
-		return fmt.Errorf("applications: %w", err)
-	}
-	bundle, diag := routing.Load(routing.Options{Config: cfg, Dir: dir, Apps: reg})
-	if err := diag.Err(); err != nil {
 		return fmt.Errorf("load templates %s: %w", cmp.Or(dir, routing.Embedded), err)
 	}
+	// Templates pushed over the admin API and persisted in [admin] push-dir are compiled
+	// with the files from the start (docs/push.md).
+	pushed, err := readPushed(cfg.Admin.PushDir)
+	if err != nil {
+		return err
+	}
+	opts.Pushed = push.Pushed(pushed)
+	bundle, diag := routing.Load(opts)
+	if err := diag.Err(); err != nil {
+		if len(pushed) > 0 {
+			return fmt.Errorf("load templates %s with the pushed templates of %s (remove a file there to drop a push): %w",
+				cmp.Or(dir, routing.Embedded), cfg.Admin.PushDir, err)
+		}
+		return fmt.Errorf("load templates %s: %w", cmp.Or(dir, routing.Embedded), err)
+	}
+	live := routing.NewLive(bundle) // a hot reload or a push swaps bundles in it; calls keep theirs
 	logWarnings(log, dir, diag)
 	plane, err := rtp.NewEngine(rtp.Config(cfg.RTP), log.With("component", "rtp"))
 	if err != nil {
@@ -108,21 +122,27 @@ func serve(ctx context.Context, cfgPath, flagDir string, stderr io.Writer) error
 		defer records.NotifyReopen(syscall.SIGUSR1)()
 		mets.WatchCallRecords(func() (uint64, uint64) { st := records.Stats(); return st.Written, st.Dropped })
 	}
-	live := routing.NewLive(bundle) // a hot reload swaps bundles in it; calls keep theirs
 	srv, err := sipsvc.New(sipsvc.Options{
 		Config: cfg, Router: live, Media: plane, Log: log, Metrics: mets, Records: records,
 	})
 	if err != nil {
 		return err
 	}
-	reloader, err := newReloader(cfgPath, flagDir, reg, live, srv, mets, level, log)
+	reloader, err := newReloader(cfgPath, flagDir, opts.Apps, opts.Pushed, live, srv, mets, level, log)
 	if err != nil {
 		return err
 	}
+	// A push rebuilds through the reloader (one lock, one path), and every reload keeps the
+	// pushed set.
+	store := push.New(push.Options{
+		Rebuilder: pushRebuilder{reloader}, Dir: cfg.Admin.PushDir, Initial: pushed,
+		Log: log.With("component", "push"),
+	})
+	go store.Run(ctx) // the TTL janitor, until the drain starts
 	tctx, stopTriggers := context.WithCancel(ctx)
 	waitTriggers := reloadTriggers(tctx, reloader, cfg, cfgPath, dir, log)
 	defer func() { stopTriggers(); waitTriggers() }()
-	stopAdmin, err := startAdmin(cfg.Admin, srv, plane, mets, live, reloader, log.With("component", "admin"))
+	stopAdmin, err := startAdmin(cfg.Admin, srv, plane, mets, store, reloader, log.With("component", "admin"))
 	if err != nil {
 		return err
 	}
@@ -137,6 +157,14 @@ func serve(ctx context.Context, cfgPath, flagDir string, stderr io.Writer) error
 	}
 	log.Info("sidecar stopped")
 	return nil
+}
+
+// readPushed reads the pushes persisted in dir; none when dir is "".
+func readPushed(dir string) ([]push.Entry, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	return push.ReadDir(dir, time.Now())
 }
 
 // logWarnings logs every warning of a load, one line each, "file:line: message".

@@ -9,7 +9,6 @@ import (
 
 	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/config"
-	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/internal/dialect"
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/voicemail"
@@ -76,18 +75,16 @@ func templatesDir(flagDir string, cfg *config.Config) string {
 // receives the applications' warnings; nil discards them. vm is the mailbox store (serve's;
 // check and render pass nil: the apps' load-time checks need none), stats its counters.
 func load(cfg *config.Config, dir string, log *slog.Logger, vm voicemail.Store, stats *app.VoicemailStats) (*routing.Bundle, routing.Diagnostics) {
-	reg, err := registry(cfg, log, vm, stats)
+	opts, err := loadOptions(cfg, dir, log, vm, stats)
 	if err != nil {
 		return nil, routing.Diagnostics{Errors: dialect.Errors{{Msg: err.Error()}}}
 	}
-	return routing.Load(routing.Options{Config: cfg, Dir: dir, Apps: reg})
+	return routing.Load(opts)
 }
 
-// registry is the one application registry: app.NewRegistry with the operator's sounds of
-// [rtp] sounds and the [voicemail] settings, over the mailbox store vm (nil for check and
-// render). serve builds it once and every reload compiles against it, so the applications'
-// state (VoiceMailMain's PIN lockouts) outlives a reload.
-func registry(cfg *config.Config, log *slog.Logger, vm voicemail.Store, stats *app.VoicemailStats) (*dialplan.Registry, error) {
+// loadOptions is what load loads: the settings, the directory and the one application
+// registry. serve keeps it to load again (pushed templates, reloads).
+func loadOptions(cfg *config.Config, dir string, log *slog.Logger, vm voicemail.Store, stats *app.VoicemailStats) (routing.Options, error) {
 	var sounds fs.FS
 	if cfg.RTP.Sounds != "" {
 		sounds = os.DirFS(cfg.RTP.Sounds)
@@ -97,5 +94,9 @@ func registry(cfg *config.Config, log *slog.Logger, vm voicemail.Store, stats *a
 	opts.Limits.MaxMessages, opts.Limits.MaxDuration, opts.Limits.MinDuration = v.MaxMsg, v.MaxSecs, v.MinSecs
 	opts.Limits.MaxSilence, opts.SilenceThreshold = v.MaxSilence, v.SilenceThreshold
 	opts.MaxLoginAttempts, opts.Lockout = v.MaxLoginAttempts, v.Lockout
-	return app.NewRegistry(app.Deps{Sounds: sounds, Log: log, Voicemail: vm, VoicemailOptions: &opts, VoicemailStats: stats})
+	reg, err := app.NewRegistry(app.Deps{Sounds: sounds, Log: log, Voicemail: vm, VoicemailOptions: &opts, VoicemailStats: stats})
+	if err != nil {
+		return routing.Options{}, err
+	}
+	return routing.Options{Config: cfg, Dir: dir, Apps: reg}, nil
 }
