@@ -20,12 +20,12 @@ type keySpec struct {
 
 // sectionNames lists the sections in documentation order.
 func sectionNames() []string {
-	return []string{"general", "sip", "identify", "rtp", "admin", "cdr", "voicemail"}
+	return append([]string{"general", "sip", "identify", "rtp", "admin", "cdr", "voicemail"}, presenceSections()...)
 }
 
 // keySpecs returns every key of every section, in documentation order.
 func keySpecs() []keySpec {
-	return []keySpec{
+	return append([]keySpec{
 		{section: "general", name: "templates", apply: func(c *Config, v string) error {
 			c.General.Templates = v
 			return nil
@@ -35,6 +35,10 @@ func keySpecs() []keySpec {
 		}},
 		{section: "general", name: "log-format", apply: func(c *Config, v string) error {
 			return oneOf(&c.General.LogFormat, strings.ToLower(v), "text", "json")
+		}},
+		{section: "general", name: "watch", apply: func(c *Config, v string) (err error) {
+			c.General.Watch, err = parseBool(v)
+			return err
 		}},
 
 		{section: "sip", name: "listen", apply: func(c *Config, v string) error {
@@ -186,6 +190,10 @@ func keySpecs() []keySpec {
 			c.Voicemail.Dir = v
 			return nil
 		}},
+		{section: "voicemail", name: "store", apply: func(c *Config, v string) error {
+			c.Voicemail.Store = v
+			return nil
+		}},
 		{section: "voicemail", name: "maxmsg", apply: func(c *Config, v string) (err error) {
 			c.Voicemail.MaxMsg, err = parseInt(v)
 			return err
@@ -214,7 +222,7 @@ func keySpecs() []keySpec {
 			c.Voicemail.Lockout, err = parseDuration(v)
 			return err
 		}},
-	}
+	}, presenceKeySpecs()...)
 }
 
 // lookupKey finds the spec of section/key.
