@@ -18,6 +18,8 @@ const (
 	sidecar2 = "127.0.0.3"
 	// noAnswerMs is the cfg's NOANSWER_TIMEOUT in the suite: short, so tests stay quick.
 	noAnswerMs = 1500
+	// kamailioTick is the resolution of Kamailio's timers (TIMER_TICKS_HZ = 16).
+	kamailioTick = time.Second / 16
 )
 
 // The suite uses the subscribers of the shipped db_text table (examples/kamailio/db/subscriber)
