@@ -34,3 +34,6 @@ require (
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 )
+
+// sipgo v1.7.4 with one fix: ServerTx.delete stops Timer L (see third_party/sipgo/PATCHED.md).
+replace github.com/emiago/sipgo => ./third_party/sipgo
