@@ -25,6 +25,7 @@ import (
 
 	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/internal/lazylog"
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
@@ -82,7 +83,7 @@ func run(cfgPath string, limit time.Duration, p profiles) error {
 	if err := level.UnmarshalText([]byte(cfg.General.LogLevel)); err != nil {
 		level = slog.LevelInfo
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(lazylog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 	reg, err := app.NewRegistry(app.Deps{Log: log.With("component", "app")})
 	if err != nil {
 		return err

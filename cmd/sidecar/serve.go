@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/internal/lazylog"
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
@@ -120,8 +121,10 @@ func newLogger(w io.Writer, g config.General) *slog.Logger {
 		level = slog.LevelInfo
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if g.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	// Per-call loggers (With call_id, source, ...) are formatted only when they log.
+	return slog.New(lazylog.New(h))
 }
