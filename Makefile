@@ -1,4 +1,4 @@
-# sidecar: see README.md. Targets: build run test deps unit e2e first-call bench load bench-load lint fmt fuzz clean.
+# sidecar: see README.md. Targets: build run test deps unit e2e first-call screenshots docs bench load bench-load lint fmt fuzz clean.
 GO      ?= go
 BIN     ?= bin/sidecar
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -6,7 +6,7 @@ LDFLAGS := -X main.version=$(VERSION)
 STATICCHECK ?= v0.8.2
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: build run test deps unit e2e first-call bench load bench-load lint fmt fuzz clean
+.PHONY: build run test deps unit e2e first-call screenshots docs bench load bench-load lint fmt fuzz clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sidecar
@@ -40,6 +40,19 @@ e2e:
 # sends the audio back (examples/sipp/first-call.sh; needs SIPp). Uses 127.0.0.1:5080 and 5081.
 first-call: build
 	examples/sipp/first-call.sh
+
+# docs/img/status.png: the admin status page of a real sidecar serve, with a call in progress
+# and a rendered request, taken by the headless-Chromium test of the page (needs chromium).
+screenshots:
+	SIDECAR_E2E=1 SIDECAR_SCREENSHOT=$(CURDIR)/docs/img/status.png $(GO) test -count=1 -run '^TestStatusPageInBrowser$$' ./cmd/sidecar
+
+# Regenerates the sample outputs of README.md and docs/*.md from the real commands (the
+# <!-- make docs: ... --> blocks): render and check in-process, docs/push.md's curl samples
+# against the admin server in-process (fixed clock), the first call with SIPp.
+# The same tests, without -update-docs, fail when a sample is stale (make unit and make test run them).
+docs:
+	$(GO) test -count=1 -run '^(TestDocsSamples|TestPushDocSamples)$$' ./cmd/sidecar -args -update-docs
+	SIDECAR_E2E=1 $(GO) test -count=1 -run '^TestFirstCall$$' ./e2e -args -update-docs
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(UNIT_PKGS)

@@ -5,14 +5,23 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 )
 
-// allow is the Allow header of every resource: they are all read-only.
+// allow is the Allow header of every resource but "/": they are read-only.
 const allow = "GET, HEAD"
+
+// allowOf is the Allow header of path: "/" also takes the render form's POST.
+func allowOf(path string) string {
+	if path == "/" {
+		return allow + ", POST"
+	}
+	return allow
+}
 
 // snapshot is everything one response shows, read once per request.
 type snapshot struct {
@@ -45,15 +54,21 @@ func (s *Server) routes() http.Handler {
 		"/healthz": s.healthz,
 		"/metrics": s.metrics,
 		"/status":  s.status,
+		"/":        s.page, // page.go; POST renders the form
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer s.recoverPanic(w, r)
 		h, ok := paths[r.URL.Path]
+		if !ok && strings.HasPrefix(r.URL.Path, "/static/") {
+			h, ok = s.static, true
+		}
 		switch {
 		case !ok:
 			writeText(w, http.StatusNotFound, "not found\n")
+		case r.URL.Path == "/" && r.Method == http.MethodPost:
+			h(w, r)
 		case r.Method != http.MethodGet && r.Method != http.MethodHead:
-			w.Header().Set("Allow", allow)
+			w.Header().Set("Allow", allowOf(r.URL.Path))
 			writeText(w, http.StatusMethodNotAllowed, "method not allowed\n")
 		default:
 			h(w, r)
@@ -79,12 +94,17 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeText(w, http.StatusOK, "ok\n")
 }
 
-// metrics answers the Prometheus text exposition format 0.0.4.
+// metrics answers the Prometheus text exposition format 0.0.4: the snapshot's families and
+// those of Options.Metrics (histograms, calls by result, Go runtime and process).
 func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
 	sn := s.snapshot()
 	var b bytes.Buffer
-	writeMetrics(&b, &sn)
-	write(w, http.StatusOK, "text/plain; version=0.0.4; charset=utf-8", b.Bytes())
+	if err := s.writeMetrics(&b, &sn); err != nil {
+		s.opts.Log.Error("admin metrics", "err", err)
+		writeText(w, http.StatusInternalServerError, "internal error\n")
+		return
+	}
+	write(w, http.StatusOK, metricsContentType, b.Bytes())
 }
 
 // status answers the figures of /metrics as JSON.

@@ -2,95 +2,125 @@ package admin
 
 import (
 	"bytes"
-	"fmt"
-	"slices"
 	"strconv"
-	"strings"
-	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
 )
 
-// Metric types of the exposition format.
-const (
-	counter = "counter"
-	gauge   = "gauge"
+// metricsContentType is the Content-Type of /metrics: the text exposition format 0.0.4.
+const metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
+
+// fam describes one family of the snapshot collector.
+type fam struct {
+	desc  *prometheus.Desc
+	typ   prometheus.ValueType
+	value func(sn *snapshot) float64
+}
+
+// gauge and counter declare a family without labels.
+func gauge(name, help string, v func(sn *snapshot) float64) fam {
+	return fam{prometheus.NewDesc(name, help, nil, nil), prometheus.GaugeValue, v}
+}
+
+func counter(name, help string, v func(sn *snapshot) float64) fam {
+	return fam{prometheus.NewDesc(name, help, nil, nil), prometheus.CounterValue, v}
+}
+
+// snapshotFamilies are the families read from the SIP service and the media plane at each
+// scrape (docs/admin.md lists them with the metrics package's).
+func snapshotFamilies() []fam {
+	return []fam{
+		gauge("sidecar_start_time_seconds", "Start time of the process since the Unix epoch in seconds.",
+			func(sn *snapshot) float64 { return float64(sn.start.UnixMilli()) / 1e3 }),
+		gauge("sidecar_draining", "1 while the SIP service drains (new calls and OPTIONS get 503), else 0.",
+			func(sn *snapshot) float64 { return boolValue(sn.draining) }),
+		gauge("sidecar_calls_active", "INVITEs being handled now.",
+			func(sn *snapshot) float64 { return float64(sn.sip.CallsActive) }),
+		counter("sidecar_calls_total", "INVITEs that got a call slot.",
+			func(sn *snapshot) float64 { return float64(sn.sip.CallsTotal) }),
+		counter("sidecar_calls_answered_total", "Calls answered with 200 OK.",
+			func(sn *snapshot) float64 { return float64(sn.sip.Answered) }),
+		counter("sidecar_calls_no_ack_total", "Answered calls ended because the 200 OK was never acknowledged.",
+			func(sn *snapshot) float64 { return float64(sn.sip.NoACK) }),
+		counter("sidecar_options_total", "Out-of-dialog OPTIONS answered (200 or 503).",
+			func(sn *snapshot) float64 { return float64(sn.sip.Options) }),
+		counter("sidecar_untrusted_total", "Requests refused, datagrams discarded and connections closed because their source is not trusted.",
+			func(sn *snapshot) float64 { return float64(sn.sip.Untrusted) }),
+		counter("sidecar_panics_total", "Handler panics recovered by the SIP service.",
+			func(sn *snapshot) float64 { return float64(sn.sip.Panics) }),
+		gauge("sidecar_media_sessions_active", "Open media sessions.",
+			func(sn *snapshot) float64 { return float64(sn.mediaActive) }),
+		counter("sidecar_media_packets_sent_total", "RTP packets sent by every media session.",
+			func(sn *snapshot) float64 { return float64(sn.media.PacketsSent) }),
+		counter("sidecar_media_sent_bytes_total", "RTP payload octets sent by every media session.",
+			func(sn *snapshot) float64 { return float64(sn.media.OctetsSent) }),
+		counter("sidecar_media_packets_received_total", "RTP packets received by every media session.",
+			func(sn *snapshot) float64 { return float64(sn.media.PacketsReceived) }),
+		gauge("sidecar_media_packets_lost", "RTP packets lost (expected minus received; duplicates lower it) over every media session.",
+			func(sn *snapshot) float64 { return float64(sn.media.PacketsLost) }),
+		counter("sidecar_media_dropped_total", "Datagrams discarded by the media plane: malformed or from an unexpected source.",
+			func(sn *snapshot) float64 { return float64(sn.media.Dropped) }),
+	}
+}
+
+var (
+	buildInfoDesc = prometheus.NewDesc("sidecar_build_info", "Always 1; the version label is the sidecar build.", []string{"version"}, nil)
+	rejectedDesc  = prometheus.NewDesc("sidecar_rejected_total", "Final error answers sent to requests, by SIP status code.", []string{"code"}, nil)
 )
 
-// writeMetrics writes sn in the Prometheus text exposition format 0.0.4, every family with
-// its HELP and TYPE lines, in a fixed order (docs/admin.md lists them in the same order).
-func writeMetrics(b *bytes.Buffer, sn *snapshot) {
-	family(b, "sidecar_build_info", gauge, "Always 1; the version label is the sidecar build.")
-	sample(b, "sidecar_build_info", `version="`+escapeLabel(sn.version)+`"`, "1")
-	family(b, "sidecar_start_time_seconds", gauge, "Start time of the process since the Unix epoch in seconds.")
-	sample(b, "sidecar_start_time_seconds", "", seconds(sn.start))
-	family(b, "sidecar_draining", gauge, "1 while the SIP service drains (new calls and OPTIONS get 503), else 0.")
-	sample(b, "sidecar_draining", "", boolValue(sn.draining))
+// snapshotCollector exposes one snapshot, taken before the scrape: the registry collects
+// in goroutines of its own, where a panicking source would not be recovered.
+type snapshotCollector struct {
+	sn   *snapshot
+	fams []fam
+}
 
-	st := &sn.sip
-	one(b, "sidecar_calls_active", gauge, "INVITEs being handled now.", strconv.Itoa(st.CallsActive))
-	one(b, "sidecar_calls_total", counter, "INVITEs that got a call slot.", u64(st.CallsTotal))
-	one(b, "sidecar_calls_answered_total", counter, "Calls answered with 200 OK.", u64(st.Answered))
-	one(b, "sidecar_calls_no_ack_total", counter, "Answered calls ended because the 200 OK was never acknowledged.", u64(st.NoACK))
-	one(b, "sidecar_options_total", counter, "Out-of-dialog OPTIONS answered (200 or 503).", u64(st.Options))
-	one(b, "sidecar_untrusted_total", counter, "Requests refused, datagrams discarded and connections closed because their source is not trusted.", u64(st.Untrusted))
-	family(b, "sidecar_rejected_total", counter, "Final error answers sent to requests, by SIP status code.")
-	codes := make([]int, 0, len(st.Rejected))
-	for c := range st.Rejected {
-		codes = append(codes, c)
+func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- buildInfoDesc
+	ch <- rejectedDesc
+	for _, f := range c.fams {
+		ch <- f.desc
 	}
-	slices.Sort(codes)
-	for _, c := range codes {
-		sample(b, "sidecar_rejected_total", `code="`+strconv.Itoa(c)+`"`, u64(st.Rejected[c]))
+}
+
+func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
+	ch <- prometheus.MustNewConstMetric(buildInfoDesc, prometheus.GaugeValue, 1, c.sn.version)
+	for code, n := range c.sn.sip.Rejected {
+		ch <- prometheus.MustNewConstMetric(rejectedDesc, prometheus.CounterValue, float64(n), strconv.Itoa(code))
 	}
-	one(b, "sidecar_panics_total", counter, "Handler panics recovered by the SIP service.", u64(st.Panics))
-
-	m := &sn.media
-	one(b, "sidecar_media_sessions_active", gauge, "Open media sessions.", strconv.Itoa(sn.mediaActive))
-	one(b, "sidecar_media_packets_sent_total", counter, "RTP packets sent by every media session.", u32(m.PacketsSent))
-	one(b, "sidecar_media_sent_bytes_total", counter, "RTP payload octets sent by every media session.", u32(m.OctetsSent))
-	one(b, "sidecar_media_packets_received_total", counter, "RTP packets received by every media session.", u32(m.PacketsReceived))
-	one(b, "sidecar_media_packets_lost", gauge, "RTP packets lost (expected minus received; duplicates lower it) over every media session.", strconv.FormatInt(m.PacketsLost, 10))
-	one(b, "sidecar_media_dropped_total", counter, "Datagrams discarded by the media plane: malformed or from an unexpected source.", u32(m.Dropped))
-}
-
-// one writes a family with a single unlabelled sample.
-func one(b *bytes.Buffer, name, typ, help, value string) {
-	family(b, name, typ, help)
-	sample(b, name, "", value)
-}
-
-func family(b *bytes.Buffer, name, typ, help string) {
-	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", name, escapeHelp(help), name, typ)
-}
-
-// sample writes one line; labels is the text between the braces, already escaped.
-func sample(b *bytes.Buffer, name, labels, value string) {
-	b.WriteString(name)
-	if labels != "" {
-		b.WriteString("{" + labels + "}")
+	for _, f := range c.fams {
+		ch <- prometheus.MustNewConstMetric(f.desc, f.typ, f.value(c.sn))
 	}
-	b.WriteString(" " + value + "\n")
 }
 
-// escapeHelp escapes a HELP text: backslash and line feed.
-func escapeHelp(s string) string {
-	return strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(s)
+// writeMetrics writes sn, and the families of Options.Metrics when set, in the text
+// exposition format 0.0.4 (families sorted by name, as client_golang gathers them).
+func (s *Server) writeMetrics(b *bytes.Buffer, sn *snapshot) error {
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(&snapshotCollector{sn: sn, fams: s.fams}); err != nil {
+		return err
+	}
+	g := prometheus.Gatherers{reg}
+	if mg := s.opts.Metrics.Gatherer(); mg != nil {
+		g = append(g, mg)
+	}
+	mfs, err := g.Gather()
+	if err != nil {
+		return err
+	}
+	enc := expfmt.NewEncoder(b, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// escapeLabel escapes a label value: backslash, double quote and line feed.
-func escapeLabel(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s)
-}
-
-func seconds(t time.Time) string {
-	return strconv.FormatFloat(float64(t.UnixMilli())/1e3, 'f', 3, 64)
-}
-
-func boolValue(v bool) string {
+func boolValue(v bool) float64 {
 	if v {
-		return "1"
+		return 1
 	}
-	return "0"
+	return 0
 }
-
-func u64(v uint64) string { return strconv.FormatUint(v, 10) }
-func u32(v uint32) string { return strconv.FormatUint(uint64(v), 10) }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/metrics"
+	"github.com/sidecar-voip/sidecar/push"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 )
@@ -21,6 +23,9 @@ var ErrDisabled = errors.New("admin endpoint disabled")
 // ErrRemote is returned by Listen and Serve for an address that is not loopback when remote
 // access was not allowed.
 var ErrRemote = errors.New("not a loopback address; set [admin] allow-remote = yes to expose the admin endpoint")
+
+// ErrNoToken is returned by Listen for an address that is not loopback without [admin] token.
+var ErrNoToken = errors.New("not a loopback address; set [admin] token (or token-file) to expose the admin endpoint")
 
 // Timeouts of the HTTP server. The handlers only read counters, so they are short.
 const (
@@ -55,6 +60,9 @@ type Options struct {
 	SIP SIPSource
 	// Media is the media plane's counters.
 	Media MediaSource
+	// Metrics holds the event metrics (histograms, calls by context and result, runtime
+	// and process collectors) /metrics serves next to the snapshot's; nil serves only those.
+	Metrics *metrics.Metrics
 	// Version is the build's version string, shown in sidecar_build_info and /status.
 	Version string
 	// Start is when the process started; the zero value means when New was called.
@@ -65,12 +73,34 @@ type Options struct {
 	AllowRemote bool
 	// Log receives panics and HTTP server errors; nil discards them.
 	Log *slog.Logger
+
+	// The status page at "/" (page.go) also reads these; each may be nil.
+
+	// Calls lists the live calls (*sipsvc.Server); nil shows none.
+	Calls CallSource
+	// Templates lists the loaded templates with their file:line; nil shows none.
+	Templates func() []TemplateInfo
+	// Errors reports recent reload and push errors; nil until those features exist.
+	Errors EventSource
+	// Render explains a pasted SIP request for the page's form; nil hides the form.
+	Render RenderFunc
+
+	// Token, when set, is the bearer token every request but /healthz must carry (see
+	// Authorize); [admin] token. Never logged.
+	Token string
+	// Routing is the running bundle GET /templates and POST /render read; nil disables the
+	// template API and /render (404).
+	Routing BundleSource
+	// Templates is the store PUT, PATCH and DELETE /templates/{name} change; nil makes the
+	// template API read-only.
+	Push *push.Store
 }
 
 // Server is the admin endpoint. Serve runs it; the zero value is not usable, call New.
 type Server struct {
 	opts    Options
 	handler http.Handler
+	fams    []fam // the snapshot's families, described once
 }
 
 // New returns a Server reading opts' sources.
@@ -84,8 +114,8 @@ func New(opts Options) *Server {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: opts}
-	s.handler = s.routes()
+	s := &Server{opts: opts, fams: snapshotFamilies()}
+	s.handler = s.authorize(s.api(s.routes()))
 	return s
 }
 
@@ -101,6 +131,9 @@ func Listen(cfg config.Admin) (net.Listener, error) {
 	}
 	if !cfg.AllowRemote && !isLoopback(cfg.Listen.Addr()) {
 		return nil, fmt.Errorf("listen admin %s: %w", cfg.Listen, ErrRemote)
+	}
+	if cfg.Token == "" && !isLoopback(cfg.Listen.Addr()) {
+		return nil, fmt.Errorf("listen admin %s: %w", cfg.Listen, ErrNoToken)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen.String())
 	if err != nil {
@@ -154,4 +187,5 @@ func isLoopback(a netip.Addr) bool { return a.Unmap().IsLoopback() }
 var (
 	_ SIPSource   = (*sipsvc.Server)(nil)
 	_ MediaSource = (*rtp.Engine)(nil)
+	_ CallSource  = (*sipsvc.Server)(nil)
 )

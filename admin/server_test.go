@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/sidecar-voip/sidecar/admin"
+	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 )
@@ -30,60 +31,60 @@ func sampleMedia() *fakeMedia {
 const wantMetrics = `# HELP sidecar_build_info Always 1; the version label is the sidecar build.
 # TYPE sidecar_build_info gauge
 sidecar_build_info{version="1.2.3 \"rc\\1\""} 1
-# HELP sidecar_start_time_seconds Start time of the process since the Unix epoch in seconds.
-# TYPE sidecar_start_time_seconds gauge
-sidecar_start_time_seconds 1795644000.250
-# HELP sidecar_draining 1 while the SIP service drains (new calls and OPTIONS get 503), else 0.
-# TYPE sidecar_draining gauge
-sidecar_draining 0
 # HELP sidecar_calls_active INVITEs being handled now.
 # TYPE sidecar_calls_active gauge
 sidecar_calls_active 2
-# HELP sidecar_calls_total INVITEs that got a call slot.
-# TYPE sidecar_calls_total counter
-sidecar_calls_total 40
 # HELP sidecar_calls_answered_total Calls answered with 200 OK.
 # TYPE sidecar_calls_answered_total counter
 sidecar_calls_answered_total 31
 # HELP sidecar_calls_no_ack_total Answered calls ended because the 200 OK was never acknowledged.
 # TYPE sidecar_calls_no_ack_total counter
 sidecar_calls_no_ack_total 1
-# HELP sidecar_options_total Out-of-dialog OPTIONS answered (200 or 503).
-# TYPE sidecar_options_total counter
-sidecar_options_total 1234
-# HELP sidecar_untrusted_total Requests refused, datagrams discarded and connections closed because their source is not trusted.
-# TYPE sidecar_untrusted_total counter
-sidecar_untrusted_total 7
-# HELP sidecar_rejected_total Final error answers sent to requests, by SIP status code.
-# TYPE sidecar_rejected_total counter
-sidecar_rejected_total{code="403"} 2
-sidecar_rejected_total{code="486"} 3
-sidecar_rejected_total{code="503"} 4
-# HELP sidecar_panics_total Handler panics recovered by the SIP service.
-# TYPE sidecar_panics_total counter
-sidecar_panics_total 5
-# HELP sidecar_media_sessions_active Open media sessions.
-# TYPE sidecar_media_sessions_active gauge
-sidecar_media_sessions_active 3
+# HELP sidecar_calls_total INVITEs that got a call slot.
+# TYPE sidecar_calls_total counter
+sidecar_calls_total 40
+# HELP sidecar_draining 1 while the SIP service drains (new calls and OPTIONS get 503), else 0.
+# TYPE sidecar_draining gauge
+sidecar_draining 0
+# HELP sidecar_media_dropped_total Datagrams discarded by the media plane: malformed or from an unexpected source.
+# TYPE sidecar_media_dropped_total counter
+sidecar_media_dropped_total 6
+# HELP sidecar_media_packets_lost RTP packets lost (expected minus received; duplicates lower it) over every media session.
+# TYPE sidecar_media_packets_lost gauge
+sidecar_media_packets_lost -2
+# HELP sidecar_media_packets_received_total RTP packets received by every media session.
+# TYPE sidecar_media_packets_received_total counter
+sidecar_media_packets_received_total 4990
 # HELP sidecar_media_packets_sent_total RTP packets sent by every media session.
 # TYPE sidecar_media_packets_sent_total counter
 sidecar_media_packets_sent_total 5000
 # HELP sidecar_media_sent_bytes_total RTP payload octets sent by every media session.
 # TYPE sidecar_media_sent_bytes_total counter
 sidecar_media_sent_bytes_total 800000
-# HELP sidecar_media_packets_received_total RTP packets received by every media session.
-# TYPE sidecar_media_packets_received_total counter
-sidecar_media_packets_received_total 4990
-# HELP sidecar_media_packets_lost RTP packets lost (expected minus received; duplicates lower it) over every media session.
-# TYPE sidecar_media_packets_lost gauge
-sidecar_media_packets_lost -2
-# HELP sidecar_media_dropped_total Datagrams discarded by the media plane: malformed or from an unexpected source.
-# TYPE sidecar_media_dropped_total counter
-sidecar_media_dropped_total 6
+# HELP sidecar_media_sessions_active Open media sessions.
+# TYPE sidecar_media_sessions_active gauge
+sidecar_media_sessions_active 3
+# HELP sidecar_options_total Out-of-dialog OPTIONS answered (200 or 503).
+# TYPE sidecar_options_total counter
+sidecar_options_total 1234
+# HELP sidecar_panics_total Handler panics recovered by the SIP service.
+# TYPE sidecar_panics_total counter
+sidecar_panics_total 5
+# HELP sidecar_rejected_total Final error answers sent to requests, by SIP status code.
+# TYPE sidecar_rejected_total counter
+sidecar_rejected_total{code="403"} 2
+sidecar_rejected_total{code="486"} 3
+sidecar_rejected_total{code="503"} 4
+# HELP sidecar_start_time_seconds Start time of the process since the Unix epoch in seconds.
+# TYPE sidecar_start_time_seconds gauge
+sidecar_start_time_seconds 1.79564400025e+09
+# HELP sidecar_untrusted_total Requests refused, datagrams discarded and connections closed because their source is not trusted.
+# TYPE sidecar_untrusted_total counter
+sidecar_untrusted_total 7
 `
 
-// /metrics is the exposition format 0.0.4 with every counter, in a fixed order, label
-// values escaped.
+// /metrics is the exposition format 0.0.4 with every counter, families sorted by name,
+// label values escaped.
 func TestMetrics(t *testing.T) {
 	base := startServer(t, admin.Options{
 		SIP: sampleSIP(), Media: sampleMedia(), Version: `1.2.3 "rc\1"`, Start: start,
@@ -100,44 +101,51 @@ func TestMetrics(t *testing.T) {
 	}
 }
 
-// Every sample belongs to a family declared just before it with HELP and TYPE, and no
-// family is declared twice: the rules a Prometheus parser enforces.
+// The exposition parses with the Prometheus text parser, every family is a sidecar_ one
+// with HELP and TYPE, and the families of Options.Metrics are served next to the snapshot's.
 func TestMetricsWellFormed(t *testing.T) {
+	m := metrics.New(metrics.Options{Contexts: []string{"default"}})
+	m.CallEnded("default", metrics.Answered)
+	m.ObserveSetup(200, 2*time.Millisecond)
 	for _, tc := range []struct {
 		name string
 		opts admin.Options
+		want int // sidecar_ families
 	}{
-		{"full", admin.Options{SIP: sampleSIP(), Media: sampleMedia(), Version: "v"}},
-		{"nil sources", admin.Options{}},
+		{"full", admin.Options{SIP: sampleSIP(), Media: sampleMedia(), Version: "v"}, 17},
+		// sidecar_rejected_total has no sample, hence no family, before a first rejection.
+		{"nil sources", admin.Options{}, 16},
+		// 17, plus sidecar_calls_ended_total, sidecar_call_setup_seconds, the dialplan
+		// histogram, the two media histograms and media sessions ended.
+		{"with metrics", admin.Options{SIP: sampleSIP(), Media: sampleMedia(), Metrics: m}, 23},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := do(t, "GET", startServer(t, tc.opts)+"/metrics")
-			declared := map[string]bool{}
-			var current string
-			for i, line := range strings.Split(strings.TrimSuffix(r.body, "\n"), "\n") {
-				switch {
-				case strings.HasPrefix(line, "# HELP "):
-					name := strings.Fields(line)[2]
-					if declared[name] {
-						t.Errorf("line %d: %s declared twice", i+1, name)
-					}
-					declared[name] = true
-					current = name
-				case strings.HasPrefix(line, "# TYPE "):
-					f := strings.Fields(line)
-					if f[2] != current || (f[3] != "counter" && f[3] != "gauge") {
-						t.Errorf("line %d: bad TYPE %q after HELP of %s", i+1, line, current)
-					}
-				default:
-					name, _, _ := strings.Cut(line, " ")
-					name, _, _ = strings.Cut(name, "{")
-					if name != current || !strings.HasPrefix(name, "sidecar_") {
-						t.Errorf("line %d: sample %q outside its family %s", i+1, line, current)
-					}
+			fams := parseMetrics(t, r.body)
+			n := 0
+			for name, mf := range fams {
+				if mf.GetHelp() == "" {
+					t.Errorf("%s has no HELP", name)
+				}
+				if strings.HasPrefix(name, "sidecar_") {
+					n++
+				} else if tc.opts.Metrics == nil {
+					t.Errorf("unexpected family %s", name)
 				}
 			}
-			if len(declared) != 17 {
-				t.Errorf("%d families, want 17", len(declared))
+			if n != tc.want {
+				t.Errorf("%d sidecar_ families, want %d:\n%s", n, tc.want, r.body)
+			}
+			if tc.opts.Metrics != nil {
+				for _, name := range []string{"go_goroutines", "process_start_time_seconds"} {
+					if fams[name] == nil {
+						t.Errorf("no %s", name)
+					}
+				}
+				got := fams["sidecar_calls_ended_total"].GetMetric()
+				if len(got) != 1 || got[0].GetCounter().GetValue() != 1 {
+					t.Errorf("sidecar_calls_ended_total: %v", got)
+				}
 			}
 		})
 	}
@@ -168,7 +176,12 @@ func TestRouting(t *testing.T) {
 		allow        string
 		body         string
 	}{
-		{"GET", "/", 404, "", "not found\n"},
+		{"GET", "/index.html", 404, "", "not found\n"},
+		{"GET", "/static/", 404, "", "not found\n"},
+		{"GET", "/static/nope.css", 404, "", "not found\n"},
+		{"GET", "/static/../page.html", 404, "", "not found\n"},
+		{"PUT", "/", 405, "GET, HEAD, POST", "method not allowed\n"},
+		{"POST", "/static/style.css", 405, "GET, HEAD", "method not allowed\n"},
 		{"GET", "/healthz/", 404, "", "not found\n"},
 		{"GET", "/metricsx", 404, "", "not found\n"},
 		{"GET", "/config", 404, "", "not found\n"},

@@ -41,12 +41,6 @@ func (c *channel) Request() *request.Request    { return nil }
 func (c *channel) Caller() *profile.Profile     { return c.caller }
 func (c *channel) Callee() *profile.Profile     { return nil }
 func (c *channel) Hangup(context.Context) error { return nil }
-func (c *channel) Reject(context.Context, int, string, int) error {
-	return fmt.Errorf("reject: not in these tests")
-}
-func (c *channel) Redirect(context.Context, string) error {
-	return fmt.Errorf("redirect: not in these tests")
-}
 
 func (c *channel) open(ctx context.Context) error {
 	c.mu.Lock()

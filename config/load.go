@@ -219,7 +219,7 @@ func scan(name string, data []byte) (lineIndex, []*Error) {
 			continue
 		}
 		if section == "" {
-			errs = append(errs, &Error{File: name, Line: n, Key: key, Err: errors.New("outside any section; put it under [general], [sip], [identify], [rtp] or [admin]")})
+			errs = append(errs, &Error{File: name, Line: n, Key: key, Err: errors.New("outside any section; put it under [general], [sip], [identify], [rtp], [admin] or [cdr]")})
 			continue
 		}
 		value = strings.TrimSpace(value)

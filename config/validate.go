@@ -96,10 +96,48 @@ func (c *Config) validate() []*Error {
 	add("rtp", "bind", checkBind(c.RTP.Bind, c.RTP.Address))
 	add("rtp", "timeout", checkDuration(c.RTP.Timeout, 0, 24*time.Hour))
 
+	// [cdr]
+	if q := c.CDR.Queue; q < 1 || q > 1<<20 {
+		add("cdr", "queue", fmt.Errorf("%d is outside 1-%d", q, 1<<20))
+	}
+
 	// [admin]
 	if l := c.Admin.Listen; l.IsValid() && !l.Addr().IsLoopback() && !c.Admin.AllowRemote {
 		add("admin", "listen", fmt.Errorf("%s is not a loopback address; set allow-remote = yes to expose the admin endpoint", l))
 	}
+
+	// [voicemail]
+	vm := c.Voicemail
+	if vm.MaxMsg < 0 || vm.MaxMsg > 9999 {
+		add("voicemail", "maxmsg", fmt.Errorf("%d is outside 0-9999", vm.MaxMsg))
+	}
+	add("voicemail", "maxsecs", checkDuration(vm.MaxSecs, 0, time.Hour))
+	add("voicemail", "minsecs", checkDuration(vm.MinSecs, 0, time.Hour))
+	if vm.MaxSecs > 0 && vm.MinSecs > vm.MaxSecs {
+		add("voicemail", "minsecs", fmt.Errorf("%s is over maxsecs %s", vm.MinSecs, vm.MaxSecs))
+	}
+	add("voicemail", "maxsilence", checkDuration(vm.MaxSilence, 0, time.Hour))
+	if n := vm.SilenceThreshold; n < 1 || n > 32767 {
+		add("voicemail", "silence-threshold", fmt.Errorf("%d is outside 1-32767", n))
+	}
+	if n := vm.MaxLoginAttempts; n < 1 || n > 100 {
+		add("voicemail", "max-login-attempts", fmt.Errorf("%d is outside 1-100", n))
+	}
+	add("voicemail", "lockout", checkDuration(vm.Lockout, 0, 24*time.Hour))
+
+	if l := c.Admin.Listen; l.IsValid() && !l.Addr().Unmap().IsLoopback() && c.Admin.Token == "" {
+		add("admin", "listen", fmt.Errorf("%s is not a loopback address: set token (or token-file) so that only holders of the token reach the admin endpoint", l))
+	}
+	if t := c.Admin.Token; t != "" && (len(t) < MinTokenLen || strings.ContainsAny(t, " \t\r\n")) {
+		key := "token"
+		if c.Admin.TokenFile != "" {
+			key = "token-file"
+		}
+		add("admin", key, fmt.Errorf("the token must be at least %d bytes with no white space (it is not shown)", MinTokenLen))
+	}
+
+	// [mwi], [presence]
+	c.validatePresence(add)
 	return errs
 }
 

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 )
 
 // MaxWait bounds Wait, and Busy's and Congestion's wait after answer, in seconds.
@@ -215,11 +217,8 @@ func runTransfer(ctx context.Context, c *Call, args []string) (Result, error) {
 		_ = c.SetVar("TRANSFERSTATUS", "FAILURE")
 		return Next(), nil
 	}
-	if err := c.Redirect(ctx, target); err != nil {
-		return Result{}, appErrorf("Transfer", "redirect: %w", err)
-	}
 	_ = c.SetVar("TRANSFERSTATUS", "SUCCESS")
-	return Ended(), nil
+	return Ended(), sipstatus.Redirect(target, fmt.Errorf("%w: transfer", ErrEnded))
 }
 
 // validSIPURI checks that s is a sip: or sips: URI fit for a Contact header: a host, no

@@ -9,7 +9,9 @@ import (
 )
 
 // Channel is one call as dialplan applications act on it. The SIP service implements it.
-// Apps reach the call's audio through Call.Audio, which uses Media.
+// Apps reach the call's audio through Call.Audio, which uses Media. Applications never send
+// the final answer of an unanswered call: they return an error carrying it (see ErrEnded),
+// and the SIP service writes it.
 //
 // Every method takes the call's context, which is cancelled when the remote party hangs up
 // (BYE, CANCEL) or the service drains; methods then return promptly with an error.
@@ -27,14 +29,9 @@ type Channel interface {
 	Answer(ctx context.Context) error
 	// Answered reports whether the call has been answered.
 	Answered() bool
-	// Reject ends an unanswered call with a final response (code 300-699). retryAfter > 0 adds
-	// a Retry-After header (seconds). After answer it returns an error.
-	Reject(ctx context.Context, code int, reason string, retryAfter int) error
-	// Redirect ends an unanswered call with 302 Moved Temporarily and Contact: target
-	// (a SIP URI). After answer it returns an error.
-	Redirect(ctx context.Context, target string) error
-	// Hangup ends an answered call with BYE. On an unanswered call it returns an error: the
-	// dialplan maps a hangup cause to Reject instead.
+	// Hangup ends an answered call with BYE. On an unanswered call it returns an error: an
+	// unanswered call ends with a final answer, which only the SIP service sends, from the
+	// error Plan.Run returns (a *sipstatus.Error for Hangup(cause), Busy, Transfer, ...).
 	Hangup(ctx context.Context) error
 	// Media returns the call's media session, nil until Answer or Progress(183) opened it
 	// (with the parameters of MediaFor).

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
@@ -14,8 +16,8 @@ import (
 
 // recorder is a test double of Channel: the real implementation is the SIP service's job
 // (package sipsvc), so the dialplan's tests record what the applications asked for instead.
-// It enforces the contract's rules (no Reject/Redirect after answer, no Hangup before it, one
-// final response) so a misbehaving app fails the test.
+// It enforces the contract's rules (no Hangup before answer, one final response) so a
+// misbehaving app fails the test.
 type recorder struct {
 	mu             sync.Mutex
 	req            *request.Request
@@ -65,39 +67,32 @@ func (r *recorder) Answer(ctx context.Context) error {
 	return ctx.Err()
 }
 
-func (r *recorder) final() error {
-	if r.answered {
-		return errors.New("call already answered")
-	}
-	if r.ended {
-		return errors.New("call already ended")
+// run runs the call as the SIP service does: Plan.Run, then, for a call still unanswered
+// and not cancelled, the final answer written from Run's error as sipsvc writes it
+// (sipstatus.Answer; 603 when Run returned nil), recorded as "reject CODE REASON" (with
+// " retry-after=N") or "redirect CONTACT". It returns Run's error.
+func (r *recorder) run(ctx context.Context, p *Plan, context, exten string, log *slog.Logger) (Trace, error) {
+	trace, err := p.Run(ctx, r, context, exten, log)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.answered || r.ended || ctx.Err() != nil {
+		return trace, err
 	}
 	r.ended = true
-	return nil
-}
-
-func (r *recorder) Reject(_ context.Context, code int, reason string, retryAfter int) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.final(); err != nil {
-		return err
+	a := sipstatus.Answer(err)
+	if a == nil {
+		a = sipstatus.New(sipstatus.DeclineCode, nil)
 	}
-	s := fmt.Sprintf("reject %d %s", code, reason)
-	if retryAfter > 0 {
-		s += fmt.Sprintf(" retry-after=%d", retryAfter)
+	if a.Contact != "" {
+		r.record("redirect %s", a.Contact)
+		return trace, err
+	}
+	s := fmt.Sprintf("reject %d %s", a.Code, a.Reason)
+	if a.RetryAfter > 0 {
+		s += fmt.Sprintf(" retry-after=%d", a.RetryAfter)
 	}
 	r.events = append(r.events, s)
-	return nil
-}
-
-func (r *recorder) Redirect(_ context.Context, target string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.final(); err != nil {
-		return err
-	}
-	r.record("redirect %s", target)
-	return nil
+	return trace, err
 }
 
 func (r *recorder) Hangup(_ context.Context) error {

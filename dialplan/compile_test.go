@@ -108,7 +108,7 @@ func TestLoadFSMissingFile(t *testing.T) {
 		t.Errorf("contexts = %v, want none", p.Contexts())
 	}
 	ch := newRecorder(nil)
-	if _, err := p.Run(t.Context(), ch, "default", "1", nil); !errors.Is(err, ErrNoContext) {
+	if _, err := ch.run(t.Context(), p, "default", "1", nil); !errors.Is(err, ErrNoContext) {
 		t.Errorf("Run on empty plan: %v", err)
 	}
 }

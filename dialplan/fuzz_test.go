@@ -2,6 +2,7 @@ package dialplan
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -84,7 +85,7 @@ exten => _!,1,Set(WHO={{ .Callee.User }})
 	for b.Loop() {
 		ch := newRecorder(req)
 		ch.callee = callee
-		if _, err := p.Run(ctx, ch, "from-subscriber", "1002", nil); err != nil {
+		if _, err := p.Run(ctx, ch, "from-subscriber", "1002", nil); !errors.Is(err, ErrEnded) {
 			b.Fatal(err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/sidecar-voip/sidecar/internal/safetmpl"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
@@ -119,12 +120,16 @@ func (p *Plan) find(context, exten, priority string) *step {
 // Run runs the call on ch from priority 1 of exten in context until an application ends it,
 // the dialplan ends, or ctx is cancelled (the remote hung up: Run returns ctx's error).
 //
-// Before the first step the caller's, then the callee's, profile Vars become channel
-// variables. A context or extension that does not exist is answered 404 Not Found (when
-// unanswered) and returned as ErrNoContext or ErrNoExtension. Falling off the end of an
-// extension hangs up: BYE when answered, else the answer for cause 16 (603 Decline). An
-// application error, a bad jump or a loop (MaxSteps, MaxJumps) is logged and ends the call
-// (500 when unanswered, else BYE); the error is returned. The Trace lists every step run.
+// Run never sends the final answer of an unanswered call: it returns an error carrying it
+// (a *sipstatus.Error, see sipstatus.Answer) and the SIP service answers. Before the first
+// step the caller's, then the callee's, profile Vars become channel variables. A context or
+// extension that does not exist is an ErrNoContext or ErrNoExtension answering 404 Not Found
+// (BYE when answered). An application that ends an unanswered call on purpose (Hangup(cause),
+// Busy, Congestion, Transfer) returns an error wrapping ErrEnded with the answer (the cause's
+// status, 302 with its Contact); falling off the end of an extension is the same for cause 16
+// (603 Decline); answered, these send BYE and Run returns nil. An application error, a bad
+// jump or a loop (MaxSteps, MaxJumps) is logged and returned: it answers the error's own
+// status when it carries one, else 500 (BYE when answered). The Trace lists every step run.
 //
 // Expanded arguments are logged at Debug only. In the Trace, the Debug log and errors, an
 // app's SecretArgs and every argument containing the caller's or callee's mailbox PIN (of 3
@@ -139,7 +144,7 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 	} else {
 		req = &request.Request{}
 	}
-	c := &Call{Channel: ch, Context: context, Exten: exten, Priority: 1, Vars: make(map[string]string)}
+	c := &Call{Channel: ch, Context: context, Exten: exten, Priority: 1, Vars: make(map[string]string), plan: p}
 	d := &Data{Request: req, call: c}
 	d.Caller, d.HasCaller = partyOrEmpty(ch.Caller())
 	d.Callee, d.HasCallee = partyOrEmpty(ch.Callee())
@@ -191,7 +196,7 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 			// The error names the step without its arguments, and an application's own
 			// message has the PINs masked: errors are logged at Info and above.
 			err = fmt.Errorf("run %s: %w", ts.Brief(), redact(err, secrets))
-			if ctx.Err() != nil {
+			if ctx.Err() != nil || errors.Is(err, ErrEnded) {
 				return trace, err
 			}
 			return trace, p.fail(ctx, c, err)
@@ -219,7 +224,10 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 			next := p.find(c.Context, c.Exten, strconv.Itoa(st.Priority+1))
 			if next == nil {
 				log.Debug("dialplan: end of extension", "context", c.Context, "exten", c.Exten, "priority", st.Priority)
-				return trace, hangupCause(ctx, c, CauseNormalClearing)
+				if err := hangupCause(ctx, c, CauseNormalClearing); err != nil {
+					return trace, fmt.Errorf("run %s,%s,%d: end of extension: %w", c.Context, c.Exten, st.Priority, err)
+				}
+				return trace, nil
 			}
 			st = next
 		}
@@ -233,54 +241,34 @@ func partyOrEmpty(p *profile.Profile) (*profile.Profile, bool) {
 	return p, true
 }
 
-// notFound answers an unanswered call 404 and returns err.
+// notFound returns err carrying 404 Not Found (BYE when answered).
 func (p *Plan) notFound(ctx context.Context, c *Call, err error) error {
 	c.Log.Info("dialplan: no route", "error", err)
-	if !c.Answered() {
-		if rerr := c.Reject(ctx, 404, "Not Found", 0); rerr != nil {
-			c.Log.Warn("dialplan: reject failed", "error", rerr)
+	if c.Answered() {
+		if herr := c.Hangup(ctx); herr != nil {
+			c.Log.Warn("dialplan: hangup failed", "error", herr)
 		}
-	} else if herr := c.Hangup(ctx); herr != nil {
-		c.Log.Warn("dialplan: hangup failed", "error", herr)
+		return err
 	}
-	return err
+	return sipstatus.New(404, err)
 }
 
-// sipStatuser is implemented by errors that choose the SIP answer of an unanswered call
-// (for example the media plane's StatusError: 488 for an unacceptable SDP).
-type sipStatuser interface{ SIPStatus() int }
-
-// failStatus is the answer for an application error on an unanswered call: the error's own
-// status (SIPStatus, 300-699) when it has one, else 500.
-func failStatus(err error) (int, string) {
-	var st sipStatuser
-	if errors.As(err, &st) {
-		if code := st.SIPStatus(); code >= 300 && code <= 699 {
-			r := Reason(code)
-			if r == "" {
-				r = "Error"
-			}
-			return code, r
-		}
-	}
-	return 500, Reason(500)
-}
-
-// fail logs err and ends the call: when unanswered with failStatus, else with BYE.
+// fail logs err and ends the call: when answered with BYE; when unanswered it returns err
+// carrying its answer, the error's own status when it has one, else 500.
 func (p *Plan) fail(ctx context.Context, c *Call, err error) error {
 	c.Log.Error("dialplan: call ended on error", "error", err)
 	if ctx.Err() != nil {
 		return err
 	}
-	var eerr error
 	if c.Answered() {
-		eerr = c.Hangup(ctx)
-	} else {
-		code, reason := failStatus(err)
-		eerr = c.Reject(ctx, code, reason, 0)
+		if herr := c.Hangup(ctx); herr != nil {
+			c.Log.Warn("dialplan: ending call failed", "error", herr)
+		}
+		return err
 	}
-	if eerr != nil {
-		c.Log.Warn("dialplan: ending call failed", "error", eerr)
+	var se *sipstatus.Error
+	if !errors.As(err, &se) {
+		return sipstatus.New(500, err)
 	}
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
@@ -134,9 +135,9 @@ exten => busy,1,Hangup(1) ; never reached: main's own busy comes first
 		t.Run(tc.exten, func(t *testing.T) {
 			ch := newRecorder(nil)
 			ch.caller, ch.callee = tc.caller, tc.callee
-			trace, err := p.Run(context.Background(), ch, "main", tc.exten, nil)
+			trace, err := ch.run(context.Background(), p, "main", tc.exten, nil)
 			switch {
-			case tc.err == errAny && err == nil, tc.err == nil && err != nil,
+			case tc.err == errAny && err == nil, tc.err == nil && err != nil && !errors.Is(err, ErrEnded),
 				tc.err != nil && tc.err != errAny && !errors.Is(err, tc.err):
 				t.Errorf("err = %v, want %v", err, tc.err)
 			}
@@ -161,7 +162,7 @@ var errAny = errors.New("any error")
 func TestRunNoContext(t *testing.T) {
 	p := compileText(t, "[a]\nexten => 1,1,Hangup()\n")
 	ch := newRecorder(nil)
-	_, err := p.Run(context.Background(), ch, "missing", "1", nil)
+	_, err := ch.run(context.Background(), p, "missing", "1", nil)
 	if !errors.Is(err, ErrNoContext) {
 		t.Errorf("err = %v, want ErrNoContext", err)
 	}
@@ -179,7 +180,7 @@ func TestRunLoopBound(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			p := compileText(t, conf)
 			ch := newRecorder(nil)
-			trace, err := p.Run(context.Background(), ch, "a", "1", nil)
+			trace, err := ch.run(context.Background(), p, "a", "1", nil)
 			if !errors.Is(err, ErrLoop) {
 				t.Fatalf("err = %v, want ErrLoop", err)
 			}
@@ -201,7 +202,7 @@ func TestRunWaitHonoursCancel(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		_, err := p.Run(ctx, ch, "a", "1", nil)
+		_, err := ch.run(ctx, p, "a", "1", nil)
 		done <- err
 	}()
 	<-ch.progress
@@ -222,7 +223,7 @@ func TestRunWaitHonoursCancel(t *testing.T) {
 func TestRunWaitFraction(t *testing.T) {
 	p := compileText(t, "[a]\nexten => 1,1,Wait(0.01)\n same => n,Hangup(17)\n")
 	ch := newRecorder(nil)
-	if _, err := p.Run(context.Background(), ch, "a", "1", nil); err != nil {
+	if _, err := ch.run(context.Background(), p, "a", "1", nil); err != nil && !errors.Is(err, ErrEnded) {
 		t.Fatal(err)
 	}
 	if got := ch.log(); got != "reject 486 Busy Here" {
@@ -245,9 +246,9 @@ exten => 1,1,Set(V={{ .Header "X-Evil" }})
 	req := request.New("INVITE", s.RURI, s.From, s.To, "c1", s.Source, "udp",
 		[]request.Field{{Name: "X-Evil", Value: evil}})
 	ch := newRecorder(req)
-	trace, err := p.Run(context.Background(), ch, "a", "1", nil)
-	if err != nil {
-		t.Fatal(err)
+	trace, err := ch.run(context.Background(), p, "a", "1", nil)
+	if !errors.Is(err, ErrEnded) {
+		t.Fatalf("err = %v, want ErrEnded (Hangup(17))", err)
 	}
 	want := []TraceStep{
 		{Context: "a", Exten: "1", Priority: 1, App: "Set", Args: []string{"V", evil}},
@@ -321,7 +322,7 @@ func TestShippedExtensionsCompile(t *testing.T) {
 	for _, tc := range tests {
 		ch := newRecorder(nil)
 		ch.callee = tc.callee
-		if _, err := p.Run(context.Background(), ch, tc.context, tc.exten, nil); err != nil {
+		if _, err := ch.run(context.Background(), p, tc.context, tc.exten, nil); err != nil && !errors.Is(err, ErrEnded) {
 			t.Errorf("%s,%s: %v", tc.context, tc.exten, err)
 		}
 		if got := ch.log(); got != tc.want {
@@ -363,10 +364,7 @@ func TestSecretArgsMasked(t *testing.T) {
 	}
 }
 
-type statusErr int
-
-func (e statusErr) Error() string  { return "media says no" }
-func (e statusErr) SIPStatus() int { return int(e) }
+func statusErr(code int) error { return sipstatus.New(code, errors.New("media says no")) }
 
 func TestAppErrorStatus(t *testing.T) {
 	reg := testRegistry(t)
@@ -392,7 +390,7 @@ func TestAppErrorStatus(t *testing.T) {
 		"12":  "reject 500 Server Internal Error",
 	} {
 		ch := newRecorder(nil)
-		if _, err := p.Run(context.Background(), ch, "a", exten, nil); err == nil {
+		if _, err := ch.run(context.Background(), p, "a", exten, nil); err == nil {
 			t.Errorf("%s: no error", exten)
 		}
 		if got := ch.log(); got != want {
@@ -430,7 +428,7 @@ exten => _X.,2,Hangup(21)
 	}
 	for _, tc := range tests {
 		ch := newRecorder(nil)
-		trace, _ := p.Run(context.Background(), ch, tc.context, tc.exten, nil)
+		trace, _ := ch.run(context.Background(), p, tc.context, tc.exten, nil)
 		if got := ch.log(); got != tc.want {
 			t.Errorf("%s,%s: events %q, want %q", tc.context, tc.exten, got, tc.want)
 		}

@@ -54,7 +54,7 @@ func TestPINNeverInTraceOrLog(t *testing.T) {
 				Vars: []profile.Var{{Name: "CALLEE_DIGITS", Value: calleePIN}}}
 			var logBuf strings.Builder
 			log := slog.New(slog.NewTextHandler(&logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			trace, runErr := p.Run(context.Background(), ch, "a", "1", log)
+			trace, runErr := ch.run(context.Background(), p, "a", "1", log)
 			if len(trace) < 2 {
 				t.Fatalf("the step did not run: trace %q, error %v", trace.String(), runErr)
 			}
@@ -108,7 +108,7 @@ func TestSecretUnreachableFromTemplates(t *testing.T) {
 		ch := newRecorder(nil)
 		ch.caller = &profile.Profile{MailboxPIN: profile.NewSecret("4321")}
 		ch.callee = ch.caller
-		_, err = p.Run(context.Background(), ch, "a", "1", nil)
+		_, err = ch.run(context.Background(), p, "a", "1", nil)
 		if err == nil {
 			t.Errorf("%s: ran", tc.expr)
 		} else if strings.Contains(err.Error(), "4") {

@@ -2,15 +2,19 @@ package e2e
 
 import (
 	"bufio"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sidecar-voip/sidecar/internal/docblock"
 )
 
 // The newcomer's scenarios in examples/sipp/ run here against a real `sidecar serve` on the
@@ -33,8 +37,8 @@ func startExampleSidecar(t *testing.T, dir string) *exampleSidecar {
 	if rtp > 65400 {
 		rtp = 40000
 	}
-	ini := fmt.Sprintf("[general]\nlog-level = debug\n[sip]\nlisten = udp:%[1]s:%[2]d\n[rtp]\nports = %[3]d-%[4]d\n[admin]\nlisten = %[1]s:%[5]d\n",
-		kamIP, port, rtp, rtp+99, admin)
+	ini := fmt.Sprintf("[general]\nlog-level = debug\n[sip]\nlisten = udp:%[1]s:%[2]d\n[rtp]\nports = %[3]d-%[4]d\n[admin]\nlisten = %[1]s:%[5]d\n[voicemail]\ndir = %[6]s\n",
+		kamIP, port, rtp, rtp+99, admin, filepath.Join(dir, "voicemail"))
 	path := filepath.Join(dir, "sidecar.ini")
 	mustWrite(t, path, ini)
 	sc := &exampleSidecar{proc: startProc(t, dir, "sidecar", sidecarBinary(t), "serve", "-config", path),
@@ -172,10 +176,11 @@ func TestFirstCall(t *testing.T) {
 	if rtp > 65400 {
 		rtp = 40000
 	}
+	sipPort, adminPort, sippPort := freePort(t, kamIP), freePort(t, kamIP), freePort(t, kamIP)
 	cmd := exec.Command(filepath.Join(repoRoot(t), "examples", "sipp", "first-call.sh"))
 	cmd.Env = append(os.Environ(), "BIN="+bin,
-		"SIP_PORT="+strconv.Itoa(freePort(t, kamIP)), "ADMIN_PORT="+strconv.Itoa(freePort(t, kamIP)),
-		"SIPP_PORT="+strconv.Itoa(freePort(t, kamIP)), "MEDIA_PORT="+strconv.Itoa(freePortPair(t, kamIP)),
+		"SIP_PORT="+strconv.Itoa(sipPort), "ADMIN_PORT="+strconv.Itoa(adminPort),
+		"SIPP_PORT="+strconv.Itoa(sippPort), "MEDIA_PORT="+strconv.Itoa(freePortPair(t, kamIP)),
 		fmt.Sprintf("RTP_PORTS=%d-%d", rtp, rtp+99))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -184,6 +189,53 @@ func TestFirstCall(t *testing.T) {
 	for _, want := range []string{"200 <----------", "Successful call", "first call OK: 200 and echoed audio"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("first-call.sh output lacks %q:\n%s", want, out)
+		}
+	}
+	// The README shows this output as make first-call prints it: the default binary and ports.
+	text := strings.NewReplacer(bin, "bin/sidecar",
+		fmt.Sprintf("%s:%d", kamIP, sipPort), kamIP+":5080", fmt.Sprintf("%s:%d", kamIP, adminPort), kamIP+":5081",
+		fmt.Sprintf("%s:%d", kamIP, sippPort), kamIP+":5090").Replace(string(out))
+	checkDocSample(t, "README.md", "first-call", docblock.Fence("", text))
+}
+
+var updateDocs = flag.Bool("update-docs", false, "rewrite README.md's first-call sample (make docs)")
+
+// docNumbers are what changes from one run to the next: counts, ports, pids, durations.
+var docNumbers = regexp.MustCompile(`[0-9]+`)
+
+// checkDocSample compares the generated block name of file (under the repository root) with
+// body, numbers aside (they change with every run), or rewrites it with -update-docs.
+func checkDocSample(t *testing.T, file, name, body string) {
+	t.Helper()
+	path := filepath.Join(repoRoot(t), file)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks, err := docblock.Find(file, string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := make([]string, len(blocks))
+	found := false
+	norm := func(s string) string { return strings.Join(strings.Fields(docNumbers.ReplaceAllString(s, "N")), " ") }
+	for i, bl := range blocks {
+		bodies[i] = bl.Body
+		if bl.Name != name {
+			continue
+		}
+		found = true
+		bodies[i] = body
+		if !*updateDocs && norm(bl.Body) != norm(body) {
+			t.Errorf("%s:%d: the %s sample is stale; run make docs. Today's output:\n%s", file, bl.Line, name, body)
+		}
+	}
+	if !found {
+		t.Fatalf("%s has no <!-- make docs: %s --> block", file, name)
+	}
+	if *updateDocs {
+		if err := os.WriteFile(path, []byte(docblock.Replace(string(b), blocks, bodies)), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/request"
 )
 
@@ -32,9 +33,9 @@ func (c *Chain) Names() []string {
 
 // Identify asks each identifier in turn. It returns the first match, with Result.Identifier
 // set; or, when an identifier rejects the request, that identifier's name in the Result and
-// an error wrapping an *Error (an identifier's plain error or panic becomes 500); or, when
-// none matched, an error wrapping ErrNoMatch. A cancelled ctx stops the chain with ctx's
-// error. Use StatusOf to turn the error into a SIP answer; the error's text is one log line.
+// an error wrapping a *sipstatus.Error (an identifier's plain error or panic becomes 500);
+// or, when none matched, an error wrapping ErrNoMatch. A cancelled ctx stops the chain with
+// ctx's error. Answer(err, noMatch) is the error to answer; its text is one log line.
 func (c *Chain) Identify(ctx context.Context, req *request.Request) (Result, error) {
 	res, _, err := c.run(ctx, req, nil)
 	return res, err
@@ -97,9 +98,9 @@ func (c *Chain) run(ctx context.Context, req *request.Request, trace *[]Attempt)
 			note(a)
 			continue
 		default:
-			var e *Error
+			var e *sipstatus.Error
 			if !errors.As(err, &e) {
-				err = Reject(500, "Server Internal Error", err)
+				err = sipstatus.New(500, err)
 			}
 			err = fmt.Errorf("identify %s: %w", name, err)
 			note(Attempt{Identifier: name, Outcome: OutcomeRejected, Err: err})

@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/sidecar-voip/sidecar/identify"
 	"github.com/sidecar-voip/sidecar/identify/internal/idtest"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
@@ -37,7 +38,7 @@ func (f fake) Identify(context.Context, *request.Request) (identify.Result, erro
 
 func TestChain(t *testing.T) {
 	match := func(name string) identify.Result { return identify.Result{Caller: profile.Match{Name: name}} }
-	reject := identify.Reject(403, "Unknown Template", errors.New("caller template \"x\""))
+	reject := sipstatus.WithReason(403, "Unknown Template", errors.New("caller template \"x\""))
 	tests := []struct {
 		name       string
 		ids        []fake
@@ -75,7 +76,7 @@ func TestChain(t *testing.T) {
 			if d := cmp.Diff(tt.want, got); d != "" {
 				t.Errorf("result (-want +got):\n%s", d)
 			}
-			status, reason := identify.StatusOf(err, 404)
+			status, reason := sipstatus.Of(identify.Answer(err, 404))
 			if status != tt.wantStatus || reason != tt.wantReason {
 				t.Errorf("StatusOf = %d %q, want %d %q (err %v)", status, reason, tt.wantStatus, tt.wantReason, err)
 			}
@@ -94,8 +95,10 @@ func TestChainCancelled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) || len(calls) != 0 {
 		t.Errorf("err = %v, calls = %v; want context.Canceled and no calls", err, calls)
 	}
-	if st, _ := identify.StatusOf(err, 403); st != 500 {
-		t.Errorf("a cancelled identification answers %d, want 500", st)
+	// The caller gave up (CANCEL, BYE) or the service drains: the one mapping answers 487,
+	// as the SIP service always did for a cancelled call.
+	if st, _ := sipstatus.Of(identify.Answer(err, 403)); st != 487 {
+		t.Errorf("a cancelled identification answers %d, want 487", st)
 	}
 }
 
@@ -162,7 +165,7 @@ func TestRegistry(t *testing.T) {
 	}
 }
 
-func TestStatusOf(t *testing.T) {
+func TestAnswer(t *testing.T) {
 	tests := []struct {
 		err    error
 		status int
@@ -170,16 +173,16 @@ func TestStatusOf(t *testing.T) {
 	}{
 		{nil, 0, ""},
 		{identify.ErrNoMatch, 403, "Forbidden"},
-		{identify.Reject(400, "Bad Template Header", nil), 400, "Bad Template Header"},
+		{sipstatus.WithReason(400, "Bad Template Header", nil), 400, "Bad Template Header"},
 		{errors.New("x"), 500, "Server Internal Error"},
 	}
 	for _, tt := range tests {
-		s, r := identify.StatusOf(tt.err, 403)
+		s, r := sipstatus.Of(identify.Answer(tt.err, 403))
 		if s != tt.status || r != tt.reason {
-			t.Errorf("StatusOf(%v) = %d %q, want %d %q", tt.err, s, r, tt.status, tt.reason)
+			t.Errorf("Of(Answer(%v)) = %d %q, want %d %q", tt.err, s, r, tt.status, tt.reason)
 		}
 	}
-	if s, r := identify.StatusOf(identify.ErrNoMatch, 480); s != 480 || r != "Temporarily Unavailable" {
+	if s, r := sipstatus.Of(identify.Answer(identify.ErrNoMatch, 480)); s != 480 || r != "Temporarily Unavailable" {
 		t.Errorf("no-match 480 = %d %q", s, r)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
@@ -55,7 +56,7 @@ func NewReport(c *Chain, attempts []Attempt, res Result, err error, noMatch int)
 		r.Caller, r.Callee = FormatMatch(res.Caller), FormatMatch(res.Callee)
 	} else {
 		r.Identifier = ""
-		r.Status, r.Reason = StatusOf(err, noMatch)
+		r.Status, r.Reason = sipstatus.Of(Answer(err, noMatch))
 		r.Error = err.Error()
 	}
 	for _, a := range attempts {

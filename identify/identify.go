@@ -8,21 +8,21 @@
 //
 //   - a Result: it matched, and the chain stops;
 //   - ErrNoMatch: it has nothing to say, and the next identifier runs;
-//   - any other error: the request is rejected (fail closed). An *Error carries the SIP answer
-//     it deserves, for example 403 "Unknown Template" when a trusted header names a template
+//   - any other error: the request is rejected (fail closed). A *sipstatus.Error carries the
+//     SIP answer it deserves, for example 403 "Unknown Template" when a trusted header names a template
 //     that does not exist; such a request never falls through to a later identifier.
 //
 // When no identifier matches, the chain returns ErrNoMatch and the SIP service answers
-// [sip] no-match (403 by default). StatusOf maps every outcome to its SIP answer in one place.
+// [sip] no-match (403 by default): Answer gives ErrNoMatch that status, and sipstatus maps
+// every outcome to its SIP answer.
 package identify
 
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strconv"
 
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
@@ -51,37 +51,6 @@ type Identifier interface {
 // one. The chain returns it (wrapped) when no identifier matched.
 var ErrNoMatch = errors.New("no match")
 
-// Error is a rejection: the request must be answered with Status and Reason, and Err says why
-// (for the log; it never holds a whole header dump or a secret).
-type Error struct {
-	// Status is the SIP status code, 400-699.
-	Status int
-	// Reason is the reason phrase sent with it, for example "Unknown Template".
-	Reason string
-	// Err is the cause.
-	Err error
-}
-
-// Reject returns an *Error answering status and reason because of err.
-func Reject(status int, reason string, err error) *Error {
-	return &Error{Status: status, Reason: reason, Err: err}
-}
-
-// Error formats the rejection for a log line: "403 Unknown Template: cause".
-func (e *Error) Error() string {
-	s := strconv.Itoa(e.Status) + " " + e.Reason
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
-}
-
-// Unwrap returns the cause.
-func (e *Error) Unwrap() error { return e.Err }
-
-// SIPStatus returns the SIP status code to answer with.
-func (e *Error) SIPStatus() int { return e.Status }
-
 // Templates is what identifiers need of a compiled template set; *profile.Set satisfies it.
 type Templates interface {
 	// Select evaluates [template-match] over the request (see profile.Set.Select).
@@ -102,54 +71,20 @@ type Deps struct {
 // for example an [identify] ip rule naming a template that does not exist.
 type Factory func(Deps) (Identifier, error)
 
-// StatusOf maps the outcome of Chain.Identify to the SIP answer for a request that does not
-// proceed: 0 and "" for nil (go on with the call); noMatch (the [sip] no-match setting) for
-// ErrNoMatch; an *Error's own status and reason; 500 "Server Internal Error" for anything
-// else, since an identifier that fails for another reason must not let the request through.
-func StatusOf(err error, noMatch int) (status int, reason string) {
-	var e *Error
-	switch {
-	case err == nil:
-		return 0, ""
-	case errors.As(err, &e):
-		return e.Status, e.Reason
-	case errors.Is(err, ErrNoMatch):
-		return noMatch, ReasonPhrase(noMatch)
-	default:
-		return 500, "Server Internal Error"
+// Answer returns the error the SIP service answers for an outcome of Chain.Identify that does
+// not proceed: nil for nil; for ErrNoMatch, a *sipstatus.Error answering noMatch (the [sip]
+// no-match setting) that wraps it; any other error as it is (a rejection already is a
+// *sipstatus.Error, and sipstatus.Answer answers anything else 500, since an identifier that
+// fails for another reason must not let the request through).
+func Answer(err error, noMatch int) error {
+	var e *sipstatus.Error
+	if err != nil && !errors.As(err, &e) && errors.Is(err, ErrNoMatch) {
+		return sipstatus.New(noMatch, err)
 	}
-}
-
-// ReasonPhrase returns the RFC 3261 reason phrase of common failure codes, "Rejected" for others.
-func ReasonPhrase(status int) string {
-	switch status {
-	case 400:
-		return "Bad Request"
-	case 401:
-		return "Unauthorized"
-	case 403:
-		return "Forbidden"
-	case 404:
-		return "Not Found"
-	case 480:
-		return "Temporarily Unavailable"
-	case 486:
-		return "Busy Here"
-	case 488:
-		return "Not Acceptable Here"
-	case 500:
-		return "Server Internal Error"
-	case 503:
-		return "Service Unavailable"
-	case 603:
-		return "Decline"
-	case 604:
-		return "Does Not Exist Anywhere"
-	}
-	return "Rejected"
+	return err
 }
 
 // panicError turns a recovered panic into a rejection.
 func panicError(name string, v any) error {
-	return Reject(500, "Server Internal Error", fmt.Errorf("identifier %s panicked: %v", name, v))
+	return sipstatus.Newf(500, "identifier %s panicked: %v", name, v)
 }

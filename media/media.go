@@ -9,18 +9,18 @@
 //     through package rtp and never by a type assertion.
 //
 // The package holds interfaces, their small value types and sentinel errors only, so that
-// none of the three sides imports another. The codec table is its subpackage codecs.
+// none of the three sides imports another. The codec table is its subpackage codecs. Errors
+// that choose a SIP answer are *sipstatus.Error values.
 package media
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
 // Plane negotiates and runs the audio of calls. Package rtp implements it.
 type Plane interface {
-	// Open starts media for one call. A returned error that is a *StatusError (errors.As)
+	// Open starts media for one call. A returned error that is a *sipstatus.Error (errors.As)
 	// chooses the SIP answer: 488 for no acceptable codec or a malformed SDP, 503 when no RTP
 	// port is free.
 	Open(ctx context.Context, p Params) (Session, error)
@@ -54,7 +54,7 @@ type Session interface {
 	LocalSDP() []byte
 	// SetRemote applies an SDP from the peer after Open: the ACK's answer to our offer, or a
 	// re-INVITE's offer (hold, resume, new address). It returns the SDP to send back (the
-	// re-INVITE's 200 body; ignored for an ACK). Errors are *StatusError where they map to SIP.
+	// re-INVITE's 200 body; ignored for an ACK). Errors are *sipstatus.Error where they map to SIP.
 	SetRemote(sdp []byte) ([]byte, error)
 	// Done is closed when the media ends by itself, for example on RTP inactivity: the SIP
 	// service then ends the call with BYE.
@@ -64,38 +64,24 @@ type Session interface {
 	Close() error
 }
 
+// Counters are a media session's RTP counters, for call records and metrics.
+type Counters struct {
+	// Sent and Received count RTP packets; Lost is expected minus received (RFC 3550,
+	// negative with duplicates).
+	Sent, Received uint32
+	Lost           int64
+	// Jitter is the interarrival jitter of the peer's audio.
+	Jitter time.Duration
+}
+
+// Counted is a Session that reports its RTP counters (the rtp package's does); the SIP
+// service reads them when the call ends.
+type Counted interface {
+	Counters() Counters
+}
+
 // DigitSink takes DTMF digits arriving outside RTP (SIP INFO); the session delivers them to
 // Audio.Digits when the call's DTMF mode allows it. Unknown characters are ignored.
 type DigitSink interface {
 	InjectDTMF(digit rune, dur time.Duration)
-}
-
-// StatusError is an error with the SIP status it deserves.
-type StatusError struct {
-	Status int    // SIP status code, 400-699
-	Reason string // reason phrase, for example "Not Acceptable Here"
-	Err    error  // the underlying problem, for logs
-}
-
-// Error describes the problem for logs.
-func (e *StatusError) Error() string {
-	if e.Err == nil {
-		return e.Reason
-	}
-	return e.Reason + ": " + e.Err.Error()
-}
-
-// Unwrap returns the underlying problem.
-func (e *StatusError) Unwrap() error { return e.Err }
-
-// SIPStatus returns the status code.
-func (e *StatusError) SIPStatus() int { return e.Status }
-
-// Status returns the SIP status code carried by err, or 0 when it carries none.
-func Status(err error) (code int, reason string) {
-	var se *StatusError
-	if errors.As(err, &se) {
-		return se.Status, se.Reason
-	}
-	return 0, ""
 }

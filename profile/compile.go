@@ -27,6 +27,7 @@ type op struct {
 type tmpl struct {
 	name     string
 	abstract bool
+	pos      dialect.Pos // where [name] was first written
 	// base is the profile of the literal lines (defaults applied). Build copies it.
 	base Profile
 	// ops are the lines that run per request, in line order: the templated scalars (only the
@@ -108,7 +109,7 @@ func (c *compiler) compile() *Set {
 // compileTemplate compiles one section. Errors in inherited lines point at the parent's line;
 // they are reported once however many children inherit them.
 func (c *compiler) compileTemplate(sec *dialect.Section) *tmpl {
-	t := &tmpl{name: sec.Name, abstract: sec.Abstract}
+	t := &tmpl{name: sec.Name, abstract: sec.Abstract, pos: sec.Pos}
 	type line struct {
 		op
 		ok bool

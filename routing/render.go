@@ -81,8 +81,9 @@ type RenderedPlan struct {
 // Render follows a raw request through b as the SIP service would, with the same Route,
 // without running any application. On a failure it returns how far the request got (nil when
 // it does not parse) with an error wrapping ErrBadRequest (the input), ErrUntrusted,
-// ErrNoTemplate (no identifier matched, or the match names no template), an *identify.Error
-// (an identifier rejected the request) or a *BuildError (a profile failed).
+// ErrNoTemplate (no identifier matched, or the match names no template), a *sipstatus.Error
+// (an identifier rejected the request) or a *BuildError inside a 500 *sipstatus.Error (a
+// profile failed).
 func Render(ctx context.Context, b *Bundle, in RenderInput) (*Rendered, error) {
 	switch in.Transport {
 	case "udp", "tcp", "tls":

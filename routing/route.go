@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"log/slog"
 	"sync/atomic"
+	"time"
 
 	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/identify"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
@@ -30,6 +32,9 @@ type Routing struct {
 	// Plan is the dialplan to run: the one of the Bundle that routed the call, so a reload
 	// never changes a call's plan halfway.
 	Plan *dialplan.Plan
+	// CallerBuild and CalleeBuild are how long each profile took to build (zero for a
+	// party without a template), for the metrics.
+	CallerBuild, CalleeBuild time.Duration
 }
 
 // Run runs the call's dialplan on ch from priority 1 of Exten in Context (see dialplan.Run).
@@ -38,8 +43,8 @@ func (r Routing) Run(ctx context.Context, ch dialplan.Channel, log *slog.Logger)
 }
 
 // BuildError is a profile that could not be built for a matched template: the templates,
-// not the caller, are at fault, so the call is answered 500. Its message names the role, the
-// template and what failed, never header values.
+// not the caller, are at fault, so Route returns it inside a *sipstatus.Error answering 500.
+// Its message names the role, the template and what failed, never header values.
 type BuildError struct {
 	Role     profile.Role
 	Template string
@@ -53,16 +58,14 @@ func (e *BuildError) Error() string {
 // Unwrap returns the cause.
 func (e *BuildError) Unwrap() error { return e.Err }
 
-// SIPStatus is the answer to a call whose profile cannot be built: 500.
-func (e *BuildError) SIPStatus() int { return 500 }
-
 // Route identifies req, builds both profiles and picks the dialplan context and extension.
 // On an error it returns what it found so far (the attempts, and the match and profiles
 // built before the failure) with:
 //
 //   - the identifier chain's error, wrapped as "identify: ...": identify.ErrNoMatch (answered
-//     with [sip] no-match) or an *identify.Error carrying its SIP answer;
-//   - a *BuildError (500) when a matched template cannot build its profile.
+//     with [sip] no-match, see identify.Answer) or a *sipstatus.Error carrying its SIP answer;
+//   - a *BuildError in a *sipstatus.Error answering 500 when a matched template cannot build
+//     its profile.
 func (b *Bundle) Route(ctx context.Context, req *request.Request) (Routing, error) {
 	r := Routing{Request: req, Plan: b.plan}
 	attempts, res, err := b.chain.Trace(ctx, req)
@@ -71,11 +74,19 @@ func (b *Bundle) Route(ctx context.Context, req *request.Request) (Routing, erro
 		return r, fmt.Errorf("identify: %w", err)
 	}
 	r.Match = res
+	t0 := time.Now()
 	if r.Caller, err = b.build(res.Caller, profile.RoleCaller, req); err != nil {
 		return r, err
 	}
+	t1 := time.Now()
 	if r.Callee, err = b.build(res.Callee, profile.RoleCallee, req); err != nil {
 		return r, err
+	}
+	if r.Caller != nil {
+		r.CallerBuild = t1.Sub(t0)
+	}
+	if r.Callee != nil {
+		r.CalleeBuild = time.Since(t1)
 	}
 	r.Context = dialplan.ContextFor(r.Caller, r.Callee, b.cfg.SIP.DefaultContext)
 	r.Exten = req.RURI.User
@@ -89,7 +100,7 @@ func (b *Bundle) build(m profile.Match, role profile.Role, req *request.Request)
 	}
 	p, err := b.set.Build(m, role, req)
 	if err != nil {
-		return nil, &BuildError{Role: role, Template: m.Name, Err: err}
+		return nil, sipstatus.New(500, &BuildError{Role: role, Template: m.Name, Err: err})
 	}
 	return p, nil
 }

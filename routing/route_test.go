@@ -8,6 +8,7 @@ import (
 
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/identify"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/routing"
 )
 
@@ -109,14 +110,14 @@ func TestRoute(t *testing.T) {
 	}
 	// A rejection keeps its SIP answer.
 	_, err = route(invite("1002", "X-Caller-Template: nosuch\n"))
-	var ie *identify.Error
-	if !errors.As(err, &ie) || ie.SIPStatus() < 400 {
-		t.Errorf("unknown template: %v; want an *identify.Error", err)
+	var se *sipstatus.Error
+	if !errors.As(err, &se) || se.Code < 400 {
+		t.Errorf("unknown template: %v; want a *sipstatus.Error", err)
 	}
 	// A profile that cannot be built is the templates' fault: 500, naming role and template.
 	rt, err = route(invite("1002", "X-Caller-Template: sub\nX-Pin: 12x\n"))
 	var be *routing.BuildError
-	if !errors.As(err, &be) || be.SIPStatus() != 500 || be.Template != "sub" || be.Role != "caller" {
+	if !errors.As(err, &be) || sipstatus.Answer(err).Code != 500 || be.Template != "sub" || be.Role != "caller" {
 		t.Fatalf("bad PIN: %v; want a *BuildError of the caller's sub", err)
 	}
 	if rt.Match.Identifier != "header" || rt.Caller != nil {

@@ -48,7 +48,7 @@ func NewEngine(cfg Config, log *slog.Logger) (*Engine, error) {
 }
 
 // Open starts the media of one call (see media.Plane). The session lives until Close; ctx
-// bounds only the opening. Errors are *media.StatusError: 488 for a malformed offer or no
+// bounds only the opening. Errors are *sipstatus.Error: 488 for a malformed offer or no
 // acceptable codec, 503 when no port pair is free or the engine is closed.
 func (e *Engine) Open(ctx context.Context, p media.Params) (media.Session, error) {
 	if err := ctx.Err(); err != nil {

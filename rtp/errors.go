@@ -2,9 +2,8 @@ package rtp
 
 import (
 	"errors"
-	"fmt"
 
-	"github.com/sidecar-voip/sidecar/media"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 )
 
 var (
@@ -22,10 +21,10 @@ var (
 
 // notAcceptable wraps err as a SIP 488.
 func notAcceptable(err error) error {
-	return &media.StatusError{Status: 488, Reason: "Not Acceptable Here", Err: err}
+	return sipstatus.New(488, err)
 }
 
 // unavailable wraps err as a SIP 503.
 func unavailable(err error) error {
-	return &media.StatusError{Status: 503, Reason: "Service Unavailable", Err: fmt.Errorf("open session: %w", err)}
+	return sipstatus.Newf(503, "open session: %w", err)
 }

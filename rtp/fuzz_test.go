@@ -9,6 +9,7 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp/sdp"
 )
@@ -64,8 +65,8 @@ func FuzzSetRemote(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		out, err := s.SetRemote(body)
 		if err != nil {
-			var se *media.StatusError
-			if !errors.As(err, &se) || se.Status != 488 {
+			var se *sipstatus.Error
+			if !errors.As(err, &se) || se.Code != 488 {
 				t.Fatalf("error %v is not a 488", err)
 			}
 			return

@@ -12,6 +12,7 @@ import (
 
 	pionrtp "github.com/pion/rtp"
 
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp"
 )
@@ -147,8 +148,8 @@ func open(t *testing.T, e *rtp.Engine, offer []byte, codecs ...string) *rtp.Sess
 
 func wantStatus(t *testing.T, err error, code int) {
 	t.Helper()
-	var se *media.StatusError
-	if !errors.As(err, &se) || se.Status != code {
-		t.Fatalf("error %v, want a *media.StatusError %d", err, code)
+	var se *sipstatus.Error
+	if !errors.As(err, &se) || se.Code != code {
+		t.Fatalf("error %v, want a *sipstatus.Error %d", err, code)
 	}
 }

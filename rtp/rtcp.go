@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/sidecar-voip/sidecar/media"
 )
 
 // rtcpInterval is the mean period of the session's RTCP reports (RFC 3550's 5 s minimum).
@@ -51,6 +52,14 @@ func (t *Stats) add(s Stats) {
 	t.PacketsLost += s.PacketsLost
 	t.Dropped += s.Dropped
 }
+
+// Counters returns the session's RTP counters in the media contract's terms.
+func (s *Session) Counters() media.Counters {
+	st := s.Stats()
+	return media.Counters{Sent: st.PacketsSent, Received: st.PacketsReceived, Lost: st.PacketsLost, Jitter: st.Jitter}
+}
+
+var _ media.Counted = (*Session)(nil)
 
 // Stats returns a snapshot of the session's counters.
 func (s *Session) Stats() Stats {

@@ -97,7 +97,7 @@ func (s *Session) LocalSDP() []byte {
 // An empty body while an answer is expected (an ACK without the answer to our offer) is a
 // failed offer/answer: the offer is withdrawn and the error is a 488.
 //
-// Errors are *media.StatusError 488: a malformed SDP, no acceptable codec, or a re-offer
+// Errors are *sipstatus.Error 488: a malformed SDP, no acceptable codec, or a re-offer
 // with fewer m-lines than the session has (RFC 3264 section 8).
 func (s *Session) SetRemote(body []byte) ([]byte, error) {
 	select {

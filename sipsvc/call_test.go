@@ -12,7 +12,7 @@ import (
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
-	"github.com/sidecar-voip/sidecar/media"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 )
 
@@ -242,7 +242,7 @@ func TestAnswerMediaFailures(t *testing.T) {
 	})
 	t.Run("offer refused", func(t *testing.T) {
 		e := startEnv(t, nil)
-		e.media.Fail(&media.StatusError{Status: 488, Reason: "Not Acceptable Here", Err: errors.New("no common codec")})
+		e.media.Fail(sipstatus.New(488, errors.New("no common codec")))
 		if res := call(t, e); res.StatusCode != 488 {
 			t.Errorf("got %d, want 488", res.StatusCode)
 		}

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/sidecar-voip/sidecar/dialplan"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
@@ -43,11 +43,16 @@ type call struct {
 	caller, callee *profile.Profile
 	log            *slog.Logger                // the call's logger at its start: read it through logger
 	routedLog      atomic.Pointer[slog.Logger] // log with what routing found (setLogger), once routed
+	active         atomic.Pointer[routeInfo]   // templates and context for ActiveCalls (active.go), once routed
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
 	offer []byte // the INVITE's SDP (the SDP part of a multipart body), nil for a late offer
+
+	out outcome // what the call record and the metrics need, filled as the call goes
+
+	blf atomic.Pointer[blfParties] // the parties that publish dialog state (blf.go), once routed
 }
 
 var _ dialplan.Channel = (*call)(nil)
@@ -108,7 +113,7 @@ func (c *call) Progress(ctx context.Context, code int) error {
 	if ua := c.s.cfg.UserAgent; ua != "" {
 		hdrs = append(hdrs, sip.NewHeader("Server", ua))
 	}
-	if err := c.dlg.Respond(code, reasonPhrase(code), body, hdrs...); err != nil {
+	if err := c.dlg.Respond(code, sipstatus.Phrase(code), body, hdrs...); err != nil {
 		return fmt.Errorf("progress %d: %w", code, err)
 	}
 	c.st.progressSent()
@@ -130,7 +135,7 @@ func (c *call) Answer(ctx context.Context) error {
 		return err
 	}
 	res := sip.NewSDPResponseFromRequest(c.dlg.InviteRequest, sess.LocalSDP())
-	res.AppendHeader(allowHeader())
+	res.AppendHeader(c.s.allowHeader())
 	res.AppendHeader(supportedHeader())
 	c.s.decorate(res)
 
@@ -142,6 +147,7 @@ func (c *call) Answer(ctx context.Context) error {
 		return nil
 	}
 
+	c.out.finalAt(time.Now())
 	// WriteResponse retransmits the 200 until the dialog is confirmed by the ACK.
 	done := make(chan error, 1)
 	go func() {
@@ -210,61 +216,6 @@ func (c *call) noACK(err error) error {
 	return ErrNoACK
 }
 
-// Reject ends an unanswered call with a final answer (300-699); retryAfter > 0 adds
-// Retry-After.
-func (c *call) Reject(ctx context.Context, code int, reason string, retryAfterSec int) error {
-	if code < 300 || code > 699 {
-		return fmt.Errorf("reject: status %d outside 300-699", code)
-	}
-	var hdrs []sip.Header
-	if retryAfterSec > 0 {
-		hdrs = append(hdrs, retryAfter(retryAfterSec))
-	}
-	return c.sendFinal(code, reason, hdrs...)
-}
-
-// Redirect ends an unanswered call with 302 Moved Temporarily and Contact: <target>.
-func (c *call) Redirect(ctx context.Context, target string) error {
-	t := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(target), "<"), ">")
-	var uri sip.Uri
-	if err := sip.ParseUri(t, &uri); err != nil || uri.Host == "" ||
-		(uri.Scheme != "sip" && uri.Scheme != "sips") {
-		return fmt.Errorf("redirect: target %q is not a SIP URI", target)
-	}
-	return c.sendFinal(sip.StatusMovedTemporarily, "", &sip.ContactHeader{Address: uri})
-}
-
-// sendFinal claims the call's final answer (the reject transition) and sends it. It fails
-// on an answered call or one that already has its final answer.
-func (c *call) sendFinal(code int, reason string, hdrs ...sip.Header) error {
-	if err := c.st.reject(code); err != nil {
-		return fmt.Errorf("answer %d: %w", code, err)
-	}
-	return c.writeFinal(code, reason, hdrs...)
-}
-
-// writeFinal sends the final answer code the state machine granted, counted by code.
-func (c *call) writeFinal(code int, reason string, hdrs ...sip.Header) error {
-	if reason == "" {
-		reason = reasonPhrase(code)
-	}
-	if ua := c.s.cfg.UserAgent; ua != "" {
-		hdrs = append(hdrs, sip.NewHeader("Server", ua))
-	}
-	c.s.stats.reject(code)
-	// Straight to the transaction, not through the dialog (which would wait for the ACK):
-	// the transaction absorbs the ACK and retransmits the answer by itself, and the call's
-	// slot is free at once.
-	res := sip.NewResponseFromRequest(c.dlg.InviteRequest, code, reason, nil)
-	for _, h := range hdrs {
-		res.AppendHeader(h)
-	}
-	if err := c.tx.Respond(res); err != nil {
-		return fmt.Errorf("answer %d: %w", code, err)
-	}
-	return nil
-}
-
 // Hangup ends an answered call with BYE (through the Record-Route set).
 func (c *call) Hangup(ctx context.Context) error {
 	err := c.bye()
@@ -300,7 +251,7 @@ func (c *call) openMedia(ctx context.Context) (media.Session, error) {
 	}
 	plane := c.s.opts.Media
 	if plane == nil {
-		return nil, &media.StatusError{Status: 500, Reason: reasonPhrase(500), Err: ErrNoMedia}
+		return nil, sipstatus.New(500, ErrNoMedia)
 	}
 	offer := c.offer
 	p := dialplan.MediaFor(c.caller, c.callee)
@@ -331,5 +282,6 @@ func (c *call) closeMedia() {
 		if err := sess.Close(); err != nil {
 			c.logger().Warn("close media", "error", err)
 		}
+		c.out.mediaClosed(sess, c.s.opts.Metrics)
 	}
 }

@@ -9,8 +9,9 @@
 // else runs) -> max-calls (503 with Retry-After) -> request.FromSIP -> routing.Router.Route
 // (the identifier chain, the caller and callee profiles, the dialplan context) -> the plan
 // run against the call, which implements dialplan.Channel (its media opened with
-// dialplan.MediaFor). Every error that ends a call becomes a
-// SIP answer in one place (status.go); docs/sip-service.md lists every answer and why.
+// dialplan.MediaFor). Every error that ends an unanswered call becomes its SIP answer in one
+// place (answer.go: finalAnswer through package sipstatus, written by writeFinal);
+// docs/sip-service.md lists every answer and why.
 //
 // A call's state is one state machine, callState in call.go: its phases (offered, early,
 // answered, confirmed, ending, ended), the transition table and the lock rule (one mutex,

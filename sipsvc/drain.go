@@ -44,7 +44,7 @@ wait:
 	}
 	if n := s.limit.active.Load(); n > 0 {
 		s.log.Info("drain grace over: hanging up calls", "calls", n)
-		s.hangupAll(ErrDraining)
+		s.hangupAll(drainHangup())
 		for err == nil && s.limit.active.Load() > 0 {
 			select {
 			case <-tick.C:
@@ -53,7 +53,7 @@ wait:
 			}
 		}
 	}
-	s.hangupAll(ErrDraining)
+	s.hangupAll(drainHangup())
 	s.closeListeners()
 	s.ua.Close()
 	s.log.Info("sip service stopped", "calls_left", s.limit.active.Load())

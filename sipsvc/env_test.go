@@ -18,6 +18,7 @@ import (
 // its calls run in, so the answer to extension "who" tells which template was chosen.
 const testTemplates = `[sub]
 context = internal
+mailbox-pin = {{ .Header "X-MailBoxPin" }}
 
 [anon]
 context = public
@@ -30,6 +31,16 @@ context = carol
 
 [box]
 context = callee
+
+[blf]
+context = internal
+publish-dialog-info = yes
+
+[mwibox]
+context = internal
+mwi = yes
+mailbox-id = 3001
+location = sip:bob@sip.example.com
 `
 
 // testDialplan routes the test extensions. "who" answers differently in every context.

@@ -1,15 +1,26 @@
 package sipsvc
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
+)
 
 // ErrDraining is the cause of a call's context when the service drains and the grace period
 // is over.
 var ErrDraining = errors.New("service draining")
 
+// drainHangup is the cause the drain gives every call once the grace period is over: it wraps
+// ErrDraining and carries the answer of a call still unanswered, 503 with Retry-After as at
+// max-calls.
+func drainHangup() error {
+	return &sipstatus.Error{Code: 503, Reason: sipstatus.Phrase(503), RetryAfter: retryAfterBusy, Err: ErrDraining}
+}
+
 // ErrNoACK reports a 200 OK that the caller never acknowledged.
 var ErrNoACK = errors.New("no ACK for 200 OK")
 
-// ErrAnswered reports an operation that needs an unanswered call (Reject, Redirect).
+// ErrAnswered reports a final error answer attempted on an answered call.
 var ErrAnswered = errors.New("call already answered")
 
 // ErrNotAnswered reports Hangup on a call that was never answered.

@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/identify"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/request"
 )
 
@@ -84,6 +85,7 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 		s: s, sipReq: req, tx: tx, dlg: dlg, contact: contact, src: src,
 		start: time.Now(), log: log, offer: offer, st: newCallState(req.CSeq().SeqNo),
 	}
+	c.st.observe = s.blf.observer(c)
 	c.ctx, c.cancel = context.WithCancelCause(s.hangupCtx)
 	defer c.cancel(nil)
 	defer c.limitDuration(time.Duration(s.maxDuration.Load()))()
@@ -99,9 +101,11 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 	defer s.dialogs.remove(dlg.ID)
 	s.dialogs.addInvite(req, c)
 	defer s.dialogs.removeInvite(req, c)
+	var trace dialplan.Trace
+	defer func() { c.ended(trace) }() // last: after closeMedia
 	defer c.closeMedia()
 
-	trace, err := c.safeRoute()
+	trace, err = c.safeRoute()
 	c.finish(trace, err)
 }
 
@@ -112,7 +116,7 @@ func (c *call) safeRoute() (trace dialplan.Trace, err error) {
 		if r := recover(); r != nil {
 			c.s.stats.panics.Add(1)
 			c.logger().Error("call panic", "panic", r, "stack", string(debug.Stack()))
-			err = &statusError{status: 500, reason: reasonPhrase(500), err: fmt.Errorf("panic: %v", r)}
+			err = sipstatus.Newf(500, "panic: %v", r)
 		}
 	}()
 	return c.route()
@@ -126,30 +130,39 @@ func (c *call) route() (dialplan.Trace, error) {
 	transport := strings.ToLower(c.sipReq.Transport())
 	r, err := request.FromSIP(c.sipReq, c.src, transport)
 	if err != nil {
-		return nil, &statusError{status: 400, reason: reasonPhrase(400), err: err}
+		return nil, sipstatus.New(400, err)
 	}
 	c.req = r
 	if s.opts.Router == nil {
-		return nil, &statusError{status: 500, reason: reasonPhrase(500),
-			err: errors.New("service has no router (templates, dialplan, identifier chain)")}
+		return nil, sipstatus.New(500, errors.New("service has no router (templates, dialplan, identifier chain)"))
 	}
 	rt, err := s.opts.Router.Route(c.ctx, r)
+	c.out.routed(&rt, s.opts.Metrics)
 	if m := rt.Match; m.Identifier != "" {
 		c.setLogger(c.logger().With("identifier", m.Identifier,
 			"caller_template", m.Caller.Name, "callee_template", m.Callee.Name))
 	}
 	if err != nil {
-		return nil, err
+		// No identifier matched: answered with [sip] no-match; rejections and a profile
+		// that cannot be built already carry their answers (*sipstatus.Error).
+		return nil, identify.Answer(err, s.cfg.NoMatchCode)
 	}
 	c.caller, c.callee = rt.Caller, rt.Callee
+	s.mwi.learn(c.caller, c.src, transport)
+	s.mwi.learn(c.callee, c.src, transport)
+	s.blf.learn(c, c.src, transport)
 	c.setLogger(c.logger().With("context", rt.Context, "exten", rt.Exten))
+	c.routed(rt.Context)
 	c.logger().Debug("call routed")
+	t0 := time.Now()
+	defer func() { s.opts.Metrics.ObserveDialplan(time.Since(t0)) }()
 	return rt.Run(c.ctx, c, c.logger())
 }
 
 // finish ends the call through the state machine's end transition: an unanswered call
-// gets its final answer (from err, see statusOf; 487 after a CANCEL or the caller's BYE),
-// an answered call the caller has not hung up gets BYE. Then it logs one line for the call.
+// gets its final answer (finalAnswer computes it from err, writeFinal writes it; 487 after a
+// CANCEL or the caller's BYE), an answered call the caller has not hung up gets BYE. Then it
+// logs one line for the call.
 func (c *call) finish(trace dialplan.Trace, err error) {
 	cause := context.Cause(c.ctx)
 	// A cancelled call (drain) is answered for its cause, not for the context error the
@@ -158,21 +171,16 @@ func (c *call) finish(trace dialplan.Trace, err error) {
 	if cause != nil {
 		why = cause
 	}
-	code, reason := noFinalCode, reasonPhrase(noFinalCode)
-	if why != nil {
-		code, reason = statusOf(why, c.s.cfg.NoMatchCode)
-	}
+	a, hdrs := finalAnswer(why)
 	cancelled := errors.Is(context.Cause(c.dlg.Context()), sip.ErrTransactionCanceled)
-	switch act, final := c.st.end(cancelled, code); act {
+	switch act, final := c.st.end(cancelled, a.Code); act {
 	case endRespond:
-		var hdrs []sip.Header
-		if final != code {
-			reason = "" // 487 for the caller's BYE in the early dialog
-		} else if code == sip.StatusServiceUnavailable {
-			hdrs = append(hdrs, retryAfter(retryAfterBusy))
+		if final != a.Code {
+			// The caller's BYE in the early dialog (RFC 3261 15.1.2): the INVITE gets 487.
+			a, hdrs = finalAnswer(sipstatus.New(final, ErrPeerHangup))
 		}
-		if ferr := c.writeFinal(final, reason, hdrs...); ferr != nil {
-			c.logger().Debug("final answer not sent", "status", final, "error", ferr)
+		if ferr := c.writeFinal(a, hdrs); ferr != nil {
+			c.logger().Debug("final answer not sent", "status", a.Code, "error", ferr)
 		}
 	case endCancelled:
 		// sipgo answered the CANCEL (200) and the INVITE (487).
@@ -182,6 +190,17 @@ func (c *call) finish(trace dialplan.Trace, err error) {
 	}
 	c.st.close()
 	c.logEnd(trace, err, cause)
+}
+
+// ended records the finished call: the metrics and the call record. runCall calls it last,
+// after the media is closed (its counters are final).
+func (c *call) ended(trace dialplan.Trace) {
+	snap := c.st.snapshot()
+	apps := make([]string, len(trace))
+	for i, st := range trace {
+		apps[i] = st.App // the name only: never the arguments
+	}
+	c.out.end(c, snap.final, endedBy(snap.peerBye, snap.byeSent, snap.final), apps)
 }
 
 // ackInvite handles the ACK of the 200 OK to the initial INVITE (handleAck routes it here
@@ -221,13 +240,8 @@ func (c *call) logEnd(trace dialplan.Trace, err, cause error) {
 		"dialplan", trace.Brief(), // steps without arguments: those are logged at Debug only
 		"duration", time.Since(c.start).Round(time.Millisecond).String(),
 	}
-	switch {
-	case snap.peerBye:
-		attrs = append(attrs, "ended_by", "caller")
-	case snap.byeSent:
-		attrs = append(attrs, "ended_by", "sidecar")
-	case final == sip.StatusRequestTerminated:
-		attrs = append(attrs, "ended_by", "cancel")
+	if by := endedBy(snap.peerBye, snap.byeSent, final); by != "" {
+		attrs = append(attrs, "ended_by", by)
 	}
 	if cause != nil && !errors.Is(cause, context.Canceled) {
 		attrs = append(attrs, "cause", cause.Error())
@@ -236,7 +250,9 @@ func (c *call) logEnd(trace dialplan.Trace, err, cause error) {
 	// failing application, a missing ACK), except the ordinary outcomes: no identifier
 	// matched, or the caller hung up.
 	level := slog.LevelInfo
-	if err != nil && !errors.Is(err, ErrPeerHangup) && !errors.Is(err, errLocalHangup) {
+	// The dialplan ending the call on purpose (Busy, Hangup(cause), Transfer) is no error.
+	if err != nil && !errors.Is(err, ErrPeerHangup) && !errors.Is(err, errLocalHangup) &&
+		!errors.Is(err, dialplan.ErrEnded) {
 		attrs = append(attrs, "error", err.Error())
 		if !errors.Is(err, identify.ErrNoMatch) && !errors.Is(err, context.Canceled) {
 			level = slog.LevelWarn

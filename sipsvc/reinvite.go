@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 )
 
 // ackGrace is how long a re-INVITE waits for the ACK of the previous 2xx before it is
@@ -86,7 +87,7 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, sip.StatusNotAcceptableHere, "")
 		return
 	case err != nil:
-		code, reason := statusOf(err, s.cfg.NoMatchCode)
+		code, reason := sipstatus.Of(err)
 		c.logger().Warn("re-INVITE offer refused", "status", code, "error", err)
 		s.respond(req, tx, code, reason)
 		return
@@ -95,7 +96,7 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", body)
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	res.AppendHeader(sip.HeaderClone(&c.contact))
-	res.AppendHeader(allowHeader())
+	res.AppendHeader(c.s.allowHeader())
 	res.AppendHeader(supportedHeader())
 	s.decorate(res)
 	c.logger().Info("re-INVITE accepted", "offer", len(offer) > 0)

@@ -4,13 +4,14 @@ import (
 	"strconv"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 )
 
 // respond answers req statelessly within tx with code and reason ("" for the standard
 // phrase), adding the Server header and hdrs. Final error answers are counted by code.
 func (s *Server) respond(req *sip.Request, tx sip.ServerTransaction, code int, reason string, hdrs ...sip.Header) {
 	if reason == "" {
-		reason = reasonPhrase(code)
+		reason = sipstatus.Phrase(code)
 	}
 	res := sip.NewResponseFromRequest(req, code, reason, nil)
 	s.decorate(res)
@@ -33,7 +34,12 @@ func (s *Server) decorate(res *sip.Response) {
 }
 
 // allowHeader lists the methods the service handles.
-func allowHeader() sip.Header {
+// allowHeader lists the methods the service takes: SUBSCRIBE (MWI) only when it serves
+// mailboxes (Options.Mailboxes), else SUBSCRIBE gets 405.
+func (s *Server) allowHeader() sip.Header {
+	if s.opts.Mailboxes != nil {
+		return sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, SUBSCRIBE")
+	}
 	return sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO")
 }
 

@@ -147,7 +147,7 @@ func TestCheckAppArguments(t *testing.T) {
 			" same => n,Hangup(abc)\n" +
 			" same => n,SendDTMF({{ .To.User }},{{ .To.User }})\n", // templated: checked per call
 	})
-	code, out, errOut := runCmd([]string{"check", "-templates", dir}, "")
+	code, out, _ := runCmd([]string{"check", "-templates", dir}, "")
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}
@@ -159,7 +159,7 @@ func TestCheckAppArguments(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "a.conf"), []byte("[subscriber](!)\ncontext = x\n[alice](subscriber)\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, out, errOut = runCmd([]string{"check", "-templates", dir}, "")
+	code, out, errOut := runCmd([]string{"check", "-templates", dir}, "")
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
 	}

@@ -11,12 +11,18 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"github.com/sidecar-voip/sidecar/app"
+	"github.com/sidecar-voip/sidecar/cdr"
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/internal/lazylog"
+	"github.com/sidecar-voip/sidecar/metrics"
+	"github.com/sidecar-voip/sidecar/push"
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
+	"github.com/sidecar-voip/sidecar/voicemail/fsstore"
 )
 
 // runServe implements "sidecar serve [-config FILE] [-templates DIR]": it runs the SIP service
@@ -66,25 +72,69 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 	log := newLogger(stderr, cfg.General)
 	dir = templatesDir(dir, cfg)
 	// The templates, the dialplan against every application (signalling and media; later
-	// features such as VoiceMail register in app.NewRegistry) and the identifier chain: the
-	// same loading as check and render.
-	bundle, diag := load(cfg, dir, log.With("component", "app"))
-	if err := diag.Err(); err != nil {
+	// VoiceMail and VoiceMailMain over the mailbox store opened here) and the identifier
+	// chain: the same loading as check and render.
+	vmDir, err := voicemailDir(cfg)
+	if err != nil {
+		return err
+	}
+	vmStore, err := fsstore.Open(vmDir)
+	if err != nil {
+		return fmt.Errorf("voicemail store: %w", err)
+	}
+	defer vmStore.Close()
+	log.Info("voicemail store", "dir", vmDir)
+	vmStats := new(app.VoicemailStats)
+	opts, err := loadOptions(cfg, dir, log.With("component", "app"), vmStore, vmStats)
+	if err != nil {
 		return fmt.Errorf("load templates %s: %w", cmp.Or(dir, routing.Embedded), err)
 	}
+	// Templates pushed over the admin API and persisted in [admin] push-dir are compiled
+	// with the files from the start (docs/push.md).
+	pushed, err := readPushed(cfg.Admin.PushDir)
+	if err != nil {
+		return err
+	}
+	opts.Pushed = push.Pushed(pushed)
+	bundle, diag := routing.Load(opts)
+	if err := diag.Err(); err != nil {
+		if len(pushed) > 0 {
+			return fmt.Errorf("load templates %s with the pushed templates of %s (remove a file there to drop a push): %w",
+				cmp.Or(dir, routing.Embedded), cfg.Admin.PushDir, err)
+		}
+		return fmt.Errorf("load templates %s: %w", cmp.Or(dir, routing.Embedded), err)
+	}
+	live := routing.NewLive(bundle)
+	store := push.New(push.Options{
+		Rebuilder: push.NewLiveRebuilder(opts, live), Dir: cfg.Admin.PushDir, Initial: pushed,
+		Log: log.With("component", "push"),
+	})
+	go store.Run(ctx) // the TTL janitor, until the drain starts
 	logWarnings(log, dir, diag)
 	plane, err := rtp.NewEngine(rtp.Config(cfg.RTP), log.With("component", "rtp"))
 	if err != nil {
 		return fmt.Errorf("media plane: %w", err)
 	}
 	defer plane.Close()
+	// The process's metrics (its own registry) and call records ([cdr] path).
+	mets := metrics.New(metrics.Options{Contexts: bundle.Plan().Contexts()})
+	var records *cdr.Writer
+	if cfg.CDR.Path != "" {
+		if records, err = cdr.Open(cdr.Config{Path: cfg.CDR.Path, Queue: cfg.CDR.Queue}, log.With("component", "cdr")); err != nil {
+			return err
+		}
+		defer records.Close() // after the drain: the last calls' records are written
+		defer records.NotifyReopen(syscall.SIGUSR1)()
+		mets.WatchCallRecords(func() (uint64, uint64) { st := records.Stats(); return st.Written, st.Dropped })
+	}
 	srv, err := sipsvc.New(sipsvc.Options{
-		Config: cfg, Router: bundle, Media: plane, Log: log,
+		Config: cfg, Router: live, Media: plane, Log: log, Metrics: mets, Records: records,
+		Mailboxes: vmStore, // MWI: SUBSCRIBE message-summary, NOTIFYs on every mailbox change
 	})
 	if err != nil {
 		return err
 	}
-	stopAdmin, err := startAdmin(cfg.Admin, srv, plane, log.With("component", "admin"))
+	stopAdmin, err := startAdmin(cfg.Admin, srv, plane, mets, store, log.With("component", "admin"))
 	if err != nil {
 		return err
 	}
@@ -99,6 +149,14 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 	}
 	log.Info("sidecar stopped")
 	return nil
+}
+
+// readPushed reads the pushes persisted in dir; none when dir is "".
+func readPushed(dir string) ([]push.Entry, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	return push.ReadDir(dir, time.Now())
 }
 
 // logWarnings logs every warning of a load, one line each, "file:line: message".

@@ -12,6 +12,7 @@ import (
 	"github.com/sidecar-voip/sidecar/identify"
 	"github.com/sidecar-voip/sidecar/identify/anonymous"
 	"github.com/sidecar-voip/sidecar/identify/internal/idtest"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/request"
 )
 
@@ -64,7 +65,7 @@ func TestHeaderFailsClosed(t *testing.T) {
 			if errors.Is(err, identify.ErrNoMatch) || res.Identifier != Name {
 				t.Fatalf("identifier %q, error %v: want a rejection by header", res.Identifier, err)
 			}
-			if st, _ := identify.StatusOf(err, 403); st != tc.status {
+			if st, _ := sipstatus.Of(identify.Answer(err, 403)); st != tc.status {
 				t.Errorf("status %d, want %d (%v)", st, tc.status, err)
 			}
 		})

@@ -27,6 +27,7 @@ import (
 	"fmt"
 
 	"github.com/sidecar-voip/sidecar/identify"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
@@ -78,7 +79,7 @@ func (h *Header) Name() string { return Name }
 func (h *Header) Identify(_ context.Context, req *request.Request) (identify.Result, error) {
 	for _, name := range []string{CallerHeader, CalleeHeader} {
 		if n := len(req.Headers(name)); n > 1 {
-			return identify.Result{}, identify.Reject(StatusBadHeader, ReasonBadHeader,
+			return identify.Result{}, sipstatus.WithReason(StatusBadHeader, ReasonBadHeader,
 				fmt.Errorf("%s: %w: header given %d times", name, profile.ErrInvalidValue, n))
 		}
 	}
@@ -91,7 +92,7 @@ func (h *Header) Identify(_ context.Context, req *request.Request) (identify.Res
 		m      profile.Match
 	}{{CallerHeader, caller}, {CalleeHeader, callee}} {
 		if p.m.Name == "" && req.HasHeader(p.header) {
-			return identify.Result{}, identify.Reject(StatusBadHeader, ReasonBadHeader,
+			return identify.Result{}, sipstatus.WithReason(StatusBadHeader, ReasonBadHeader,
 				fmt.Errorf("%s: %w: header present but no template selected", p.header, profile.ErrInvalidValue))
 		}
 	}
@@ -105,7 +106,7 @@ func (h *Header) Identify(_ context.Context, req *request.Request) (identify.Res
 		m     profile.Match
 	}{{"caller", caller}, {"callee", callee}} {
 		if p.m.Name != "" && !h.templates.Has(p.m.Name) {
-			return identify.Result{}, identify.Reject(StatusUnknownTemplate, ReasonUnknownTemplate,
+			return identify.Result{}, sipstatus.WithReason(StatusUnknownTemplate, ReasonUnknownTemplate,
 				fmt.Errorf("%s template %q: %w", p.party, p.m.Name, profile.ErrUnknownTemplate))
 		}
 	}
@@ -118,11 +119,11 @@ func (h *Header) Identify(_ context.Context, req *request.Request) (identify.Res
 func classify(err error) error {
 	switch {
 	case errors.Is(err, profile.ErrUnknownTemplate), errors.Is(err, profile.ErrAbstractTemplate):
-		return identify.Reject(StatusUnknownTemplate, ReasonUnknownTemplate, err)
+		return sipstatus.WithReason(StatusUnknownTemplate, ReasonUnknownTemplate, err)
 	case errors.Is(err, profile.ErrInvalidValue):
-		return identify.Reject(StatusBadHeader, ReasonBadHeader, err)
+		return sipstatus.WithReason(StatusBadHeader, ReasonBadHeader, err)
 	default:
-		return identify.Reject(500, "Server Internal Error", err)
+		return sipstatus.New(500, err)
 	}
 }
 

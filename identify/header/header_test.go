@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/sidecar-voip/sidecar/identify"
 	"github.com/sidecar-voip/sidecar/identify/internal/idtest"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 )
@@ -73,12 +74,12 @@ func TestHeader(t *testing.T) {
 					t.Fatalf("err = %v, want ErrNoMatch", err)
 				}
 			case tt.wantStatus != 0:
-				var e *identify.Error
+				var e *sipstatus.Error
 				if !errors.As(err, &e) {
-					t.Fatalf("err = %v (%T), want an *identify.Error", err, err)
+					t.Fatalf("err = %v (%T), want an *sipstatus.Error", err, err)
 				}
-				if e.SIPStatus() != tt.wantStatus {
-					t.Errorf("status = %d, want %d (%v)", e.SIPStatus(), tt.wantStatus, e)
+				if e.Code != tt.wantStatus {
+					t.Errorf("status = %d, want %d (%v)", e.Code, tt.wantStatus, e)
 				}
 				if !strings.Contains(e.Error(), tt.wantErr) {
 					t.Errorf("error %q lacks %q", e.Error(), tt.wantErr)
@@ -127,7 +128,7 @@ context = s
 	// Presence is about the default header names: X-Caller-Template present while the
 	// custom template-as-caller selects nothing is refused.
 	_, err = id.Identify(context.Background(), idtest.Request("127.0.0.1:5060", "a", "X-Kind", "other", "X-MailBoxId", "1002", "X-Caller-Template", "trunk"))
-	if st, reason := identify.StatusOf(err, 0); st != 400 || reason != ReasonBadHeader {
+	if st, reason := sipstatus.Of(identify.Answer(err, 0)); st != 400 || reason != ReasonBadHeader {
 		t.Errorf("custom expression, caller header present, nothing selected: got %d %q (%v), want 400", st, reason, err)
 	}
 	// Without the default headers, an empty custom selection is simply no match.
@@ -152,7 +153,7 @@ func TestHeaderChecksHas(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = id.Identify(context.Background(), idtest.Request("127.0.0.1:5060", "a"))
-	if st, reason := identify.StatusOf(err, 403); st != 403 || reason != ReasonUnknownTemplate || !strings.Contains(err.Error(), `caller template "ghost"`) {
+	if st, reason := sipstatus.Of(identify.Answer(err, 403)); st != 403 || reason != ReasonUnknownTemplate || !strings.Contains(err.Error(), `caller template "ghost"`) {
 		t.Errorf("got %d %q (%v), want 403 Unknown Template naming the caller template", st, reason, err)
 	}
 }

@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	"github.com/sidecar-voip/sidecar/config"
-	"github.com/sidecar-voip/sidecar/identify"
 	"github.com/sidecar-voip/sidecar/identify/internal/idtest"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 )
 
 // FuzzChain feeds arbitrary header values and From users through the full chain. Whatever
 // comes in, the chain must either name only templates the set has, or reject with a 4xx/5xx
-// *identify.Error, or report no match; it must never let a bad header reach anonymous.
+// *sipstatus.Error, or report no match; it must never let a bad header reach anonymous.
 func FuzzChain(f *testing.F) {
 	f.Add("subscriber;user=alice", "", "alice")
 	f.Add("nosuch", "subscriber", "bob")
@@ -32,8 +32,8 @@ func FuzzChain(f *testing.F) {
 		req := idtest.Request("127.0.0.1:5060", user, "X-Caller-Template", caller, "X-Callee-Template", callee)
 		res, err := ch.Identify(context.Background(), req)
 		if err != nil {
-			var e *identify.Error
-			if !errors.As(err, &e) || e.Status < 400 || e.Status > 599 {
+			var e *sipstatus.Error
+			if !errors.As(err, &e) || e.Code < 400 || e.Code > 599 {
 				t.Fatalf("error %v is not a 4xx/5xx rejection", err)
 			}
 			return

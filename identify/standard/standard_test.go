@@ -11,6 +11,7 @@ import (
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/identify"
 	"github.com/sidecar-voip/sidecar/identify/internal/idtest"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 	"github.com/sidecar-voip/sidecar/templates"
@@ -75,7 +76,7 @@ func TestChainOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := tt.chain.Identify(context.Background(), tt.req)
-			status, _ := identify.StatusOf(err, 404)
+			status, _ := sipstatus.Of(identify.Answer(err, 404))
 			if tt.want == nil {
 				if status != tt.wantStatus {
 					t.Fatalf("got %+v, %v (status %d); want status %d", got, err, status, tt.wantStatus)

@@ -42,7 +42,7 @@ func (m *Media) Open(_ context.Context, p media.Params) (media.Session, error) {
 	return s, nil
 }
 
-// Fail makes every later Open return err (use a *media.StatusError to choose the SIP
+// Fail makes every later Open return err (use a *sipstatus.Error to choose the SIP
 // answer); nil restores success.
 func (m *Media) Fail(err error) {
 	m.mu.Lock()
