@@ -56,9 +56,14 @@ func (s *Server) bind(l config.Listen) (config.Listen, io.Closer, error) {
 				"addr", l.Addr, "asked", udpReadBuffer, "got", got)
 		}
 		bound := config.Listen{Transport: "udp", Addr: addrPortOf(conn.LocalAddr())}
-		filtered := &trustPacketConn{UDPConn: conn, gate: s.newTrustGate()}
+		send, err := newUDPSenders(conn, udpSenderCount)
+		if err != nil {
+			conn.Close()
+			return l, nil, err
+		}
+		filtered := &trustPacketConn{UDPConn: conn, gate: s.newTrustGate(), send: send}
 		go s.serveLoop(bound, func() error { return s.srv.ServeUDP(filtered) })
-		return bound, conn, nil
+		return bound, closers{send, conn}, nil
 	case "tcp", "tls":
 		ln, err := net.ListenTCP(network("tcp"), net.TCPAddrFromAddrPort(l.Addr))
 		if err != nil {
