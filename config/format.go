@@ -115,6 +115,8 @@ func (c *Config) formatKey(section, name string) ([]string, bool) {
 		return one(strconv.Itoa(c.CDR.Queue))
 	case "voicemail/dir":
 		return one(c.Voicemail.Dir)
+	case "voicemail/store":
+		return one(RedactStore(c.Voicemail.Store))
 	case "voicemail/maxmsg":
 		return one(strconv.Itoa(c.Voicemail.MaxMsg))
 	case "voicemail/maxsecs":

@@ -186,6 +186,10 @@ func keySpecs() []keySpec {
 			c.Voicemail.Dir = v
 			return nil
 		}},
+		{section: "voicemail", name: "store", apply: func(c *Config, v string) error {
+			c.Voicemail.Store = v
+			return nil
+		}},
 		{section: "voicemail", name: "maxmsg", apply: func(c *Config, v string) (err error) {
 			c.Voicemail.MaxMsg, err = parseInt(v)
 			return err

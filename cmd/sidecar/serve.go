@@ -21,7 +21,7 @@ import (
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
-	"github.com/sidecar-voip/sidecar/voicemail/fsstore"
+	vmopen "github.com/sidecar-voip/sidecar/voicemail/open"
 )
 
 // runServe implements "sidecar serve [-config FILE] [-templates DIR]": it runs the SIP service
@@ -73,16 +73,19 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 	// The templates, the dialplan against every application (signalling and media; later
 	// VoiceMail and VoiceMailMain over the mailbox store opened here) and the identifier
 	// chain: the same loading as check and render.
-	vmDir, err := voicemailDir(cfg)
-	if err != nil {
-		return err
+	// [voicemail] store = postgres://... is the shared store, else the directory store.
+	var vmDir string
+	if !vmopen.IsDatabase(cfg.Voicemail.Store) {
+		if vmDir, err = voicemailDir(cfg); err != nil {
+			return err
+		}
 	}
-	vmStore, err := fsstore.Open(vmDir)
+	vmStore, vmWhere, err := vmopen.Open(ctx, cfg.Voicemail.Store, vmDir, log.With("component", "voicemail"))
 	if err != nil {
 		return fmt.Errorf("voicemail store: %w", err)
 	}
 	defer vmStore.Close()
-	log.Info("voicemail store", "dir", vmDir)
+	log.Info("voicemail store", "store", vmWhere)
 	vmStats := new(app.VoicemailStats)
 	opts, err := loadOptions(cfg, dir, log.With("component", "app"), vmStore, vmStats)
 	if err != nil {
@@ -126,6 +129,12 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 		defer records.Close() // after the drain: the last calls' records are written
 		defer records.NotifyReopen(syscall.SIGUSR1)()
 		mets.WatchCallRecords(func() (uint64, uint64) { st := records.Stats(); return st.Written, st.Dropped })
+	}
+	if vmopen.IsDatabase(cfg.Voicemail.Store) {
+		mets.WatchVoicemailStore(func() metrics.VoicemailStore {
+			st := vmopen.StatsOf(vmStore)
+			return metrics.VoicemailStore{Down: st.Down, Outages: st.Outages, Unavailable: st.Unavailable}
+		})
 	}
 	srv, err := sipsvc.New(sipsvc.Options{
 		Config: cfg, Router: live, Media: plane, Log: log, Metrics: mets, Records: records,
