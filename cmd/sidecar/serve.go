@@ -117,6 +117,7 @@ func serve(ctx context.Context, cfgPath, flagDir string, stderr io.Writer) error
 	defer plane.Close()
 	// The process's metrics (its own registry) and call records ([cdr] path).
 	mets := metrics.New(metrics.Options{Contexts: bundle.Plan().Contexts()})
+	mets.WatchVoicemail(vmStats.Snapshot)
 	var records *cdr.Writer
 	if cfg.CDR.Path != "" {
 		if records, err = cdr.Open(cdr.Config{Path: cfg.CDR.Path, Queue: cfg.CDR.Queue}, log.With("component", "cdr")); err != nil {
