@@ -35,6 +35,10 @@ type Config struct {
 	// Voicemail is the [voicemail] section: the mailbox store and the limits of the
 	// VoiceMail and VoiceMailMain applications.
 	Voicemail Voicemail
+	// MWI is the [mwi] section: message-waiting indication.
+	MWI MWI
+	// Presence is the [presence] section: the PUBLISH client (BLF, MWI).
+	Presence Presence
 }
 
 // General is the [general] section.
@@ -254,6 +258,8 @@ func Default() *Config {
 			MaxLoginAttempts: 3,
 			Lockout:          5 * time.Minute,
 		},
+		MWI:      defaultMWI(),
+		Presence: defaultPresence(),
 	}
 }
 

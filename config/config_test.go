@@ -154,7 +154,7 @@ func TestParseErrors(t *testing.T) {
 		{"bad section line", "[sip\n", []string{`sidecar.ini:1: syntax error: "[sip" is not a [section] line`}, ErrSyntax},
 		{"key outside section", "listen = udp:127.0.0.1:5080\n", []string{`sidecar.ini:1: listen: outside any section`}, nil},
 		{"unknown section", "[sipp]\nlisten = x\n", []string{`sidecar.ini:1: [sipp]: unknown section [sipp]; did you mean [sip]?`}, ErrUnknownSection},
-		{"unknown section far", "[database]\n", []string{`unknown section [database] (sections: general, sip, identify, rtp, admin, cdr, voicemail)`}, ErrUnknownSection},
+		{"unknown section far", "[database]\n", []string{`unknown section [database] (sections: general, sip, identify, rtp, admin, cdr, voicemail, mwi, presence)`}, ErrUnknownSection},
 		{"voicemail minsecs over maxsecs", "[voicemail]\nmaxsecs = 10s\nminsecs = 20s\n", []string{`sidecar.ini:3: [voicemail] minsecs: 20s is over maxsecs 10s`}, nil},
 		{"voicemail attempts", "[voicemail]\nmax-login-attempts = 0\n", []string{`sidecar.ini:2: [voicemail] max-login-attempts: 0 is outside 1-100`}, nil},
 		{"voicemail maxsecs unit", "[voicemail]\nmaxsecs = 180\n", []string{`sidecar.ini:2: [voicemail] maxsecs: "180" has no unit; write 180s`}, nil},

@@ -130,7 +130,7 @@ func (c *Config) formatKey(section, name string) ([]string, bool) {
 	case "voicemail/lockout":
 		return one(c.Voicemail.Lockout.String())
 	}
-	return nil, false
+	return c.formatPresenceKey(section, name)
 }
 
 func addrString(s string, valid bool) string {

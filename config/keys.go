@@ -20,12 +20,12 @@ type keySpec struct {
 
 // sectionNames lists the sections in documentation order.
 func sectionNames() []string {
-	return []string{"general", "sip", "identify", "rtp", "admin", "cdr", "voicemail"}
+	return append([]string{"general", "sip", "identify", "rtp", "admin", "cdr", "voicemail"}, presenceSections()...)
 }
 
 // keySpecs returns every key of every section, in documentation order.
 func keySpecs() []keySpec {
-	return []keySpec{
+	return append([]keySpec{
 		{section: "general", name: "templates", apply: func(c *Config, v string) error {
 			c.General.Templates = v
 			return nil
@@ -214,7 +214,7 @@ func keySpecs() []keySpec {
 			c.Voicemail.Lockout, err = parseDuration(v)
 			return err
 		}},
-	}
+	}, presenceKeySpecs()...)
 }
 
 // lookupKey finds the spec of section/key.

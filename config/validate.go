@@ -135,6 +135,9 @@ func (c *Config) validate() []*Error {
 		}
 		add("admin", key, fmt.Errorf("the token must be at least %d bytes with no white space (it is not shown)", MinTokenLen))
 	}
+
+	// [mwi], [presence]
+	c.validatePresence(add)
 	return errs
 }
 

@@ -51,6 +51,8 @@ type call struct {
 	offer []byte // the INVITE's SDP (the SDP part of a multipart body), nil for a late offer
 
 	out outcome // what the call record and the metrics need, filled as the call goes
+
+	blf atomic.Pointer[blfParties] // the parties that publish dialog state (blf.go), once routed
 }
 
 var _ dialplan.Channel = (*call)(nil)

@@ -85,6 +85,7 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 		s: s, sipReq: req, tx: tx, dlg: dlg, contact: contact, src: src,
 		start: time.Now(), log: log, offer: offer, st: newCallState(req.CSeq().SeqNo),
 	}
+	c.st.observe = s.blf.observer(c)
 	c.ctx, c.cancel = context.WithCancelCause(s.hangupCtx)
 	defer c.cancel(nil)
 	defer c.limitDuration(time.Duration(s.maxDuration.Load()))()
@@ -147,6 +148,9 @@ func (c *call) route() (dialplan.Trace, error) {
 		return nil, identify.Answer(err, s.cfg.NoMatchCode)
 	}
 	c.caller, c.callee = rt.Caller, rt.Callee
+	s.mwi.learn(c.caller, c.src, transport)
+	s.mwi.learn(c.callee, c.src, transport)
+	s.blf.learn(c, c.src, transport)
 	c.setLogger(c.logger().With("context", rt.Context, "exten", rt.Exten))
 	c.routed(rt.Context)
 	c.logger().Debug("call routed")

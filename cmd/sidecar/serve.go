@@ -128,6 +128,7 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 	}
 	srv, err := sipsvc.New(sipsvc.Options{
 		Config: cfg, Router: live, Media: plane, Log: log, Metrics: mets, Records: records,
+		Mailboxes: vmStore, // MWI: SUBSCRIBE message-summary, NOTIFYs on every mailbox change
 	})
 	if err != nil {
 		return err
