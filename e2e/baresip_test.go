@@ -218,14 +218,44 @@ func (p *phone) waitEvent(t *testing.T, from int, typ string, d time.Duration) m
 	}
 }
 
+// waitMWI waits up to d for an MWI NOTIFY (reported by the mwi module, inside the
+// subscription it opened) after the first from events whose body has want
+// ("Voice-Message: 1/0"), and returns the body.
+func (p *phone) waitMWI(t *testing.T, from int, want string, d time.Duration) string {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		p.mu.Lock()
+		for _, e := range p.evs[min(from, len(p.evs)):] {
+			if body, _ := e["param"].(string); e["type"] == "MWI_NOTIFY" && strings.Contains(body, want) {
+				p.mu.Unlock()
+				return body
+			}
+		}
+		wake := p.wake
+		p.mu.Unlock()
+		select {
+		case <-wake:
+		case <-deadline:
+			var got []string
+			for _, e := range p.events()[min(from, len(p.events())):] {
+				if e["type"] == "MWI_NOTIFY" {
+					got = append(got, fmt.Sprintf("%q", e["param"]))
+				}
+			}
+			t.Fatalf("%s: no MWI NOTIFY with %q in %v (MWI NOTIFYs: %v); log:\n%s", p.name, want, d, got, tail(p.log, 30))
+		}
+	}
+}
+
 // addAccount creates a UA for user with digest credentials, sending everything through
-// Kamailio, and waits for its registration. extra is appended to the account line
-// (";mwi=yes", ...).
-func (p *phone) addAccount(t *testing.T, k *kamailio, user, password, extra string) {
+// Kamailio, and waits for its registration. params are the account line's parameters
+// (";answermode=auto", ";answermode=manual;mwi=yes", ...).
+func (p *phone) addAccount(t *testing.T, k *kamailio, user, password, params string) {
 	t.Helper()
 	from := p.mark()
-	acc := fmt.Sprintf(`<sip:%s@%s>;auth_pass=%s;outbound="sip:%s";regint=300;answermode=auto%s`,
-		user, domain, password, k.target(), extra)
+	acc := fmt.Sprintf(`<sip:%s@%s>;auth_pass=%s;outbound="sip:%s";regint=300%s`,
+		user, domain, password, k.target(), params)
 	p.cmd(t, "uanew", acc)
 	p.waitEvent(t, from, "REGISTER_OK", 15*time.Second)
 }

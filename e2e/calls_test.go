@@ -92,7 +92,7 @@ func TestSidecar(t *testing.T) {
 		}
 	})
 
-	t.Run("unreachable subscriber's voicemail: deposit by a real phone, *97, delete", func(t *testing.T) {
+	t.Run("unanswered call lands in voicemail and the phone gets MWI", func(t *testing.T) {
 		voicemailRoundTrip(t, dir, k, sc)
 	})
 }

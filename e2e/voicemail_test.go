@@ -50,11 +50,13 @@ func waitLog(t *testing.T, path, text string, d time.Duration) {
 }
 
 // voicemailRoundTrip is the subscriber's voicemail end to end through Kamailio with real
-// phones: alice calls bob, who is not registered; Kamailio diverts the call to the pool, the
-// sidecar holding bob's mailbox answers with VoiceMail and alice's phone plays a distinctive
-// signal as the message. The stored message must be that signal (envelope cross-correlation),
-// not just audio of some length. Then bob registers, dials *97, enters his PIN, plays the
-// message (his phone must hear it), deletes it with 7, and the mailbox is empty.
+// phones: bob's phone registers and SUBSCRIBEs for message-summary (0/0); alice calls bob, whose
+// phone rings unanswered; Kamailio diverts the call to the pool, the sidecar holding bob's
+// mailbox answers with VoiceMail and alice's phone plays a distinctive signal as the message.
+// The stored message must be that signal (envelope cross-correlation, with a negative
+// control), not just audio of some length, and bob's phone gets Voice-Message 1/0. Then bob
+// dials *97, enters his PIN, plays the message (his phone must hear it), deletes it with 7:
+// the mailbox is empty and bob's phone gets 0/0.
 func voicemailRoundTrip(t *testing.T, dir string, k *kamailio, sc [2]*sidecar) {
 	sidecars := sc[:]
 	sent := burstSignal(messageSeed, 24)
@@ -67,14 +69,21 @@ func voicemailRoundTrip(t *testing.T, dir string, k *kamailio, sc [2]*sidecar) {
 
 	// The deposit: alice's phone plays its WAV into the call and hangs up when it ends.
 	alice := startPhone(t, dir, "alice-phone", filepath.Join(dir, "alice-says.wav"), false)
-	alice.addAccount(t, k, "alice", "alice-secret", "")
-	if out, err := k.registered("bob"); err == nil && strings.Contains(out, "Contact") {
-		t.Fatalf("bob is registered before the deposit:\n%s", out)
-	}
+	alice.addAccount(t, k, "alice", "alice-secret", ";answermode=auto")
+	// bob's phone registers, subscribes to its message summary (the SUBSCRIBE goes to the
+	// sidecar holding mailbox 2000) and does not answer calls.
+	bob := startPhone(t, dir, "bob-phone", filepath.Join(dir, "bob-says.wav"), true)
+	bobFrom := bob.mark()
+	bob.addAccount(t, k, "bob", "bob-secret", ";answermode=manual;mwi=yes")
+	t.Logf("bob's phone: %q", bob.waitMWI(t, bobFrom, "Voice-Message: 0/0", 30*time.Second))
+
 	from := alice.mark()
+	bobFrom = bob.mark()
 	alice.cmd(t, "dial", "sip:bob@"+domain)
+	bob.waitEvent(t, bobFrom, "CALL_INCOMING", 20*time.Second)
 	alice.waitEvent(t, from, "CALL_ESTABLISHED", 20*time.Second)
 	alice.waitEvent(t, from, "CALL_CLOSED", 60*time.Second)
+	waitLog(t, k.log, "diverted to voicemail (no-answer)", 5*time.Second)
 
 	var msg string
 	err := eventually(10*time.Second, func() error {
@@ -111,9 +120,9 @@ func voicemailRoundTrip(t *testing.T, dir string, k *kamailio, sc [2]*sidecar) {
 		holder = sidecars[1]
 	}
 
-	// The retrieval: bob registers, dials *97 and drives the menu with RFC 4733 digits.
-	bob := startPhone(t, dir, "bob-phone", filepath.Join(dir, "bob-says.wav"), false)
-	bob.addAccount(t, k, "bob", "bob-secret", "")
+	t.Logf("bob's phone: %q", bob.waitMWI(t, bobFrom, "Voice-Message: 1/0", 30*time.Second))
+
+	// The retrieval: bob dials *97 and drives the menu with RFC 4733 digits.
 	from = bob.mark()
 	bob.cmd(t, "dial", "sip:*97@"+domain)
 	bob.waitEvent(t, from, "CALL_ESTABLISHED", 20*time.Second)
@@ -144,6 +153,7 @@ func voicemailRoundTrip(t *testing.T, dir string, k *kamailio, sc [2]*sidecar) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mwiFrom := bob.mark()
 	bob.keys(t, "7")
 	err = eventually(15*time.Second, func() error {
 		if m := messages(dir, sidecars, bobMailbox, "*"); len(m) != 0 {
@@ -154,6 +164,7 @@ func voicemailRoundTrip(t *testing.T, dir string, k *kamailio, sc [2]*sidecar) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("bob's phone: %q", bob.waitMWI(t, mwiFrom, "Voice-Message: 0/0", 30*time.Second))
 	bob.keys(t, "#")
 	bob.waitEvent(t, from, "CALL_CLOSED", 20*time.Second)
 
