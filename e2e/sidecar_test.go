@@ -69,6 +69,13 @@ func startSidecar(t *testing.T, dir, name, ip, templates string) *sidecar {
 // section, ...).
 func startSidecarINI(t *testing.T, dir, name, ip, templates, extra string) *sidecar {
 	t.Helper()
+	return startSidecarStore(t, dir, name, ip, templates, filepath.Join(dir, name+"-voicemail"), extra)
+}
+
+// startSidecarStore is startSidecarINI with the [voicemail] dir given (a sidecar restarted on
+// the store of one that was killed).
+func startSidecarStore(t *testing.T, dir, name, ip, templates, vmdir, extra string) *sidecar {
+	t.Helper()
 	bin := sidecarBinary(t)
 	port := freePort(t, ip)
 	rtp := freePortPair(t, ip)
@@ -92,7 +99,7 @@ bind = %[1]s
 
 [voicemail]
 dir = %[7]s
-`, ip, port, kamIP, rtp, rtp+99, templates, filepath.Join(dir, name+"-voicemail")) + extra
+`, ip, port, kamIP, rtp, rtp+99, templates, vmdir) + extra
 	path := filepath.Join(dir, name+".ini")
 	mustWrite(t, path, ini)
 	p := startProc(t, dir, name, bin, "serve", "-config", path)
