@@ -124,7 +124,7 @@ func TestVoicemailKill9(t *testing.T) {
 			if err := os.WriteFile(audio, g711.Ulaw{}.Encode(nil, burstSignal(messageSeed, 10)), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			sc := startSidecarStore(t, dir, "sidecar", sidecar1, "", vmdir, "")
+			sc := startSidecarStore(t, dir, "sidecar", sidecar1, "", vmdir, 0, "")
 			waitLog(t, sc.log, `msg="sip service listening"`, 15*time.Second)
 
 			// 20 deposits that would last two minutes.
@@ -176,7 +176,7 @@ func TestVoicemailKill9(t *testing.T) {
 			}
 
 			// The restarted sidecar opens the store (and cleans it) at start.
-			re := startSidecarStore(t, dir, "sidecar-restarted", sidecar1, "", vmdir, "")
+			re := startSidecarStore(t, dir, "sidecar-restarted", sidecar1, "", vmdir, 0, "")
 			waitLog(t, re.log, `msg="sip service listening"`, 15*time.Second)
 			after := checkStore(t, vmdir, crashMailbox)
 			if len(after) != finished {
@@ -189,4 +189,61 @@ func TestVoicemailKill9(t *testing.T) {
 			}
 		})
 	}
+}
+
+// rssKB is the resident set size of process pid in KiB.
+func rssKB(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatalf("read the sidecar's memory: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			var kb int
+			fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
+			return kb
+		}
+	}
+	t.Fatalf("no VmRSS in /proc/%d/status", pid)
+	return 0
+}
+
+// TestVoicemailDepositMemory measures a real sidecar's memory per recording: its resident
+// size with 100 deposits recording at once (SIPp, straight to the sidecar) less its size
+// after one deposit warmed it up, per call (BENCHMARKS.md). It fails above 1 MiB a call.
+func TestVoicemailDepositMemory(t *testing.T) {
+	requireE2E(t)
+	const calls = 100
+	dir := newRunDir(t)
+	vmdir := filepath.Join(dir, "voicemail")
+	if err := os.WriteFile(filepath.Join(dir, "caller.ulaw"), g711.Ulaw{}.Encode(nil, burstSignal(messageSeed, 10)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sc := startSidecarStore(t, dir, "sidecar", sidecar1, "", vmdir, 2*calls+20, "")
+	waitLog(t, sc.log, `msg="sip service listening"`, 15*time.Second)
+	warm := depositCalls("warm-up", "vm_deposit_pound.xml", 1, 14000)
+	if err := warm.run(t, dir, sc.addr()); err != nil {
+		t.Fatalf("warm-up deposit: %v", err)
+	}
+	idle := rssKB(t, sc.cmd.Process.Pid)
+	load := depositCalls("deposits", "vm_deposit.xml", calls, 60000)
+	load.extra = append(load.extra, "-r", "25")
+	load.background(t, dir, sc.addr())
+	err := eventually(120*time.Second, func() error {
+		if n := inProgress(vmdir, crashMailbox, 16000); n != calls {
+			return fmt.Errorf("%d of %d recordings in progress with 2 s of audio", n, calls)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy := rssKB(t, sc.cmd.Process.Pid)
+	per := float64(busy-idle) / calls
+	t.Logf("sidecar RSS: %d KiB after one deposit, %d KiB with %d recording: %.0f KiB a call", idle, busy, calls, per)
+	if per > 1024 {
+		t.Errorf("%.0f KiB of resident memory per recording call, want <= 1024", per)
+	}
+	load.proc.stop(t)
 }
