@@ -50,6 +50,9 @@ type General struct {
 	LogLevel string
 	// LogFormat is text or json. Key: log-format. Default text.
 	LogFormat string
+	// Watch reloads the settings and the templates when their files change (as SIGHUP and
+	// POST /reload do). Key: watch. Default no.
+	Watch bool
 }
 
 // SIP is the [sip] section.
@@ -198,6 +201,11 @@ type Voicemail struct {
 	// ($XDG_STATE_HOME/sidecar, else ~/.local/state/sidecar), so that a non-root "make run"
 	// works; serve logs the one it uses.
 	Dir string
+	// Store selects a shared mailbox store: a postgres:// (or postgresql://) URL puts the
+	// mailboxes in that PostgreSQL database (voicemail/pgstore), shared by every sidecar
+	// configured with it; the schema is created and migrated at start. Key: store. Default
+	// "": the directory store of Dir.
+	Store string
 	// MaxMsg is the most messages a folder holds (Asterisk's maxmsg). Key: maxmsg, 0-9999.
 	// Default 100.
 	MaxMsg int

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -52,6 +53,24 @@ func TestFormatRoundTrip(t *testing.T) {
 		}
 		if d := cmp.Diff(c, got, cmpOpts); d != "" {
 			t.Errorf("%s: round trip differs (-want +got):\n%s\n%s", name, d, text)
+		}
+	}
+}
+
+// The store URL's password reaches neither the formatted settings nor an error.
+func TestStorePasswordHidden(t *testing.T) {
+	c := Default()
+	c.Voicemail.Store = "postgres://sidecar:s3cret@db:5432/vm?sslmode=disable"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if out := string(c.Format()); strings.Contains(out, "s3cret") || !strings.Contains(out, "store = postgres://sidecar:xxxxx@db:5432/vm") {
+		t.Fatalf("formatted:\n%s", out)
+	}
+	for _, bad := range []string{"postgres://u:s3cret@db:x/y", "mysql://u:s3cret@db/y"} {
+		_, err := Parse("sidecar.ini", []byte("[voicemail]\nstore = "+bad+"\n"))
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: %v", bad, err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -108,6 +109,9 @@ func (c *Config) validate() []*Error {
 
 	// [voicemail]
 	vm := c.Voicemail
+	if vm.Store != "" {
+		add("voicemail", "store", checkStore(vm.Store))
+	}
 	if vm.MaxMsg < 0 || vm.MaxMsg > 9999 {
 		add("voicemail", "maxmsg", fmt.Errorf("%d is outside 0-9999", vm.MaxMsg))
 	}
@@ -290,4 +294,38 @@ func tlsListener(ls []Listen) string {
 		}
 	}
 	return ""
+}
+
+// checkStore accepts a postgres:// or postgresql:// URL. Errors quote it with its password
+// hidden.
+func checkStore(v string) error {
+	u, err := url.Parse(v)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL; want postgres://user@host:port/database", RedactStore(v))
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return fmt.Errorf("%q: want a postgres:// URL (PostgreSQL), or nothing for the directory store", RedactStore(v))
+	}
+	if u.Opaque != "" {
+		return fmt.Errorf("%q: want postgres://user@host:port/database", RedactStore(v))
+	}
+	return nil
+}
+
+// RedactStore hides the password of a [voicemail] store URL (in the user part or a password
+// parameter), for logs, errors and the formatted settings.
+func RedactStore(v string) string {
+	u, err := url.Parse(v)
+	if err != nil {
+		if strings.Contains(v, "@") || strings.Contains(v, "password") {
+			return "(a malformed URL, not shown)"
+		}
+		return v
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }

@@ -135,7 +135,7 @@ func (c *call) Answer(ctx context.Context) error {
 		return err
 	}
 	res := sip.NewSDPResponseFromRequest(c.dlg.InviteRequest, sess.LocalSDP())
-	res.AppendHeader(allowHeader())
+	res.AppendHeader(c.s.allowHeader())
 	res.AppendHeader(supportedHeader())
 	c.s.decorate(res)
 

@@ -203,8 +203,23 @@ func TestSubscribeWithoutStore(t *testing.T) {
 	srv := sipsvctest.Start(t, sipsvc.Options{})
 	u := newRawUAC(t, "127.0.0.1", sipsvctest.Addr(t, srv, "udp"))
 	u.send(u.text(subscribe("", "", "", 1, "600")))
-	if res := u.final(5 * time.Second); res.StatusCode != 405 {
+	res := u.final(5 * time.Second)
+	if res.StatusCode != 405 {
 		t.Fatalf("no store: %d, want 405", res.StatusCode)
+	}
+	if allow := res.GetHeader("Allow"); allow == nil || strings.Contains(allow.Value(), "SUBSCRIBE") {
+		t.Errorf("405 to SUBSCRIBE without a store: Allow %v, want one without SUBSCRIBE", allow)
+	}
+}
+
+// With a mailbox store the service takes SUBSCRIBE, and says so in Allow (OPTIONS).
+func TestAllowListsSubscribeWithStore(t *testing.T) {
+	srv, _ := mwiServer(t, nil)
+	u := newRawUAC(t, "127.0.0.1", sipsvctest.Addr(t, srv, "udp"))
+	u.send(u.text(&msg{method: "OPTIONS", ruri: "sip:" + sipsvctest.Addr(t, srv, "udp").String()}))
+	res := u.final(5 * time.Second)
+	if allow := res.GetHeader("Allow"); res.StatusCode != 200 || allow == nil || !strings.Contains(allow.Value(), "SUBSCRIBE") {
+		t.Fatalf("OPTIONS: %d, Allow %v, want 200 listing SUBSCRIBE", res.StatusCode, allow)
 	}
 }
 

@@ -1,6 +1,6 @@
 // Command sidecar is the SIP feature and media server that runs next to a Kamailio node.
 //
-// Subcommands: serve, check, render, push, templates, version. This package only wires packages together.
+// Subcommands: serve, check, render, push, templates, voicemail, version. This package only wires packages together.
 package main
 
 import (
@@ -23,6 +23,7 @@ func commands() map[string]command {
 		"serve":     {"run the SIP service", runServe},
 		"check":     {"load and validate the template files", runCheck},
 		"render":    {"show the profiles and dialplan a SIP request would get", runRender},
+		"voicemail": {"migrate, export or import the mailbox store", runVoicemail},
 		"version":   {"print the version", runVersion},
 		"push":      {"push the sections of a template file to a running sidecar's admin API", runPush},
 		"templates": {"templates export DIR: copy the shipped templates to start a custom directory", runTemplates},
@@ -54,7 +55,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "usage: sidecar <command> [flags]")
-	for _, name := range []string{"serve", "check", "render", "push", "templates", "version"} {
+	for _, name := range []string{"serve", "check", "render", "push", "templates", "voicemail", "version"} {
 		fmt.Fprintf(w, "  %-9s %s\n", name, cmds[name].summary)
 	}
 }
