@@ -145,4 +145,3 @@ func TestVoiceMailMainStoreUnavailable(t *testing.T) {
 	}
 	e.checkNoPIN(t)
 }
-
