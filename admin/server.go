@@ -71,6 +71,9 @@ type Options struct {
 	Now func() time.Time
 	// AllowRemote permits Serve on a listener whose address is not loopback.
 	AllowRemote bool
+	// Reload, when set, is what POST /reload runs (see reload.go); nil leaves /reload
+	// unrouted (404).
+	Reload Reloader
 	// Log receives panics and HTTP server errors; nil discards them.
 	Log *slog.Logger
 

@@ -50,6 +50,9 @@ type General struct {
 	LogLevel string
 	// LogFormat is text or json. Key: log-format. Default text.
 	LogFormat string
+	// Watch reloads the settings and the templates when their files change (as SIGHUP and
+	// POST /reload do). Key: watch. Default no.
+	Watch bool
 }
 
 // SIP is the [sip] section.

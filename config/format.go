@@ -46,6 +46,8 @@ func (c *Config) formatKey(section, name string) ([]string, bool) {
 		return one(c.General.LogLevel)
 	case "general/log-format":
 		return one(c.General.LogFormat)
+	case "general/watch":
+		return one(formatBool(c.General.Watch))
 	case "sip/listen":
 		parts := make([]string, len(c.SIP.Listen))
 		for i, l := range c.SIP.Listen {

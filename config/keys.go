@@ -36,6 +36,10 @@ func keySpecs() []keySpec {
 		{section: "general", name: "log-format", apply: func(c *Config, v string) error {
 			return oneOf(&c.General.LogFormat, strings.ToLower(v), "text", "json")
 		}},
+		{section: "general", name: "watch", apply: func(c *Config, v string) (err error) {
+			c.General.Watch, err = parseBool(v)
+			return err
+		}},
 
 		{section: "sip", name: "listen", apply: func(c *Config, v string) error {
 			l, err := ParseListen(v)

@@ -58,7 +58,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if !s.limit.acquire() {
 		s.log.Warn("INVITE refused: max-calls reached", "call_id", callIDOf(req), "source", src.String(),
-			"max_calls", s.cfg.MaxCalls)
+			"max_calls", s.limit.max.Load())
 		s.respond(req, tx, sip.StatusServiceUnavailable, "", retryAfter(retryAfterBusy))
 		return
 	}
@@ -145,7 +145,7 @@ func (c *call) route() (dialplan.Trace, error) {
 	if err != nil {
 		// No identifier matched: answered with [sip] no-match; rejections and a profile
 		// that cannot be built already carry their answers (*sipstatus.Error).
-		return nil, identify.Answer(err, s.cfg.NoMatchCode)
+		return nil, identify.Answer(err, s.settings().noMatch)
 	}
 	c.caller, c.callee = rt.Caller, rt.Callee
 	s.mwi.learn(c.caller, c.src, transport)

@@ -64,7 +64,8 @@ type Server struct {
 	blf          *blfService
 
 	draining    atomic.Bool
-	maxDuration atomic.Int64 // bound of every call (nanoseconds): maxCallDuration; tests shorten it
+	live        atomic.Pointer[liveSettings] // the settings Apply changes; see live.go
+	maxDuration atomic.Int64                 // bound of every call (nanoseconds): maxCallDuration; tests shorten it
 	hangupCtx   context.Context
 	hangupAll   context.CancelCauseFunc
 
@@ -101,7 +102,8 @@ func New(opts Options) (*Server, error) {
 		ready:   make(chan struct{}),
 		drained: make(chan struct{}),
 	}
-	s.limit.max = int64(c.MaxCalls)
+	s.limit.max.Store(int64(c.MaxCalls))
+	s.live.Store(newLiveSettings(c))
 	s.maxDuration.Store(int64(maxCallDuration))
 	s.stats.rejected = make(map[int]uint64)
 	s.hangupCtx, s.hangupAll = context.WithCancelCause(context.Background())

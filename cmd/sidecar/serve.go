@@ -16,6 +16,7 @@ import (
 	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/cdr"
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/internal/lazylog"
 	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/push"
 	"github.com/sidecar-voip/sidecar/routing"
@@ -25,7 +26,8 @@ import (
 )
 
 // runServe implements "sidecar serve [-config FILE] [-templates DIR]": it runs the SIP service
-// until SIGTERM or SIGINT, then drains (503 to new calls and keepalives, BYE to the calls left
+// until SIGTERM or SIGINT, reloading the settings and the templates on SIGHUP (and POST
+// /reload, and file changes with [general] watch = yes), then drains (503 to new calls and keepalives, BYE to the calls left
 // after [sip] drain-grace) and exits 0; a second signal stops it at once. With no -config it runs on the built-in defaults
 // (udp and tcp on 127.0.0.1:5080, trusting 127.0.0.0/8); with no -templates and no [general]
 // templates it runs on the templates embedded in the binary, so it works from any directory.
@@ -63,13 +65,13 @@ func runServe(args []string, _ io.Reader, _, stderr io.Writer) int {
 }
 
 // serve loads everything, runs the SIP service until ctx is done, and drains it.
-func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
+func serve(ctx context.Context, cfgPath, flagDir string, stderr io.Writer) error {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.General)
-	dir = templatesDir(dir, cfg)
+	log, level := newLogger(stderr, cfg.General)
+	dir := templatesDir(flagDir, cfg)
 	// The templates, the dialplan against every application (signalling and media; later
 	// VoiceMail and VoiceMailMain over the mailbox store opened here) and the identifier
 	// chain: the same loading as check and render.
@@ -106,12 +108,7 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 		}
 		return fmt.Errorf("load templates %s: %w", cmp.Or(dir, routing.Embedded), err)
 	}
-	live := routing.NewLive(bundle)
-	store := push.New(push.Options{
-		Rebuilder: push.NewLiveRebuilder(opts, live), Dir: cfg.Admin.PushDir, Initial: pushed,
-		Log: log.With("component", "push"),
-	})
-	go store.Run(ctx) // the TTL janitor, until the drain starts
+	live := routing.NewLive(bundle) // a hot reload or a push swaps bundles in it; calls keep theirs
 	logWarnings(log, dir, diag)
 	plane, err := rtp.NewEngine(rtp.Config(cfg.RTP), log.With("component", "rtp"))
 	if err != nil {
@@ -142,7 +139,21 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stopAdmin, err := startAdmin(cfg.Admin, srv, plane, mets, store, log.With("component", "admin"))
+	reloader, err := newReloader(cfgPath, flagDir, opts.Apps, opts.Pushed, live, srv, mets, level, log)
+	if err != nil {
+		return err
+	}
+	// A push rebuilds through the reloader (one lock, one path), and every reload keeps the
+	// pushed set.
+	store := push.New(push.Options{
+		Rebuilder: pushRebuilder{reloader}, Dir: cfg.Admin.PushDir, Initial: pushed,
+		Log: log.With("component", "push"),
+	})
+	go store.Run(ctx) // the TTL janitor, until the drain starts
+	tctx, stopTriggers := context.WithCancel(ctx)
+	waitTriggers := reloadTriggers(tctx, reloader, cfg, cfgPath, dir, log)
+	defer func() { stopTriggers(); waitTriggers() }()
+	stopAdmin, err := startAdmin(cfg.Admin, srv, plane, mets, store, reloader, log.With("component", "admin"))
 	if err != nil {
 		return err
 	}
@@ -180,15 +191,26 @@ func logWarnings(log *slog.Logger, dir string, d routing.Diagnostics) {
 	}
 }
 
-// newLogger builds the process logger from [general] log-level and log-format.
-func newLogger(w io.Writer, g config.General) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(g.LogLevel)); err != nil {
-		level = slog.LevelInfo
-	}
+// newLogger builds the process logger from [general] log-level and log-format; a reload
+// sets the level it returns.
+func newLogger(w io.Writer, g config.General) (*slog.Logger, *slog.LevelVar) {
+	level := new(slog.LevelVar)
+	level.Set(logLevel(g.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if g.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	// Per-call loggers (With call_id, source, ...) are formatted only when they log; the
+	// level stays the LevelVar's, so a reload still changes it.
+	return slog.New(lazylog.New(h)), level
+}
+
+// logLevel parses [general] log-level; info when it does not parse.
+func logLevel(s string) slog.Level {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return level
 }
