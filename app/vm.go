@@ -98,7 +98,7 @@ type VoicemailStats struct {
 func (s *VoicemailStats) Snapshot() metrics.Voicemail {
 	return metrics.Voicemail{
 		Deposits: s.Deposits.Load(), TooShort: s.TooShort.Load(), MailboxFull: s.MailboxFull.Load(),
-		DiskFull: s.DiskFull.Load(), Failed: s.Failed.Load(),
+		DiskFull: s.DiskFull.Load(), Unavailable: s.Unavailable.Load(), Failed: s.Failed.Load(),
 		Logins: s.Logins.Load(), LoginFailures: s.LoginFailures.Load(),
 		LockedRefusals: s.LockedRefusals.Load(), Lockouts: s.Lockouts.Load(),
 	}
