@@ -68,9 +68,10 @@ func TestOversize(t *testing.T) {
 		defer conn.Close()
 		go conn.Write([]byte(text)) // the service may close before reading it all
 		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-		res, err := readResponse(bufio.NewReader(conn))
+		r := bufio.NewReader(conn)
+		res, err := readResponse(r)
 		for err == nil && res.StatusCode < 200 {
-			res, err = readResponse(bufio.NewReader(conn))
+			res, err = readResponse(r)
 		}
 		switch {
 		case wantCode == 0 && err == nil:
