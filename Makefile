@@ -47,10 +47,11 @@ screenshots:
 	SIDECAR_E2E=1 SIDECAR_SCREENSHOT=$(CURDIR)/docs/img/status.png $(GO) test -count=1 -run '^TestStatusPageInBrowser$$' ./cmd/sidecar
 
 # Regenerates the sample outputs of README.md and docs/*.md from the real commands (the
-# <!-- make docs: ... --> blocks): render and check in-process, the first call with SIPp.
-# The same tests, without -update-docs, fail when a sample is stale (make test runs them).
+# <!-- make docs: ... --> blocks): render and check in-process, docs/push.md's curl samples
+# against the admin server in-process (fixed clock), the first call with SIPp.
+# The same tests, without -update-docs, fail when a sample is stale (make unit and make test run them).
 docs:
-	$(GO) test -count=1 -run '^TestDocsSamples$$' ./cmd/sidecar -args -update-docs
+	$(GO) test -count=1 -run '^(TestDocsSamples|TestPushDocSamples)$$' ./cmd/sidecar -args -update-docs
 	SIDECAR_E2E=1 $(GO) test -count=1 -run '^TestFirstCall$$' ./e2e -args -update-docs
 
 bench:

@@ -48,7 +48,7 @@ func (s *Server) snapshot() snapshot {
 }
 
 // routes maps each path to its handler; anything else is 404, any method but GET and HEAD
-// is 405. Every handler runs under recoverPanic.
+// is 405 (POST only for the actions, such as /reload). Every handler runs under recoverPanic.
 func (s *Server) routes() http.Handler {
 	paths := map[string]func(http.ResponseWriter, *http.Request){
 		"/healthz": s.healthz,
@@ -56,8 +56,18 @@ func (s *Server) routes() http.Handler {
 		"/status":  s.status,
 		"/":        s.page, // page.go; POST renders the form
 	}
+	actions := s.actions() // POST only: reload.go
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		defer s.recoverPanic(w, r)
+		if h, ok := actions[r.URL.Path]; ok {
+			if r.Method != http.MethodPost {
+				w.Header().Set("Allow", http.MethodPost)
+				writeText(w, http.StatusMethodNotAllowed, "method not allowed\n")
+				return
+			}
+			h(w, r)
+			return
+		}
 		h, ok := paths[r.URL.Path]
 		if !ok && strings.HasPrefix(r.URL.Path, "/static/") {
 			h, ok = s.static, true

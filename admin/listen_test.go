@@ -29,12 +29,18 @@ func TestListen(t *testing.T) {
 		{"[::]:0", false, admin.ErrRemote, "listen admin [::]:0: not a loopback address"},
 		{"192.0.2.1:8080", false, admin.ErrRemote, "listen admin 192.0.2.1:8080: not a loopback address"},
 		{"[2001:db8::1]:8080", false, admin.ErrRemote, "not a loopback address"},
-		// allow-remote lets the address through the check; this one is not on the host.
+		// allow-remote and a token let the address through the checks; this one is not on
+		// the host.
 		{"192.0.2.1:0", true, nil, "listen admin: listen tcp 192.0.2.1:0"},
+		// allow-remote without a token is refused.
+		{"192.0.2.2:0", true, admin.ErrNoToken, "listen admin 192.0.2.2:0: not a loopback address; set [admin] token"},
 		{"", false, admin.ErrDisabled, "admin endpoint disabled"},
 	} {
 		t.Run(tc.listen, func(t *testing.T) {
 			cfg := config.Admin{AllowRemote: tc.remote}
+			if tc.listen == "192.0.2.1:0" {
+				cfg.Token = "0123456789abcdef"
+			}
 			if tc.listen != "" {
 				cfg.Listen = netip.MustParseAddrPort(tc.listen)
 			}

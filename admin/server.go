@@ -12,6 +12,7 @@ import (
 
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/metrics"
+	"github.com/sidecar-voip/sidecar/push"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 )
@@ -22,6 +23,9 @@ var ErrDisabled = errors.New("admin endpoint disabled")
 // ErrRemote is returned by Listen and Serve for an address that is not loopback when remote
 // access was not allowed.
 var ErrRemote = errors.New("not a loopback address; set [admin] allow-remote = yes to expose the admin endpoint")
+
+// ErrNoToken is returned by Listen for an address that is not loopback without [admin] token.
+var ErrNoToken = errors.New("not a loopback address; set [admin] token (or token-file) to expose the admin endpoint")
 
 // Timeouts of the HTTP server. The handlers only read counters, so they are short.
 const (
@@ -67,6 +71,9 @@ type Options struct {
 	Now func() time.Time
 	// AllowRemote permits Serve on a listener whose address is not loopback.
 	AllowRemote bool
+	// Reload, when set, is what POST /reload runs (see reload.go); nil leaves /reload
+	// unrouted (404).
+	Reload Reloader
 	// Log receives panics and HTTP server errors; nil discards them.
 	Log *slog.Logger
 
@@ -80,6 +87,16 @@ type Options struct {
 	Errors EventSource
 	// Render explains a pasted SIP request for the page's form; nil hides the form.
 	Render RenderFunc
+
+	// Token, when set, is the bearer token every request but /healthz must carry (see
+	// Authorize); [admin] token. Never logged.
+	Token string
+	// Routing is the running bundle GET /templates and POST /render read; nil disables the
+	// template API and /render (404).
+	Routing BundleSource
+	// Templates is the store PUT, PATCH and DELETE /templates/{name} change; nil makes the
+	// template API read-only.
+	Push *push.Store
 }
 
 // Server is the admin endpoint. Serve runs it; the zero value is not usable, call New.
@@ -101,7 +118,7 @@ func New(opts Options) *Server {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{opts: opts, fams: snapshotFamilies()}
-	s.handler = s.routes()
+	s.handler = s.authorize(s.api(s.routes()))
 	return s
 }
 
@@ -117,6 +134,9 @@ func Listen(cfg config.Admin) (net.Listener, error) {
 	}
 	if !cfg.AllowRemote && !isLoopback(cfg.Listen.Addr()) {
 		return nil, fmt.Errorf("listen admin %s: %w", cfg.Listen, ErrRemote)
+	}
+	if cfg.Token == "" && !isLoopback(cfg.Listen.Addr()) {
+		return nil, fmt.Errorf("listen admin %s: %w", cfg.Listen, ErrNoToken)
 	}
 	ln, err := net.Listen("tcp", cfg.Listen.String())
 	if err != nil {

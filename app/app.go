@@ -1,5 +1,5 @@
 // Package app holds the dialplan applications that use media: Answer, Progress, Echo,
-// Playback, PlayTones, Read, SayDigits, SayNumber and SendDTMF. Register adds them to a
+// Playback, PlayTones, Read, SayDigits, SayNumber, SendDTMF, VoiceMail and VoiceMailMain. Register adds them to a
 // dialplan.Registry; they reach a call's audio as a media.Audio through dialplan.Call.Audio
 // and know nothing of the media plane that implements it.
 package app
@@ -13,6 +13,7 @@ import (
 	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/sounds"
+	"github.com/sidecar-voip/sidecar/voicemail"
 )
 
 // Deps are what the applications need from the process.
@@ -22,6 +23,14 @@ type Deps struct {
 	Sounds fs.FS
 	// Log receives warnings (missing prompts); nil discards them.
 	Log *slog.Logger
+	// Voicemail is the mailbox store of VoiceMail and VoiceMailMain. nil (check, render) loads
+	// the same dialplan, since their Check needs no store; at run time VoiceMail then sets
+	// VMSTATUS=FAILED and VoiceMailMain hangs up.
+	Voicemail voicemail.Store
+	// VoicemailOptions are their settings; nil means DefaultVoicemailOptions.
+	VoicemailOptions *VoicemailOptions
+	// VoicemailStats receives their counters (for metrics); nil keeps them private.
+	VoicemailStats *VoicemailStats
 }
 
 // ErrNoMedia reports a call that has no media session (dialplan.ErrNoMedia).
@@ -31,6 +40,7 @@ var ErrNoMedia = dialplan.ErrNoMedia
 type apps struct {
 	sounds []fs.FS
 	log    *slog.Logger
+	vm     *vm
 }
 
 // Register adds the media applications to reg.
@@ -43,6 +53,14 @@ func Register(reg *dialplan.Registry, deps Deps) error {
 		a.sounds = append(a.sounds, deps.Sounds)
 	}
 	a.sounds = append(a.sounds, sounds.FS)
+	a.vm = &vm{store: deps.Voicemail, opts: DefaultVoicemailOptions(), stats: deps.VoicemailStats}
+	if deps.VoicemailOptions != nil {
+		a.vm.opts = *deps.VoicemailOptions
+	}
+	if a.vm.stats == nil {
+		a.vm.stats = new(VoicemailStats)
+	}
+	a.vm.locks = newLockout(max(1, a.vm.opts.MaxLoginAttempts), a.vm.opts.Lockout)
 	var errs []error
 	for _, app := range []dialplan.App{
 		{Name: "Answer", MaxArgs: 1, Run: a.answer, Check: checkAnswer},
@@ -54,6 +72,8 @@ func Register(reg *dialplan.Registry, deps Deps) error {
 		{Name: "SayDigits", MinArgs: 1, MaxArgs: 1, Run: a.sayDigits, Check: checkSayDigits},
 		{Name: "SayNumber", MinArgs: 1, MaxArgs: 2, Run: a.sayNumber, Check: checkSayNumber},
 		{Name: "SendDTMF", MinArgs: 1, MaxArgs: 3, Run: a.sendDTMF, Check: checkSendDTMF},
+		{Name: "VoiceMail", MinArgs: 1, MaxArgs: 2, Run: a.voiceMail, Check: checkVoiceMail},
+		{Name: "VoiceMailMain", MaxArgs: 2, Run: a.voiceMailMain, Check: checkVoiceMailMain},
 	} {
 		errs = append(errs, reg.Register(app))
 	}

@@ -57,6 +57,13 @@ type sidecar struct {
 
 func startSidecar(t *testing.T, mod func(*config.RTP)) *sidecar {
 	t.Helper()
+	return startSidecarWith(t, mod, e2eTemplates, e2eDialplan, app.Deps{})
+}
+
+// startSidecarWith starts a sidecar on templates and dialplan with the apps' deps (Log is
+// set to the service log).
+func startSidecarWith(t *testing.T, mod func(*config.RTP), templates, dialplan string, deps app.Deps) *sidecar {
+	t.Helper()
 	cfg := sipsvctest.Config()
 	probe, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
@@ -69,9 +76,10 @@ func startSidecar(t *testing.T, mod func(*config.RTP)) *sidecar {
 	if mod != nil {
 		mod(&cfg.RTP)
 	}
-	fsys := fstest.MapFS{"test.conf": {Data: []byte(e2eTemplates)}, "extensions.conf": {Data: []byte(e2eDialplan)}}
+	fsys := fstest.MapFS{"test.conf": {Data: []byte(templates)}, "extensions.conf": {Data: []byte(dialplan)}}
 	logger, buf := sipsvctest.NewLog()
-	reg, err := app.NewRegistry(app.Deps{Log: logger})
+	deps.Log = logger
+	reg, err := app.NewRegistry(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +108,8 @@ type uac struct {
 	byes    chan *sip.Request
 	rtp     *net.UDPConn
 	seq     uint16
+	// audioTS and dtmfTS are the RTP timestamps of the voicemail tests' audio and events.
+	audioTS, dtmfTS uint32
 }
 
 func newUAC(t *testing.T) *uac {
@@ -157,10 +167,10 @@ func (u *uac) sdp(formats string, attrs ...string) []byte {
 }
 
 // call sends an INVITE for exten with body (nil: late offer) and waits for the final answer.
-func (u *uac) call(sc *sidecar, exten string, body []byte) (*sipgo.DialogClientSession, error) {
+func (u *uac) call(sc *sidecar, exten string, body []byte, extra ...sip.Header) (*sipgo.DialogClientSession, error) {
 	u.t.Helper()
 	uri := sip.Uri{Scheme: "sip", User: exten, Host: sc.udp.Addr().String(), Port: int(sc.udp.Port())}
-	hdrs := []sip.Header{sip.NewHeader("X-Caller-Template", "sub")}
+	hdrs := append([]sip.Header{sip.NewHeader("X-Caller-Template", "sub")}, extra...)
 	if body != nil {
 		hdrs = append(hdrs, sip.NewHeader("Content-Type", "application/sdp"))
 	}
@@ -175,9 +185,9 @@ func (u *uac) call(sc *sidecar, exten string, body []byte) (*sipgo.DialogClientS
 
 // answered calls exten, checks the 200's SDP, ACKs, and returns the dialog and the sidecar's
 // RTP address.
-func (u *uac) answered(sc *sidecar, exten string) (*sipgo.DialogClientSession, netip.AddrPort) {
+func (u *uac) answered(sc *sidecar, exten string, extra ...sip.Header) (*sipgo.DialogClientSession, netip.AddrPort) {
 	u.t.Helper()
-	d, err := u.call(sc, exten, u.sdp("0 101", "a=rtpmap:101 telephone-event/8000"))
+	d, err := u.call(sc, exten, u.sdp("0 101", "a=rtpmap:101 telephone-event/8000"), extra...)
 	if err != nil {
 		u.t.Fatalf("call %s: %v", exten, err)
 	}

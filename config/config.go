@@ -32,6 +32,13 @@ type Config struct {
 	Admin Admin
 	// CDR is the [cdr] section: call records.
 	CDR CDR
+	// Voicemail is the [voicemail] section: the mailbox store and the limits of the
+	// VoiceMail and VoiceMailMain applications.
+	Voicemail Voicemail
+	// MWI is the [mwi] section: message-waiting indication.
+	MWI MWI
+	// Presence is the [presence] section: the PUBLISH client (BLF, MWI).
+	Presence Presence
 }
 
 // General is the [general] section.
@@ -43,6 +50,9 @@ type General struct {
 	LogLevel string
 	// LogFormat is text or json. Key: log-format. Default text.
 	LogFormat string
+	// Watch reloads the settings and the templates when their files change (as SIGHUP and
+	// POST /reload do). Key: watch. Default no.
+	Watch bool
 }
 
 // SIP is the [sip] section.
@@ -156,7 +166,21 @@ type Admin struct {
 	// AllowRemote permits a Listen address that is not loopback. Key: allow-remote.
 	// Default no.
 	AllowRemote bool
+	// Token is the bearer token every request must carry ("Authorization: Bearer TOKEN")
+	// when set: required (at least MinTokenLen bytes) when Listen is not loopback, optional
+	// on loopback. A secret: never logged. Key: token, or token-file (a file holding it,
+	// surrounding white space trimmed). Default "".
+	Token string
+	// TokenFile is the file Token was read from; "" when written inline. Key: token-file.
+	TokenFile string
+	// PushDir is where templates pushed over the admin API are persisted so they survive a
+	// restart; "" keeps them in memory only (the proxy pushes them again). Key: push-dir.
+	// Default "".
+	PushDir string
 }
+
+// MinTokenLen is the shortest [admin] token accepted.
+const MinTokenLen = 16
 
 // CDR is the [cdr] section: call records, one JSON line per finished call (package cdr,
 // docs/operations.md).
@@ -167,6 +191,41 @@ type CDR struct {
 	// Queue is how many records may wait for the writer before new ones are dropped (and
 	// counted). Key: queue. Default 1024.
 	Queue int
+}
+
+// Voicemail is the [voicemail] section. The limits are Asterisk's voicemail.conf defaults; a
+// profile may override maxmsg, maxsecs and minsecs per mailbox (mailbox-maxmsg, ...).
+type Voicemail struct {
+	// Dir is the mailbox store's directory. Key: dir. Default "": /var/lib/sidecar/voicemail
+	// when it can be created and written, else voicemail under the user's state directory
+	// ($XDG_STATE_HOME/sidecar, else ~/.local/state/sidecar), so that a non-root "make run"
+	// works; serve logs the one it uses.
+	Dir string
+	// Store selects a shared mailbox store: a postgres:// (or postgresql://) URL puts the
+	// mailboxes in that PostgreSQL database (voicemail/pgstore), shared by every sidecar
+	// configured with it; the schema is created and migrated at start. Key: store. Default
+	// "": the directory store of Dir.
+	Store string
+	// MaxMsg is the most messages a folder holds (Asterisk's maxmsg). Key: maxmsg, 0-9999.
+	// Default 100.
+	MaxMsg int
+	// MaxSecs caps a message (maxsecs); 0 means no cap. Key: maxsecs. Default 3m.
+	MaxSecs time.Duration
+	// MinSecs is the shortest message kept (minsecs). Key: minsecs. Default 0.
+	MinSecs time.Duration
+	// MaxSilence ends a recording after this much silence (maxsilence); 0 disables the check.
+	// Key: maxsilence. Default 10s.
+	MaxSilence time.Duration
+	// SilenceThreshold is the mean absolute amplitude (16-bit samples) under which a 20 ms
+	// frame counts as silence (Asterisk's silencethreshold). Key: silence-threshold, 1-32767.
+	// Default 128.
+	SilenceThreshold int
+	// MaxLoginAttempts is how many wrong PINs VoiceMailMain accepts before it hangs up, and
+	// how many in a row lock the mailbox. Key: max-login-attempts, 1-100. Default 3.
+	MaxLoginAttempts int
+	// Lockout is how long a mailbox refuses every login after MaxLoginAttempts wrong PINs in
+	// a row; 0 disables the lockout. Key: lockout. Default 5m.
+	Lockout time.Duration
 }
 
 // Default returns the configuration the sidecar runs on with no settings file.
@@ -199,6 +258,16 @@ func Default() *Config {
 			Timeout:   30 * time.Second,
 		},
 		CDR: CDR{Queue: 1024},
+		Voicemail: Voicemail{
+			MaxMsg:           100,
+			MaxSecs:          180 * time.Second,
+			MaxSilence:       10 * time.Second,
+			SilenceThreshold: 128,
+			MaxLoginAttempts: 3,
+			Lockout:          5 * time.Minute,
+		},
+		MWI:      defaultMWI(),
+		Presence: defaultPresence(),
 	}
 }
 

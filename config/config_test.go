@@ -111,10 +111,17 @@ func TestParseKeys(t *testing.T) {
 		{"admin listen", "[admin]\nlisten = 127.0.0.1:0\n", func(c *Config) { c.Admin.Listen = netip.MustParseAddrPort("127.0.0.1:0") }},
 		{"cdr file", "[cdr]\npath = /var/log/sidecar/calls.json\nqueue = 10\n", func(c *Config) { c.CDR = CDR{Path: "/var/log/sidecar/calls.json", Queue: 10} }},
 		{"cdr stdout", "[cdr]\npath = -\n", func(c *Config) { c.CDR.Path = "-" }},
-		{"admin remote", "[admin]\nlisten = 0.0.0.0:8080\nallow-remote = yes\n", func(c *Config) {
+
+		{"admin remote", "[admin]\nlisten = 0.0.0.0:8080\nallow-remote = yes\ntoken = 0123456789abcdef\n", func(c *Config) {
 			c.Admin.Listen = netip.MustParseAddrPort("0.0.0.0:8080")
 			c.Admin.AllowRemote = true
+			c.Admin.Token = "0123456789abcdef"
 		}},
+		{"admin loopback token", "[admin]\nlisten = 127.0.0.1:0\ntoken = 0123456789abcdef\n", func(c *Config) {
+			c.Admin.Listen = netip.MustParseAddrPort("127.0.0.1:0")
+			c.Admin.Token = "0123456789abcdef"
+		}},
+		{"push-dir", "[admin]\npush-dir = /var/lib/sidecar/pushed\n", func(c *Config) { c.Admin.PushDir = "/var/lib/sidecar/pushed" }},
 		{"case-insensitive names", "[SIP]\nMax-Calls = 5\n", func(c *Config) { c.SIP.MaxCalls = 5 }},
 		{"quoted value", "[sip]\nuser-agent = \"sidecar ; lab\"\n", func(c *Config) { c.SIP.UserAgent = "sidecar ; lab" }},
 		{"semicolon inside value", "[sip]\nuser-agent = a;b\n", func(c *Config) { c.SIP.UserAgent = "a;b" }},
@@ -147,7 +154,12 @@ func TestParseErrors(t *testing.T) {
 		{"bad section line", "[sip\n", []string{`sidecar.ini:1: syntax error: "[sip" is not a [section] line`}, ErrSyntax},
 		{"key outside section", "listen = udp:127.0.0.1:5080\n", []string{`sidecar.ini:1: listen: outside any section`}, nil},
 		{"unknown section", "[sipp]\nlisten = x\n", []string{`sidecar.ini:1: [sipp]: unknown section [sipp]; did you mean [sip]?`}, ErrUnknownSection},
-		{"unknown section far", "[database]\n", []string{`unknown section [database] (sections: general, sip, identify, rtp, admin, cdr)`}, ErrUnknownSection},
+		{"unknown section far", "[database]\n", []string{`unknown section [database] (sections: general, sip, identify, rtp, admin, cdr, voicemail, mwi, presence)`}, ErrUnknownSection},
+		{"voicemail minsecs over maxsecs", "[voicemail]\nmaxsecs = 10s\nminsecs = 20s\n", []string{`sidecar.ini:3: [voicemail] minsecs: 20s is over maxsecs 10s`}, nil},
+		{"voicemail store scheme", "[voicemail]\nstore = mysql://u:secret@db/x\n", []string{`sidecar.ini:2: [voicemail] store: "mysql://u:xxxxx@db/x": want a postgres:// URL`}, nil},
+		{"voicemail store url", "[voicemail]\nstore = postgres://u:secret@db:x/y\n", []string{`sidecar.ini:2: [voicemail] store: "(a malformed URL, not shown)" is not a URL`}, nil},
+		{"voicemail attempts", "[voicemail]\nmax-login-attempts = 0\n", []string{`sidecar.ini:2: [voicemail] max-login-attempts: 0 is outside 1-100`}, nil},
+		{"voicemail maxsecs unit", "[voicemail]\nmaxsecs = 180\n", []string{`sidecar.ini:2: [voicemail] maxsecs: "180" has no unit; write 180s`}, nil},
 		{"unknown key typo", "[sip]\n\nmax_calls = 3\n", []string{`sidecar.ini:3: [sip] max_calls: unknown key "max_calls"; did you mean max-calls?`}, ErrUnknownKey},
 		{"unknown key typo 2", "[sip]\nlisen = udp:127.0.0.1:5080\n", []string{`[sip] lisen: unknown key "lisen"; did you mean listen?`}, ErrUnknownKey},
 		{"key in wrong section", "[sip]\ntemplates = /x\n", []string{`[sip] templates: unknown key "templates"; it belongs in [general]`}, ErrUnknownKey},
@@ -225,6 +237,10 @@ func TestParseErrors(t *testing.T) {
 		{"user-agent long", "[sip]\nuser-agent = " + strings.Repeat("a", 129) + "\n", []string{`is longer than 128 characters`}, nil},
 		{"default-context long", "[sip]\ndefault-context = " + strings.Repeat("a", 65) + "\n", []string{`is longer than 64 characters`}, nil},
 		{"admin remote", "[admin]\nlisten = 192.0.2.1:8080\n", []string{`sidecar.ini:2: [admin] listen: 192.0.2.1:8080 is not a loopback address; set allow-remote = yes`}, nil},
+		{"admin remote no token", "[admin]\nlisten = 192.0.2.1:8080\nallow-remote = yes\n", []string{`sidecar.ini:2: [admin] listen: 192.0.2.1:8080 is not a loopback address: set token (or token-file)`}, nil},
+		{"admin short token", "[admin]\ntoken = short\n", []string{`[admin] token: the token must be at least 16 bytes`}, nil},
+		{"admin token twice", "[admin]\ntoken = 0123456789abcdef\ntoken-file = /nonexistent\n", []string{`[admin] token-file: set token or token-file, not both`}, nil},
+		{"admin token file missing", "[admin]\ntoken-file = /nonexistent/token\n", []string{`[admin] token-file: read token: open /nonexistent/token`}, nil},
 		{"cdr queue zero", "[cdr]\nqueue = 0\n", []string{`sidecar.ini:2: [cdr] queue: 0 is outside 1-1048576`}, nil},
 		{"cdr queue junk", "[cdr]\nqueue = lots\n", []string{`[cdr] queue:`}, nil},
 		{"allow-remote", "[admin]\nallow-remote = sure\n", []string{`[admin] allow-remote: "sure" is not yes or no`}, nil},

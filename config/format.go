@@ -46,6 +46,8 @@ func (c *Config) formatKey(section, name string) ([]string, bool) {
 		return one(c.General.LogLevel)
 	case "general/log-format":
 		return one(c.General.LogFormat)
+	case "general/watch":
+		return one(formatBool(c.General.Watch))
 	case "sip/listen":
 		parts := make([]string, len(c.SIP.Listen))
 		for i, l := range c.SIP.Listen {
@@ -100,12 +102,39 @@ func (c *Config) formatKey(section, name string) ([]string, bool) {
 		return one(addrString(c.Admin.Listen.String(), c.Admin.Listen.IsValid()))
 	case "admin/allow-remote":
 		return one(formatBool(c.Admin.AllowRemote))
+	case "admin/token":
+		if c.Admin.TokenFile != "" {
+			return one("")
+		}
+		return one(c.Admin.Token)
+	case "admin/token-file":
+		return one(c.Admin.TokenFile)
+	case "admin/push-dir":
+		return one(c.Admin.PushDir)
 	case "cdr/path":
 		return one(c.CDR.Path)
 	case "cdr/queue":
 		return one(strconv.Itoa(c.CDR.Queue))
+	case "voicemail/dir":
+		return one(c.Voicemail.Dir)
+	case "voicemail/store":
+		return one(RedactStore(c.Voicemail.Store))
+	case "voicemail/maxmsg":
+		return one(strconv.Itoa(c.Voicemail.MaxMsg))
+	case "voicemail/maxsecs":
+		return one(c.Voicemail.MaxSecs.String())
+	case "voicemail/minsecs":
+		return one(c.Voicemail.MinSecs.String())
+	case "voicemail/maxsilence":
+		return one(c.Voicemail.MaxSilence.String())
+	case "voicemail/silence-threshold":
+		return one(strconv.Itoa(c.Voicemail.SilenceThreshold))
+	case "voicemail/max-login-attempts":
+		return one(strconv.Itoa(c.Voicemail.MaxLoginAttempts))
+	case "voicemail/lockout":
+		return one(c.Voicemail.Lockout.String())
 	}
-	return nil, false
+	return c.formatPresenceKey(section, name)
 }
 
 func addrString(s string, valid bool) string {

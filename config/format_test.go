@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -38,6 +39,9 @@ func TestFormatRoundTrip(t *testing.T) {
 	all.RTP = RTP{PortMin: 10000, PortMax: 10001, Address: netip.MustParseAddr("2001:db8::9"), Bind: netip.MustParseAddr("::"), Timeout: 0, Sounds: "/s"}
 	all.Admin.Listen = netip.MustParseAddrPort("0.0.0.0:0")
 	all.Admin.AllowRemote = true
+	all.Voicemail = Voicemail{Dir: "/var/spool/vm", MaxMsg: 5, MaxSecs: 30_000_000_000, MinSecs: 2_000_000_000, SilenceThreshold: 300, MaxLoginAttempts: 5, Lockout: 0}
+	all.Admin.Token = "0123456789abcdef"
+	all.Admin.PushDir = "/var/lib/sidecar/pushed"
 	if err := all.Validate(); err != nil {
 		t.Fatalf("test Config is invalid: %v", err)
 	}
@@ -49,6 +53,24 @@ func TestFormatRoundTrip(t *testing.T) {
 		}
 		if d := cmp.Diff(c, got, cmpOpts); d != "" {
 			t.Errorf("%s: round trip differs (-want +got):\n%s\n%s", name, d, text)
+		}
+	}
+}
+
+// The store URL's password reaches neither the formatted settings nor an error.
+func TestStorePasswordHidden(t *testing.T) {
+	c := Default()
+	c.Voicemail.Store = "postgres://sidecar:s3cret@db:5432/vm?sslmode=disable"
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if out := string(c.Format()); strings.Contains(out, "s3cret") || !strings.Contains(out, "store = postgres://sidecar:xxxxx@db:5432/vm") {
+		t.Fatalf("formatted:\n%s", out)
+	}
+	for _, bad := range []string{"postgres://u:s3cret@db:x/y", "mysql://u:s3cret@db/y"} {
+		_, err := Parse("sidecar.ini", []byte("[voicemail]\nstore = "+bad+"\n"))
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("%s: %v", bad, err)
 		}
 	}
 }

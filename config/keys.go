@@ -1,8 +1,10 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 )
 
@@ -17,11 +19,13 @@ type keySpec struct {
 }
 
 // sectionNames lists the sections in documentation order.
-func sectionNames() []string { return []string{"general", "sip", "identify", "rtp", "admin", "cdr"} }
+func sectionNames() []string {
+	return append([]string{"general", "sip", "identify", "rtp", "admin", "cdr", "voicemail"}, presenceSections()...)
+}
 
 // keySpecs returns every key of every section, in documentation order.
 func keySpecs() []keySpec {
-	return []keySpec{
+	return append([]keySpec{
 		{section: "general", name: "templates", apply: func(c *Config, v string) error {
 			c.General.Templates = v
 			return nil
@@ -31,6 +35,10 @@ func keySpecs() []keySpec {
 		}},
 		{section: "general", name: "log-format", apply: func(c *Config, v string) error {
 			return oneOf(&c.General.LogFormat, strings.ToLower(v), "text", "json")
+		}},
+		{section: "general", name: "watch", apply: func(c *Config, v string) (err error) {
+			c.General.Watch, err = parseBool(v)
+			return err
 		}},
 
 		{section: "sip", name: "listen", apply: func(c *Config, v string) error {
@@ -140,6 +148,34 @@ func keySpecs() []keySpec {
 			c.Admin.AllowRemote, err = parseBool(v)
 			return err
 		}},
+		{section: "admin", name: "token", apply: func(c *Config, v string) error {
+			if v != "" && c.Admin.TokenFile != "" {
+				return errors.New("set token or token-file, not both")
+			}
+			c.Admin.Token = v
+			return nil
+		}},
+		{section: "admin", name: "token-file", apply: func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			if c.Admin.Token != "" {
+				return errors.New("set token or token-file, not both")
+			}
+			b, err := os.ReadFile(v)
+			if err != nil {
+				return fmt.Errorf("read token: %w", err)
+			}
+			if c.Admin.Token = strings.TrimSpace(string(b)); c.Admin.Token == "" {
+				return fmt.Errorf("%s holds no token", v)
+			}
+			c.Admin.TokenFile = v
+			return nil
+		}},
+		{section: "admin", name: "push-dir", apply: func(c *Config, v string) error {
+			c.Admin.PushDir = v
+			return nil
+		}},
 
 		{section: "cdr", name: "path", apply: func(c *Config, v string) error {
 			c.CDR.Path = v
@@ -149,7 +185,44 @@ func keySpecs() []keySpec {
 			c.CDR.Queue, err = parseInt(v)
 			return err
 		}},
-	}
+
+		{section: "voicemail", name: "dir", apply: func(c *Config, v string) error {
+			c.Voicemail.Dir = v
+			return nil
+		}},
+		{section: "voicemail", name: "store", apply: func(c *Config, v string) error {
+			c.Voicemail.Store = v
+			return nil
+		}},
+		{section: "voicemail", name: "maxmsg", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.MaxMsg, err = parseInt(v)
+			return err
+		}},
+		{section: "voicemail", name: "maxsecs", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.MaxSecs, err = parseDuration(v)
+			return err
+		}},
+		{section: "voicemail", name: "minsecs", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.MinSecs, err = parseDuration(v)
+			return err
+		}},
+		{section: "voicemail", name: "maxsilence", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.MaxSilence, err = parseDuration(v)
+			return err
+		}},
+		{section: "voicemail", name: "silence-threshold", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.SilenceThreshold, err = parseInt(v)
+			return err
+		}},
+		{section: "voicemail", name: "max-login-attempts", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.MaxLoginAttempts, err = parseInt(v)
+			return err
+		}},
+		{section: "voicemail", name: "lockout", apply: func(c *Config, v string) (err error) {
+			c.Voicemail.Lockout, err = parseDuration(v)
+			return err
+		}},
+	}, presenceKeySpecs()...)
 }
 
 // lookupKey finds the spec of section/key.

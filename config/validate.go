@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -105,6 +106,42 @@ func (c *Config) validate() []*Error {
 	if l := c.Admin.Listen; l.IsValid() && !l.Addr().IsLoopback() && !c.Admin.AllowRemote {
 		add("admin", "listen", fmt.Errorf("%s is not a loopback address; set allow-remote = yes to expose the admin endpoint", l))
 	}
+
+	// [voicemail]
+	vm := c.Voicemail
+	if vm.Store != "" {
+		add("voicemail", "store", checkStore(vm.Store))
+	}
+	if vm.MaxMsg < 0 || vm.MaxMsg > 9999 {
+		add("voicemail", "maxmsg", fmt.Errorf("%d is outside 0-9999", vm.MaxMsg))
+	}
+	add("voicemail", "maxsecs", checkDuration(vm.MaxSecs, 0, time.Hour))
+	add("voicemail", "minsecs", checkDuration(vm.MinSecs, 0, time.Hour))
+	if vm.MaxSecs > 0 && vm.MinSecs > vm.MaxSecs {
+		add("voicemail", "minsecs", fmt.Errorf("%s is over maxsecs %s", vm.MinSecs, vm.MaxSecs))
+	}
+	add("voicemail", "maxsilence", checkDuration(vm.MaxSilence, 0, time.Hour))
+	if n := vm.SilenceThreshold; n < 1 || n > 32767 {
+		add("voicemail", "silence-threshold", fmt.Errorf("%d is outside 1-32767", n))
+	}
+	if n := vm.MaxLoginAttempts; n < 1 || n > 100 {
+		add("voicemail", "max-login-attempts", fmt.Errorf("%d is outside 1-100", n))
+	}
+	add("voicemail", "lockout", checkDuration(vm.Lockout, 0, 24*time.Hour))
+
+	if l := c.Admin.Listen; l.IsValid() && !l.Addr().Unmap().IsLoopback() && c.Admin.Token == "" {
+		add("admin", "listen", fmt.Errorf("%s is not a loopback address: set token (or token-file) so that only holders of the token reach the admin endpoint", l))
+	}
+	if t := c.Admin.Token; t != "" && (len(t) < MinTokenLen || strings.ContainsAny(t, " \t\r\n")) {
+		key := "token"
+		if c.Admin.TokenFile != "" {
+			key = "token-file"
+		}
+		add("admin", key, fmt.Errorf("the token must be at least %d bytes with no white space (it is not shown)", MinTokenLen))
+	}
+
+	// [mwi], [presence]
+	c.validatePresence(add)
 	return errs
 }
 
@@ -257,4 +294,38 @@ func tlsListener(ls []Listen) string {
 		}
 	}
 	return ""
+}
+
+// checkStore accepts a postgres:// or postgresql:// URL. Errors quote it with its password
+// hidden.
+func checkStore(v string) error {
+	u, err := url.Parse(v)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL; want postgres://user@host:port/database", RedactStore(v))
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return fmt.Errorf("%q: want a postgres:// URL (PostgreSQL), or nothing for the directory store", RedactStore(v))
+	}
+	if u.Opaque != "" {
+		return fmt.Errorf("%q: want postgres://user@host:port/database", RedactStore(v))
+	}
+	return nil
+}
+
+// RedactStore hides the password of a [voicemail] store URL (in the user part or a password
+// parameter), for logs, errors and the formatted settings.
+func RedactStore(v string) string {
+	u, err := url.Parse(v)
+	if err != nil {
+		if strings.Contains(v, "@") || strings.Contains(v, "password") {
+			return "(a malformed URL, not shown)"
+		}
+		return v
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
 }

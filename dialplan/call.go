@@ -20,6 +20,15 @@ type Call struct {
 	Vars map[string]string
 	// Log is the call's logger (with its call-id).
 	Log *slog.Logger
+
+	plan *Plan // the plan running the call (nil for a Call built outside Plan.Run)
+}
+
+// HasExtension reports whether exten has a priority 1 in the call's current context (its
+// includes searched as a jump would): Asterisk's ast_exists_extension, which VoiceMail uses to
+// decide whether '0' and '*' jump to the "o" and "a" extensions.
+func (c *Call) HasExtension(exten string) bool {
+	return c.plan != nil && c.plan.find(c.Context, exten, "1") != nil
 }
 
 // Var returns the channel variable name, "" when unset.

@@ -3,6 +3,7 @@ package dialplan
 import (
 	"context"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/sidecar-voip/sidecar/profile"
@@ -33,17 +34,22 @@ func TestShippedTemplatesAndDialplan(t *testing.T) {
 	}
 	alice := request.Field{Name: "X-Caller-Template", Value: "subscriber;user=alice"}
 	bob := request.Field{Name: "X-Callee-Template", Value: "subscriber;user=bob"}
+	diversion := request.Field{Name: "Diversion", Value: "<sip:bob@example.test>;reason=no-answer;counter=1"}
+	mbox := request.Field{Name: "X-MailBoxId", Value: "2001"}
 	tests := []struct {
 		name    string
 		req     *request.Request
 		context string
 		want    string
+		ran     string // a step the trace must hold (the media apps are no-ops here)
 	}{
-		{"subscriber calls *486", invite("*486", alice), "from-subscriber", "reject 486 Busy Here"},
-		{"subscriber calls *302*bob", invite("*302*bob", alice), "from-subscriber", "redirect sip:bob@example.test"},
-		{"voicemail diversion to bob", invite("bob", alice, bob), "from-subscriber", "reject 480 Temporarily Unavailable"},
-		{"outsider calls bob", invite("bob", bob), "to-subscriber", "reject 480 Temporarily Unavailable"},
-		{"nobody calls nobody", invite("carol"), "default", "reject 404 Not Found"},
+		{"subscriber calls *486", invite("*486", alice), "from-subscriber", "reject 486 Busy Here", ""},
+		{"subscriber calls *302*bob", invite("*302*bob", alice), "from-subscriber", "redirect sip:bob@example.test", ""},
+		{"call to bob without Diversion", invite("bob", alice, bob), "from-subscriber", "reject 480 Temporarily Unavailable", ""},
+		{"outsider calls bob", invite("bob", bob), "to-subscriber", "reject 480 Temporarily Unavailable", ""},
+		{"diverted to bob's voicemail", invite("bob", alice, bob, diversion, mbox), "from-subscriber", "reject 603 Decline", "VoiceMail(2001)"},
+		{"alice dials *97", invite("*97", alice, mbox), "from-subscriber", "reject 603 Decline", "VoiceMailMain()"},
+		{"nobody calls nobody", invite("carol"), "default", "reject 404 Not Found", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -70,6 +76,9 @@ func TestShippedTemplatesAndDialplan(t *testing.T) {
 			if got := ch.log(); got != tc.want {
 				t.Errorf("events %q, want %q\ntrace:\n%s", got, tc.want, trace)
 			}
+			if tc.ran != "" && !strings.Contains(trace.String(), ": "+tc.ran+"\n") {
+				t.Errorf("trace lacks %s:\n%s", tc.ran, trace)
+			}
 		})
 	}
 }
@@ -84,7 +93,7 @@ func shippedRegistry(t *testing.T) *Registry {
 	if err := RegisterSignalling(reg); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"Answer", "Echo", "Read", "Playback", "SayDigits"} {
+	for _, name := range []string{"Answer", "Echo", "Read", "Playback", "SayDigits", "VoiceMail", "VoiceMailMain"} {
 		noop := func(context.Context, *Call, []string) (Result, error) { return Next(), nil }
 		if err := reg.Register(App{Name: name, MaxArgs: -1, Run: noop}); err != nil {
 			t.Fatal(err)

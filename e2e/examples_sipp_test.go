@@ -37,8 +37,8 @@ func startExampleSidecar(t *testing.T, dir string) *exampleSidecar {
 	if rtp > 65400 {
 		rtp = 40000
 	}
-	ini := fmt.Sprintf("[general]\nlog-level = debug\n[sip]\nlisten = udp:%[1]s:%[2]d\n[rtp]\nports = %[3]d-%[4]d\n[admin]\nlisten = %[1]s:%[5]d\n",
-		kamIP, port, rtp, rtp+99, admin)
+	ini := fmt.Sprintf("[general]\nlog-level = debug\n[sip]\nlisten = udp:%[1]s:%[2]d\n[rtp]\nports = %[3]d-%[4]d\n[admin]\nlisten = %[1]s:%[5]d\n[voicemail]\ndir = %[6]s\n",
+		kamIP, port, rtp, rtp+99, admin, filepath.Join(dir, "voicemail"))
 	path := filepath.Join(dir, "sidecar.ini")
 	mustWrite(t, path, ini)
 	sc := &exampleSidecar{proc: startProc(t, dir, "sidecar", sidecarBinary(t), "serve", "-config", path),

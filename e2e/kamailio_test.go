@@ -91,6 +91,12 @@ func prepareKamailioDir(t *testing.T, dir string, sidecars []string) {
 // its pool, and waits until its control socket answers.
 func startKamailio(t *testing.T, dir string, sidecars []string) *kamailio {
 	t.Helper()
+	return startKamailioWith(t, dir, sidecars)
+}
+
+// startKamailioWith is startKamailio with more kamailio arguments (-A WITH_PUSH, ...).
+func startKamailioWith(t *testing.T, dir string, sidecars []string, extra ...string) *kamailio {
+	t.Helper()
 	prepareKamailioDir(t, dir, sidecars)
 	run := filepath.Join(dir, "run")
 	// The port is probed, then released for Kamailio to bind, so another process (a parallel
@@ -101,6 +107,7 @@ func startKamailio(t *testing.T, dir string, sidecars []string) *kamailio {
 		args := []string{"kamailio", "-DD", "-E", "-f", filepath.Join(repoRoot(t), "examples", "kamailio.cfg"),
 			"-w", dir, "-P", filepath.Join(run, "kamailio.pid"), "-m", "64", "-M", "8"}
 		args = append(args, kamailioArgs(dir, port)...)
+		args = append(args, extra...)
 		k := &kamailio{proc: startProc(t, dir, "kamailio", args...), port: port, rundir: run}
 		err := eventually(10*time.Second, func() error {
 			if !k.running() {

@@ -62,6 +62,13 @@ func (s *sidecar) addr() string { return fmt.Sprintf("%s:%d", s.ip, s.port) }
 // own. templates is the template directory, "" for the templates embedded in the binary.
 func startSidecar(t *testing.T, dir, name, ip, templates string) *sidecar {
 	t.Helper()
+	return startSidecarINI(t, dir, name, ip, templates, "")
+}
+
+// startSidecarINI is startSidecar with more settings appended to its sidecar.ini (an [admin]
+// section, ...).
+func startSidecarINI(t *testing.T, dir, name, ip, templates, extra string) *sidecar {
+	t.Helper()
 	bin := sidecarBinary(t)
 	port := freePort(t, ip)
 	rtp := freePortPair(t, ip)
@@ -82,7 +89,10 @@ drain-grace = 5s
 ports = %[4]d-%[5]d
 address = %[1]s
 bind = %[1]s
-`, ip, port, kamIP, rtp, rtp+99, templates)
+
+[voicemail]
+dir = %[7]s
+`, ip, port, kamIP, rtp, rtp+99, templates, filepath.Join(dir, name+"-voicemail")) + extra
 	path := filepath.Join(dir, name+".ini")
 	mustWrite(t, path, ini)
 	p := startProc(t, dir, name, bin, "serve", "-config", path)

@@ -6,6 +6,8 @@
 // Execute runs. A Set is immutable and safe for concurrent use; a reload builds a new Set.
 package profile
 
+import "time"
+
 // Profile is the typed description of one party of a call (the caller or the callee), built
 // from a template over one request. Field docs name the template key that sets each field;
 // docs/templates.md is the reference.
@@ -28,6 +30,13 @@ type Profile struct {
 	// MailboxPIN is the voicemail PIN: a secret, never logged, masked by String and by
 	// "sidecar render" unless asked; only RevealSecret returns it. Key: mailbox-pin.
 	MailboxPIN Secret `json:"mailbox_pin,omitzero"`
+	// MailboxMaxMsg, MailboxMaxSecs and MailboxMinSecs override [voicemail] maxmsg, maxsecs
+	// and minsecs for deposits into this party's mailbox; nil: the settings apply. Keys:
+	// mailbox-maxmsg (0-9999), mailbox-maxsecs, mailbox-minsecs (a duration up to 1h, or
+	// seconds).
+	MailboxMaxMsg  *int           `json:"mailbox_maxmsg,omitempty"`
+	MailboxMaxSecs *time.Duration `json:"mailbox_maxsecs,omitempty"`
+	MailboxMinSecs *time.Duration `json:"mailbox_minsecs,omitempty"`
 	// MWI enables message-waiting NOTIFYs for the mailbox. Key: mwi.
 	MWI bool `json:"mwi"`
 	// Location is where to reach the party (a SIP URI), validated after expansion. Key: location.

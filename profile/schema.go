@@ -26,6 +26,9 @@ const (
 	kCallerID
 	kLanguage
 	kDTMFMode
+	kMailboxMaxMsg
+	kMailboxMaxSecs
+	kMailboxMinSecs
 	kSetVar
 	kCustom
 )
@@ -48,6 +51,9 @@ var schema = map[string]kind{
 	"callerid":            kCallerID,
 	"language":            kLanguage,
 	"dtmf-mode":           kDTMFMode,
+	"mailbox-maxmsg":      kMailboxMaxMsg,
+	"mailbox-maxsecs":     kMailboxMaxSecs,
+	"mailbox-minsecs":     kMailboxMinSecs,
 	"set-var":             kSetVar,
 }
 
@@ -174,6 +180,12 @@ func (b *builder) apply(k kind, key, value string) error {
 		}
 	case kDTMFMode:
 		p.DTMFMode, err = parseDTMF(value)
+	case kMailboxMaxMsg:
+		p.MailboxMaxMsg, err = parseMaxMsg(value)
+	case kMailboxMaxSecs:
+		p.MailboxMaxSecs, err = parseMailboxSecs(value)
+	case kMailboxMinSecs:
+		p.MailboxMinSecs, err = parseMailboxSecs(value)
 	case kSetVar:
 		var v Var
 		if v, err = parseVar(value); err == nil {

@@ -1,11 +1,14 @@
 package profile
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 )
 
 // Secret is a value that must not reach logs, traces or template output, such as a voicemail
@@ -21,6 +24,17 @@ func NewSecret(v string) Secret { return Secret{v: v} }
 // RevealSecret returns the value of s. It is a function, not a method, so that dialplan and
 // profile templates cannot call it.
 func RevealSecret(s Secret) string { return s.v }
+
+// SecretEqual reports whether s holds exactly v, in time independent of where they differ and
+// of their lengths (both are hashed first): the voicemail PIN check. An empty secret equals
+// nothing, not even "".
+func SecretEqual(s Secret, v string) bool {
+	if s.v == "" {
+		return false
+	}
+	a, b := sha256.Sum256([]byte(s.v)), sha256.Sum256([]byte(v))
+	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
+}
 
 // String masks the secret: "****", or "" when it is empty.
 func (s Secret) String() string {
@@ -94,3 +108,7 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// SecretKey reports whether a template line of key holds a secret (mailbox-pin): tools that
+// show template lines (the admin API) mask its value.
+func SecretKey(key string) bool { return strings.EqualFold(strings.TrimSpace(key), "mailbox-pin") }

@@ -72,3 +72,19 @@ func TestProfileLogValue(t *testing.T) {
 		}
 	}
 }
+
+func TestSecretEqual(t *testing.T) {
+	s := NewSecret("4321")
+	for _, tc := range []struct {
+		s    Secret
+		v    string
+		want bool
+	}{
+		{s, "4321", true}, {s, "432", false}, {s, "43210", false}, {s, "", false},
+		{Secret{}, "", false}, {Secret{}, "1", false},
+	} {
+		if got := SecretEqual(tc.s, tc.v); got != tc.want {
+			t.Errorf("SecretEqual(%v, len %d) = %v, want %v", tc.s, len(tc.v), got, tc.want)
+		}
+	}
+}

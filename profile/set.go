@@ -101,27 +101,36 @@ func CheckFS(fsys fs.FS, dir string) (*Set, dialect.Errors, dialect.Errors) {
 	if err != nil {
 		return nil, dialect.Errors{{Pos: dialect.Pos{File: dir}, Msg: err.Error()}}, nil
 	}
+	s, _, errs, warns := CheckFiles(fsys, files...)
+	return s, errs, warns
+}
+
+// CheckFiles is CheckFS over an explicit list of files (read in that order, following their
+// #include lines), for callers that add files of their own, such as templates pushed over the
+// admin API. It also returns the loaded document (nil only when nothing could be read), so
+// the caller can tell where each section and line came from.
+func CheckFiles(fsys fs.FS, files ...string) (*Set, *dialect.Doc, dialect.Errors, dialect.Errors) {
 	doc, err := dialect.Load(fsys, files...)
 	var errs dialect.Errors
 	if err != nil {
 		if es, ok := err.(dialect.Errors); ok {
 			errs = es
 		} else {
-			errs = dialect.Errors{{Pos: dialect.Pos{File: dir}, Msg: err.Error()}}
+			errs = dialect.Errors{{Msg: err.Error()}}
 		}
 	}
 	if doc == nil {
-		return nil, errs, nil
+		return nil, nil, errs, nil
 	}
 	s, cerrs, warns := Check(doc)
 	warns = append(slices.Clone(doc.Warnings), warns...)
 	sortErrors(warns, doc.Files)
 	if errs = append(errs, cerrs...); len(errs) > 0 {
 		sortErrors(errs, doc.Files)
-		return nil, dedupe(errs), warns
+		return nil, doc, dedupe(errs), warns
 	}
 	s.warnings = warns
-	return s, nil, warns
+	return s, doc, nil, warns
 }
 
 // TemplateFiles lists the top-level *.conf files of dir in fsys, sorted, without

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // parseBool accepts yes/no, true/false, on/off and 1/0 in any case; "" is false (unset).
@@ -275,4 +276,32 @@ func checkHost(h string) error {
 		}
 	}
 	return nil
+}
+
+// parseMaxMsg parses mailbox-maxmsg: 0-9999 messages; "" unsets it (the [voicemail] default).
+func parseMaxMsg(s string) (*int, error) {
+	if s == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > 9999 {
+		return nil, fmt.Errorf("%s is not a number of messages 0-9999", quote(s))
+	}
+	return &n, nil
+}
+
+// parseMailboxSecs parses mailbox-maxsecs and mailbox-minsecs: a duration up to an hour
+// ("90s", "2m") or whole seconds as in voicemail.conf ("90"); "" unsets it.
+func parseMailboxSecs(s string) (*time.Duration, error) {
+	if s == "" {
+		return nil, nil
+	}
+	d, err := time.ParseDuration(s)
+	if n, nerr := strconv.Atoi(s); nerr == nil {
+		d, err = time.Duration(n)*time.Second, nil
+	}
+	if err != nil || d < 0 || d > time.Hour {
+		return nil, fmt.Errorf("%s is not a duration 0-1h (90s, 2m, or seconds)", quote(s))
+	}
+	return &d, nil
 }

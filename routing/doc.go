@@ -15,5 +15,7 @@
 //
 // A Bundle never changes once loaded. A hot reload loads a new one aside and swaps it in a
 // Live (an atomic pointer that is itself a Router): calls already routed keep the profiles
-// and the plan they were routed with.
+// and the plan they were routed with. Reloader does that for SIGHUP, POST /reload and the
+// file watcher: it loads aside, swaps only a load without error (else keeps the running
+// bundle and reports every "file:line" error), serialises reloads and counts them (Stats).
 package routing

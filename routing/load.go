@@ -35,6 +35,9 @@ type Options struct {
 	// Apps is every dialplan application the dialplan may name (signalling and media: see
 	// app.NewRegistry). Required.
 	Apps *dialplan.Registry
+	// Pushed are templates pushed over the admin API, compiled together with the template
+	// files (see Pushed); their positions read "pushed:NAME:line".
+	Pushed []Pushed
 }
 
 // Diagnostics is everything Load found wrong or suspicious.
@@ -86,6 +89,8 @@ type Bundle struct {
 	plan   *dialplan.Plan
 	chain  *identify.Chain
 	diag   Diagnostics
+	doc    *dialect.Doc
+	pushed []Pushed
 }
 
 // Config returns the settings the bundle was loaded with.
@@ -105,6 +110,31 @@ func (b *Bundle) Chain() *identify.Chain { return b.chain }
 
 // Warnings returns the warnings of the load (a bundle has no errors).
 func (b *Bundle) Warnings() Diagnostics { return b.diag }
+
+// Section returns the resolved section of the template name (its own and inherited lines,
+// each with its position), or nil when there is none. Callers must not modify it.
+func (b *Bundle) Section(name string) *dialect.Section {
+	if name == profile.MatchSection {
+		return nil
+	}
+	return b.doc.Section(name)
+}
+
+// Sections returns every template section (abstract ones included, [template-match] not)
+// in the order they were defined; pushed templates come after the files' ones. Callers must
+// not modify them.
+func (b *Bundle) Sections() []*dialect.Section {
+	out := make([]*dialect.Section, 0, len(b.doc.Sections))
+	for _, s := range b.doc.Sections {
+		if s.Name != profile.MatchSection {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Pushed returns the pushed templates the bundle was loaded with.
+func (b *Bundle) Pushed() []Pushed { return slices.Clone(b.pushed) }
 
 // Load loads and compiles everything o names and reports every problem. The Bundle is nil
 // exactly when the Diagnostics hold an error (see Diagnostics.Err); warnings and Unroutable
@@ -129,7 +159,7 @@ func Load(o Options) (*Bundle, Diagnostics) {
 		}
 		fsys = os.DirFS(o.Dir)
 	}
-	set, errs, warns := profile.CheckFS(fsys, ".")
+	set, doc, errs, warns := loadTemplates(fsys, o.Pushed)
 	d.Errors, d.Warnings = append(d.Errors, errs...), append(d.Warnings, warns...)
 
 	if set == nil {
@@ -158,7 +188,8 @@ func Load(o Options) (*Bundle, Diagnostics) {
 	if d.Err() != nil {
 		return nil, d
 	}
-	return &Bundle{cfg: o.Config, source: source, set: set, plan: plan, chain: chain, diag: d}, d
+	return &Bundle{cfg: o.Config, source: source, set: set, plan: plan, chain: chain, diag: d,
+		doc: doc, pushed: slices.Clone(o.Pushed)}, d
 }
 
 // isDir reports why dir is not a readable directory, nil when it is.

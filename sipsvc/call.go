@@ -66,8 +66,10 @@ type pendingAnswer struct {
 // return. No method sends, waits, or calls back into the call; the one outside call made
 // under mu is media.Session.SetRemote (SDP work on the session, which never calls into
 // sipsvc), so the offers and answers reach the session in the order the machine accepted
-// them: an ACK's answer is applied before the next re-INVITE's offer is admitted. Nothing
-// else in the package takes mu, and callState takes no other lock.
+// them: an ACK's answer is applied before the next re-INVITE's offer is admitted. The
+// observer (observe) is also called under mu, so it sees the phases in order; it only
+// enqueues without blocking. Nothing else in the package takes mu, and callState takes no
+// other lock.
 //
 // Transitions (phase x event -> new phase; effect for the handler; refusals as errors).
 // "answered+" is answered or confirmed, or ending/ended after a 200 was sent.
@@ -134,6 +136,23 @@ type callState struct {
 	remoteCSeq uint32         // highest CSeq accepted from the caller in this dialog
 	pending    *pendingAnswer // the re-INVITE being answered, until its 2xx is ACKed
 	ackedReInv uint32         // CSeq of the last re-INVITE whose 2xx was ACKed (0: none)
+
+	// observe, when set, is told every phase change, in order, under mu: it must not block
+	// or call back into the call (sipsvc's BLF publisher only enqueues; see blf.go). Set it
+	// before the call is shared.
+	observe func(from, to phase, final int)
+}
+
+// setPhaseLocked moves the call to p and tells the observer of a change. Call with mu held.
+func (s *callState) setPhaseLocked(p phase) {
+	if s.phase == p {
+		return
+	}
+	from := s.phase
+	s.phase = p
+	if s.observe != nil {
+		s.observe(from, p, s.final)
+	}
 }
 
 // newCallState is the state of a call whose initial INVITE has CSeq inviteCSeq.
@@ -212,7 +231,7 @@ func (s *callState) progress() (skip bool, err error) {
 func (s *callState) progressSent() {
 	s.mu.Lock()
 	if s.phase == phaseOffered {
-		s.phase = phaseEarly
+		s.setPhaseLocked(phaseEarly)
 	}
 	s.mu.Unlock()
 }
@@ -229,7 +248,8 @@ func (s *callState) answer(claim bool) (already bool, err error) {
 		return false, s.endedErrLocked()
 	}
 	if claim {
-		s.phase, s.final = phaseAnswered, 200
+		s.final = 200
+		s.setPhaseLocked(phaseAnswered)
 	}
 	return false, nil
 }
@@ -250,7 +270,8 @@ func (s *callState) rejectLocked(code int) error {
 	case !s.unansweredLocked():
 		return s.endedErrLocked()
 	}
-	s.phase, s.final = phaseEnded, code
+	s.final = code
+	s.setPhaseLocked(phaseEnded)
 	return nil
 }
 
@@ -263,7 +284,8 @@ func (s *callState) cancel() bool {
 	if !s.unansweredLocked() && s.phase != phaseAnswered {
 		return false
 	}
-	s.phase, s.final = phaseEnded, 487
+	s.final = 487
+	s.setPhaseLocked(phaseEnded)
 	return true
 }
 
@@ -336,7 +358,7 @@ func (s *callState) confirm(answer []byte, readErr error) error {
 	if s.lateOffer {
 		err = s.applyAnswerLocked(answer, readErr)
 	}
-	s.phase = phaseConfirmed
+	s.setPhaseLocked(phaseConfirmed)
 	close(s.acked)
 	return err
 }
@@ -423,14 +445,15 @@ func (s *callState) byeIn() byeAction {
 	case s.answeredLocked():
 		s.peerBye = true
 		if s.phase != phaseEnded {
-			s.phase = phaseEnding
+			s.setPhaseLocked(phaseEnding)
 		}
 		return byeDialog
 	case s.phase == phaseEnded:
 		return byeNoDialog
 	}
 	// Under the lock, so answer refuses from now on: the INVITE gets 487, not a 200.
-	s.peerBye, s.phase = true, phaseEnding
+	s.peerBye = true
+	s.setPhaseLocked(phaseEnding)
 	return byeEarly
 }
 
@@ -455,7 +478,7 @@ func (s *callState) byeOut() (send bool, err error) {
 	}
 	s.byeSent = true
 	if s.phase != phaseEnded {
-		s.phase = phaseEnding
+		s.setPhaseLocked(phaseEnding)
 	}
 	return true, nil
 }
@@ -485,7 +508,8 @@ func (s *callState) end(cancelled bool, code int) (endAction, int) {
 	defer s.mu.Unlock()
 	switch {
 	case s.unansweredLocked() && cancelled:
-		s.phase, s.final = phaseEnded, 487
+		s.final = 487
+		s.setPhaseLocked(phaseEnded)
 		return endCancelled, 487
 	case s.unansweredLocked():
 		_ = s.rejectLocked(code) // cannot fail: the call is unanswered
@@ -493,19 +517,20 @@ func (s *callState) end(cancelled bool, code int) (endAction, int) {
 	case s.phase == phaseEnding && !s.answeredLocked():
 		// The caller's BYE in the early dialog (RFC 3261 15.1.2): the BYE got 200, the
 		// INVITE gets 487.
-		s.phase, s.final = phaseEnded, 487
+		s.final = 487
+		s.setPhaseLocked(phaseEnded)
 		return endRespond, 487
 	case s.answeredLocked() && !s.peerBye && !s.byeSent:
 		return endBye, s.final
 	}
-	s.phase = phaseEnded
+	s.setPhaseLocked(phaseEnded)
 	return endNone, s.final
 }
 
 // close ends the call for good: -> ended.
 func (s *callState) close() {
 	s.mu.Lock()
-	s.phase = phaseEnded
+	s.setPhaseLocked(phaseEnded)
 	s.mu.Unlock()
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -278,8 +279,16 @@ func TestCallStateTransitions(t *testing.T) {
 				s := newCallState(inviteCSeq)
 				s.setMedia(&fakeSession{}, false)
 				setup.build(s)
+				before := s.snapshot().phase
+				var seen []string
+				s.observe = func(from, to phase, _ int) { seen = append(seen, from.String()+">"+to.String()) }
 				effect, err := ev.apply(s)
 				snap := s.snapshot()
+				// The observer saw the change, as one chain from the phase before to the
+				// phase after, and nothing when the phase did not change.
+				if chain := observedChain(before, seen); chain != snap.phase.String() {
+					t.Errorf("observer saw %q from %s, ending at %q; want it to end at %s", seen, before, chain, snap.phase)
+				}
 				got := effect
 				if err != nil {
 					got += ": " + errName(err)
@@ -300,6 +309,56 @@ func TestCallStateTransitions(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// observedChain follows the observed transitions from phase p and returns where they end;
+// "broken" when one does not start where the previous ended.
+func observedChain(p phase, seen []string) string {
+	at := p.String()
+	for _, tr := range seen {
+		from, to, _ := strings.Cut(tr, ">")
+		if from != at || from == to {
+			return "broken"
+		}
+		at = to
+	}
+	return at
+}
+
+// The observer gets a call's phases in order with the final status, for a whole call.
+func TestCallStateObserver(t *testing.T) {
+	type ev struct {
+		to    phase
+		final int
+	}
+	for _, tc := range []struct {
+		name string
+		run  func(s *callState)
+		want []ev
+	}{
+		{"answered, caller hangs up", func(s *callState) {
+			s.progressSent()
+			mustClaim(s)
+			mustConfirm(s)
+			s.byeIn()
+			s.end(false, 0)
+			s.close()
+		}, []ev{{phaseEarly, 0}, {phaseAnswered, 200}, {phaseConfirmed, 200}, {phaseEnding, 200}, {phaseEnded, 200}}},
+		{"rejected busy", func(s *callState) { s.progressSent(); _ = s.reject(486); s.close() },
+			[]ev{{phaseEarly, 0}, {phaseEnded, 486}}},
+		{"cancelled", func(s *callState) { s.progressSent(); s.cancel(); s.end(true, 0); s.close() },
+			[]ev{{phaseEarly, 0}, {phaseEnded, 487}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newCallState(inviteCSeq)
+			var got []ev
+			s.observe = func(_, to phase, final int) { got = append(got, ev{to, final}) }
+			tc.run(s)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("observed %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -51,6 +51,8 @@ type call struct {
 	offer []byte // the INVITE's SDP (the SDP part of a multipart body), nil for a late offer
 
 	out outcome // what the call record and the metrics need, filled as the call goes
+
+	blf atomic.Pointer[blfParties] // the parties that publish dialog state (blf.go), once routed
 }
 
 var _ dialplan.Channel = (*call)(nil)
@@ -133,7 +135,7 @@ func (c *call) Answer(ctx context.Context) error {
 		return err
 	}
 	res := sip.NewSDPResponseFromRequest(c.dlg.InviteRequest, sess.LocalSDP())
-	res.AppendHeader(allowHeader())
+	res.AppendHeader(c.s.allowHeader())
 	res.AppendHeader(supportedHeader())
 	c.s.decorate(res)
 

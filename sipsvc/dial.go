@@ -23,8 +23,10 @@ import (
 // sipgo dials responses and requests with the same dialer, and the dial's context is the one
 // thing that tells them apart: a response's is made inside sipgo from context.Background, a
 // request's is the caller's. Every request the sidecar sends over a stream transport carries
-// a context made by outbound; the stream transports' dialer refuses any other dial, before
-// the socket connects.
+// a context made by outbound (the BYE in channel.go, the MWI NOTIFYs in mwi.go, the BLF
+// PUBLISH in blf.go: every s.client.Do and dialog request); the stream transports' dialer
+// refuses any other dial, before the socket connects. A new request sent without it fails
+// over TCP and TLS with ErrResponseDial when no connection to its target is open.
 
 // ErrResponseDial is the error of a dial that would carry a response: the request's connection
 // is closed and the sidecar does not open another one to the Via host.

@@ -249,5 +249,5 @@ func (s *Server) handleOther(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, sip.StatusCallTransactionDoesNotExists, "")
 		return
 	}
-	s.respond(req, tx, sip.StatusMethodNotAllowed, "", allowHeader())
+	s.respond(req, tx, sip.StatusMethodNotAllowed, "", s.allowHeader())
 }

@@ -31,6 +31,16 @@ context = carol
 
 [box]
 context = callee
+
+[blf]
+context = internal
+publish-dialog-info = yes
+
+[mwibox]
+context = internal
+mwi = yes
+mailbox-id = 3001
+location = sip:bob@sip.example.com
 `
 
 // testDialplan routes the test extensions. "who" answers differently in every context.

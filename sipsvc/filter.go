@@ -7,9 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync/atomic"
 	"time"
-
-	"github.com/sidecar-voip/sidecar/config"
 )
 
 // The trust filter runs below sipgo, on the sockets themselves. sipgo answers some messages
@@ -40,16 +39,17 @@ const maxMethodLen = 32
 
 // trustGate decides, per datagram or connection, what the trust filter lets through.
 type trustGate struct {
-	trusted config.TrustList
-	// reject is untrusted = reject: untrusted requests (not ACK, not CANCEL) go up for 403.
-	reject bool
+	// settings are the live trust list and untrusted action (reject: untrusted requests, not
+	// ACK, not CANCEL, go up for 403), read for every datagram and connection, so a reload
+	// (Server.Apply) applies to the sockets already bound.
+	settings *atomic.Pointer[liveSettings]
 	// refuse counts (and may log) one discarded datagram or closed connection.
 	refuse func(src netip.AddrPort, what string)
 }
 
 // newTrustGate builds the gate of s's configuration.
 func (s *Server) newTrustGate() *trustGate {
-	return &trustGate{trusted: s.cfg.Trusted, reject: s.cfg.Untrusted != "drop", refuse: s.refuseAtSocket}
+	return &trustGate{settings: &s.live, refuse: s.refuseAtSocket}
 }
 
 // refuseAtSocket counts one datagram discarded or connection closed by the trust filter and
@@ -65,7 +65,8 @@ func (s *Server) refuseAtSocket(src netip.AddrPort, what string) {
 // admitDatagram reports whether a datagram b from src goes up to sipgo; a datagram it does
 // not admit is refused (counted). It does not allocate.
 func (g *trustGate) admitDatagram(src netip.AddrPort, b []byte) bool {
-	if g.trusted.Allows(src) || (g.reject && isAnswerableRequest(b)) {
+	set := g.settings.Load()
+	if set.trusted.Allows(src) || (set.reject && isAnswerableRequest(b)) {
 		return true
 	}
 	g.refuse(src, "udp datagram")
@@ -222,7 +223,7 @@ func (l *trustListener) Accept() (net.Conn, error) {
 		if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 			src = a.AddrPort()
 		}
-		if l.gate.trusted.Allows(src) {
+		if l.gate.settings.Load().trusted.Allows(src) {
 			return &idleConn{TCPConn: c, idle: l.idle, log: l.log, what: l.what}, nil
 		}
 		_ = c.Close()

@@ -106,7 +106,7 @@ func (r *refusals) refuse(src netip.AddrPort, what string) {
 // before the check, in both directions.
 func TestTrustGateMappedSources(t *testing.T) {
 	var r refusals
-	g := &trustGate{trusted: config.MustParseTrustList("127.0.0.1/32"), refuse: r.refuse}
+	g := testGate(config.MustParseTrustList("127.0.0.1/32"), false, r.refuse)
 	response := []byte("SIP/2.0 200 OK\r\n\r\n")
 	if !g.admitDatagram(netip.MustParseAddrPort("[::ffff:127.0.0.1]:5060"), response) {
 		t.Error("::ffff:127.0.0.1 refused with 127.0.0.1/32 trusted")
@@ -134,7 +134,7 @@ func TestTrustGateModes(t *testing.T) {
 		wantReq, wantCncl bool
 	}{{true, true, false}, {false, false, false}} {
 		var r refusals
-		g := &trustGate{trusted: config.MustParseTrustList("127.0.0.1/32"), reject: tc.reject, refuse: r.refuse}
+		g := testGate(config.MustParseTrustList("127.0.0.1/32"), tc.reject, r.refuse)
 		if got := g.admitDatagram(src, req); got != tc.wantReq {
 			t.Errorf("reject=%v: OPTIONS admitted %v, want %v", tc.reject, got, tc.wantReq)
 		}
@@ -162,7 +162,7 @@ func TestIdleConnTimesOut(t *testing.T) {
 	var r refusals
 	l := &trustListener{TCPListener: ln, what: "tcp connection", idle: 200 * time.Millisecond,
 		log:  slog.New(slog.DiscardHandler),
-		gate: &trustGate{trusted: config.MustParseTrustList("127.0.0.1/32"), refuse: r.refuse}}
+		gate: testGate(config.MustParseTrustList("127.0.0.1/32"), false, r.refuse)}
 	client, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -211,7 +211,7 @@ func BenchmarkTrustFilter(b *testing.B) {
 	response := []byte("SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKx\r\n\r\n")
 	in, out := netip.MustParseAddrPort("127.0.0.1:5060"), netip.MustParseAddrPort("127.0.0.2:5060")
 	count := 0
-	g := &trustGate{trusted: trusted, reject: true, refuse: func(netip.AddrPort, string) { count++ }}
+	g := testGate(trusted, true, func(netip.AddrPort, string) { count++ })
 	for _, bc := range []struct {
 		name string
 		src  netip.AddrPort
@@ -231,7 +231,7 @@ func BenchmarkTrustFilter(b *testing.B) {
 	// The server's own refusal: the counter and the once-a-second log line.
 	b.Run("peek/untrusted-response-counted", func(b *testing.B) {
 		s := &Server{log: slog.New(slog.DiscardHandler)}
-		g := &trustGate{trusted: trusted, reject: true, refuse: s.refuseAtSocket}
+		g := testGate(trusted, true, s.refuseAtSocket)
 		b.ReportAllocs()
 		for b.Loop() {
 			g.admitDatagram(out, response)

@@ -58,7 +58,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if !s.limit.acquire() {
 		s.log.Warn("INVITE refused: max-calls reached", "call_id", callIDOf(req), "source", src.String(),
-			"max_calls", s.cfg.MaxCalls)
+			"max_calls", s.limit.max.Load())
 		s.respond(req, tx, sip.StatusServiceUnavailable, "", retryAfter(retryAfterBusy))
 		return
 	}
@@ -85,6 +85,7 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 		s: s, sipReq: req, tx: tx, dlg: dlg, contact: contact, src: src,
 		start: time.Now(), log: log, offer: offer, st: newCallState(req.CSeq().SeqNo),
 	}
+	c.st.observe = s.blf.observer(c)
 	c.ctx, c.cancel = context.WithCancelCause(s.hangupCtx)
 	defer c.cancel(nil)
 	defer c.limitDuration(time.Duration(s.maxDuration.Load()))()
@@ -144,9 +145,12 @@ func (c *call) route() (dialplan.Trace, error) {
 	if err != nil {
 		// No identifier matched: answered with [sip] no-match; rejections and a profile
 		// that cannot be built already carry their answers (*sipstatus.Error).
-		return nil, identify.Answer(err, s.cfg.NoMatchCode)
+		return nil, identify.Answer(err, s.settings().noMatch)
 	}
 	c.caller, c.callee = rt.Caller, rt.Callee
+	s.mwi.learn(c.caller, c.src, transport)
+	s.mwi.learn(c.callee, c.src, transport)
+	s.blf.learn(c, c.src, transport)
 	c.setLogger(c.logger().With("context", rt.Context, "exten", rt.Exten))
 	c.routed(rt.Context)
 	c.logger().Debug("call routed")

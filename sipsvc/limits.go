@@ -11,7 +11,7 @@ const retryAfterBusy = 5
 
 // limiter counts the calls in progress and refuses one past max.
 type limiter struct {
-	max    int64
+	max    atomic.Int64 // Server.Apply may change it while calls run
 	active atomic.Int64
 }
 
@@ -19,7 +19,7 @@ type limiter struct {
 func (l *limiter) acquire() bool {
 	for {
 		n := l.active.Load()
-		if n >= l.max {
+		if n >= l.max.Load() {
 			return false
 		}
 		if l.active.CompareAndSwap(n, n+1) {
@@ -32,7 +32,7 @@ func (l *limiter) acquire() bool {
 func (l *limiter) release() { l.active.Add(-1) }
 
 // full reports whether every slot is taken.
-func (l *limiter) full() bool { return l.active.Load() >= l.max }
+func (l *limiter) full() bool { return l.active.Load() >= l.max.Load() }
 
 // rateLimit lets one event through per interval and counts the ones it holds back, so a
 // flood of untrusted packets cannot flood the log.

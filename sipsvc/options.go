@@ -14,7 +14,7 @@ func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 	defer tx.Terminate()
 	if toTag(req) != "" {
 		if s.inDialog(req, tx) != nil {
-			s.respond(req, tx, sip.StatusOK, "", allowHeader(), acceptHeader(), supportedHeader())
+			s.respond(req, tx, sip.StatusOK, "", s.allowHeader(), acceptHeader(), supportedHeader())
 		}
 		return
 	}
@@ -29,7 +29,7 @@ func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, sip.StatusServiceUnavailable, "", retryAfter(retryAfterBusy))
 		return
 	}
-	s.respond(req, tx, sip.StatusOK, "", allowHeader(), acceptHeader())
+	s.respond(req, tx, sip.StatusOK, "", s.allowHeader(), acceptHeader())
 }
 
 // acceptHeader names the bodies the service reads.

@@ -96,7 +96,7 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", body)
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	res.AppendHeader(sip.HeaderClone(&c.contact))
-	res.AppendHeader(allowHeader())
+	res.AppendHeader(c.s.allowHeader())
 	res.AppendHeader(supportedHeader())
 	s.decorate(res)
 	c.logger().Info("re-INVITE accepted", "offer", len(offer) > 0)

@@ -34,7 +34,12 @@ func (s *Server) decorate(res *sip.Response) {
 }
 
 // allowHeader lists the methods the service handles.
-func allowHeader() sip.Header {
+// allowHeader lists the methods the service takes: SUBSCRIBE (MWI) only when it serves
+// mailboxes (Options.Mailboxes), else SUBSCRIBE gets 405.
+func (s *Server) allowHeader() sip.Header {
+	if s.opts.Mailboxes != nil {
+		return sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, SUBSCRIBE")
+	}
 	return sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO")
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/routing"
+	"github.com/sidecar-voip/sidecar/voicemail"
 )
 
 // Options are what a Server needs. Config is required and must not change after New; the
@@ -33,6 +34,9 @@ type Options struct {
 	Media media.Plane
 	// Log receives the service's structured logs; nil discards them.
 	Log *slog.Logger
+	// Mailboxes is the voicemail store MWI reports on (SUBSCRIBE message-summary, unsolicited
+	// NOTIFY, [mwi] publish); nil answers such SUBSCRIBEs 489.
+	Mailboxes voicemail.Store
 	// Metrics records call-setup, profile-build and dialplan times, calls by context and
 	// result, and media jitter and loss; nil records nothing.
 	Metrics *metrics.Metrics
@@ -56,9 +60,12 @@ type Server struct {
 	limit        limiter
 	stats        counters
 	untrustedLog rateLimit
+	mwi          *mwiService // nil without Options.Mailboxes
+	blf          *blfService
 
 	draining    atomic.Bool
-	maxDuration atomic.Int64 // bound of every call (nanoseconds): maxCallDuration; tests shorten it
+	live        atomic.Pointer[liveSettings] // the settings Apply changes; see live.go
+	maxDuration atomic.Int64                 // bound of every call (nanoseconds): maxCallDuration; tests shorten it
 	hangupCtx   context.Context
 	hangupAll   context.CancelCauseFunc
 
@@ -95,7 +102,8 @@ func New(opts Options) (*Server, error) {
 		ready:   make(chan struct{}),
 		drained: make(chan struct{}),
 	}
-	s.limit.max = int64(c.MaxCalls)
+	s.limit.max.Store(int64(c.MaxCalls))
+	s.live.Store(newLiveSettings(c))
 	s.maxDuration.Store(int64(maxCallDuration))
 	s.stats.rejected = make(map[int]uint64)
 	s.hangupCtx, s.hangupAll = context.WithCancelCause(context.Background())
@@ -130,6 +138,8 @@ func New(opts Options) (*Server, error) {
 		s.ua.Close()
 		return nil, fmt.Errorf("new sip server: client: %w", err)
 	}
+	s.mwi = newMWI(s, opts.Mailboxes, opts.Config.MWI)
+	s.blf = newBLF(s, opts.Config.Presence, s.log)
 	s.register()
 	return s, nil
 }
@@ -143,6 +153,7 @@ func (s *Server) register() {
 	s.srv.OnCancel(s.guard(s.handleCancel))
 	s.srv.OnOptions(s.guard(s.handleOptions))
 	s.srv.OnInfo(s.guard(s.handleInfo))
+	s.srv.OnSubscribe(s.guard(s.handleSubscribe))
 	s.srv.OnNoRoute(s.guard(s.handleOther))
 }
 
@@ -163,6 +174,12 @@ func (s *Server) Serve(ctx context.Context) error {
 		s.ua.Close()
 		return err
 	}
+	pctx, stopPresence := context.WithCancel(context.Background())
+	defer stopPresence()
+	if s.mwi != nil {
+		go s.mwi.serve(pctx)
+	}
+	go s.blf.serve(pctx)
 	close(s.ready)
 	s.log.Info("sip service listening", "addrs", s.Addrs(), "max_calls", s.cfg.MaxCalls)
 

@@ -21,8 +21,9 @@ const untrustedLogEvery = time.Second
 // challenge, and never anything to an ACK), ends the transaction at once so a flood holds
 // no state, and returns false.
 func (s *Server) trusted(req *sip.Request, tx sip.ServerTransaction) (netip.AddrPort, bool) {
+	set := s.settings()
 	src, err := request.SourceOf(req)
-	if err == nil && s.cfg.Trusted.Allows(src) {
+	if err == nil && set.trusted.Allows(src) {
 		return src, true
 	}
 	if req.IsAck() {
@@ -33,9 +34,9 @@ func (s *Server) trusted(req *sip.Request, tx sip.ServerTransaction) (netip.Addr
 	s.stats.untrusted.Add(1)
 	if ok, held := s.untrustedLog.allow(time.Now(), untrustedLogEvery); ok {
 		s.log.Warn("untrusted source refused", "source", req.MessageData.Source(), "method", string(req.Method),
-			"action", s.cfg.Untrusted, "suppressed_since_last", held)
+			"action", set.untrusted, "suppressed_since_last", held)
 	}
-	if s.cfg.Untrusted != "drop" {
+	if set.reject {
 		s.respond(req, tx, sip.StatusForbidden, "Forbidden")
 	}
 	if tx != nil {

@@ -20,6 +20,11 @@ var (
 	ErrFolder = errors.New("invalid folder")
 	// ErrFormat reports a codec the store cannot record, or audio of the wrong kind.
 	ErrFormat = errors.New("unsupported audio format")
+	// ErrUnavailable reports a shared store that cannot be reached (database down or
+	// unreachable, or no answer within the store's operation timeout); the operation did
+	// nothing and may be tried again later. Callers answer with their fallback (a prompt,
+	// 503) instead of waiting.
+	ErrUnavailable = errors.New("voicemail store unavailable")
 	// ErrClosed reports a Recording used after Commit or Discard, or a closed store.
 	ErrClosed = errors.New("closed")
 )

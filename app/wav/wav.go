@@ -14,13 +14,15 @@ var ErrFormat = errors.New("unsupported wav file")
 // MaxSamples bounds the audio one file may hold (10 minutes at 16 kHz).
 const MaxSamples = 10 * 60 * 16000
 
-// Decode reads a WAVE file of 16-bit PCM, mono or stereo (mixed down), at any rate from
-// 4000 to 48000 Hz. It returns the mono samples and their rate.
+// Decode reads a WAVE file of 16-bit PCM, mono or stereo (mixed down), or of 8-bit G.711
+// (A-law, format 6; µ-law, format 7: the voicemail store's messages), at any rate from 4000
+// to 48000 Hz. It returns the mono samples and their rate.
 func Decode(b []byte) (samples []int16, rate int, err error) {
 	if len(b) < 12 || string(b[0:4]) != "RIFF" || string(b[8:12]) != "WAVE" {
 		return nil, 0, fmt.Errorf("%w: not a RIFF WAVE file", ErrFormat)
 	}
 	var channels, bits int
+	var format uint16
 	var haveFmt bool
 	for p := 12; p+8 <= len(b); {
 		id := string(b[p : p+4])
@@ -38,20 +40,35 @@ func Decode(b []byte) (samples []int16, rate int, err error) {
 			if size < 16 {
 				return nil, 0, fmt.Errorf("%w: fmt chunk of %d bytes", ErrFormat, size)
 			}
-			format := binary.LittleEndian.Uint16(body)
+			format = binary.LittleEndian.Uint16(body)
 			channels = int(binary.LittleEndian.Uint16(body[2:]))
 			rate = int(binary.LittleEndian.Uint32(body[4:]))
 			bits = int(binary.LittleEndian.Uint16(body[14:]))
 			if format == 0xfffe && size >= 26 { // WAVE_FORMAT_EXTENSIBLE: the subformat's first two bytes
 				format = binary.LittleEndian.Uint16(body[24:])
 			}
-			if format != 1 || bits != 16 || channels < 1 || channels > 2 || rate < 4000 || rate > 48000 {
-				return nil, 0, fmt.Errorf("%w: format %d, %d bits, %d channels, %d Hz; want 16-bit PCM, mono or stereo", ErrFormat, format, bits, channels, rate)
+			g711 := (format == 6 || format == 7) && bits == 8 && channels == 1
+			if !(format == 1 && bits == 16 || g711) || channels < 1 || channels > 2 || rate < 4000 || rate > 48000 {
+				return nil, 0, fmt.Errorf("%w: format %d, %d bits, %d channels, %d Hz; want 16-bit PCM, mono or stereo, or mono G.711", ErrFormat, format, bits, channels, rate)
 			}
 			haveFmt = true
 		case "data":
 			if !haveFmt {
 				return nil, 0, fmt.Errorf("%w: data before fmt", ErrFormat)
+			}
+			if format == 6 || format == 7 {
+				if size > MaxSamples {
+					return nil, 0, fmt.Errorf("%w: %d samples is over %d", ErrFormat, size, MaxSamples)
+				}
+				samples = make([]int16, size)
+				for i, c := range body {
+					if format == 6 {
+						samples[i] = alawToLinear(c)
+					} else {
+						samples[i] = ulawToLinear(c)
+					}
+				}
+				return samples, rate, nil
 			}
 			n := size / 2 / channels
 			if n > MaxSamples {
@@ -156,4 +173,35 @@ func lowpass(in []int16) []int16 {
 		out[i] = int16(max(min(v, 32767), -32768))
 	}
 	return out
+}
+
+// ulawToLinear decodes one G.711 µ-law byte (ITU-T G.711).
+func ulawToLinear(u byte) int16 {
+	u = ^u
+	t := (int(u&0x0f) << 3) + 0x84
+	t <<= (u & 0x70) >> 4
+	if u&0x80 != 0 {
+		return int16(0x84 - t)
+	}
+	return int16(t - 0x84)
+}
+
+// alawToLinear decodes one G.711 A-law byte (ITU-T G.711).
+func alawToLinear(a byte) int16 {
+	a ^= 0x55
+	t := int(a&0x0f) << 4
+	seg := int(a&0x70) >> 4
+	switch seg {
+	case 0:
+		t += 8
+	case 1:
+		t += 0x108
+	default:
+		t += 0x108
+		t <<= seg - 1
+	}
+	if a&0x80 != 0 {
+		return int16(t)
+	}
+	return int16(-t)
 }

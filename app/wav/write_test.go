@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -113,5 +114,41 @@ func TestReadInfoRejectsTruncated(t *testing.T) {
 	info, err := ReadInfo(bytes.NewReader(b), int64(len(b)))
 	if err != nil || info.Samples() != 100 || info.Encoding != PCM16 {
 		t.Fatalf("%+v %v", info, err)
+	}
+}
+
+// TestDecodeG711 reads back a G.711 file the Writer wrote: the values of ITU-T G.711.
+func TestDecodeG711(t *testing.T) {
+	for _, tc := range []struct {
+		enc  Encoding
+		in   []byte
+		want []int16
+	}{
+		{MuLaw, []byte{0xff, 0x7f, 0x00, 0x80, 0xef}, []int16{0, 0, -32124, 32124, 132}},
+		{ALaw, []byte{0xd5, 0x55, 0xaa, 0x2a}, []int16{8, -8, 32256, -32256}},
+	} {
+		f, err := os.Create(filepath.Join(t.TempDir(), "a.wav"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := NewWriter(f, tc.enc, 8000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(tc.in); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		b, _ := os.ReadFile(f.Name())
+		got, rate, err := Decode(b)
+		if err != nil || rate != 8000 {
+			t.Fatalf("%s: Decode: rate %d, %v", tc.enc, rate, err)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.enc, got, tc.want)
+		}
 	}
 }

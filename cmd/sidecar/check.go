@@ -43,7 +43,7 @@ func runCheck(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	*dir = templatesDir(*dir, cfg)
-	bundle, diag := load(cfg, *dir, nil)
+	bundle, diag := load(cfg, *dir, nil, nil, nil)
 	errs, warns := append(diag.Errors, diag.Unroutable...), diag.Warnings
 	cfgErrs, cfgWarns := diag.SettingErrors, diag.SettingWarnings // printed as "FILE: message"
 	printDiagnostics(stdout, *dir, errs, warns)

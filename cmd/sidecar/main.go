@@ -1,6 +1,6 @@
 // Command sidecar is the SIP feature and media server that runs next to a Kamailio node.
 //
-// Subcommands: serve, check, render, version. This package only wires packages together.
+// Subcommands: serve, check, render, push, templates, voicemail, version. This package only wires packages together.
 package main
 
 import (
@@ -20,10 +20,13 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":   {"run the SIP service", runServe},
-		"check":   {"load and validate the template files", runCheck},
-		"render":  {"show the profiles and dialplan a SIP request would get", runRender},
-		"version": {"print the version", runVersion},
+		"serve":     {"run the SIP service", runServe},
+		"check":     {"load and validate the template files", runCheck},
+		"render":    {"show the profiles and dialplan a SIP request would get", runRender},
+		"voicemail": {"migrate, export or import the mailbox store", runVoicemail},
+		"version":   {"print the version", runVersion},
+		"push":      {"push the sections of a template file to a running sidecar's admin API", runPush},
+		"templates": {"templates export DIR: copy the shipped templates to start a custom directory", runTemplates},
 	}
 }
 
@@ -52,8 +55,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 func usage(w io.Writer, cmds map[string]command) {
 	fmt.Fprintln(w, "usage: sidecar <command> [flags]")
-	for _, name := range []string{"serve", "check", "render", "version"} {
-		fmt.Fprintf(w, "  %-8s %s\n", name, cmds[name].summary)
+	for _, name := range []string{"serve", "check", "render", "push", "templates", "voicemail", "version"} {
+		fmt.Fprintf(w, "  %-9s %s\n", name, cmds[name].summary)
 	}
 }
 

@@ -11,11 +11,12 @@ import (
 // pageOptions fills the status page's sources (admin/page.go) from the running service: the
 // live calls, the loaded templates with their file:line, and render over the same bundle the
 // SIP service routes with (routing.Render, PINs masked), as "sidecar render" prints it.
-// Reload and push errors stay nil: both features are planned.
-func pageOptions(opts *admin.Options, calls admin.CallSource, bundle *routing.Bundle) {
+// The bundle is the running one (pushed templates included). Reload and push errors stay
+// nil: they are not reported there yet.
+func pageOptions(opts *admin.Options, calls admin.CallSource, live admin.BundleSource) {
 	opts.Calls = calls
 	opts.Templates = func() []admin.TemplateInfo {
-		pos := bundle.Templates().Positions()
+		pos := live.Current().Templates().Positions()
 		out := make([]admin.TemplateInfo, 0, len(pos))
 		for _, p := range pos {
 			out = append(out, admin.TemplateInfo{Name: p.Name, Pos: p.Pos.String()})
@@ -23,7 +24,7 @@ func pageOptions(opts *admin.Options, calls admin.CallSource, bundle *routing.Bu
 		return out
 	}
 	opts.Render = func(ctx context.Context, raw []byte, src netip.AddrPort, transport string) (any, error) {
-		res, err := routing.Render(ctx, bundle, routing.RenderInput{Raw: raw, Source: src, Transport: transport})
+		res, err := routing.Render(ctx, live.Current(), routing.RenderInput{Raw: raw, Source: src, Transport: transport})
 		if res == nil {
 			return nil, err // not a typed nil: the page shows the error alone
 		}

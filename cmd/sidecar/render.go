@@ -67,7 +67,7 @@ func runRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	*dir = templatesDir(*dir, cfg)
-	bundle, diag := load(cfg, *dir, nil)
+	bundle, diag := load(cfg, *dir, nil, nil, nil)
 	if diag.Err() != nil {
 		printDiagnostics(stderr, *dir, diag.Errors, nil)
 		for _, m := range diag.SettingErrors {

@@ -11,17 +11,22 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
+	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/cdr"
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/metrics"
+	"github.com/sidecar-voip/sidecar/push"
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
+	vmopen "github.com/sidecar-voip/sidecar/voicemail/open"
 )
 
 // runServe implements "sidecar serve [-config FILE] [-templates DIR]": it runs the SIP service
-// until SIGTERM or SIGINT, then drains (503 to new calls and keepalives, BYE to the calls left
+// until SIGTERM or SIGINT, reloading the settings and the templates on SIGHUP (and POST
+// /reload, and file changes with [general] watch = yes), then drains (503 to new calls and keepalives, BYE to the calls left
 // after [sip] drain-grace) and exits 0; a second signal stops it at once. With no -config it runs on the built-in defaults
 // (udp and tcp on 127.0.0.1:5080, trusting 127.0.0.0/8); with no -templates and no [general]
 // templates it runs on the templates embedded in the binary, so it works from any directory.
@@ -59,20 +64,50 @@ func runServe(args []string, _ io.Reader, _, stderr io.Writer) int {
 }
 
 // serve loads everything, runs the SIP service until ctx is done, and drains it.
-func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
+func serve(ctx context.Context, cfgPath, flagDir string, stderr io.Writer) error {
 	cfg, err := loadConfig(cfgPath)
 	if err != nil {
 		return err
 	}
-	log := newLogger(stderr, cfg.General)
-	dir = templatesDir(dir, cfg)
+	log, level := newLogger(stderr, cfg.General)
+	dir := templatesDir(flagDir, cfg)
 	// The templates, the dialplan against every application (signalling and media; later
-	// features such as VoiceMail register in app.NewRegistry) and the identifier chain: the
-	// same loading as check and render.
-	bundle, diag := load(cfg, dir, log.With("component", "app"))
-	if err := diag.Err(); err != nil {
+	// VoiceMail and VoiceMailMain over the mailbox store opened here) and the identifier
+	// chain: the same loading as check and render.
+	// [voicemail] store = postgres://... is the shared store, else the directory store.
+	var vmDir string
+	if !vmopen.IsDatabase(cfg.Voicemail.Store) {
+		if vmDir, err = voicemailDir(cfg); err != nil {
+			return err
+		}
+	}
+	vmStore, vmWhere, err := vmopen.Open(ctx, cfg.Voicemail.Store, vmDir, log.With("component", "voicemail"))
+	if err != nil {
+		return fmt.Errorf("voicemail store: %w", err)
+	}
+	defer vmStore.Close()
+	log.Info("voicemail store", "store", vmWhere)
+	vmStats := new(app.VoicemailStats)
+	opts, err := loadOptions(cfg, dir, log.With("component", "app"), vmStore, vmStats)
+	if err != nil {
 		return fmt.Errorf("load templates %s: %w", cmp.Or(dir, routing.Embedded), err)
 	}
+	// Templates pushed over the admin API and persisted in [admin] push-dir are compiled
+	// with the files from the start (docs/push.md).
+	pushed, err := readPushed(cfg.Admin.PushDir)
+	if err != nil {
+		return err
+	}
+	opts.Pushed = push.Pushed(pushed)
+	bundle, diag := routing.Load(opts)
+	if err := diag.Err(); err != nil {
+		if len(pushed) > 0 {
+			return fmt.Errorf("load templates %s with the pushed templates of %s (remove a file there to drop a push): %w",
+				cmp.Or(dir, routing.Embedded), cfg.Admin.PushDir, err)
+		}
+		return fmt.Errorf("load templates %s: %w", cmp.Or(dir, routing.Embedded), err)
+	}
+	live := routing.NewLive(bundle) // a hot reload or a push swaps bundles in it; calls keep theirs
 	logWarnings(log, dir, diag)
 	plane, err := rtp.NewEngine(rtp.Config(cfg.RTP), log.With("component", "rtp"))
 	if err != nil {
@@ -90,13 +125,34 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 		defer records.NotifyReopen(syscall.SIGUSR1)()
 		mets.WatchCallRecords(func() (uint64, uint64) { st := records.Stats(); return st.Written, st.Dropped })
 	}
+	if vmopen.IsDatabase(cfg.Voicemail.Store) {
+		mets.WatchVoicemailStore(func() metrics.VoicemailStore {
+			st := vmopen.StatsOf(vmStore)
+			return metrics.VoicemailStore{Down: st.Down, Outages: st.Outages, Unavailable: st.Unavailable}
+		})
+	}
 	srv, err := sipsvc.New(sipsvc.Options{
-		Config: cfg, Router: bundle, Media: plane, Log: log, Metrics: mets, Records: records,
+		Config: cfg, Router: live, Media: plane, Log: log, Metrics: mets, Records: records,
+		Mailboxes: vmStore, // MWI: SUBSCRIBE message-summary, NOTIFYs on every mailbox change
 	})
 	if err != nil {
 		return err
 	}
-	stopAdmin, err := startAdmin(cfg.Admin, srv, plane, mets, bundle, log.With("component", "admin"))
+	reloader, err := newReloader(cfgPath, flagDir, opts.Apps, opts.Pushed, live, srv, mets, level, log)
+	if err != nil {
+		return err
+	}
+	// A push rebuilds through the reloader (one lock, one path), and every reload keeps the
+	// pushed set.
+	store := push.New(push.Options{
+		Rebuilder: pushRebuilder{reloader}, Dir: cfg.Admin.PushDir, Initial: pushed,
+		Log: log.With("component", "push"),
+	})
+	go store.Run(ctx) // the TTL janitor, until the drain starts
+	tctx, stopTriggers := context.WithCancel(ctx)
+	waitTriggers := reloadTriggers(tctx, reloader, cfg, cfgPath, dir, log)
+	defer func() { stopTriggers(); waitTriggers() }()
+	stopAdmin, err := startAdmin(cfg.Admin, srv, plane, mets, store, reloader, log.With("component", "admin"))
 	if err != nil {
 		return err
 	}
@@ -113,6 +169,14 @@ func serve(ctx context.Context, cfgPath, dir string, stderr io.Writer) error {
 	return nil
 }
 
+// readPushed reads the pushes persisted in dir; none when dir is "".
+func readPushed(dir string) ([]push.Entry, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	return push.ReadDir(dir, time.Now())
+}
+
 // logWarnings logs every warning of a load, one line each, "file:line: message".
 func logWarnings(log *slog.Logger, dir string, d routing.Diagnostics) {
 	for _, w := range d.Warnings {
@@ -126,15 +190,23 @@ func logWarnings(log *slog.Logger, dir string, d routing.Diagnostics) {
 	}
 }
 
-// newLogger builds the process logger from [general] log-level and log-format.
-func newLogger(w io.Writer, g config.General) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(g.LogLevel)); err != nil {
-		level = slog.LevelInfo
-	}
+// newLogger builds the process logger from [general] log-level and log-format; a reload
+// sets the level it returns.
+func newLogger(w io.Writer, g config.General) (*slog.Logger, *slog.LevelVar) {
+	level := new(slog.LevelVar)
+	level.Set(logLevel(g.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
 	if g.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.New(slog.NewJSONHandler(w, opts)), level
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(slog.NewTextHandler(w, opts)), level
+}
+
+// logLevel parses [general] log-level; info when it does not parse.
+func logLevel(s string) slog.Level {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return level
 }

@@ -108,6 +108,7 @@ type served struct {
 // startServe runs "bin serve -config ini" in dir and reads its log in the background.
 func startServe(t *testing.T, bin, dir, ini string) *served {
 	t.Helper()
+	isolateVoicemail(t, ini)
 	sc := &served{cmd: exec.Command(bin, "serve", "-config", ini), logDone: make(chan struct{})}
 	sc.cmd.Dir = dir
 	stderr, err := sc.cmd.StderrPipe()
@@ -227,5 +228,19 @@ func TestServeErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit %d mentioning %q", code, stderr.String(), tc.code, tc.want)
 			}
 		})
+	}
+}
+
+// isolateVoicemail gives the settings file ini a [voicemail] dir of its own under the test's
+// temporary directory, unless it names one: a test never writes the default state directory.
+func isolateVoicemail(t *testing.T, ini string) {
+	t.Helper()
+	b, err := os.ReadFile(ini)
+	if err != nil || strings.Contains(string(b), "[voicemail]") {
+		return
+	}
+	b = append(b, []byte("\n[voicemail]\ndir = "+filepath.Join(t.TempDir(), "voicemail")+"\n")...)
+	if err := os.WriteFile(ini, b, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

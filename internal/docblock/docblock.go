@@ -10,8 +10,9 @@
 //	<!-- /make docs -->
 //
 // NAME says what generates the block (for instance "sidecar render -source 127.0.0.1:5060
-// docs/examples/invite.sip" or "first-call"); the text between the markers is a fenced block
-// whose info string and contents the generator owns.
+// docs/examples/invite.sip", "first-call" or "push-api put-alice", a sample of docs/push.md);
+// the text between the markers is a fenced block whose info string and contents the generator
+// owns.
 package docblock
 
 import (
