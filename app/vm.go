@@ -13,6 +13,7 @@ import (
 	"github.com/sidecar-voip/sidecar/app/wav"
 	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/media"
+	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/profile"
 	"github.com/sidecar-voip/sidecar/request"
 	"github.com/sidecar-voip/sidecar/voicemail"
@@ -59,6 +60,16 @@ type VoicemailStats struct {
 	// Logins counts successful VoiceMailMain logins, LoginFailures wrong PINs, Lockouts the
 	// mailboxes locked, LockedRefusals the logins refused during a lockout.
 	Logins, LoginFailures, Lockouts, LockedRefusals atomic.Uint64
+}
+
+// Snapshot returns the counters now, for metrics.Metrics.WatchVoicemail.
+func (s *VoicemailStats) Snapshot() metrics.Voicemail {
+	return metrics.Voicemail{
+		Deposits: s.Deposits.Load(), TooShort: s.TooShort.Load(), MailboxFull: s.MailboxFull.Load(),
+		DiskFull: s.DiskFull.Load(), Failed: s.Failed.Load(),
+		Logins: s.Logins.Load(), LoginFailures: s.LoginFailures.Load(),
+		LockedRefusals: s.LockedRefusals.Load(), Lockouts: s.Lockouts.Load(),
+	}
 }
 
 // vm is the voicemail state shared by the two applications.

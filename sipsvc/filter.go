@@ -163,6 +163,7 @@ func hasPrefixFoldASCII(b []byte, w string) bool {
 type trustPacketConn struct {
 	UDPConn *net.UDPConn
 	gate    *trustGate
+	send    *udpSenders // nil: WriteTo sends through UDPConn (udpsend.go)
 }
 
 var _ net.PacketConn = (*trustPacketConn)(nil)
@@ -183,6 +184,9 @@ func (c *trustPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 
 // WriteTo sends b to addr through the socket.
 func (c *trustPacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if c.send != nil {
+		return c.send.writeTo(b, addr)
+	}
 	return c.UDPConn.WriteTo(b, addr)
 }
 
