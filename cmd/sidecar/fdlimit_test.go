@@ -20,16 +20,9 @@ var tcpListenRE = regexp.MustCompile(`tcp:(127\.0\.0\.1:\d+)`)
 // "sidecar serve" with 64 file descriptors, and more TCP connections opened to it than it
 // can hold: it keeps answering OPTIONS over UDP while out of descriptors, and over TCP once
 // the connections are gone.
-//
-// Pending: sipgo's TCP Serve returns on the first Accept error, and the trust listener
-// (sipsvc/filter.go) passes EMFILE up, so today the TCP listener stops for good ("sip
-// listener stopped ... accept4: too many open files") and this test fails at the recovery.
-// The fix belongs in trustListener.Accept (retry EMFILE, ENFILE, ECONNABORTED with a backoff,
-// as net/http's Server.Serve does); SIDECAR_PENDING=1 runs the test meanwhile.
+// sipgo's TCP Serve returns on the first Accept error: the trust listener
+// (sipsvc/filter.go) retries EMFILE and the like with a backoff instead of passing them up.
 func TestServeFDExhaustion(t *testing.T) {
-	if os.Getenv("SIDECAR_PENDING") == "" {
-		t.Skip("pending: the TCP listener does not survive EMFILE (sipsvc/filter.go trustListener.Accept); SIDECAR_PENDING=1 runs it")
-	}
 	bin := sidecarBinary(t)
 	dir := t.TempDir()
 	ini := filepath.Join(dir, "sidecar.ini")
