@@ -51,3 +51,6 @@ require (
 	golang.org/x/text v0.43.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+// sipgo v1.7.4 with one fix: ServerTx.delete stops Timer L (see third_party/sipgo/PATCHED.md).
+replace github.com/emiago/sipgo => ./third_party/sipgo

@@ -30,6 +30,7 @@ func TestDocsListEveryMetric(t *testing.T) {
 	m.ObserveDialplan(time.Millisecond)
 	m.ObserveMedia(metrics.Media{Received: 10, Jitter: time.Millisecond})
 	m.WatchCallRecords(func() (uint64, uint64) { return 1, 0 })
+	m.WatchVoicemail(func() metrics.Voicemail { return metrics.Voicemail{} })
 	r := do(t, "GET", startServer(t, admin.Options{SIP: sampleSIP(), Media: sampleMedia(), Metrics: m})+"/metrics")
 	var served []string
 	for _, m := range regexp.MustCompile(`(?m)^# TYPE (\S+)`).FindAllStringSubmatch(r.body, -1) {

@@ -6,6 +6,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
+	"github.com/sidecar-voip/sidecar/dialoginfo"
+	"github.com/sidecar-voip/sidecar/mwi"
+	"github.com/sidecar-voip/sidecar/publish"
 )
 
 // metricsContentType is the Content-Type of /metrics: the text exposition format 0.0.4.
@@ -61,6 +64,55 @@ func snapshotFamilies() []fam {
 			func(sn *snapshot) float64 { return float64(sn.media.PacketsLost) }),
 		counter("sidecar_media_dropped_total", "Datagrams discarded by the media plane: malformed or from an unexpected source.",
 			func(sn *snapshot) float64 { return float64(sn.media.Dropped) }),
+		gauge("sidecar_mwi_subscriptions_active", "Message-summary (MWI) subscriptions held now.",
+			func(sn *snapshot) float64 { return float64(sn.sip.MWI.Subscriptions) }),
+		counter("sidecar_blf_dropped_total", "BLF dialog-state events dropped because the publisher's queue was full.",
+			func(sn *snapshot) float64 { return float64(sn.sip.BLFDropped) }),
+	}
+}
+
+// sample is one labelled value of a family with labels.
+type sample struct {
+	value  uint64
+	labels []string
+}
+
+// labelledFam describes one counter family with labels of the snapshot collector; its label
+// values are fixed in code (bounded).
+type labelledFam struct {
+	desc    *prometheus.Desc
+	samples func(sn *snapshot) []sample
+}
+
+// labelledFamilies are the snapshot's counter families with labels (sidecar_rejected_total
+// aside, whose codes come from a map).
+func labelledFamilies() []labelledFam {
+	return []labelledFam{
+		{prometheus.NewDesc("sidecar_mwi_notifies_total",
+			"MWI NOTIFYs by kind (in_dialog: to a subscription; unsolicited: to a learned location) and result (ok: answered 2xx; failed: unanswered, refused or not sent).",
+			[]string{"kind", "result"}, nil),
+			func(sn *snapshot) []sample {
+				m := sn.sip.MWI
+				return []sample{
+					{m.NotifySent, []string{"in_dialog", "ok"}}, {m.NotifyFailed, []string{"in_dialog", "failed"}},
+					{m.UnsolicitedSent, []string{"unsolicited", "ok"}}, {m.UnsolicitedFailed, []string{"unsolicited", "failed"}},
+				}
+			}},
+		{prometheus.NewDesc("sidecar_publish_total",
+			"PUBLISH operations (initial, modify, refresh, remove) by event (message-summary, dialog) and result (ok, 412_recovered: published afresh after 412, failed).",
+			[]string{"event", "result"}, nil),
+			func(sn *snapshot) []sample {
+				var out []sample
+				for _, e := range []struct {
+					event string
+					st    publish.Stats
+				}{{mwi.Event, sn.sip.PublishMWI}, {dialoginfo.Event, sn.sip.PublishBLF}} {
+					out = append(out, sample{e.st.OK, []string{e.event, "ok"}},
+						sample{e.st.Recovered412, []string{e.event, "412_recovered"}},
+						sample{e.st.Failed, []string{e.event, "failed"}})
+				}
+				return out
+			}},
 	}
 }
 
@@ -72,14 +124,18 @@ var (
 // snapshotCollector exposes one snapshot, taken before the scrape: the registry collects
 // in goroutines of its own, where a panicking source would not be recovered.
 type snapshotCollector struct {
-	sn   *snapshot
-	fams []fam
+	sn       *snapshot
+	fams     []fam
+	labelled []labelledFam
 }
 
 func (c *snapshotCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- buildInfoDesc
 	ch <- rejectedDesc
 	for _, f := range c.fams {
+		ch <- f.desc
+	}
+	for _, f := range c.labelled {
 		ch <- f.desc
 	}
 }
@@ -92,13 +148,18 @@ func (c *snapshotCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, f := range c.fams {
 		ch <- prometheus.MustNewConstMetric(f.desc, f.typ, f.value(c.sn))
 	}
+	for _, f := range c.labelled {
+		for _, v := range f.samples(c.sn) {
+			ch <- prometheus.MustNewConstMetric(f.desc, prometheus.CounterValue, float64(v.value), v.labels...)
+		}
+	}
 }
 
 // writeMetrics writes sn, and the families of Options.Metrics when set, in the text
 // exposition format 0.0.4 (families sorted by name, as client_golang gathers them).
 func (s *Server) writeMetrics(b *bytes.Buffer, sn *snapshot) error {
 	reg := prometheus.NewRegistry()
-	if err := reg.Register(&snapshotCollector{sn: sn, fams: s.fams}); err != nil {
+	if err := reg.Register(&snapshotCollector{sn: sn, fams: s.fams, labelled: s.labelled}); err != nil {
 		return err
 	}
 	g := prometheus.Gatherers{reg}

@@ -58,9 +58,9 @@ type Event struct {
 	Message string
 }
 
-// EventSource reports the recent reload and push errors, newest first, a bounded number.
-// Hot reload and configuration push are planned: nothing implements it yet, and the page
-// shows "none" while Options.Errors is nil.
+// EventSource reports the recent reload and push errors, newest first, a bounded number
+// (serve merges routing.Reloader's and push.Store's). The page shows "none" when there are
+// none.
 type EventSource interface {
 	RecentErrors() []Event
 }
@@ -96,10 +96,8 @@ type pageData struct {
 	Calls     []callRow
 	Templates []TemplateInfo
 	Errors    []eventRow
-	// ErrorsWired is false while no reload or push exists to report (Options.Errors nil).
-	ErrorsWired bool
-	Counters    []figure
-	Rejected    []figure
+	Counters  []figure
+	Rejected  []figure
 
 	RenderEnabled bool
 	Form          renderForm
@@ -262,7 +260,6 @@ func (s *Server) pageData() pageData {
 		Uptime:  max(now.Sub(s.opts.Start), 0).Truncate(time.Second).String(),
 
 		RenderEnabled: s.opts.Render != nil,
-		ErrorsWired:   s.opts.Errors != nil,
 	}
 	if s.opts.Calls != nil {
 		for _, c := range s.opts.Calls.ActiveCalls() {

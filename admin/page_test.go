@@ -90,7 +90,7 @@ func TestPageGet(t *testing.T) {
 		`<tr><th>caller-endpoint</th><td class="mono">default.conf:12</td></tr>`,
 		`<tr><th>calls total</th><td class="num">40</td></tr>`, `<tr><th>486</th><td class="num">3</td></tr>`,
 		`<tr><th>RTP packets received</th><td class="num">4990</td></tr>`,
-		"Hot reload and configuration push are planned",
+		`<p class="none">none</p>`,
 		`<form id="render-form" method="post" action="/">`, "X-Caller-Template: caller-endpoint",
 	} {
 		if !strings.Contains(r.body, want) {

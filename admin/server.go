@@ -101,9 +101,10 @@ type Options struct {
 
 // Server is the admin endpoint. Serve runs it; the zero value is not usable, call New.
 type Server struct {
-	opts    Options
-	handler http.Handler
-	fams    []fam // the snapshot's families, described once
+	opts     Options
+	handler  http.Handler
+	fams     []fam         // the snapshot's families, described once
+	labelled []labelledFam // likewise, those with labels
 }
 
 // New returns a Server reading opts' sources.
@@ -117,7 +118,7 @@ func New(opts Options) *Server {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: opts, fams: snapshotFamilies()}
+	s := &Server{opts: opts, fams: snapshotFamilies(), labelled: labelledFamilies()}
 	s.handler = s.authorize(s.api(s.routes()))
 	return s
 }

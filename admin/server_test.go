@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/sidecar-voip/sidecar/admin"
 	"github.com/sidecar-voip/sidecar/metrics"
+	"github.com/sidecar-voip/sidecar/publish"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 )
@@ -19,6 +20,9 @@ func sampleSIP() *fakeSIP {
 	return &fakeSIP{stats: sipsvc.Stats{
 		Untrusted: 7, CallsActive: 2, CallsTotal: 40, Answered: 31, NoACK: 1, Options: 1234,
 		Rejected: map[int]uint64{503: 4, 403: 2, 486: 3}, Panics: 5,
+		MWI:        sipsvc.MWIStats{Subscriptions: 8, NotifySent: 20, NotifyFailed: 1, UnsolicitedSent: 3, UnsolicitedFailed: 2},
+		PublishMWI: publish.Stats{OK: 5, Recovered412: 1}, PublishBLF: publish.Stats{OK: 60, Recovered412: 2, Failed: 3},
+		BLFDropped: 9,
 	}}
 }
 
@@ -28,7 +32,10 @@ func sampleMedia() *fakeMedia {
 	}}
 }
 
-const wantMetrics = `# HELP sidecar_build_info Always 1; the version label is the sidecar build.
+const wantMetrics = `# HELP sidecar_blf_dropped_total BLF dialog-state events dropped because the publisher's queue was full.
+# TYPE sidecar_blf_dropped_total counter
+sidecar_blf_dropped_total 9
+# HELP sidecar_build_info Always 1; the version label is the sidecar build.
 # TYPE sidecar_build_info gauge
 sidecar_build_info{version="1.2.3 \"rc\\1\""} 1
 # HELP sidecar_calls_active INVITEs being handled now.
@@ -64,12 +71,29 @@ sidecar_media_sent_bytes_total 800000
 # HELP sidecar_media_sessions_active Open media sessions.
 # TYPE sidecar_media_sessions_active gauge
 sidecar_media_sessions_active 3
+# HELP sidecar_mwi_notifies_total MWI NOTIFYs by kind (in_dialog: to a subscription; unsolicited: to a learned location) and result (ok: answered 2xx; failed: unanswered, refused or not sent).
+# TYPE sidecar_mwi_notifies_total counter
+sidecar_mwi_notifies_total{kind="in_dialog",result="failed"} 1
+sidecar_mwi_notifies_total{kind="in_dialog",result="ok"} 20
+sidecar_mwi_notifies_total{kind="unsolicited",result="failed"} 2
+sidecar_mwi_notifies_total{kind="unsolicited",result="ok"} 3
+# HELP sidecar_mwi_subscriptions_active Message-summary (MWI) subscriptions held now.
+# TYPE sidecar_mwi_subscriptions_active gauge
+sidecar_mwi_subscriptions_active 8
 # HELP sidecar_options_total Out-of-dialog OPTIONS answered (200 or 503).
 # TYPE sidecar_options_total counter
 sidecar_options_total 1234
 # HELP sidecar_panics_total Handler panics recovered by the SIP service.
 # TYPE sidecar_panics_total counter
 sidecar_panics_total 5
+# HELP sidecar_publish_total PUBLISH operations (initial, modify, refresh, remove) by event (message-summary, dialog) and result (ok, 412_recovered: published afresh after 412, failed).
+# TYPE sidecar_publish_total counter
+sidecar_publish_total{event="dialog",result="412_recovered"} 2
+sidecar_publish_total{event="dialog",result="failed"} 3
+sidecar_publish_total{event="dialog",result="ok"} 60
+sidecar_publish_total{event="message-summary",result="412_recovered"} 1
+sidecar_publish_total{event="message-summary",result="failed"} 0
+sidecar_publish_total{event="message-summary",result="ok"} 5
 # HELP sidecar_rejected_total Final error answers sent to requests, by SIP status code.
 # TYPE sidecar_rejected_total counter
 sidecar_rejected_total{code="403"} 2
@@ -107,17 +131,19 @@ func TestMetricsWellFormed(t *testing.T) {
 	m := metrics.New(metrics.Options{Contexts: []string{"default"}})
 	m.CallEnded("default", metrics.Answered)
 	m.ObserveSetup(200, 2*time.Millisecond)
+	m.WatchVoicemail(func() metrics.Voicemail { return metrics.Voicemail{Deposits: 1} })
 	for _, tc := range []struct {
 		name string
 		opts admin.Options
 		want int // sidecar_ families
 	}{
-		{"full", admin.Options{SIP: sampleSIP(), Media: sampleMedia(), Version: "v"}, 17},
+		{"full", admin.Options{SIP: sampleSIP(), Media: sampleMedia(), Version: "v"}, 21},
 		// sidecar_rejected_total has no sample, hence no family, before a first rejection.
-		{"nil sources", admin.Options{}, 16},
-		// 17, plus sidecar_calls_ended_total, sidecar_call_setup_seconds, the dialplan
-		// histogram, the two media histograms and media sessions ended.
-		{"with metrics", admin.Options{SIP: sampleSIP(), Media: sampleMedia(), Metrics: m}, 23},
+		{"nil sources", admin.Options{}, 20},
+		// 21, plus sidecar_calls_ended_total, sidecar_call_setup_seconds, the dialplan
+		// histogram, the two media histograms and media sessions ended, and the three
+		// voicemail families.
+		{"with metrics", admin.Options{SIP: sampleSIP(), Media: sampleMedia(), Metrics: m}, 30},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := do(t, "GET", startServer(t, tc.opts)+"/metrics")

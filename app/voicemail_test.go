@@ -215,6 +215,10 @@ func TestVoiceMailDepositEndsWithPound(t *testing.T) {
 	if n := e.stats.Deposits.Load(); n != 1 {
 		t.Errorf("Deposits = %d, want 1", n)
 	}
+	if got := vmMetrics(t, e.stats); got["sidecar_voicemail_deposits_total{outcome=ok}"] != 1 ||
+		got["sidecar_voicemail_deposits_total{outcome=failed}"] != 0 {
+		t.Errorf("/metrics voicemail series after one deposit: %v", got)
+	}
 }
 
 func TestVoiceMailMinSecsDiscards(t *testing.T) {
@@ -361,6 +365,14 @@ func TestVoiceMailMainWrongPINLocksOut(t *testing.T) {
 	u2.waitPrompt() // "login incorrect"
 	if n := e.stats.LockedRefusals.Load(); n != 1 || e.stats.Logins.Load() != 0 {
 		t.Errorf("LockedRefusals %d, Logins %d during the lockout; want 1 and 0", n, e.stats.Logins.Load())
+	}
+	got := vmMetrics(t, e.stats)
+	for k, v := range map[string]float64{"sidecar_voicemail_logins_total{outcome=bad_pin}": 3,
+		"sidecar_voicemail_logins_total{outcome=locked}": 1, "sidecar_voicemail_logins_total{outcome=ok}": 0,
+		"sidecar_voicemail_lockouts_total{}": 1} {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
 	}
 }
 

@@ -93,7 +93,7 @@ func TestSidecar(t *testing.T) {
 	})
 
 	t.Run("unanswered call lands in voicemail and the phone gets MWI", func(t *testing.T) {
-		t.Skip("voicemail issue not landed")
+		voicemailRoundTrip(t, dir, k, sc)
 	})
 }
 

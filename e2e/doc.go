@@ -31,9 +31,22 @@
 //   - TestEchoHarness: the RTP echo check passes against SIPp's -rtp_echo and fails against a
 //     silent peer.
 //   - TestSidecar (two real sidecars): an authenticated caller gets its template; a spoofed
-//     caller template from an unauthenticated caller is treated as unknown; *43 echoes RTP
-//     (through a copy of the shipped templates with *43 added while the shipped dialplan lacks it);
-//     voicemail and MWI (skipped until the voicemail issue lands).
+//     caller template from an unauthenticated caller is treated as unknown; *43 echoes RTP;
+//     voicemail and MWI with real phones (baresip, driven over ctrl_tcp): bob's phone
+//     SUBSCRIBEs for message-summary (0/0), alice's call to bob rings unanswered and is
+//     diverted, alice's phone plays a generated chirp signal as the message; the stored WAV
+//     must cross-correlate (20 ms energy envelopes) >= 0.8 with what was sent and an unrelated
+//     signal < 0.5; bob's phone gets 1/0, dials *97, keys the PIN (RFC 4733), hears the message
+//     (his phone's recording correlates >= 0.8), deletes it with 7, gets 0/0.
+//   - TestVoicemailKill9 (a real sidecar, SIPp deposits straight to it): kill -9 during 20
+//     concurrent recordings, with and without 5 messages finished by # before; after a restart
+//     on the same store no partial message is visible, every message parses and plays, no
+//     temporary file is left and the finished messages survive.
+//   - TestVoicemailDepositMemory: the sidecar's resident memory per recording call, 100 at
+//     once (BENCHMARKS.md).
+//   - Every run folder's sidecar logs are scanned for the suite's PINs (the shipped subscriber
+//     table's vmpin column) before it is removed: a PIN in a log fails the test
+//     (TestLeakedPINs checks the scan itself).
 //   - TestExampleScenarios (a real sidecar on the built-in settings, no Kamailio): the
 //     newcomer's examples/sipp/ scenarios get their answers from the shipped templates: *486
 //     486, *43 200 with the audio sent back (the sidecar's /metrics packet counters), *44 reads

@@ -38,8 +38,9 @@ func repoRoot(t *testing.T) string {
 	return root
 }
 
-// newRunDir makes the folder that holds one test's configuration, sockets and logs. It is
-// removed when the test passes and kept, with the tail of every log printed, when it fails.
+// newRunDir makes the folder that holds one test's configuration, sockets and logs. Its
+// sidecar logs are scanned for the suite's PINs (checkLogsForPINs), then it is removed when
+// the test passes and kept, with the tail of every log printed, when it fails.
 // Register it before starting processes: cleanups run last-in first-out, so the processes are
 // stopped before the logs are read.
 func newRunDir(t *testing.T) string {
@@ -49,6 +50,7 @@ func newRunDir(t *testing.T) string {
 		t.Fatalf("make run folder: %v", err)
 	}
 	t.Cleanup(func() {
+		checkLogsForPINs(t, dir)
 		if !t.Failed() {
 			os.RemoveAll(dir)
 			return

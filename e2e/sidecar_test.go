@@ -69,10 +69,20 @@ func startSidecar(t *testing.T, dir, name, ip, templates string) *sidecar {
 // section, ...).
 func startSidecarINI(t *testing.T, dir, name, ip, templates, extra string) *sidecar {
 	t.Helper()
+	return startSidecarStore(t, dir, name, ip, templates, filepath.Join(dir, name+"-voicemail"), 0, extra)
+}
+
+// startSidecarStore is startSidecarINI with the [voicemail] dir given (a sidecar restarted on
+// the store of one that was killed) and rtpPorts RTP ports (0: 100, for 50 calls).
+func startSidecarStore(t *testing.T, dir, name, ip, templates, vmdir string, rtpPorts int, extra string) *sidecar {
+	t.Helper()
 	bin := sidecarBinary(t)
 	port := freePort(t, ip)
+	if rtpPorts == 0 {
+		rtpPorts = 100
+	}
 	rtp := freePortPair(t, ip)
-	if rtp > 65400 {
+	if rtp > 65500-rtpPorts {
 		rtp = 40000
 	}
 	ini := fmt.Sprintf(`[general]
@@ -92,7 +102,7 @@ bind = %[1]s
 
 [voicemail]
 dir = %[7]s
-`, ip, port, kamIP, rtp, rtp+99, templates, filepath.Join(dir, name+"-voicemail")) + extra
+`, ip, port, kamIP, rtp, rtp+rtpPorts-1, templates, vmdir) + extra
 	path := filepath.Join(dir, name+".ini")
 	mustWrite(t, path, ini)
 	p := startProc(t, dir, name, bin, "serve", "-config", path)

@@ -80,6 +80,18 @@ func (p Publication) key() string {
 	return p.Entity + "\x00" + p.Event
 }
 
+// Stats counts the operations (initial publication, modification, refresh, removal) on
+// the publications of one event package, by how they ended.
+type Stats struct {
+	// OK counts operations answered 2xx at the first try (a 423 retry included).
+	OK uint64
+	// Recovered412 counts operations that got 412 (the server forgot the entity-tag) and
+	// then succeeded by publishing afresh.
+	Recovered412 uint64
+	// Failed counts operations that failed: refused, unanswered, or past Config.Max.
+	Failed uint64
+}
+
 // Client publishes; it is safe for concurrent use. Operations on one key are serialised.
 type Client struct {
 	do  DoFunc
@@ -89,6 +101,7 @@ type Client struct {
 	mu     sync.Mutex
 	pubs   map[string]*pub
 	closed bool
+	stats  map[string]Stats // by event package: as many entries as the caller's events
 }
 
 // pub is a held publication. mu serialises the operations on it.
@@ -112,7 +125,30 @@ func New(do DoFunc, cfg Config) *Client {
 	if cfg.Expires <= 0 {
 		cfg.Expires = time.Hour
 	}
-	return &Client{do: do, cfg: cfg, log: cfg.Log, pubs: map[string]*pub{}}
+	return &Client{do: do, cfg: cfg, log: cfg.Log, pubs: map[string]*pub{}, stats: map[string]Stats{}}
+}
+
+// Stats returns the counters of the operations on event's publications.
+func (c *Client) Stats(event string) Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stats[event]
+}
+
+// count records how one operation on event ended.
+func (c *Client) count(event string, recovered bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	st := c.stats[event]
+	switch {
+	case err != nil:
+		st.Failed++
+	case recovered:
+		st.Recovered412++
+	default:
+		st.OK++
+	}
+	c.stats[event] = st
 }
 
 // Len is the number of publications held.
@@ -149,6 +185,7 @@ func (c *Client) Publish(ctx context.Context, p Publication) error {
 	if e == nil {
 		if len(c.pubs) >= c.cfg.Max {
 			c.mu.Unlock()
+			c.count(p.Event, false, ErrFull)
 			return fmt.Errorf("publish %s %s: %w (%d)", p.Event, p.Entity, ErrFull, c.cfg.Max)
 		}
 		e = &pub{}
@@ -265,10 +302,19 @@ func (c *Client) refresh(ctx context.Context, key string, e *pub) error {
 	return nil
 }
 
-// send runs one operation on e (e.mu held): body nil with e.etag set is a refresh, expires 0
-// a removal. A 412 restarts it as an initial publication (with e.p.Body when refreshing); a
-// 423 retries with Min-Expires. withBody sends body even on a conditional request.
+// send runs one operation on e (e.mu held) and counts how it ended (Stats): body nil with
+// e.etag set is a refresh, expires 0 a removal. A 412 restarts it as an initial publication
+// (with e.p.Body when refreshing); a 423 retries with Min-Expires. withBody sends body even
+// on a conditional request.
 func (c *Client) send(ctx context.Context, e *pub, expires time.Duration, body []byte, withBody bool) error {
+	var recovered bool
+	err := c.exchange(ctx, e, expires, body, withBody, &recovered)
+	c.count(e.p.Event, recovered, err)
+	return err
+}
+
+// exchange is send's requests; it sets *recovered when a 412 made it publish afresh.
+func (c *Client) exchange(ctx context.Context, e *pub, expires time.Duration, body []byte, withBody bool, recovered *bool) error {
 	p := e.p
 	for attempt := 1; ; attempt++ {
 		if !withBody && e.etag == "" && expires > 0 {
@@ -305,6 +351,7 @@ func (c *Client) send(ctx context.Context, e *pub, expires time.Duration, body [
 		case res.StatusCode == StatusConditionalRequestFailed && e.etag != "":
 			c.log.Info("PUBLISH 412: the server forgot the entity-tag; publishing afresh", "entity", p.Entity, "event", p.Event)
 			e.etag = ""
+			*recovered = true
 			if expires == 0 {
 				return nil // nothing left to remove
 			}

@@ -198,6 +198,10 @@ func TestPublishLifecycle(t *testing.T) {
 	if c.Len() != 0 {
 		t.Fatalf("%d publications held after Remove", c.Len())
 	}
+	// Initial, modify, refresh, remove: four operations that succeeded at once.
+	if st := c.Stats("dialog"); st != (Stats{OK: 4}) {
+		t.Fatalf("Stats %+v, want 4 ok", st)
+	}
 }
 
 func TestPublish412Afresh(t *testing.T) {
@@ -234,6 +238,12 @@ func TestPublish412Afresh(t *testing.T) {
 	if b, _ := ps.body(c.ETag(key)); b != "<new/>" {
 		t.Fatalf("server holds %q after modify + 412", b)
 	}
+	if st := c.Stats("dialog"); st != (Stats{OK: 1, Recovered412: 2}) {
+		t.Fatalf("Stats %+v, want 1 ok and 2 recovered after 412", st)
+	}
+	if st := c.Stats("message-summary"); st != (Stats{}) {
+		t.Fatalf("Stats of another event %+v, want none", st)
+	}
 }
 
 func TestPublish423AndBounds(t *testing.T) {
@@ -256,6 +266,9 @@ func TestPublish423AndBounds(t *testing.T) {
 	}
 	if err := c.Publish(ctx, p3); !errors.Is(err, ErrFull) {
 		t.Fatalf("third publication of 2: %v, want ErrFull", err)
+	}
+	if st := c.Stats("dialog"); st != (Stats{OK: 2, Failed: 1}) {
+		t.Fatalf("Stats %+v, want 2 ok (one after 423) and 1 failed (full)", st)
 	}
 }
 

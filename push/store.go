@@ -1,6 +1,7 @@
 package push
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -57,6 +58,36 @@ type Store struct {
 	entries map[string]Entry
 	retryAt time.Time // the janitor's next attempt after a failed expiry; zero for none
 	kick    chan struct{}
+	failed  []Failure // the most recent refused changes and expiries, newest last, at most maxFailures
+}
+
+// maxFailures bounds the refused changes a Store remembers for the status page.
+const maxFailures = 16
+
+// Failure is a push, patch, delete or expiry that was refused.
+type Failure struct {
+	Time time.Time `json:"time"`
+	// Name is the template the change was about ("" for an expiry of several).
+	Name string `json:"name,omitempty"`
+	// Err is why, in the compiler's words ("pushed:NAME:LINE: ...").
+	Err string `json:"error"`
+}
+
+// RecentFailures returns the most recent refused changes, newest first (a bounded number).
+func (s *Store) RecentFailures() []Failure {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := slices.Clone(s.failed)
+	slices.Reverse(out)
+	return out
+}
+
+// fail records a refused change. Call with s.mu held.
+func (s *Store) fail(name string, err error) {
+	s.failed = append(s.failed, Failure{Time: s.opts.Now(), Name: name, Err: err.Error()})
+	if len(s.failed) > maxFailures {
+		s.failed = slices.Delete(s.failed, 0, len(s.failed)-maxFailures)
+	}
 }
 
 // ReadDir reads the pushes persisted in dir (creating it when missing) and removes those
@@ -237,6 +268,7 @@ func (s *Store) change(put Entry, del string) (Result, error) {
 	}
 	diag, err := s.opts.Rebuilder.Rebuild(Pushed(sorted(next)), commit)
 	if err != nil {
+		s.fail(cmp.Or(put.Name, del), err)
 		var le *routing.LoadError
 		if errors.As(err, &le) {
 			return Result{}, &InvalidError{Err: err}
@@ -291,7 +323,9 @@ func (s *Store) Expire() ([]string, error) {
 	}
 	if _, err := s.opts.Rebuilder.Rebuild(Pushed(sorted(next)), commit); err != nil {
 		s.retryAt = now.Add(retryExpiry)
-		return nil, fmt.Errorf("expire %s: %w", strings.Join(gone, ", "), err)
+		err = fmt.Errorf("expire %s: %w", strings.Join(gone, ", "), err)
+		s.fail("", err)
+		return nil, err
 	}
 	s.retryAt = time.Time{}
 	s.entries = next

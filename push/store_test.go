@@ -110,6 +110,10 @@ func TestStoreSwapsTheRunningBundle(t *testing.T) {
 	if e.live.Current() != running {
 		t.Error("a refused push swapped the bundle")
 	}
+	// The refusal is remembered for the status page, newest first.
+	if f := s.RecentFailures(); len(f) != 1 || f[0].Name != "alice" || !strings.Contains(f[0].Err, "pushed:alice:3: ") {
+		t.Errorf("RecentFailures = %+v, want the refused push of alice at pushed:alice:3", f)
+	}
 	if _, err := s.Put("office", "[office]\n", 0); !errors.Is(err, push.ErrConflict) || !strings.Contains(err.Error(), "base.conf:5") {
 		t.Errorf("push over a file template: %v, want ErrConflict naming base.conf:5", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/dialoginfo"
+	"github.com/sidecar-voip/sidecar/publish"
 )
 
 // fakePresence is a presence server that accepts every PUBLISH and records it.
@@ -125,6 +126,12 @@ func TestBLFPublishesCallStates(t *testing.T) {
 	want = []string{"confirmed/recipient", "terminated/recipient"}
 	if got := fp.states(t, entity2); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("published %q, want %q", got, want)
+	}
+	// Four publications answered 200 at once: counted under Event: dialog only.
+	waitFor(t, 5*time.Second, "four PUBLISHes counted", func() bool { return e.srv.Stats().PublishBLF.OK == 4 })
+	if st := e.srv.Stats(); st.PublishBLF != (publish.Stats{OK: 4}) || st.PublishMWI != (publish.Stats{}) || st.BLFDropped != 0 {
+		t.Fatalf("PUBLISH stats: dialog %+v, message-summary %+v, dropped %d; want 4 ok dialog only",
+			st.PublishBLF, st.PublishMWI, st.BLFDropped)
 	}
 	// Versions grow per entity: 0, 1 for each.
 	fp.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"syscall"
 
 	"github.com/sidecar-voip/sidecar/config"
 )
@@ -47,13 +48,22 @@ func (s *Server) bind(l config.Listen) (config.Listen, io.Closer, error) {
 		if err != nil {
 			return l, nil, err
 		}
-		if err := conn.SetReadBuffer(udpReadBuffer); err != nil {
+		if got, err := setReadBuffer(conn, udpReadBuffer); err != nil {
 			s.log.Warn("cannot enlarge UDP receive buffer", "addr", l.Addr, "error", err)
+		} else if got < udpReadBuffer {
+			s.log.Warn("UDP receive buffer smaller than asked: raise net.core.rmem_max "+
+				"(sysctl -w net.core.rmem_max=4194304), or call bursts are dropped by the kernel",
+				"addr", l.Addr, "asked", udpReadBuffer, "got", got)
 		}
 		bound := config.Listen{Transport: "udp", Addr: addrPortOf(conn.LocalAddr())}
-		filtered := &trustPacketConn{UDPConn: conn, gate: s.newTrustGate()}
+		send, err := newUDPSenders(conn, udpSenderCount)
+		if err != nil {
+			conn.Close()
+			return l, nil, err
+		}
+		filtered := &trustPacketConn{UDPConn: conn, gate: s.newTrustGate(), send: send}
 		go s.serveLoop(bound, func() error { return s.srv.ServeUDP(filtered) })
-		return bound, conn, nil
+		return bound, closers{send, conn}, nil
 	case "tcp", "tls":
 		ln, err := net.ListenTCP(network("tcp"), net.TCPAddrFromAddrPort(l.Addr))
 		if err != nil {
@@ -76,6 +86,30 @@ func (s *Server) bind(l config.Listen) (config.Listen, io.Closer, error) {
 		return bound, tl, nil
 	}
 	return l, nil, fmt.Errorf("unknown transport %q", l.Transport)
+}
+
+// setReadBuffer asks for an n-byte receive buffer on c and returns the size the kernel
+// granted (SO_RCVBUF read back; Linux caps the request at net.core.rmem_max and reports
+// twice what it grants, its bookkeeping overhead included).
+func setReadBuffer(c *net.UDPConn, n int) (int, error) {
+	if err := c.SetReadBuffer(n); err != nil {
+		return 0, err
+	}
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return 0, fmt.Errorf("read back receive buffer: %w", err)
+	}
+	var got int
+	var gerr error
+	if err := raw.Control(func(fd uintptr) {
+		got, gerr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF)
+	}); err != nil {
+		return 0, fmt.Errorf("read back receive buffer: %w", err)
+	}
+	if gerr != nil {
+		return 0, fmt.Errorf("read back receive buffer: %w", gerr)
+	}
+	return got, nil
 }
 
 // serveLoop runs one listener's serve function and logs an unexpected end.

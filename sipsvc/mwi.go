@@ -40,7 +40,21 @@ type mwiService struct {
 	learned  map[string]*learnedBox
 	learnSeq uint64
 
-	subscribed, notified, notifyFailed, unsolicited atomic.Uint64
+	// The NOTIFYs sent in a subscription's dialog and unsolicited, answered 2xx or failed
+	// (unanswered, refused, or not sent: the mailbox could not be read).
+	notifySent, notifyFailed, unsolicitedSent, unsolicitedFailed atomic.Uint64
+}
+
+// stats returns the MWI counters (zeros on a nil service: no mailbox store).
+func (m *mwiService) stats() MWIStats {
+	if m == nil {
+		return MWIStats{}
+	}
+	return MWIStats{
+		Subscriptions: m.subs.Len(),
+		NotifySent:    m.notifySent.Load(), NotifyFailed: m.notifyFailed.Load(),
+		UnsolicitedSent: m.unsolicitedSent.Load(), UnsolicitedFailed: m.unsolicitedFailed.Load(),
+	}
 }
 
 // mailboxWatch is the watcher of one mailbox: a goroutine reading store.Watch.
@@ -191,6 +205,7 @@ func (m *mwiService) notifyOne(w *mailboxWatch, id string, log *slog.Logger) {
 	defer cancel()
 	c, err := m.store.Counts(ctx, w.mailbox)
 	if err != nil {
+		m.notifyFailed.Add(1)
 		log.Warn("MWI NOTIFY not sent: cannot read the mailbox", "error", err)
 		return
 	}
@@ -234,6 +249,7 @@ func (m *mwiService) send(ctx context.Context, sub subs.Sub, cseq uint32, state 
 	defer cancel()
 	c, err := m.store.Counts(ctx, sub.Mailbox)
 	if err != nil {
+		m.notifyFailed.Add(1)
 		log.Warn("MWI NOTIFY not sent: cannot read the mailbox", "error", err)
 		return
 	}
@@ -244,27 +260,29 @@ func (m *mwiService) send(ctx context.Context, sub subs.Sub, cseq uint32, state 
 func (m *mwiService) sendCounts(ctx context.Context, sub subs.Sub, cseq uint32, state string, c voicemail.Counts, log *slog.Logger) int {
 	body, err := summaryBody(sub.Account, c)
 	if err != nil {
+		m.notifyFailed.Add(1)
 		log.Warn("MWI NOTIFY not sent", "error", err)
 		return 0
 	}
 	req, err := inDialogNotify(sub.Dialog, cseq)
 	if err != nil {
+		m.notifyFailed.Add(1)
 		log.Warn("MWI NOTIFY not sent", "error", err)
 		return 0
 	}
 	addNotifyHeaders(req, state, body)
 	req.AppendHeader(&sip.ContactHeader{Address: m.localContact(sub.Dialog.Transport)})
-	res, err := m.s.client.Do(ctx, req, sipgo.ClientRequestAddVia)
+	res, err := m.s.client.Do(outbound(ctx), req, sipgo.ClientRequestAddVia)
 	if err != nil {
 		m.notifyFailed.Add(1)
 		log.Warn("MWI NOTIFY failed", "error", err, "cseq", cseq)
 		return 0
 	}
-	m.notified.Add(1)
 	if res.StatusCode >= 300 {
 		m.notifyFailed.Add(1)
 		log.Info("MWI NOTIFY refused", "status", res.StatusCode, "cseq", cseq)
 	} else {
+		m.notifySent.Add(1)
 		log.Debug("MWI NOTIFY sent", "state", state, "new", c.New, "old", c.Old)
 	}
 	return res.StatusCode
@@ -444,11 +462,11 @@ func (m *mwiService) sendUnsolicited(mailbox string, c voicemail.Counts, log *sl
 	ctx, cancel := context.WithTimeout(m.ctx, notifyTimeout)
 	defer cancel()
 	if err := m.unsolicitedNotify(ctx, mailbox, account, dest, tp, c); err != nil {
-		m.notifyFailed.Add(1)
+		m.unsolicitedFailed.Add(1)
 		log.Warn("unsolicited MWI NOTIFY failed", "location", account, "error", err)
 		return
 	}
-	m.unsolicited.Add(1)
+	m.unsolicitedSent.Add(1)
 	log.Info("unsolicited MWI NOTIFY sent", "location", account, "new", c.New, "old", c.Old)
 }
 
@@ -479,7 +497,7 @@ func (m *mwiService) unsolicitedNotify(ctx context.Context, mailbox, account, de
 	req.AppendHeader(&sip.ContactHeader{Address: local})
 	req.SetDestination(dest)
 	req.SetTransport(strings.ToUpper(tp))
-	res, err := m.s.client.Do(ctx, req, sipgo.ClientRequestAddVia)
+	res, err := m.s.client.Do(outbound(ctx), req, sipgo.ClientRequestAddVia)
 	if err != nil {
 		return err
 	}

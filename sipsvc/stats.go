@@ -4,6 +4,10 @@ import (
 	"maps"
 	"sync"
 	"sync/atomic"
+
+	"github.com/sidecar-voip/sidecar/dialoginfo"
+	"github.com/sidecar-voip/sidecar/mwi"
+	"github.com/sidecar-voip/sidecar/publish"
 )
 
 // Stats is a snapshot of the service's counters since New.
@@ -29,6 +33,26 @@ type Stats struct {
 	// their transaction was ended at the ACK of its 2xx: a live call's initial INVITE (same
 	// Call-ID, From tag and CSeq, no To tag) or an acknowledged re-INVITE (same CSeq).
 	InviteRetransmissions uint64
+	// MWI counts message-waiting indication (zeros without Options.Mailboxes).
+	MWI MWIStats
+	// PublishMWI and PublishBLF count the PUBLISH operations (initial, modify, refresh,
+	// remove) of Event: message-summary ([mwi] publish) and Event: dialog (BLF).
+	PublishMWI, PublishBLF publish.Stats
+	// BLFDropped counts BLF events (a call's dialog state change) dropped because the
+	// publisher's queue ([presence] queue) was full.
+	BLFDropped uint64
+}
+
+// MWIStats counts message-waiting indication.
+type MWIStats struct {
+	// Subscriptions is the number of message-summary subscriptions held now.
+	Subscriptions int
+	// NotifySent and NotifyFailed count the NOTIFYs of subscriptions (in their dialogs)
+	// answered 2xx, and those unanswered, refused or not sent (mailbox unreadable).
+	NotifySent, NotifyFailed uint64
+	// UnsolicitedSent and UnsolicitedFailed count the unsolicited NOTIFYs to a learned
+	// location (no subscription), answered 2xx or not.
+	UnsolicitedSent, UnsolicitedFailed uint64
 }
 
 // counters are the live values behind Stats.
@@ -61,5 +85,10 @@ func (s *Server) Stats() Stats {
 		Panics:      s.stats.panics.Load(),
 
 		InviteRetransmissions: s.stats.inviteRetrans.Load(),
+
+		MWI:        s.mwi.stats(),
+		PublishMWI: s.blf.pub.Stats(mwi.Event),
+		PublishBLF: s.blf.pub.Stats(dialoginfo.Event),
+		BLFDropped: s.blf.dropped.Load(),
 	}
 }

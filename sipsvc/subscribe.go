@@ -109,7 +109,6 @@ func (s *Server) newSubscription(req *sip.Request, tx sip.ServerTransaction, exp
 		s.respond(req, tx, sip.StatusInternalServerError, "")
 		return
 	}
-	m.subscribed.Add(1)
 	log.Info("MWI subscription", "expires", int(expires/time.Second), "route", len(d.RouteSet))
 	s.answerSubscribe(req, tx, d.LocalTag, expires)
 	m.notifyOne(w, d.ID(), log)

@@ -107,6 +107,10 @@ func TestSubscribeNotifyOnChange(t *testing.T) {
 		t.Fatal("200 without To tag")
 	}
 	n := wantNotify(t, u, "active;expires=", "0/0")
+	waitFor(t, 5*time.Second, "the first NOTIFY counted", func() bool { return srv.Stats().MWI.NotifySent == 1 })
+	if st := srv.Stats().MWI; st != (sipsvc.MWIStats{Subscriptions: 1, NotifySent: 1}) {
+		t.Fatalf("MWI stats after SUBSCRIBE %+v, want 1 subscription and 1 NOTIFY", st)
+	}
 	// The NOTIFY follows the Record-Route (here: the UAC itself) and the dialog.
 	if r := n.Route(); r == nil || r.Address.Port != int(u.local.Port()) {
 		t.Fatalf("NOTIFY Route %v, want the Record-Route", r)
@@ -143,6 +147,11 @@ func TestSubscribeNotifyOnChange(t *testing.T) {
 		t.Fatalf("un-subscribe: %d", res.StatusCode)
 	}
 	wantNotify(t, u, "terminated;reason=timeout", "1/0")
+	// Initial, change, refresh and final NOTIFYs, each answered 200; no subscription left.
+	waitFor(t, 5*time.Second, "four NOTIFYs counted", func() bool { return srv.Stats().MWI.NotifySent == 4 })
+	if st := srv.Stats().MWI; st != (sipsvc.MWIStats{NotifySent: 4}) {
+		t.Fatalf("MWI stats after un-subscribe %+v, want no subscription and 4 NOTIFYs", st)
+	}
 
 	// Now the subscription is unknown: 481.
 	u.send(u.text(subscribe("sub1@test", "ft1", tag, 4, "600")))
@@ -273,6 +282,10 @@ func TestUnsolicitedNotify(t *testing.T) {
 	}
 	if got := strings.SplitN(string(n.Body()), "Voice-Message: ", 2); len(got) != 2 || !strings.HasPrefix(got[1], "1/0") {
 		t.Fatalf("body:\n%s", n.Body())
+	}
+	waitFor(t, 5*time.Second, "the unsolicited NOTIFY counted", func() bool { return e.srv.Stats().MWI.UnsolicitedSent == 1 })
+	if st := e.srv.Stats().MWI; st != (sipsvc.MWIStats{UnsolicitedSent: 1}) {
+		t.Fatalf("MWI stats %+v, want 1 unsolicited NOTIFY only", st)
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 
 	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/internal/lazylog"
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/sipsvc"
@@ -35,14 +36,42 @@ func main() {
 	limit := flag.Duration("for", 30*time.Second, "serve this long")
 	cpuFile := flag.String("cpu", "cpu.pprof", "CPU profile output")
 	heapFile := flag.String("heap", "heap.pprof", "heap profile output (written at the end)")
+	blockFile := flag.String("block", "", "block profile output (written at the end; off when empty)")
+	mutexFile := flag.String("mutex", "", "mutex contention profile output (written at the end; off when empty)")
+	gorFile := flag.String("goroutines", "", "goroutine dump (debug=2) written at -goroutines-at")
+	gorAt := flag.Duration("goroutines-at", 10*time.Second, "when to write the goroutine dump")
 	flag.Parse()
-	if err := run(*cfgPath, *limit, *cpuFile, *heapFile); err != nil {
+	p := profiles{cpu: *cpuFile, heap: *heapFile, block: *blockFile, mutex: *mutexFile,
+		goroutines: *gorFile, goroutinesAt: *gorAt}
+	if err := run(*cfgPath, *limit, p); err != nil {
 		fmt.Fprintln(os.Stderr, "sidecarprof:", err)
 		os.Exit(1)
 	}
 }
 
-func run(cfgPath string, limit time.Duration, cpuFile, heapFile string) error {
+// profiles names the profile files to write.
+type profiles struct {
+	cpu, heap, block, mutex, goroutines string
+	goroutinesAt                        time.Duration
+}
+
+// writeProfile writes the named runtime profile to path (debug as pprof.Lookup takes it).
+func writeProfile(name, path string, debug int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create %s profile: %w", name, err)
+	}
+	return errors.Join(pprof.Lookup(name).WriteTo(f, debug), f.Close())
+}
+
+func run(cfgPath string, limit time.Duration, p profiles) error {
+	cpuFile, heapFile := p.cpu, p.heap
+	if p.block != "" {
+		runtime.SetBlockProfileRate(int(10 * time.Microsecond)) // one sample per 10 us blocked
+	}
+	if p.mutex != "" {
+		runtime.SetMutexProfileFraction(10)
+	}
 	cfg := config.Default()
 	if cfgPath != "" {
 		var err error
@@ -54,7 +83,7 @@ func run(cfgPath string, limit time.Duration, cpuFile, heapFile string) error {
 	if err := level.UnmarshalText([]byte(cfg.General.LogLevel)); err != nil {
 		level = slog.LevelInfo
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(lazylog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 	reg, err := app.NewRegistry(app.Deps{Log: log.With("component", "app")})
 	if err != nil {
 		return err
@@ -89,15 +118,27 @@ func run(cfgPath string, limit time.Duration, cpuFile, heapFile string) error {
 	defer cancel()
 	// The heap profile is taken while the calls' state is still live, before the drain.
 	heapDone := make(chan error, 1)
+	if p.goroutines != "" {
+		t := time.AfterFunc(p.goroutinesAt, func() {
+			if err := writeProfile("goroutine", p.goroutines, 2); err != nil {
+				fmt.Fprintln(os.Stderr, "sidecarprof:", err)
+			}
+		})
+		defer t.Stop()
+	}
 	go func() {
 		<-ctx.Done()
 		pprof.StopCPUProfile()
-		runtime.GC()
-		hf, err := os.Create(heapFile)
-		if err == nil {
-			err = errors.Join(pprof.Lookup("heap").WriteTo(hf, 0), hf.Close())
+		var errs []error
+		if p.block != "" {
+			errs = append(errs, writeProfile("block", p.block, 0))
 		}
-		heapDone <- err
+		if p.mutex != "" {
+			errs = append(errs, writeProfile("mutex", p.mutex, 0))
+		}
+		runtime.GC()
+		errs = append(errs, writeProfile("heap", heapFile, 0))
+		heapDone <- errors.Join(errs...)
 	}()
 	err = srv.Serve(ctx)
 	if herr := <-heapDone; herr != nil {

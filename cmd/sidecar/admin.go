@@ -10,6 +10,7 @@ import (
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/push"
+	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/sipsvc"
 )
 
@@ -18,7 +19,7 @@ import (
 // has stopped, so /healthz answers 503 "draining" during the drain. With [admin] listen
 // empty it does nothing; a bind error (or a remote address without allow-remote) is returned.
 func startAdmin(cfg config.Admin, sip *sipsvc.Server, media admin.MediaSource, mets *metrics.Metrics, store *push.Store,
-	reload admin.Reloader, log *slog.Logger) (stop func(), err error) {
+	reload *routing.Reloader, log *slog.Logger) (stop func(), err error) {
 	ln, err := admin.Listen(cfg)
 	if errors.Is(err, admin.ErrDisabled) {
 		return func() {}, nil
@@ -29,9 +30,13 @@ func startAdmin(cfg config.Admin, sip *sipsvc.Server, media admin.MediaSource, m
 	opts := admin.Options{
 		SIP: sip, Media: media, Metrics: mets, Version: buildVersion(), Start: time.Now(),
 		AllowRemote: cfg.AllowRemote, Log: log,
-		Token: cfg.Token, Routing: store, Push: store, Reload: reload,
+		Token: cfg.Token, Routing: store, Push: store,
+	}
+	if reload != nil {
+		opts.Reload = reload
 	}
 	pageOptions(&opts, sip, store)
+	opts.Errors = changeErrors{reload: reload, push: store}
 	srv := admin.New(opts)
 	log.Info("admin listening", "addr", ln.Addr().String())
 	ctx, cancel := context.WithCancel(context.Background())

@@ -48,7 +48,8 @@ func TestServeAdmin(t *testing.T) {
 	}
 	code, metrics := httpGet(t, base+"/metrics")
 	for _, want := range []string{"\nsidecar_options_total 1\n", "\nsidecar_calls_total 0\n",
-		"\nsidecar_draining 0\n", "\nsidecar_media_sessions_active 0\n", "sidecar_build_info{version=\""} {
+		"\nsidecar_draining 0\n", "\nsidecar_media_sessions_active 0\n", "sidecar_build_info{version=\"",
+		"\nsidecar_voicemail_deposits_total{outcome=\"ok\"} 0\n", "\nsidecar_mwi_subscriptions_active 0\n"} {
 		if code != 200 || !strings.Contains(metrics, want) {
 			t.Errorf("/metrics: %d, no %q in\n%s", code, strings.TrimSpace(want), metrics)
 		}

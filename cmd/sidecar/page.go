@@ -3,8 +3,11 @@ package main
 import (
 	"context"
 	"net/netip"
+	"slices"
+	"strings"
 
 	"github.com/sidecar-voip/sidecar/admin"
+	"github.com/sidecar-voip/sidecar/push"
 	"github.com/sidecar-voip/sidecar/routing"
 )
 
@@ -30,4 +33,32 @@ func pageOptions(opts *admin.Options, calls admin.CallSource, live admin.BundleS
 		}
 		return res, err
 	}
+}
+
+// changeErrors is the status page's list of recent refused reloads and pushes, newest first.
+type changeErrors struct {
+	reload *routing.Reloader // nil: no reloads
+	push   *push.Store       // nil: no pushes
+}
+
+// RecentErrors merges the reloader's and the push store's recent failures, newest first.
+func (c changeErrors) RecentErrors() []admin.Event {
+	var out []admin.Event
+	if c.reload != nil {
+		for _, f := range c.reload.Stats().Recent {
+			out = append(out, admin.Event{Time: f.Time, Kind: "reload",
+				Message: f.Reason + ": " + strings.Join(f.Errors, "; ")})
+		}
+	}
+	if c.push != nil {
+		for _, f := range c.push.RecentFailures() {
+			msg := f.Err
+			if f.Name != "" {
+				msg = f.Name + ": " + msg
+			}
+			out = append(out, admin.Event{Time: f.Time, Kind: "push", Message: msg})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b admin.Event) int { return b.Time.Compare(a.Time) })
+	return out
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/cdr"
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/internal/lazylog"
 	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/push"
 	"github.com/sidecar-voip/sidecar/routing"
@@ -116,6 +117,7 @@ func serve(ctx context.Context, cfgPath, flagDir string, stderr io.Writer) error
 	defer plane.Close()
 	// The process's metrics (its own registry) and call records ([cdr] path).
 	mets := metrics.New(metrics.Options{Contexts: bundle.Plan().Contexts()})
+	mets.WatchVoicemail(vmStats.Snapshot)
 	var records *cdr.Writer
 	if cfg.CDR.Path != "" {
 		if records, err = cdr.Open(cdr.Config{Path: cfg.CDR.Path, Queue: cfg.CDR.Queue}, log.With("component", "cdr")); err != nil {
@@ -196,10 +198,13 @@ func newLogger(w io.Writer, g config.General) (*slog.Logger, *slog.LevelVar) {
 	level := new(slog.LevelVar)
 	level.Set(logLevel(g.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if g.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts)), level
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts)), level
+	// Per-call loggers (With call_id, source, ...) are formatted only when they log; the
+	// level stays the LevelVar's, so a reload still changes it.
+	return slog.New(lazylog.New(h)), level
 }
 
 // logLevel parses [general] log-level; info when it does not parse.
