@@ -53,6 +53,12 @@
 //     back the digits sent as RFC 4733 events; without X-Caller-Template a call gets 403.
 //   - TestFirstCall: examples/sipp/first-call.sh (make first-call) reports a 200 and echoed
 //     audio, on free ports.
+//   - TestBLFAfterKamailioRestart (an in-process sidecar, real Kamailio): a call to bob rings
+//     and its early state is PUBLISHed; Kamailio restarts on the same port (presence state in
+//     memory only); a watcher subscribes again; the call is answered and the sidecar's
+//     SIP-If-Match modification gets 412 from the new Kamailio, is published afresh
+//     (PublishBLF.Recovered412, the log's 412 line), and the watcher sees confirmed, then
+//     terminated; the call itself survives the restart.
 //   - TestSidecarFailover (two real sidecars): one stopped, or draining on SIGTERM with a call
 //     in progress: no call fails and the drained call ends normally.
 package e2e
