@@ -1,4 +1,4 @@
-# sidecar: see README.md. Targets: build run test deps unit e2e first-call screenshots docs bench load bench-load lint fmt fuzz clean.
+# sidecar: see README.md. Targets: build run test deps unit e2e first-call screenshots docs bench load bench-load lint fmt fuzz reliability clean.
 GO      ?= go
 BIN     ?= bin/sidecar
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
@@ -6,7 +6,7 @@ LDFLAGS := -X main.version=$(VERSION)
 STATICCHECK ?= v0.8.2
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v /e2e)
 
-.PHONY: build run test deps unit e2e first-call screenshots docs bench load bench-load lint fmt fuzz clean
+.PHONY: build run test deps unit e2e first-call screenshots docs bench load bench-load lint fmt fuzz reliability clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/sidecar
@@ -97,6 +97,19 @@ fuzz:
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s $$pkg || exit 1; \
 	  done; done
+
+# RELIABILITY.md's table, from the tests that throw faults and hostile input at the sidecar:
+# each logs a "RELIABILITY:" row (internal/reliability) that the collector writes between the
+# file's markers. Loopback only, bounded by -timeout, stops by itself (about 2 minutes). Run
+# with SIDECAR_E2E=1, the Kamailio row needs kamailio, kamcmd and sipp (make deps installs
+# them). A failing test leaves the file as it was.
+RELIABILITY_PKGS = ./sipsvc ./rtp ./voicemail/fsstore ./cmd/sidecar ./e2e
+RELIABILITY_RUN  = ^(TestTorture|TestDblreqNoDialOut|TestTCPStallAndReset|TestOversize|TestPortExhaustion|TestKill9DuringDeposits|TestDiskFullTmpfs|TestDiskFullInjected|TestServeFDExhaustion|TestKamailioVanishesMidCall)$$
+reliability:
+	@set -e; out=$$(mktemp /tmp/sidecar-reliability.XXXXXX); trap 'rm -f "$$out"' EXIT; \
+	if ! SIDECAR_E2E=1 $(GO) test -count=1 -v -timeout 10m -run '$(RELIABILITY_RUN)' $(RELIABILITY_PKGS) >"$$out" 2>&1; then \
+	  grep -E '^(\s*--- FAIL|FAIL|panic)' "$$out"; echo "reliability: a test failed; RELIABILITY.md unchanged"; exit 1; fi; \
+	$(GO) run ./internal/reliability/cmd/reliability -file RELIABILITY.md <"$$out"
 
 clean:
 	rm -rf bin

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sidecar-voip/sidecar/app/wav"
 	"github.com/sidecar-voip/sidecar/dialplan"
+	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/metrics"
 	"github.com/sidecar-voip/sidecar/profile"
@@ -36,10 +37,38 @@ type VoicemailOptions struct {
 	FailDelay time.Duration
 	// KeyTimeout is how long VoiceMailMain waits for a key (or a PIN digit) after a prompt.
 	KeyTimeout time.Duration
+	// Unavailable is what VoiceMail does when the mailbox store cannot be reached
+	// (voicemail.ErrUnavailable: the shared database is down): UnavailablePrompt or
+	// Unavailable503. VoiceMailMain always says so and hangs up.
+	Unavailable VoicemailFallback
+}
+
+// VoicemailFallback is VoiceMail's answer while the mailbox store is unavailable.
+type VoicemailFallback int
+
+const (
+	// UnavailablePrompt answers, plays vm-unavailable ("the mailbox is not available") and
+	// hangs up, with VMSTATUS FAILED. The default: with a shared store every sidecar of the
+	// pool is in the same outage, so a failover finds the same answer, and a caller hears
+	// why instead of a bare failure.
+	UnavailablePrompt VoicemailFallback = iota
+	// Unavailable503 refuses the unanswered call with 503 "Voicemail Unavailable" and no
+	// Retry-After (Kamailio's failure_route may take its next action without marking the
+	// sidecar down); a call already answered gets the prompt.
+	Unavailable503
+)
+
+// String is the [voicemail] unavailable value.
+func (f VoicemailFallback) String() string {
+	if f == Unavailable503 {
+		return "503"
+	}
+	return "prompt"
 }
 
 // DefaultVoicemailOptions are Asterisk's defaults: voicemail.DefaultLimits, threshold 128, 3
-// login attempts; a lockout of 5 minutes, a 2 s delay and a 5 s key timeout.
+// login attempts; a lockout of 5 minutes, a 2 s delay and a 5 s key timeout; the prompt when
+// the store is unavailable.
 func DefaultVoicemailOptions() VoicemailOptions {
 	return VoicemailOptions{
 		Limits:           voicemail.DefaultLimits(),
@@ -60,13 +89,16 @@ type VoicemailStats struct {
 	// Logins counts successful VoiceMailMain logins, LoginFailures wrong PINs, Lockouts the
 	// mailboxes locked, LockedRefusals the logins refused during a lockout.
 	Logins, LoginFailures, Lockouts, LockedRefusals atomic.Uint64
+	// Unavailable counts the calls of either application answered with the fallback because
+	// the mailbox store could not be reached (the store counts its failed operations too).
+	Unavailable atomic.Uint64
 }
 
 // Snapshot returns the counters now, for metrics.Metrics.WatchVoicemail.
 func (s *VoicemailStats) Snapshot() metrics.Voicemail {
 	return metrics.Voicemail{
 		Deposits: s.Deposits.Load(), TooShort: s.TooShort.Load(), MailboxFull: s.MailboxFull.Load(),
-		DiskFull: s.DiskFull.Load(), Failed: s.Failed.Load(),
+		DiskFull: s.DiskFull.Load(), Unavailable: s.Unavailable.Load(), Failed: s.Failed.Load(),
 		Logins: s.Logins.Load(), LoginFailures: s.LoginFailures.Load(),
 		LockedRefusals: s.LockedRefusals.Load(), Lockouts: s.Lockouts.Load(),
 	}
@@ -82,6 +114,36 @@ type vm struct {
 
 // errNoStore reports a sidecar loaded without a mailbox store (check, render, tests).
 var errNoStore = errors.New("no voicemail store configured")
+
+// unavailable ends a call whose mailbox store cannot be reached (voicemail.ErrUnavailable):
+// with allow503 (VoiceMail), the fallback Unavailable503 and the call still unanswered, the
+// error carrying 503 "Voicemail Unavailable" without Retry-After; else answered if need be,
+// vm-unavailable played and a hangup. Never a wait on the store: the caller hears at once.
+// Counted; logged at debug level only, as the store logs its outage once, not per call.
+func (a *apps) unavailable(ctx context.Context, c *dialplan.Call, app, mailbox string, cause error, allow503 bool) (dialplan.Result, error) {
+	a.vm.stats.Unavailable.Add(1)
+	c.Log.Debug(app+": mailbox store unavailable", "mailbox", mailbox, "fallback", a.vm.opts.Unavailable, "error", cause)
+	if allow503 && a.vm.opts.Unavailable == Unavailable503 && !c.Answered() {
+		return dialplan.Ended(), sipstatus.WithReason(503, "Voicemail Unavailable",
+			fmt.Errorf("%w: %s: %w", dialplan.ErrEnded, app, cause))
+	}
+	if hungUp(ctx) {
+		return dialplan.Ended(), nil
+	}
+	m, err := audioOf(ctx, c, app, true)
+	if err != nil {
+		return dialplan.Result{}, err
+	}
+	if rate := m.SampleRate(); rate > 0 {
+		if _, err := playInterruptible(ctx, m, a.clips(rate, "vm-unavailable"), nil); err != nil && hungUp(ctx) {
+			return dialplan.Ended(), nil
+		}
+	}
+	if err := c.Hangup(ctx); err != nil && !hungUp(ctx) {
+		c.Log.Warn(app+": hangup failed", "error", err)
+	}
+	return dialplan.Ended(), nil
+}
 
 // limitsFor applies a profile's per-mailbox overrides to the settings' limits.
 func (v *vm) limitsFor(p *profile.Profile) voicemail.Limits {

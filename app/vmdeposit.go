@@ -72,7 +72,9 @@ const (
 // was said). '0' or '*' during the greeting jump to extension "o" or "a" of the current
 // context when it exists (VMSTATUS USEREXIT); '0' while recording keeps the message and jumps
 // to "o". VMSTATUS is SUCCESS (a message stored), USEREXIT or FAILED (nothing stored: mailbox
-// full, too short, no store). A full disk ends the call.
+// full, too short, no store). A full disk ends the call. A mailbox store that cannot be
+// reached (a shared database down) gets [voicemail] unavailable: 503 before the answer, or
+// vm-unavailable and a hangup; never a wait.
 func (a *apps) voiceMail(ctx context.Context, c *dialplan.Call, args []string) (dialplan.Result, error) {
 	va, err := parseVoiceMail(args, nil)
 	if err != nil {
@@ -93,6 +95,13 @@ func (a *apps) voiceMail(ctx context.Context, c *dialplan.Call, args []string) (
 		a.vm.stats.Failed.Add(1)
 		return status(vmFailed)
 	}
+	// The store is asked before the call is answered: unreachable, the call gets the
+	// fallback of [voicemail] unavailable while it can still be refused.
+	n, cerr := a.vm.store.Count(ctx, va.mailbox, voicemail.Inbox)
+	if errors.Is(cerr, voicemail.ErrUnavailable) {
+		c.SetVar("VMSTATUS", vmFailed)
+		return a.unavailable(ctx, c, "VoiceMail", va.mailbox, cerr, true)
+	}
 	m, err := audioOf(ctx, c, "VoiceMail", true)
 	if err != nil {
 		return dialplan.Result{}, err
@@ -105,7 +114,7 @@ func (a *apps) voiceMail(ctx context.Context, c *dialplan.Call, args []string) (
 	limits := a.vm.limitsFor(profileOf(c, va.mailbox, false))
 
 	// A full mailbox is known before the greeting (Asterisk checks it first too).
-	if n, err := a.vm.store.Count(ctx, va.mailbox, voicemail.Inbox); err == nil && n >= limits.MaxMessages {
+	if cerr == nil && n >= limits.MaxMessages {
 		a.vm.stats.MailboxFull.Add(1)
 		c.Log.Info("VoiceMail: mailbox full", "mailbox", va.mailbox, "messages", n)
 		if _, err := playInterruptible(ctx, m, a.clips(rate, "vm-mailboxfull"), nil); err != nil && hungUp(ctx) {
@@ -196,6 +205,14 @@ func (a *apps) depositFailed(ctx context.Context, c *dialplan.Call, m media.Audi
 			}
 		}
 		return dialplan.Ended(), nil
+	case errors.Is(err, voicemail.ErrUnavailable):
+		// The store went away after the greeting: what was recorded is lost (a deposit
+		// commits whole or not at all). The caller is told so; the outage is logged once by
+		// the store, the lost message here.
+		a.vm.stats.Failed.Add(1)
+		c.Log.Warn("VoiceMail: mailbox store unavailable, message not stored", "mailbox", mailbox)
+		c.SetVar("VMSTATUS", vmFailed)
+		return a.unavailable(ctx, c, "VoiceMail", mailbox, err, false)
 	case hungUp(ctx):
 		a.vm.stats.Failed.Add(1)
 		return dialplan.Ended(), nil

@@ -67,6 +67,8 @@ type mainSession struct {
 // for [voicemail] lockout. Menu keys as in Asterisk: 1 first message, 4/6 previous/next, 5
 // repeat, 7 delete, 9 save to a folder, 2 change folder, 0 mailbox options (1-4 record the
 // unavailable, busy, name and temporary greetings), * help, # exit. The call ends with it.
+// A mailbox store that cannot be reached (a shared database down), found before the PIN or
+// at any step after it, plays vm-unavailable and hangs up.
 func (a *apps) voiceMailMain(ctx context.Context, c *dialplan.Call, args []string) (dialplan.Result, error) {
 	va, err := parseVoiceMailMain(args, nil)
 	if err != nil {
@@ -87,6 +89,9 @@ func (a *apps) voiceMailMain(ctx context.Context, c *dialplan.Call, args []strin
 	}
 	if hungUp(ctx) {
 		return dialplan.Ended(), nil
+	}
+	if errors.Is(err, voicemail.ErrUnavailable) {
+		return a.unavailable(ctx, c, "VoiceMailMain", s.mailbox, err, false)
 	}
 	if err != nil {
 		c.Log.Error("VoiceMailMain failed", "mailbox", s.mailbox, "error", err)
@@ -146,6 +151,10 @@ func (s *mainSession) login(ctx context.Context, va voiceMailMainArgs) (bool, er
 	}
 	if a.vm.store == nil {
 		return false, errNoStore
+	}
+	// A store that cannot be reached is said before the caller types a PIN for nothing.
+	if _, err := a.vm.store.Count(ctx, s.mailbox, voicemail.Inbox); errors.Is(err, voicemail.ErrUnavailable) {
+		return false, err
 	}
 	owner := profileOf(c, s.mailbox, true)
 	s.limits = a.vm.limitsFor(owner)

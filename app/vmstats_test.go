@@ -56,7 +56,7 @@ func vmMetrics(t *testing.T, stats *app.VoicemailStats) map[string]float64 {
 func TestVoicemailStatsExposed(t *testing.T) {
 	var st app.VoicemailStats
 	for i, c := range []interface{ Add(uint64) uint64 }{&st.Deposits, &st.TooShort, &st.MailboxFull, &st.DiskFull,
-		&st.Failed, &st.Logins, &st.LoginFailures, &st.LockedRefusals, &st.Lockouts} {
+		&st.Failed, &st.Logins, &st.LoginFailures, &st.LockedRefusals, &st.Lockouts, &st.Unavailable} {
 		c.Add(uint64(i + 1))
 	}
 	want := map[string]float64{
@@ -69,6 +69,7 @@ func TestVoicemailStatsExposed(t *testing.T) {
 		"sidecar_voicemail_logins_total{outcome=bad_pin}":        7,
 		"sidecar_voicemail_logins_total{outcome=locked}":         8,
 		"sidecar_voicemail_lockouts_total{}":                     9,
+		"sidecar_voicemail_deposits_total{outcome=unavailable}":  10,
 	}
 	got := vmMetrics(t, &st)
 	if len(got) != len(want) {

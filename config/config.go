@@ -226,6 +226,11 @@ type Voicemail struct {
 	// Lockout is how long a mailbox refuses every login after MaxLoginAttempts wrong PINs in
 	// a row; 0 disables the lockout. Key: lockout. Default 5m.
 	Lockout time.Duration
+	// Unavailable is VoiceMail's answer while a shared store cannot be reached: "prompt"
+	// (answer, say the mailbox is not available, hang up) or "503" (refuse the call with 503
+	// and no Retry-After, for a Kamailio failure_route with a next action). Key: unavailable.
+	// Default prompt.
+	Unavailable string
 }
 
 // Default returns the configuration the sidecar runs on with no settings file.
@@ -265,6 +270,7 @@ func Default() *Config {
 			SilenceThreshold: 128,
 			MaxLoginAttempts: 3,
 			Lockout:          5 * time.Minute,
+			Unavailable:      "prompt",
 		},
 		MWI:      defaultMWI(),
 		Presence: defaultPresence(),

@@ -158,6 +158,7 @@ func TestParseErrors(t *testing.T) {
 		{"voicemail minsecs over maxsecs", "[voicemail]\nmaxsecs = 10s\nminsecs = 20s\n", []string{`sidecar.ini:3: [voicemail] minsecs: 20s is over maxsecs 10s`}, nil},
 		{"voicemail store scheme", "[voicemail]\nstore = mysql://u:secret@db/x\n", []string{`sidecar.ini:2: [voicemail] store: "mysql://u:xxxxx@db/x": want a postgres:// URL`}, nil},
 		{"voicemail store url", "[voicemail]\nstore = postgres://u:secret@db:x/y\n", []string{`sidecar.ini:2: [voicemail] store: "(a malformed URL, not shown)" is not a URL`}, nil},
+		{"voicemail unavailable", "[voicemail]\nunavailable = hang\n", []string{`sidecar.ini:2: [voicemail] unavailable: "hang" is not one of prompt, 503`}, nil},
 		{"voicemail attempts", "[voicemail]\nmax-login-attempts = 0\n", []string{`sidecar.ini:2: [voicemail] max-login-attempts: 0 is outside 1-100`}, nil},
 		{"voicemail maxsecs unit", "[voicemail]\nmaxsecs = 180\n", []string{`sidecar.ini:2: [voicemail] maxsecs: "180" has no unit; write 180s`}, nil},
 		{"unknown key typo", "[sip]\n\nmax_calls = 3\n", []string{`sidecar.ini:3: [sip] max_calls: unknown key "max_calls"; did you mean max-calls?`}, ErrUnknownKey},

@@ -133,6 +133,8 @@ func (c *Config) formatKey(section, name string) ([]string, bool) {
 		return one(strconv.Itoa(c.Voicemail.MaxLoginAttempts))
 	case "voicemail/lockout":
 		return one(c.Voicemail.Lockout.String())
+	case "voicemail/unavailable":
+		return one(c.Voicemail.Unavailable)
 	}
 	return c.formatPresenceKey(section, name)
 }

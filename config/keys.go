@@ -222,6 +222,9 @@ func keySpecs() []keySpec {
 			c.Voicemail.Lockout, err = parseDuration(v)
 			return err
 		}},
+		{section: "voicemail", name: "unavailable", apply: func(c *Config, v string) error {
+			return oneOf(&c.Voicemail.Unavailable, strings.ToLower(v), "prompt", "503")
+		}},
 	}, presenceKeySpecs()...)
 }
 

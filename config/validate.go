@@ -128,6 +128,9 @@ func (c *Config) validate() []*Error {
 		add("voicemail", "max-login-attempts", fmt.Errorf("%d is outside 1-100", n))
 	}
 	add("voicemail", "lockout", checkDuration(vm.Lockout, 0, 24*time.Hour))
+	if vm.Unavailable != "prompt" && vm.Unavailable != "503" {
+		add("voicemail", "unavailable", fmt.Errorf("%q is not one of prompt, 503", vm.Unavailable))
+	}
 
 	if l := c.Admin.Listen; l.IsValid() && !l.Addr().Unmap().IsLoopback() && c.Admin.Token == "" {
 		add("admin", "listen", fmt.Errorf("%s is not a loopback address: set token (or token-file) so that only holders of the token reach the admin endpoint", l))

@@ -5,9 +5,10 @@ import "github.com/prometheus/client_golang/prometheus"
 // Voicemail is what the VoiceMail and VoiceMailMain applications counted since the start
 // (app.VoicemailStats.Snapshot gives it): deposits by outcome, logins by outcome, lockouts.
 type Voicemail struct {
-	// Deposits counts messages stored; TooShort, MailboxFull, DiskFull and Failed the
-	// deposits that stored nothing, by reason.
-	Deposits, TooShort, MailboxFull, DiskFull, Failed uint64
+	// Deposits counts messages stored; TooShort, MailboxFull, DiskFull, Unavailable (the
+	// store could not be reached: [voicemail] unavailable answered) and Failed the deposits
+	// that stored nothing, by reason.
+	Deposits, TooShort, MailboxFull, DiskFull, Unavailable, Failed uint64
 	// Logins counts VoiceMailMain logins, LoginFailures wrong PINs, LockedRefusals the
 	// logins refused during a lockout, Lockouts the mailboxes locked.
 	Logins, LoginFailures, LockedRefusals, Lockouts uint64
@@ -19,6 +20,7 @@ const (
 	OutcomeTooShort    = "too_short"
 	OutcomeMailboxFull = "mailbox_full"
 	OutcomeDiskFull    = "disk_full"
+	OutcomeUnavailable = "unavailable"
 	OutcomeFailed      = "failed"
 	OutcomeBadPIN      = "bad_pin"
 	OutcomeLocked      = "locked"
@@ -26,7 +28,7 @@ const (
 
 var (
 	vmDepositsDesc = prometheus.NewDesc("sidecar_voicemail_deposits_total",
-		"VoiceMail deposits by outcome: ok (message stored), too_short, mailbox_full, disk_full, failed.",
+		"VoiceMail deposits by outcome: ok (message stored), too_short, mailbox_full, disk_full, unavailable (store unreachable), failed.",
 		[]string{"outcome"}, nil)
 	vmLoginsDesc = prometheus.NewDesc("sidecar_voicemail_logins_total",
 		"VoiceMailMain PIN logins by outcome: ok, bad_pin, locked (refused during a lockout).",
@@ -53,6 +55,7 @@ func (c voicemailCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(vmDepositsDesc, v.TooShort, OutcomeTooShort)
 	counter(vmDepositsDesc, v.MailboxFull, OutcomeMailboxFull)
 	counter(vmDepositsDesc, v.DiskFull, OutcomeDiskFull)
+	counter(vmDepositsDesc, v.Unavailable, OutcomeUnavailable)
 	counter(vmDepositsDesc, v.Failed, OutcomeFailed)
 	counter(vmLoginsDesc, v.Logins, OutcomeOK)
 	counter(vmLoginsDesc, v.LoginFailures, OutcomeBadPIN)

@@ -14,7 +14,7 @@ import (
 )
 
 // writeDir writes files (name -> text) into a new directory and returns it.
-func writeDir(t *testing.T, files map[string]string) string {
+func writeDir(t testing.TB, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, text := range files {
@@ -29,7 +29,7 @@ func writeDir(t *testing.T, files map[string]string) string {
 	return dir
 }
 
-func registry(t *testing.T) *dialplan.Registry {
+func registry(t testing.TB) *dialplan.Registry {
 	t.Helper()
 	reg, err := app.NewRegistry(app.Deps{})
 	if err != nil {

@@ -38,7 +38,7 @@ exten => _X.,1,Congestion()
 `
 
 // loadBundle loads the route test files with [sip] identify = header, anonymous.
-func loadBundle(t *testing.T, mutate func(*config.Config), files map[string]string) *routing.Bundle {
+func loadBundle(t testing.TB, mutate func(*config.Config), files map[string]string) *routing.Bundle {
 	t.Helper()
 	cfg := config.Default()
 	cfg.SIP.Identify = []string{"header"}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sidecar-voip/sidecar/internal/reliability"
 	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/rtp/sdp"
@@ -303,6 +304,12 @@ func TestPortExhaustion(t *testing.T) {
 	if c.Port() != a.Port() {
 		t.Errorf("port %d after release, want %d, the only free pair", c.Port(), a.Port())
 	}
+	reliability.Log(t, reliability.Row{
+		Test:   "rtp TestPortExhaustion",
+		Thrown: "a third call on a pool of 2 RTP port pairs",
+		Did:    "503 at once (the SIP service answers it as is); the pair is reused once a call ends",
+		Lost:   "nothing: only the call over capacity is refused",
+	})
 }
 
 func TestSymmetricLatching(t *testing.T) {

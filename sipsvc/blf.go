@@ -69,7 +69,7 @@ type blfParties struct {
 func newBLF(s *Server, cfg config.Presence, log *slog.Logger) *blfService {
 	b := &blfService{s: s, cfg: cfg, queue: make(chan blfEvent, max(cfg.Queue, 1))}
 	b.pub = publish.New(func(ctx context.Context, req *sip.Request) (*sip.Response, error) {
-		return s.client.Do(ctx, req, sipgo.ClientRequestAddVia)
+		return s.client.Do(outbound(ctx), req, sipgo.ClientRequestAddVia)
 	}, publish.Config{Expires: cfg.Expires, Max: cfg.MaxPublications, Log: log})
 	return b
 }

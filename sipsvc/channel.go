@@ -232,7 +232,7 @@ func (c *call) bye() error {
 	if !send {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), byeTimeout)
+	ctx, cancel := context.WithTimeout(outbound(context.Background()), byeTimeout)
 	defer cancel()
 	if err := c.dlg.Bye(ctx); err != nil {
 		c.logger().Warn("BYE failed", "error", err)

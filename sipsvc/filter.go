@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -216,13 +217,29 @@ type trustListener struct {
 	log  *slog.Logger
 }
 
-// Accept returns the next connection from a trusted peer.
+// Accept returns the next connection from a trusted peer. A temporary accept failure (out of
+// file descriptors: EMFILE, ENFILE; a connection aborted before accept; out of buffers) is
+// logged once per run of failures and retried after a backoff of 5 ms doubling to 1 s, as
+// net/http's Server.Serve does: sipgo's serve loop returns on the first error, which would
+// stop the listener for good.
 func (l *trustListener) Accept() (net.Conn, error) {
+	var delay time.Duration
 	for {
 		c, err := l.TCPListener.AcceptTCP()
 		if err != nil {
-			return nil, err
+			if !retryAccept(err) {
+				return nil, err
+			}
+			if delay == 0 {
+				delay = 5 * time.Millisecond
+				l.log.Warn("accept failed: retrying", "listener", l.what, "error", err)
+			} else if delay *= 2; delay > time.Second {
+				delay = time.Second
+			}
+			time.Sleep(delay)
+			continue
 		}
+		delay = 0
 		var src netip.AddrPort
 		if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 			src = a.AddrPort()
@@ -233,6 +250,14 @@ func (l *trustListener) Accept() (net.Conn, error) {
 		_ = c.Close()
 		l.gate.refuse(src, l.what)
 	}
+}
+
+// retryAccept reports whether an accept error is temporary: the process or the system is out
+// of file descriptors or buffers, or the connection was aborted before it was accepted.
+func retryAccept(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.ENOBUFS) ||
+		errors.Is(err, syscall.ENOMEM)
 }
 
 // idleConn is a stream connection whose every Read waits at most idle for data. A Read that

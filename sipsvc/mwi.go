@@ -272,7 +272,7 @@ func (m *mwiService) sendCounts(ctx context.Context, sub subs.Sub, cseq uint32, 
 	}
 	addNotifyHeaders(req, state, body)
 	req.AppendHeader(&sip.ContactHeader{Address: m.localContact(sub.Dialog.Transport)})
-	res, err := m.s.client.Do(ctx, req, sipgo.ClientRequestAddVia)
+	res, err := m.s.client.Do(outbound(ctx), req, sipgo.ClientRequestAddVia)
 	if err != nil {
 		m.notifyFailed.Add(1)
 		log.Warn("MWI NOTIFY failed", "error", err, "cseq", cseq)
@@ -497,7 +497,7 @@ func (m *mwiService) unsolicitedNotify(ctx context.Context, mailbox, account, de
 	req.AppendHeader(&sip.ContactHeader{Address: local})
 	req.SetDestination(dest)
 	req.SetTransport(strings.ToUpper(tp))
-	res, err := m.s.client.Do(ctx, req, sipgo.ClientRequestAddVia)
+	res, err := m.s.client.Do(outbound(ctx), req, sipgo.ClientRequestAddVia)
 	if err != nil {
 		return err
 	}

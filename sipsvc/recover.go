@@ -7,7 +7,9 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// guard wraps a handler with panic recovery: a panic is counted, logged with its stack, and
+// guard wraps a handler with the checks every request meets first: a request malformed
+// beyond what sipgo's parser refuses (validate.go) is answered 400 or 505 (an ACK dropped) before
+// the handler runs; then panic recovery: a panic is counted, logged with its stack, and
 // answered 500 when the transaction can still take an answer; the process lives on.
 // sipgo recovers nothing itself.
 func (s *Server) guard(h sipgo.RequestHandler) sipgo.RequestHandler {
@@ -24,6 +26,14 @@ func (s *Server) guard(h sipgo.RequestHandler) sipgo.RequestHandler {
 				s.respond(req, tx, 500, "")
 			}
 		}()
+		if code, why := malformed(req); code != 0 {
+			s.log.Info("malformed request refused", "method", string(req.Method), "call_id", callIDOf(req),
+				"why", why)
+			if !req.IsAck() {
+				s.respond(req, tx, code, "")
+			}
+			return
+		}
 		h(req, tx)
 	}
 }

@@ -113,7 +113,7 @@ func New(opts Options) (*Server, error) {
 	sipLog := slog.New(redactHandler{opts.Log.Handler()}).With("component", "sipgo")
 	setSipgoLogger(sipLog)
 	uaOpts := []sipgo.UserAgentOption{
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog), streamTransports()),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)),
 	}
 	if c.UserAgent != "" {

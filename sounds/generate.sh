@@ -40,5 +40,8 @@ say thank-you "Thank you."
 say goodbye "Goodbye."
 say invalid "That is not valid."
 
+# VoiceMail and VoiceMailMain with the mailbox store unreachable ([voicemail] unavailable).
+say vm-unavailable "The mailbox is not available. Please try again later."
+
 # A short 1 kHz beep.
 sox -n -r 8000 -c 1 -b 16 beep.wav synth 0.25 sine 1000 vol 0.5

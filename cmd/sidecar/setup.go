@@ -94,6 +94,9 @@ func loadOptions(cfg *config.Config, dir string, log *slog.Logger, vm voicemail.
 	opts.Limits.MaxMessages, opts.Limits.MaxDuration, opts.Limits.MinDuration = v.MaxMsg, v.MaxSecs, v.MinSecs
 	opts.Limits.MaxSilence, opts.SilenceThreshold = v.MaxSilence, v.SilenceThreshold
 	opts.MaxLoginAttempts, opts.Lockout = v.MaxLoginAttempts, v.Lockout
+	if v.Unavailable == "503" {
+		opts.Unavailable = app.Unavailable503
+	}
 	reg, err := app.NewRegistry(app.Deps{Sounds: sounds, Log: log, Voicemail: vm, VoicemailOptions: &opts, VoicemailStats: stats})
 	if err != nil {
 		return routing.Options{}, err

@@ -2,12 +2,14 @@ package fsstore
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/sidecar-voip/sidecar/internal/reliability"
 	"github.com/sidecar-voip/sidecar/voicemail"
 )
 
@@ -72,6 +74,12 @@ func TestDiskFullTmpfs(t *testing.T) {
 		t.Fatal(err)
 	}
 	deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	reliability.Log(t, reliability.Row{
+		Test:   "voicemail/fsstore TestDiskFullTmpfs",
+		Thrown: "20 s recordings into a 512 KiB tmpfs until it is full",
+		Did:    fmt.Sprintf("%d recordings committed complete; the one that hit ENOSPC failed with ErrDiskFull and left nothing; deposits work again once space is freed", len(kept)),
+		Lost:   "only the recording that did not fit",
+	})
 }
 
 // failingFile fails writes with ENOSPC past a byte budget, as a full disk does.
@@ -118,4 +126,10 @@ func TestDiskFullInjected(t *testing.T) {
 		t.Fatalf("%d messages", len(ids))
 	}
 	assertNoTemp(t, s.Dir(), "1001")
+	reliability.Log(t, reliability.Row{
+		Test:   "voicemail/fsstore TestDiskFullInjected",
+		Thrown: "ENOSPC injected into a recording's writes after 10 KB",
+		Did:    "the write and the commit fail with ErrDiskFull; no temporary file left; the earlier message intact",
+		Lost:   "only the recording that did not fit",
+	})
 }

@@ -35,9 +35,16 @@ func IsDatabase(storeURL string) bool {
 // Open opens the store: PostgreSQL at storeURL when it is a postgres:// URL, else the
 // directory dir. log receives a database store's outage lines. The description says which
 // store it is, for the start-up log line (a URL without its password, or the directory).
+//
+// A database that cannot be reached is no error: a sidecar started during an outage must
+// start and serve the rest of its dialplan. The store is returned down (logged once,
+// counted), its schema migration retried in the background, and every operation fails with
+// voicemail.ErrUnavailable until the database is back and migrated (pgstore.Options
+// Background). A malformed URL, refused credentials or a schema newer than this binary still
+// fail here.
 func Open(ctx context.Context, storeURL, dir string, log *slog.Logger) (s Store, description string, err error) {
 	if IsDatabase(storeURL) {
-		pg, err := pgstore.Open(ctx, storeURL, pgstore.Options{Log: log})
+		pg, err := pgstore.Open(ctx, storeURL, pgstore.Options{Log: log, Background: true})
 		if err != nil {
 			return nil, "", fmt.Errorf("open voicemail store %s: %w", redact(storeURL), err)
 		}

@@ -2,6 +2,7 @@ package open
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -45,10 +46,23 @@ func TestOpenChoosesTheStore(t *testing.T) {
 	if st := StatsOf(s); st.Down || st.Outages != 0 {
 		t.Fatalf("stats %+v", st)
 	}
-	// An unreachable database: the error says so, without the password.
+	// An unreachable database: Open succeeds (a sidecar started during an outage starts),
+	// operations fail with ErrUnavailable, the error without the password.
 	pg.Stop(t)
-	_, _, err = Open(ctx, url, dir, nil)
-	if err == nil || strings.Contains(err.Error(), "s3cret") || !strings.Contains(err.Error(), voicemail.ErrUnavailable.Error()) {
+	s, _, err = Open(ctx, url, dir, nil)
+	if err != nil {
 		t.Fatalf("database down: %v", err)
+	}
+	defer s.Close()
+	_, err = s.Counts(ctx, "1001")
+	if !errors.Is(err, voicemail.ErrUnavailable) || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("database down: %v", err)
+	}
+	if st := StatsOf(s); !st.Down || st.Outages != 1 {
+		t.Fatalf("stats while down %+v", st)
+	}
+	// A malformed URL still fails Open.
+	if _, _, err := Open(ctx, "postgres://u:s3cret@[::1", dir, nil); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("malformed URL: %v", err)
 	}
 }

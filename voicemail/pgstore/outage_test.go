@@ -141,3 +141,63 @@ func TestOutage(t *testing.T) {
 		t.Fatal("a password in the log")
 	}
 }
+
+// A store opened while PostgreSQL is down (a sidecar started during an outage): with
+// Background, Open succeeds, operations fail fast with ErrUnavailable, the outage is logged
+// once and counted; once the database is up the schema is migrated without a restart, a
+// watch started during the outage gets its first counts, and operations resume. Without
+// Background, Open stays strict.
+func TestOpenDuringOutage(t *testing.T) {
+	pg := pgtest.Start(t)
+	url := pg.NewDatabase(t)
+	pg.Stop(t)
+	if s, err := Open(ctx, url, Options{OpTimeout: time.Second}); !errors.Is(err, voicemail.ErrUnavailable) {
+		if s != nil {
+			s.Close()
+		}
+		t.Fatalf("Open without Background, database down: %v", err)
+	}
+	var logs lockedBuffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	s := open(t, url, Options{Log: log, OpTimeout: time.Second, MaxBackoff: 300 * time.Millisecond, Background: true})
+	if st := s.Stats(); !st.Down || st.Outages != 1 {
+		t.Fatalf("stats after Open during the outage %+v", st)
+	}
+	ch, err := s.Watch(ctx, "1001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		start := time.Now()
+		_, err := s.Counts(ctx, "1001")
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("Counts took %v with the database down", d)
+		}
+		if !errors.Is(err, voicemail.ErrUnavailable) {
+			t.Fatalf("Counts with the database down: %v", err)
+		}
+	}
+	if _, err := s.Deposit(ctx, "1001", voicemail.Envelope{Codec: "pcmu"}, voicemail.DefaultLimits()); !errors.Is(err, voicemail.ErrUnavailable) {
+		t.Fatalf("Deposit with the database down: %v", err)
+	}
+	select {
+	case c := <-ch:
+		t.Fatalf("a watch got %+v with the database down", c)
+	default:
+	}
+
+	pg.Start(t)
+	storetest.Until(t, ch, voicemail.Counts{}) // the migrator's resync gives the first value
+	if v, err := SchemaVersion(ctx, s.Pool()); err != nil || v == 0 {
+		t.Fatalf("schema after the outage: version %d, %v", v, err)
+	}
+	storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	storetest.Until(t, ch, voicemail.Counts{New: 1})
+	if st := s.Stats(); st.Down || st.Outages != 1 || st.Unavailable < 4 {
+		t.Fatalf("stats after the outage %+v", st)
+	}
+	out := logs.String()
+	if strings.Count(out, "operations fail until it is back") != 1 || strings.Count(out, "voicemail store available again") != 1 {
+		t.Fatalf("want one outage and one recovery line:\n%s", out)
+	}
+}

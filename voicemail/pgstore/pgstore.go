@@ -25,6 +25,9 @@
 // PostgreSQL down or unreachable: every operation fails within Options.OpTimeout with an
 // error wrapping voicemail.ErrUnavailable; watchers keep their last counts; the outage is
 // logged once (and its end once) and counted in Stats. Nothing needs a restart afterwards.
+// With Options.Background a store opened during an outage is the same: Open returns it, the
+// migration is retried in the background, and operations fail with ErrUnavailable until the
+// schema is current (`sidecar voicemail migrate` stays strict: it opens without Background).
 package pgstore
 
 import (
@@ -62,6 +65,12 @@ type Options struct {
 	MaxUncapped time.Duration
 	// NoMigrate skips the migration at Open (the schema must then be current).
 	NoMigrate bool
+	// Background lets Open succeed when the database cannot be reached (serve: a sidecar
+	// started during an outage must start): the migration is then retried in the background
+	// under the LISTEN backoff, every operation fails with ErrUnavailable until it has
+	// succeeded, and the outage is logged and counted like any other. Errors that are no
+	// outage (a wrong password, a schema newer than this binary) still fail Open.
+	Background bool
 }
 
 // Stats are the store's counters, for metrics.
@@ -94,6 +103,13 @@ type Store struct {
 
 	listenConnects atomic.Uint64
 	notifications  atomic.Uint64
+
+	// ready is set once the schema is known current (at Open, or by the background
+	// migrator); until then every operation fails with ErrUnavailable.
+	ready      atomic.Bool
+	migrateErr atomic.Pointer[error] // the background migration's last failure
+	kick       chan struct{}         // wakes the background migrator early (cap 1)
+	migrated   chan struct{}         // closed when the background migrator ends
 
 	mu      sync.Mutex
 	watch   *watcher
@@ -134,17 +150,85 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open voicemail store: %w", err)
 	}
-	s := &Store{pool: pool, url: url, opts: opts, log: log, closing: make(chan struct{})}
-	if !opts.NoMigrate {
-		mctx, cancel := context.WithTimeout(ctx, 10*opts.OpTimeout)
-		_, err := Migrate(mctx, pool)
-		cancel()
-		if err != nil {
-			pool.Close()
-			return nil, s.classify(ctx, err)
-		}
+	s := &Store{pool: pool, url: url, opts: opts, log: log, closing: make(chan struct{}),
+		kick: make(chan struct{}, 1), migrated: make(chan struct{})}
+	if opts.NoMigrate {
+		s.ready.Store(true)
+		close(s.migrated)
+		return s, nil
+	}
+	mctx, cancel := context.WithTimeout(ctx, 10*opts.OpTimeout)
+	_, err = Migrate(mctx, pool)
+	cancel()
+	err = s.classify(ctx, err)
+	switch {
+	case err == nil:
+		s.ready.Store(true)
+		close(s.migrated)
+	case opts.Background && errors.Is(err, voicemail.ErrUnavailable) && ctx.Err() == nil:
+		s.migrateErr.Store(&err)
+		s.unavail.Add(1)
+		s.setDown(true, err)
+		go s.migrateLater()
+	default:
+		pool.Close()
+		return nil, err
 	}
 	return s, nil
+}
+
+// migrateLater retries the migration until it succeeds or the store closes: at once when an
+// operation asks (kick), else after a backoff of 100 ms doubling to MaxBackoff. An error that
+// is no outage (a schema newer than this binary) is logged once and retried at MaxBackoff: an
+// operator may fix it without restarting the sidecar.
+func (s *Store) migrateLater() {
+	defer close(s.migrated)
+	backoff := 100 * time.Millisecond
+	var logged string
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-s.kick:
+		case <-time.After(backoff):
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*s.opts.OpTimeout)
+		go func() { // Close cancels a migration in progress
+			select {
+			case <-s.closing:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		applied, err := Migrate(ctx, s.pool)
+		cancel()
+		if err == nil {
+			s.ready.Store(true)
+			s.migrateErr.Store(nil)
+			if len(applied) > 0 {
+				s.log.Info("voicemail schema migrated", "applied", applied)
+			}
+			s.setDown(false, nil)
+			s.mu.Lock()
+			w := s.watch
+			s.mu.Unlock()
+			if w != nil {
+				w.resync() // watchers that never got a first value get one now
+			}
+			return
+		}
+		err = s.classify(context.Background(), err)
+		s.migrateErr.Store(&err)
+		if errors.Is(err, voicemail.ErrUnavailable) {
+			backoff = min(2*backoff, s.opts.MaxBackoff)
+			continue
+		}
+		backoff = s.opts.MaxBackoff
+		if err.Error() != logged {
+			logged = err.Error()
+			s.log.Error("voicemail schema not migrated: operations fail until it is", "err", err)
+		}
+	}
 }
 
 // Close stops watching (channels from Watch are closed) and closes the pool. Recordings in
@@ -159,6 +243,7 @@ func (s *Store) Close() error {
 	close(s.closing)
 	w := s.watch
 	s.mu.Unlock()
+	<-s.migrated
 	if w != nil {
 		w.close()
 	}
@@ -187,6 +272,22 @@ func (s *Store) op(ctx context.Context) (context.Context, context.CancelFunc, er
 		return nil, nil, voicemail.ErrClosed
 	}
 	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	if !s.ready.Load() {
+		select { // the migrator tries again now rather than after its backoff
+		case s.kick <- struct{}{}:
+		default:
+		}
+		err := voicemail.ErrUnavailable
+		if p := s.migrateErr.Load(); p != nil {
+			err = fmt.Errorf("schema not migrated yet: %w", *p)
+			if !errors.Is(err, voicemail.ErrUnavailable) {
+				err = fmt.Errorf("%w: %w", voicemail.ErrUnavailable, err)
+			}
+		}
+		s.unavail.Add(1)
+		s.setDown(true, err)
 		return nil, nil, err
 	}
 	octx, cancel := context.WithTimeout(ctx, s.opts.OpTimeout)

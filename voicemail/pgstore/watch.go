@@ -190,7 +190,9 @@ func (w *watcher) listen() {
 			continue
 		}
 		backoff = 100 * time.Millisecond
-		w.s.setDown(false, nil)
+		if w.s.ready.Load() { // else the migrator says when the store is back, and resyncs
+			w.s.setDown(false, nil)
+		}
 		w.resync()
 		w.s.listenConnects.Add(1) // counted once listening and resynced
 		w.receive(conn)
