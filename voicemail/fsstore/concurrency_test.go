@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sidecar-voip/sidecar/voicemail"
+	"github.com/sidecar-voip/sidecar/voicemail/storetest"
 )
 
 // allIDs lists every message number in a mailbox, failing on a duplicate.
@@ -40,7 +41,7 @@ func TestConcurrentDeposits(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			rec.WritePayload(tone(4000, byte(i)))
+			rec.WritePayload(storetest.Tone(4000, byte(i)))
 			m, err := rec.Commit()
 			if err != nil {
 				t.Error(err)
@@ -97,7 +98,7 @@ func TestConcurrentDepositsAcrossProcesses(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			rec.WritePayload(tone(800, 0))
+			rec.WritePayload(storetest.Tone(800, 0))
 			m, err := rec.Commit()
 			if err != nil {
 				t.Error(err)
@@ -130,7 +131,7 @@ func TestConcurrentDepositsAcrossProcesses(t *testing.T) {
 func TestDepositDuringRetrieval(t *testing.T) {
 	s := open(t, t.TempDir())
 	for range 5 {
-		deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+		storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
 	}
 	snapshot, err := s.List(ctx, "1001", voicemail.Inbox)
 	if err != nil || len(snapshot) != 5 {
@@ -144,7 +145,7 @@ func TestDepositDuringRetrieval(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			rec.WritePayload(tone(8000, 9))
+			rec.WritePayload(storetest.Tone(8000, 9))
 			if _, err := rec.Commit(); err != nil {
 				t.Error(err)
 			}
@@ -155,7 +156,7 @@ func TestDepositDuringRetrieval(t *testing.T) {
 		if err != nil || got.UID != m.UID {
 			t.Fatalf("position %d: %+v %v", i, got, err)
 		}
-		checkAudio(t, a)
+		storetest.CheckAudio(t, a)
 		if _, err := s.MarkRead(ctx, "1001", m.ID); err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sidecar-voip/sidecar/internal/reliability"
 	"github.com/sidecar-voip/sidecar/voicemail"
+	"github.com/sidecar-voip/sidecar/voicemail/storetest"
 )
 
 // A process depositing in a loop is killed with SIGKILL while writing: afterwards only
@@ -55,7 +56,7 @@ func TestKill9DuringDeposits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if info := checkAudio(t, a); info.Samples() != 8000 || m.Duration != time.Second {
+			if info, _ := storetest.CheckAudio(t, a); info.Samples() != 8000 || m.Duration != time.Second {
 				t.Fatalf("message %d: %+v, %v", id, info, m.Duration)
 			}
 		}
@@ -73,10 +74,10 @@ func TestKill9DuringDeposits(t *testing.T) {
 func TestRecoverPartialStates(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
-	kept := deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
-	moved := deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
-	orphan := deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
-	noAudio := deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	kept := storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	moved := storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	orphan := storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	noAudio := storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
 	inbox := filepath.Join(dir, "1001", "INBOX")
 	// A move cut after its first rename: audio in Old, envelope still in INBOX.
 	os.Rename(filepath.Join(inbox, msgName(moved.ID)+".wav"), filepath.Join(dir, "1001", "Old", msgName(moved.ID)+".wav"))
@@ -105,7 +106,7 @@ func TestRecoverPartialStates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec.WritePayload(tone(8000, 0))
+	rec.WritePayload(storetest.Tone(8000, 0))
 	open(t, dir)
 	if m, err := rec.Commit(); err != nil || m.ID != noAudio.ID+1 {
 		t.Fatalf("commit after another store's recovery: %+v %v", m, err)

@@ -2,19 +2,16 @@ package fsstore
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/sidecar-voip/sidecar/app/wav"
 	"github.com/sidecar-voip/sidecar/voicemail"
+	"github.com/sidecar-voip/sidecar/voicemail/storetest"
 )
 
 // helperEnv makes the test binary a helper process (TestMain) instead of running tests:
@@ -64,7 +61,7 @@ func helper(args string) int {
 					return
 				}
 				for j := range 50 { // 1 s of audio in 20 ms frames
-					rec.WritePayload(tone(160, byte(j)))
+					rec.WritePayload(storetest.Tone(160, byte(j)))
 					if j == 25 && mode == "loop" {
 						say("writing")
 					}
@@ -103,15 +100,6 @@ func helperCmd(t *testing.T, args string) (*exec.Cmd, *bufio.Scanner) {
 	return cmd, bufio.NewScanner(out)
 }
 
-// tone is n bytes of payload whose content depends on seed.
-func tone(n int, seed byte) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = seed + byte(i)
-	}
-	return b
-}
-
 func open(t testing.TB, dir string) *Store {
 	t.Helper()
 	s, err := Open(dir)
@@ -120,43 +108,4 @@ func open(t testing.TB, dir string) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// deposit records a message of d of G.711 payload and commits it.
-func deposit(t *testing.T, s voicemail.Store, mbox string, env voicemail.Envelope, d time.Duration) voicemail.Message {
-	t.Helper()
-	if env.Codec == "" {
-		env.Codec = "pcmu"
-	}
-	rec, err := s.Deposit(context.Background(), mbox, env, voicemail.DefaultLimits())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rec.Discard()
-	if err := rec.WritePayload(tone(int(d/time.Second*8000+d%time.Second*8000/time.Second), 1)); err != nil {
-		t.Fatal(err)
-	}
-	m, err := rec.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-// checkAudio reads an Audio fully and checks it parses as a complete WAV file.
-func checkAudio(t *testing.T, a voicemail.Audio) wav.Info {
-	t.Helper()
-	defer a.Close()
-	b, err := io.ReadAll(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := wav.ReadInfo(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.DataOffset+info.DataSize > int64(len(b)) {
-		t.Fatalf("data chunk past the end")
-	}
-	return info
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sidecar-voip/sidecar/app/wav"
 	"github.com/sidecar-voip/sidecar/voicemail"
+	"github.com/sidecar-voip/sidecar/voicemail/storetest"
 )
 
 var ctx = context.Background()
@@ -17,11 +18,11 @@ var ctx = context.Background()
 func TestDepositListOpen(t *testing.T) {
 	s := open(t, t.TempDir())
 	when := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	m := deposit(t, s, "1001@default", voicemail.Envelope{CallerID: "sip:2002@x", CallerName: "Ann", Time: when}, 1500*time.Millisecond)
+	m := storetest.Deposit(t, s, "1001@default", voicemail.Envelope{CallerID: "sip:2002@x", CallerName: "Ann", Time: when}, 1500*time.Millisecond)
 	if m.ID != 1 || m.Folder != voicemail.Inbox || m.Duration != 1500*time.Millisecond || m.Codec != "pcmu" || len(m.UID) != 32 {
 		t.Fatalf("committed %+v", m)
 	}
-	m2 := deposit(t, s, "1001@default", voicemail.Envelope{Codec: "pcma", Urgent: true}, time.Second)
+	m2 := storetest.Deposit(t, s, "1001@default", voicemail.Envelope{Codec: "pcma", Urgent: true}, time.Second)
 	if m2.ID != 2 || m2.Folder != voicemail.Urgent {
 		t.Fatalf("second %+v", m2)
 	}
@@ -33,11 +34,11 @@ func TestDepositListOpen(t *testing.T) {
 	if err != nil || got != m || !got.Time.Equal(when) {
 		t.Fatalf("open %+v %v", got, err)
 	}
-	if info := checkAudio(t, a); info.Encoding != wav.MuLaw || info.Rate != 8000 || info.Samples() != 12000 {
+	if info, _ := storetest.CheckAudio(t, a); info.Encoding != wav.MuLaw || info.Rate != 8000 || info.Samples() != 12000 {
 		t.Fatalf("audio %+v", info)
 	}
 	_, a, _ = s.Open(ctx, "1001@default", 2)
-	if info := checkAudio(t, a); info.Encoding != wav.ALaw {
+	if info, _ := storetest.CheckAudio(t, a); info.Encoding != wav.ALaw {
 		t.Fatalf("audio %+v", info)
 	}
 	c, err := s.Counts(ctx, "1001@default")
@@ -55,8 +56,8 @@ func TestDepositListOpen(t *testing.T) {
 func TestReadMoveDelete(t *testing.T) {
 	s := open(t, t.TempDir())
 	const mb = "1001"
-	a := deposit(t, s, mb, voicemail.Envelope{}, time.Second)
-	u := deposit(t, s, mb, voicemail.Envelope{Urgent: true}, time.Second)
+	a := storetest.Deposit(t, s, mb, voicemail.Envelope{}, time.Second)
+	u := storetest.Deposit(t, s, mb, voicemail.Envelope{Urgent: true}, time.Second)
 	if m, err := s.MarkRead(ctx, mb, a.ID); err != nil || m.Folder != voicemail.Old {
 		t.Fatalf("mark read %+v %v", m, err)
 	}
@@ -92,14 +93,14 @@ func TestReadMoveDelete(t *testing.T) {
 	}
 	// Numbers are never reused, even after the highest is deleted.
 	s.Delete(ctx, mb, u.ID)
-	if m := deposit(t, s, mb, voicemail.Envelope{}, time.Second); m.ID != 3 {
+	if m := storetest.Deposit(t, s, mb, voicemail.Envelope{}, time.Second); m.ID != 3 {
 		t.Fatalf("next number %d, want 3", m.ID)
 	}
 }
 
 func TestOpenSurvivesDelete(t *testing.T) {
 	s := open(t, t.TempDir())
-	m := deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	m := storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
 	_, a, err := s.Open(ctx, "1001", m.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +108,7 @@ func TestOpenSurvivesDelete(t *testing.T) {
 	if err := s.Delete(ctx, "1001", m.ID); err != nil {
 		t.Fatal(err)
 	}
-	if info := checkAudio(t, a); info.Samples() != 8000 {
+	if info, _ := storetest.CheckAudio(t, a); info.Samples() != 8000 {
 		t.Fatalf("audio after delete: %+v", info)
 	}
 }
@@ -123,7 +124,7 @@ func TestLimits(t *testing.T) {
 		return r
 	}
 	short := rec()
-	short.WritePayload(tone(3000, 0))
+	short.WritePayload(storetest.Tone(3000, 0))
 	if _, err := short.Commit(); !errors.Is(err, voicemail.ErrTooShort) {
 		t.Fatalf("short: %v", err)
 	}
@@ -131,7 +132,7 @@ func TestLimits(t *testing.T) {
 		t.Fatalf("commit twice: %v", err)
 	}
 	long := rec()
-	if err := long.WritePayload(tone(6000, 0)); err != nil {
+	if err := long.WritePayload(storetest.Tone(6000, 0)); err != nil {
 		t.Fatal(err)
 	}
 	if err := long.WritePCM(make([]int16, 4000)); !errors.Is(err, voicemail.ErrMaxDuration) {
@@ -145,8 +146,8 @@ func TestLimits(t *testing.T) {
 	}
 	// Two recordings started while there is room for one: the second commit is refused.
 	r1, r2 := rec(), rec()
-	r1.WritePayload(tone(8000, 0))
-	r2.WritePayload(tone(8000, 0))
+	r1.WritePayload(storetest.Tone(8000, 0))
+	r2.WritePayload(storetest.Tone(8000, 0))
 	if _, err := r1.Commit(); err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestG722StoredAsPCM(t *testing.T) {
 		t.Fatalf("%+v %v", m, err)
 	}
 	_, a, _ := s.Open(ctx, "1001", m.ID)
-	if info := checkAudio(t, a); info.Encoding != wav.PCM16 || info.Rate != 16000 || info.Samples() != 16000 {
+	if info, _ := storetest.CheckAudio(t, a); info.Encoding != wav.PCM16 || info.Rate != 16000 || info.Samples() != 16000 {
 		t.Fatalf("%+v", info)
 	}
 	if _, err := s.Deposit(ctx, "1001", voicemail.Envelope{Codec: "opus"}, voicemail.DefaultLimits()); !errors.Is(err, voicemail.ErrFormat) {
@@ -198,7 +199,7 @@ func TestGreetings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.WritePayload(tone(n, byte(i)))
+		r.WritePayload(storetest.Tone(n, byte(i)))
 		if _, err := r.Commit(); err != nil {
 			t.Fatal(err)
 		}
@@ -206,12 +207,12 @@ func TestGreetings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info := checkAudio(t, a); info.Samples() != int64(n) || info.Encoding != wav.ALaw {
+		if info, _ := storetest.CheckAudio(t, a); info.Samples() != int64(n) || info.Encoding != wav.ALaw {
 			t.Fatalf("greeting %d: %+v", i, info)
 		}
 	}
 	r, _ := s.PutGreeting(ctx, "1001", voicemail.Name, "pcmu", voicemail.Limits{MaxGreeting: time.Second})
-	if err := r.WritePayload(tone(9000, 0)); !errors.Is(err, voicemail.ErrMaxDuration) {
+	if err := r.WritePayload(storetest.Tone(9000, 0)); !errors.Is(err, voicemail.ErrMaxDuration) {
 		t.Fatalf("greeting past maxgreet: %v", err)
 	}
 	r.Discard()
@@ -252,11 +253,11 @@ func assertNoTemp(t *testing.T, dir, mbox string) {
 func TestNumberingAfterCounterLoss(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
-	deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
-	m := deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	m := storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
 	s.Move(ctx, "1001", m.ID, voicemail.Work, 100)
 	os.Remove(filepath.Join(dir, "1001", ".next"))
-	if got := deposit(t, s, "1001", voicemail.Envelope{}, time.Second); got.ID != 3 {
+	if got := storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second); got.ID != 3 {
 		t.Fatalf("after losing .next: %d, want 3", got.ID)
 	}
 	// An operator copies message 3 in as 4 (and 5's audio alone): the next is 6.
@@ -266,7 +267,7 @@ func TestNumberingAfterCounterLoss(t *testing.T) {
 	}
 	b, _ := os.ReadFile(filepath.Join(dir, "1001", "INBOX", msgName(3)+".wav"))
 	os.WriteFile(filepath.Join(dir, "1001", "INBOX", msgName(5)+".wav"), b, 0o640)
-	if got := deposit(t, s, "1001", voicemail.Envelope{}, time.Second); got.ID != 6 {
+	if got := storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second); got.ID != 6 {
 		t.Fatalf("past copied-in files: %d, want 6", got.ID)
 	}
 	if ids := allIDs(t, s, "1001"); len(ids) != 5 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sidecar-voip/sidecar/voicemail"
+	"github.com/sidecar-voip/sidecar/voicemail/storetest"
 )
 
 // next waits for the next counts (the deadline only guards against a hang).
@@ -37,7 +38,7 @@ func until(t *testing.T, ch <-chan voicemail.Counts, want voicemail.Counts) {
 
 func TestWatchSameStore(t *testing.T) {
 	s := open(t, t.TempDir())
-	deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
 	wctx, cancel := context.WithCancel(ctx)
 	ch, err := s.Watch(wctx, "1001")
 	if err != nil {
@@ -46,7 +47,7 @@ func TestWatchSameStore(t *testing.T) {
 	if c := next(t, ch); c != (voicemail.Counts{New: 1}) {
 		t.Fatalf("first counts %+v", c)
 	}
-	m := deposit(t, s, "1001", voicemail.Envelope{Urgent: true}, time.Second)
+	m := storetest.Deposit(t, s, "1001", voicemail.Envelope{Urgent: true}, time.Second)
 	until(t, ch, voicemail.Counts{New: 2, UrgentNew: 1})
 	s.MarkRead(ctx, "1001", m.ID)
 	until(t, ch, voicemail.Counts{New: 1, Old: 1, UrgentOld: 1})
@@ -66,7 +67,7 @@ func TestWatchOtherWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 	until(t, ch, voicemail.Counts{})
-	m := deposit(t, other, "1001", voicemail.Envelope{}, time.Second)
+	m := storetest.Deposit(t, other, "1001", voicemail.Envelope{}, time.Second)
 	until(t, ch, voicemail.Counts{New: 1})
 	os.Remove(filepath.Join(dir, "1001", "INBOX", msgName(m.ID)+".txt"))
 	until(t, ch, voicemail.Counts{})
@@ -74,9 +75,9 @@ func TestWatchOtherWriters(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(dir, "1001")); err != nil {
 		t.Fatal(err)
 	}
-	deposit(t, other, "1001", voicemail.Envelope{}, time.Second)
+	storetest.Deposit(t, other, "1001", voicemail.Envelope{}, time.Second)
 	until(t, ch, voicemail.Counts{New: 1})
-	deposit(t, other, "1001", voicemail.Envelope{}, time.Second)
+	storetest.Deposit(t, other, "1001", voicemail.Envelope{}, time.Second)
 	until(t, ch, voicemail.Counts{New: 2})
 }
 
@@ -87,7 +88,7 @@ func TestWatchSlowReaderSeesLatest(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 5 {
-		deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+		storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
 	}
 	// In-process changes are delivered before Commit returns: one value, the latest.
 	if c := next(t, ch); c != (voicemail.Counts{New: 5}) {
