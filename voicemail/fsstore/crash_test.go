@@ -45,7 +45,7 @@ func TestKill9DuringDeposits(t *testing.T) {
 			t.Fatalf("round %d: no recording in progress at the kill", round)
 		}
 		s := open(t, dir)
-		ids := allIDs(t, s, "1001")
+		ids := storetest.AllMessages(t, s, "1001")
 		for id := range committed {
 			if _, ok := ids[id]; !ok {
 				t.Fatalf("round %d: committed message %d lost", round, id)
@@ -89,7 +89,7 @@ func TestRecoverPartialStates(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "1001", ".tmp", "dead.wav"), []byte("RIFF"), 0o640)
 
 	s2 := open(t, dir)
-	ids := allIDs(t, s2, "1001")
+	ids := storetest.AllMessages(t, s2, "1001")
 	if len(ids) != 2 || ids[kept.ID].Folder != voicemail.Inbox || ids[moved.ID].Folder != voicemail.Old {
 		t.Fatalf("after recovery: %+v", ids)
 	}

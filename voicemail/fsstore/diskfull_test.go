@@ -57,7 +57,7 @@ func TestDiskFullTmpfs(t *testing.T) {
 	if len(kept) == 0 {
 		t.Fatal("nothing fitted before the disk was full")
 	}
-	ids := allIDs(t, s, "1001")
+	ids := storetest.AllMessages(t, s, "1001")
 	if len(ids) != len(kept) {
 		t.Fatalf("%d messages visible, %d committed", len(ids), len(kept))
 	}
@@ -123,7 +123,7 @@ func TestDiskFullInjected(t *testing.T) {
 		t.Fatalf("commit after a failed write: %v", err)
 	}
 	rec.Discard()
-	if ids := allIDs(t, s, "1001"); len(ids) != 1 {
+	if ids := storetest.AllMessages(t, s, "1001"); len(ids) != 1 {
 		t.Fatalf("%d messages", len(ids))
 	}
 	assertNoTemp(t, s.Dir(), "1001")
