@@ -45,21 +45,7 @@ func TestKill9DuringDeposits(t *testing.T) {
 			t.Fatalf("round %d: no recording in progress at the kill", round)
 		}
 		s := open(t, dir)
-		ids := storetest.AllMessages(t, s, "1001")
-		for id := range committed {
-			if _, ok := ids[id]; !ok {
-				t.Fatalf("round %d: committed message %d lost", round, id)
-			}
-		}
-		for id, m := range ids {
-			_, a, err := s.Open(ctx, "1001", id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if info, _ := storetest.CheckAudio(t, a); info.Samples() != 8000 || m.Duration != time.Second {
-				t.Fatalf("message %d: %+v, %v", id, info, m.Duration)
-			}
-		}
+		storetest.CheckAfterKill(t, s, "1001", committed)
 		assertNoTemp(t, dir, "1001")
 	}
 	reliability.Log(t, reliability.Row{
