@@ -27,8 +27,8 @@ func (s *Store) Deposit(ctx context.Context, mbox string, env voicemail.Envelope
 	if err != nil {
 		return nil, err
 	}
-	if n >= limits.MaxMessages {
-		return nil, fmt.Errorf("deposit into %s/%s: %w", mbox, folder, voicemail.ErrMailboxFull)
+	if err := deposit.Full(mbox, folder, n, limits.MaxMessages); err != nil {
+		return nil, err
 	}
 	if env.Time.IsZero() {
 		env.Time = time.Now()
@@ -43,13 +43,7 @@ func (s *Store) Deposit(ctx context.Context, mbox string, env voicemail.Envelope
 
 // PutGreeting starts a greeting recording.
 func (s *Store) PutGreeting(ctx context.Context, mbox string, g voicemail.Greeting, codec string, limits voicemail.Limits) (voicemail.Recording, error) {
-	if !g.Valid() {
-		return nil, fmt.Errorf("%w: greeting %q", voicemail.ErrFolder, g)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkMailbox(mbox); err != nil {
+	if err := deposit.CheckGreeting(ctx, mbox, g); err != nil {
 		return nil, err
 	}
 	r, err := s.newRecording(mbox, codec, limits.MaxGreeting, limits.MinDuration)
@@ -192,8 +186,8 @@ func (r *recording) commitMessageLocked() (voicemail.Message, error) {
 	if err != nil {
 		return voicemail.Message{}, err
 	}
-	if len(ids) >= r.maxMessages {
-		return voicemail.Message{}, fmt.Errorf("deposit into %s/%s: %w", r.mbox, r.folder, voicemail.ErrMailboxFull)
+	if err := deposit.Full(r.mbox, r.folder, len(ids), r.maxMessages); err != nil {
+		return voicemail.Message{}, err
 	}
 	id, err := s.allocate(r.mbox)
 	if err != nil {

@@ -51,8 +51,8 @@ func (s *Store) Deposit(ctx context.Context, mbox string, env voicemail.Envelope
 	if err != nil {
 		return nil, err
 	}
-	if n >= limits.MaxMessages {
-		return nil, fmt.Errorf("deposit into %s/%s: %w", mbox, folder, voicemail.ErrMailboxFull)
+	if err := deposit.Full(mbox, folder, n, limits.MaxMessages); err != nil {
+		return nil, err
 	}
 	if env.Time.IsZero() {
 		env.Time = time.Now()
@@ -63,13 +63,7 @@ func (s *Store) Deposit(ctx context.Context, mbox string, env voicemail.Envelope
 
 // PutGreeting starts a greeting recording.
 func (s *Store) PutGreeting(ctx context.Context, mbox string, g voicemail.Greeting, codec string, limits voicemail.Limits) (voicemail.Recording, error) {
-	if !g.Valid() {
-		return nil, fmt.Errorf("%w: greeting %q", voicemail.ErrFolder, g)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkMailbox(mbox); err != nil {
+	if err := deposit.CheckGreeting(ctx, mbox, g); err != nil {
 		return nil, err
 	}
 	r, err := s.newRecording(mbox, codec, limits.MaxGreeting, limits.MinDuration)
@@ -198,8 +192,8 @@ func (r *recording) commitMessage() (voicemail.Message, error) {
 		if err := tx.QueryRow(octx, "SELECT count(*) FROM voicemail_message WHERE mailbox = $1 AND folder = $2", r.mbox, string(r.folder)).Scan(&n); err != nil {
 			return err
 		}
-		if n >= r.maxMessages {
-			return fmt.Errorf("deposit into %s/%s: %w", r.mbox, r.folder, voicemail.ErrMailboxFull)
+		if err := deposit.Full(r.mbox, r.folder, n, r.maxMessages); err != nil {
+			return err
 		}
 		m.ID = uint64(id)
 		return insertMessage(octx, tx, r.mbox, m, r.buf.b)

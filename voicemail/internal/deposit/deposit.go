@@ -5,6 +5,7 @@
 package deposit
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
@@ -202,4 +203,28 @@ func Target(env voicemail.Envelope) voicemail.Folder {
 		return voicemail.Urgent
 	}
 	return voicemail.Inbox
+}
+
+// Full returns voicemail.ErrMailboxFull when a folder holding n messages takes no more
+// under a limit of maxMessages, else nil.
+func Full(mbox string, folder voicemail.Folder, n, maxMessages int) error {
+	if n >= maxMessages {
+		return fmt.Errorf("deposit into %s/%s: %w", mbox, folder, voicemail.ErrMailboxFull)
+	}
+	return nil
+}
+
+// CheckGreeting checks what PutGreeting is given before any work: a known greeting, a live
+// context and a valid mailbox name.
+func CheckGreeting(ctx context.Context, mbox string, g voicemail.Greeting) error {
+	if !g.Valid() {
+		return fmt.Errorf("%w: greeting %q", voicemail.ErrFolder, g)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if !voicemail.ValidMailbox(mbox) {
+		return fmt.Errorf("%w: %q", voicemail.ErrMailbox, mbox)
+	}
+	return nil
 }
