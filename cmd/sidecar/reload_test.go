@@ -56,10 +56,7 @@ func call(t *testing.T, addr string, n int) string {
 		"Max-Forwards: 70\r\nFrom: <sip:1001@127.0.0.1>;tag=r%d\r\nTo: <sip:100@%s>\r\nCall-ID: reload-%d\r\n"+
 		"CSeq: 1 INVITE\r\nContact: <sip:1001@%s>\r\nX-Caller-Template: sub\r\n"+
 		"Content-Length: 0\r\n\r\n", addr, local, n, n, addr, n, local)
-	got := roundTrip(t, conn, invite)
-	for strings.HasPrefix(got, "SIP/2.0 1") {
-		got = roundTrip(t, conn, "")
-	}
+	got := finalAnswer(t, conn, invite)
 	return firstLine(got)
 }
 

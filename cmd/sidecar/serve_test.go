@@ -83,12 +83,7 @@ func TestServeBinary(t *testing.T) {
 		"Max-Forwards: 70\r\nFrom: <sip:1001@127.0.0.1>;tag=2\r\nTo: <sip:*486@%s>\r\nCall-ID: serve-2\r\n"+
 		"CSeq: 1 INVITE\r\nContact: <sip:1001@%s>\r\nX-Caller-Template: subscriber;user=1001\r\n"+
 		"Content-Length: 0\r\n\r\n", addr, local, addr, local)
-	got := roundTrip(t, conn, invite)
-	// Provisional answers, and the dialog-state PUBLISHes the subscriber template's
-	// publish-dialog-info sends to where the call came from (this socket), come first.
-	for strings.HasPrefix(got, "SIP/2.0 1") || !strings.HasPrefix(got, "SIP/2.0 ") {
-		got = roundTrip(t, conn, "")
-	}
+	got := finalAnswer(t, conn, invite)
 	if !strings.HasPrefix(got, "SIP/2.0 486") {
 		t.Errorf("INVITE *486: got %q\n%s", firstLine(got), sc.log.String())
 	}
@@ -182,6 +177,18 @@ func roundTrip(t *testing.T, conn net.Conn, text string) string {
 		t.Fatalf("read: %v", err)
 	}
 	return string(buf[:n])
+}
+
+// finalAnswer sends text and returns the first final response read after it, skipping
+// provisional responses and the PUBLISHes and NOTIFYs the sidecar sends to where a call
+// came from (the shipped subscriber template publishes dialog state: BLF).
+func finalAnswer(t *testing.T, conn net.Conn, text string) string {
+	t.Helper()
+	got := roundTrip(t, conn, text)
+	for strings.HasPrefix(got, "SIP/2.0 1") || strings.HasPrefix(got, "PUBLISH ") || strings.HasPrefix(got, "NOTIFY ") {
+		got = roundTrip(t, conn, "")
+	}
+	return got
 }
 
 func firstLine(s string) string {
