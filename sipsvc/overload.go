@@ -20,8 +20,8 @@ const (
 // passed up. A retransmission of an INVITE admitted recently (same top Via branch) goes up
 // to its transaction.
 func (s *Server) admitNewCall(src netip.AddrPort, b []byte, send func([]byte, net.Addr) (int, error)) bool {
-	if !isRequestOf(b, "INVITE") {
-		return true
+	if !isRequestOf(b, "INVITE") || !s.live.Load().trusted.Allows(src) {
+		return true // an untrusted INVITE (untrusted = reject) goes up for its 403: it takes no token
 	}
 	branch := viaBranch(b)
 	if s.admit.seen(branch) {

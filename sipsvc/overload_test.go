@@ -94,3 +94,27 @@ func TestOverloadBurstRefusedAtOnce(t *testing.T) {
 		t.Errorf("overload logged %d times, want once for the episode", n)
 	}
 }
+
+// An untrusted INVITE (untrusted = reject) gets its 403 and takes no token: it cannot use up
+// max-cps and lock the trusted callers out.
+func TestOverloadUntrustedTakesNoToken(t *testing.T) {
+	e := startEnv(t, func(c *config.Config) {
+		c.SIP.MaxCPS = 1
+		c.SIP.Trusted = config.MustParseTrustList("127.0.0.1/32")
+	})
+	x := newRawUAC(t, "127.0.0.2", e.udp)
+	for range 3 {
+		inv := msg{method: "INVITE", ruri: "sip:answer@" + e.udp.String(), toUser: "answer", body: offerSDP}
+		x.send(x.text(&inv))
+		if res := x.final(time.Second); res.StatusCode != 403 {
+			t.Fatalf("untrusted INVITE: got %d, want 403", res.StatusCode)
+		}
+	}
+	u := newRawUAC(t, "127.0.0.1", e.udp)
+	inv, ok := answerCall(t, e, u)
+	tag, _ := ok.To().Params.Get("tag")
+	hangUp(t, u, inv, tag, inv.cseq+1)
+	if n := e.srv.Stats().OverloadInvites; n != 0 {
+		t.Errorf("%d INVITEs refused by overload control, want 0", n)
+	}
+}
