@@ -53,6 +53,19 @@
 //     back the digits sent as RFC 4733 events; without X-Caller-Template a call gets 403.
 //   - TestFirstCall: examples/sipp/first-call.sh (make first-call) reports a 200 and echoed
 //     audio, on free ports.
+//   - TestBLFAfterKamailioRestart (an in-process sidecar, real Kamailio): a call to bob rings
+//     and its early state is PUBLISHed; Kamailio restarts on the same port (presence state in
+//     memory only); a watcher subscribes again; the call is answered and the sidecar's
+//     SIP-If-Match modification gets 412 from the new Kamailio, is published afresh
+//     (PublishBLF.Recovered412, the log's 412 line), and the watcher sees confirmed, then
+//     terminated; the call itself survives the restart.
+//   - TestCallRecordsUnderLoad (a real sidecar with [cdr] path, no Kamailio): SIPp places 500
+//     calls at 150/s, alternately *486 and *43 with audio, as the subscriber template with a
+//     mailbox PIN; the record file is renamed and SIGUSR1 sent mid-run. Across both files every
+//     SIPp INVITE's Call-ID has exactly one line, every line decodes strictly as a cdr.Record
+//     with the fields the call implies (answer, codec and RTP counters for echo calls, 486 and
+//     no answer for busy ones), and the PIN is in neither file nor the sidecar's log. A
+//     presence stand-in answers the BLF PUBLISHes.
 //   - TestSidecarFailover (two real sidecars): one stopped, or draining on SIGTERM with a call
 //     in progress: no call fails and the drained call ends normally.
 package e2e

@@ -33,12 +33,19 @@ type exampleSidecar struct {
 // [sip] trust and identify settings, and waits until its admin endpoint answers.
 func startExampleSidecar(t *testing.T, dir string) *exampleSidecar {
 	t.Helper()
+	return startExampleSidecarWith(t, dir, 100, "")
+}
+
+// startExampleSidecarWith is startExampleSidecar with rtpPorts RTP ports and more settings
+// appended to its sidecar.ini (a [cdr] section, ...).
+func startExampleSidecarWith(t *testing.T, dir string, rtpPorts int, extra string) *exampleSidecar {
+	t.Helper()
 	port, admin, rtp := freePort(t, kamIP), freePort(t, kamIP), freePortPair(t, kamIP)
-	if rtp > 65400 {
+	if rtp > 65500-rtpPorts {
 		rtp = 40000
 	}
 	ini := fmt.Sprintf("[general]\nlog-level = debug\n[sip]\nlisten = udp:%[1]s:%[2]d\n[rtp]\nports = %[3]d-%[4]d\n[admin]\nlisten = %[1]s:%[5]d\n[voicemail]\ndir = %[6]s\n",
-		kamIP, port, rtp, rtp+99, admin, filepath.Join(dir, "voicemail"))
+		kamIP, port, rtp, rtp+rtpPorts-1, admin, filepath.Join(dir, "voicemail")) + extra
 	path := filepath.Join(dir, "sidecar.ini")
 	mustWrite(t, path, ini)
 	sc := &exampleSidecar{proc: startProc(t, dir, "sidecar", sidecarBinary(t), "serve", "-config", path),

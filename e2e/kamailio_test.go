@@ -32,6 +32,9 @@ type kamailio struct {
 	*proc
 	port   int
 	rundir string
+	dir    string   // the run folder
+	extra  []string // the kamailio arguments added to the suite's (restart uses them again)
+	starts int      // how many times it was started (restart names its log by it)
 }
 
 // target returns Kamailio's SIP address for SIPp.
@@ -105,27 +108,49 @@ func startKamailioWith(t *testing.T, dir string, sidecars []string, extra ...str
 	// test package) may take it in between: when Kamailio exits because it could not bind, it
 	// is started again on a new port.
 	for attempt := 1; ; attempt++ {
-		port := freePort(t, kamIP)
-		args := []string{"kamailio", "-DD", "-E", "-f", filepath.Join(repoRoot(t), "examples", "kamailio.cfg"),
-			"-w", dir, "-P", filepath.Join(run, "kamailio.pid"), "-m", "64", "-M", "8"}
-		args = append(args, kamailioArgs(dir, port)...)
-		args = append(args, extra...)
-		k := &kamailio{proc: startProc(t, dir, "kamailio", args...), port: port, rundir: run}
-		err := eventually(10*time.Second, func() error {
-			if !k.running() {
-				return fmt.Errorf("kamailio exited: %v", k.err)
-			}
-			_, err := k.ctl("core.version")
-			return err
-		})
+		k := &kamailio{port: freePort(t, kamIP), rundir: run, dir: dir, extra: extra}
+		err := k.start(t, "kamailio")
 		if err == nil {
 			return k
 		}
 		if log, _ := os.ReadFile(k.log); attempt < 3 && !k.running() && strings.Contains(string(log), "Address already in use") {
-			t.Logf("kamailio could not bind port %d (attempt %d): retrying on a new port", port, attempt)
+			t.Logf("kamailio could not bind port %d (attempt %d): retrying on a new port", k.port, attempt)
 			continue
 		}
 		t.Fatalf("kamailio not ready: %v", err)
+	}
+}
+
+// start runs Kamailio on k.port with its log in the run folder as name.log, and waits until
+// its control socket answers.
+func (k *kamailio) start(t *testing.T, name string) error {
+	t.Helper()
+	args := []string{"kamailio", "-DD", "-E", "-f", filepath.Join(repoRoot(t), "examples", "kamailio.cfg"),
+		"-w", k.dir, "-P", filepath.Join(k.rundir, "kamailio.pid"), "-m", "64", "-M", "8"}
+	args = append(args, kamailioArgs(k.dir, k.port)...)
+	args = append(args, k.extra...)
+	k.proc = startProc(t, k.dir, name, args...)
+	k.starts++
+	return eventually(10*time.Second, func() error {
+		if !k.running() {
+			return fmt.Errorf("kamailio exited: %v", k.err)
+		}
+		_, err := k.ctl("core.version")
+		return err
+	})
+}
+
+// restart stops Kamailio (SIGTERM, waiting for it to exit) and starts it again on the same
+// port with the same arguments; what it held in memory (registrations, presence state) is
+// gone. The new process logs to kamailio-N.log.
+func (k *kamailio) restart(t *testing.T) {
+	t.Helper()
+	k.stop(t)
+	if k.running() {
+		t.Fatalf("kamailio (pid %d) still running after stop", k.cmd.Process.Pid)
+	}
+	if err := k.start(t, fmt.Sprintf("kamailio-%d", k.starts+1)); err != nil {
+		t.Fatalf("kamailio restarted on port %d not ready: %v\n%s", k.port, err, tail(k.log, 20))
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/config"
 	"github.com/sidecar-voip/sidecar/dialoginfo"
+	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/mwi"
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/sipsvc"
@@ -41,6 +42,23 @@ exten => _!,1,Ringing()
 // templates (to-subscriber replaced), a mailbox store in dir and the media test double.
 func startPresenceSidecar(t *testing.T, dir string) (string, voicemail.Store, *sipsvctest.Log) {
 	t.Helper()
+	ps := startPresenceSidecarWith(t, dir, presenceDialplan, nil)
+	return ps.addr, ps.store, ps.log
+}
+
+// presenceSidecar is a sidecar served in this process by startPresenceSidecarWith.
+type presenceSidecar struct {
+	addr  string
+	store voicemail.Store
+	log   *sipsvctest.Log
+	srv   *sipsvc.Server
+}
+
+// startPresenceSidecarWith is startPresenceSidecar with to-subscriber replaced by toSubscriber
+// (a context text starting "[to-subscriber]") and more applications registered by apps
+// (nil: none).
+func startPresenceSidecarWith(t *testing.T, dir, toSubscriber string, apps func(*dialplan.Registry) error) *presenceSidecar {
+	t.Helper()
 	tpl := filepath.Join(dir, "templates")
 	if err := os.MkdirAll(tpl, 0o755); err != nil {
 		t.Fatal(err)
@@ -61,7 +79,7 @@ func startPresenceSidecar(t *testing.T, dir string) (string, voicemail.Store, *s
 		if e.Name() == "extensions.conf" {
 			i := strings.Index(text, "[to-subscriber]")
 			j := strings.Index(text[i+1:], "\n[")
-			text = text[:i] + strings.TrimPrefix(presenceDialplan, "\n") + text[i+1+j+1:]
+			text = text[:i] + strings.TrimPrefix(toSubscriber, "\n") + text[i+1+j+1:]
 		}
 		mustWrite(t, filepath.Join(tpl, e.Name()), text)
 	}
@@ -78,6 +96,11 @@ func startPresenceSidecar(t *testing.T, dir string) (string, voicemail.Store, *s
 	reg, err := app.NewRegistry(app.Deps{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if apps != nil {
+		if err := apps(reg); err != nil {
+			t.Fatal(err)
+		}
 	}
 	bundle, diag := routing.Load(routing.Options{Config: cfg, Dir: tpl, Apps: reg})
 	if err := diag.Err(); err != nil {
@@ -103,7 +126,7 @@ func startPresenceSidecar(t *testing.T, dir string) (string, voicemail.Store, *s
 	case err := <-done:
 		t.Fatalf("sidecar: %v", err)
 	}
-	return ap.String(), store, buf
+	return &presenceSidecar{addr: ap.String(), store: store, log: buf, srv: srv}
 }
 
 // sipPhone is a user agent on loopback that subscribes through Kamailio (digest auth) and

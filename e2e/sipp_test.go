@@ -24,6 +24,7 @@ type sipp struct {
 	calls    int               // -m; 0 runs until stopped (a UAS)
 	holdMs   int               // -d: how long call.xml holds an answered call
 	rate     int               // -r calls per second (default 10)
+	limit    int               // -l simultaneous calls (default 10)
 	tcp      bool              // SIP over TCP (-t t1) instead of UDP
 	extra    []string          // more SIPp options
 	proc     *proc             // the running UAS, after start
@@ -46,7 +47,11 @@ func (s *sipp) args(t *testing.T, dir, remote string) []string {
 		if rate == 0 {
 			rate = 10
 		}
-		a = append(a, "-m", fmt.Sprint(s.calls), "-r", fmt.Sprint(rate), "-l", "10", "-timeout", "30s")
+		limit := s.limit
+		if limit == 0 {
+			limit = 10
+		}
+		a = append(a, "-m", fmt.Sprint(s.calls), "-r", fmt.Sprint(rate), "-l", fmt.Sprint(limit), "-timeout", "30s")
 	}
 	if s.holdMs > 0 {
 		a = append(a, "-d", fmt.Sprint(s.holdMs))

@@ -9,12 +9,13 @@ import (
 	"testing"
 
 	"github.com/sidecar-voip/sidecar/voicemail"
+	"github.com/sidecar-voip/sidecar/voicemail/storetest"
 )
 
 // depositFrames records frames of 20 ms (raw G.711 payload, or PCM encoded by the store) and
 // commits.
 func depositFrames(tb testing.TB, s *Store, codec string, frames int, pcm, del bool) {
-	payload := tone(160, 3)
+	payload := storetest.Tone(160, 3)
 	samples := make([]int16, 160)
 	for i := range samples {
 		samples[i] = int16(i * 97)
@@ -92,7 +93,7 @@ func TestDepositMemoryBounded(t *testing.T) {
 // header, envelope, lock or numbering.
 func BenchmarkRawFileReference(b *testing.B) {
 	dir := b.TempDir()
-	payload := tone(160, 3)
+	payload := storetest.Tone(160, 3)
 	b.ReportAllocs()
 	cpu0 := cpuTime()
 	i := 0

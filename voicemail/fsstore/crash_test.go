@@ -9,6 +9,7 @@ import (
 
 	"github.com/sidecar-voip/sidecar/internal/reliability"
 	"github.com/sidecar-voip/sidecar/voicemail"
+	"github.com/sidecar-voip/sidecar/voicemail/storetest"
 )
 
 // A process depositing in a loop is killed with SIGKILL while writing: afterwards only
@@ -44,21 +45,7 @@ func TestKill9DuringDeposits(t *testing.T) {
 			t.Fatalf("round %d: no recording in progress at the kill", round)
 		}
 		s := open(t, dir)
-		ids := allIDs(t, s, "1001")
-		for id := range committed {
-			if _, ok := ids[id]; !ok {
-				t.Fatalf("round %d: committed message %d lost", round, id)
-			}
-		}
-		for id, m := range ids {
-			_, a, err := s.Open(ctx, "1001", id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if info := checkAudio(t, a); info.Samples() != 8000 || m.Duration != time.Second {
-				t.Fatalf("message %d: %+v, %v", id, info, m.Duration)
-			}
-		}
+		storetest.CheckAfterKill(t, s, "1001", committed)
 		assertNoTemp(t, dir, "1001")
 	}
 	reliability.Log(t, reliability.Row{
@@ -73,10 +60,10 @@ func TestKill9DuringDeposits(t *testing.T) {
 func TestRecoverPartialStates(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
-	kept := deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
-	moved := deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
-	orphan := deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
-	noAudio := deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	kept := storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	moved := storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	orphan := storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	noAudio := storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
 	inbox := filepath.Join(dir, "1001", "INBOX")
 	// A move cut after its first rename: audio in Old, envelope still in INBOX.
 	os.Rename(filepath.Join(inbox, msgName(moved.ID)+".wav"), filepath.Join(dir, "1001", "Old", msgName(moved.ID)+".wav"))
@@ -88,7 +75,7 @@ func TestRecoverPartialStates(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "1001", ".tmp", "dead.wav"), []byte("RIFF"), 0o640)
 
 	s2 := open(t, dir)
-	ids := allIDs(t, s2, "1001")
+	ids := storetest.AllMessages(t, s2, "1001")
 	if len(ids) != 2 || ids[kept.ID].Folder != voicemail.Inbox || ids[moved.ID].Folder != voicemail.Old {
 		t.Fatalf("after recovery: %+v", ids)
 	}
@@ -105,7 +92,7 @@ func TestRecoverPartialStates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec.WritePayload(tone(8000, 0))
+	rec.WritePayload(storetest.Tone(8000, 0))
 	open(t, dir)
 	if m, err := rec.Commit(); err != nil || m.ID != noAudio.ID+1 {
 		t.Fatalf("commit after another store's recovery: %+v %v", m, err)

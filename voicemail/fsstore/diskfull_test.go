@@ -11,6 +11,7 @@ import (
 
 	"github.com/sidecar-voip/sidecar/internal/reliability"
 	"github.com/sidecar-voip/sidecar/voicemail"
+	"github.com/sidecar-voip/sidecar/voicemail/storetest"
 )
 
 // On a real full file system: a 512 KiB tmpfs, mounted when the test runs as root (CI does).
@@ -35,7 +36,7 @@ func TestDiskFullTmpfs(t *testing.T) {
 			break
 		}
 		for range 50 { // 20 s in 20 ms frames: 160 KB a message
-			if err := rec.WritePayload(tone(3200, 7)); err != nil {
+			if err := rec.WritePayload(storetest.Tone(3200, 7)); err != nil {
 				full = err
 				break
 			}
@@ -56,7 +57,7 @@ func TestDiskFullTmpfs(t *testing.T) {
 	if len(kept) == 0 {
 		t.Fatal("nothing fitted before the disk was full")
 	}
-	ids := allIDs(t, s, "1001")
+	ids := storetest.AllMessages(t, s, "1001")
 	if len(ids) != len(kept) {
 		t.Fatalf("%d messages visible, %d committed", len(ids), len(kept))
 	}
@@ -65,7 +66,7 @@ func TestDiskFullTmpfs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info := checkAudio(t, a); info.Samples() != 160000 {
+		if info, _ := storetest.CheckAudio(t, a); info.Samples() != 160000 {
 			t.Fatalf("message %d: %+v", m.ID, info)
 		}
 	}
@@ -73,7 +74,7 @@ func TestDiskFullTmpfs(t *testing.T) {
 	if err := s.Delete(ctx, "1001", kept[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
 	reliability.Log(t, reliability.Row{
 		Test:   "voicemail/fsstore TestDiskFullTmpfs",
 		Thrown: "20 s recordings into a 512 KiB tmpfs until it is full",
@@ -102,7 +103,7 @@ func (f *failingFile) Write(b []byte) (int, error) {
 // tmpfs test cannot mount.
 func TestDiskFullInjected(t *testing.T) {
 	s := open(t, t.TempDir())
-	deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
+	storetest.Deposit(t, s, "1001", voicemail.Envelope{}, time.Second)
 	s.openTemp = func(p string) (tempFile, error) {
 		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o640)
 		return &failingFile{File: f, budget: 10000}, err
@@ -113,7 +114,7 @@ func TestDiskFullInjected(t *testing.T) {
 	}
 	var werr error
 	for i := 0; i < 100 && werr == nil; i++ {
-		werr = rec.WritePayload(tone(160, 0))
+		werr = rec.WritePayload(storetest.Tone(160, 0))
 	}
 	if !errors.Is(werr, voicemail.ErrDiskFull) || !errors.Is(werr, syscall.ENOSPC) {
 		t.Fatalf("write: %v", werr)
@@ -122,7 +123,7 @@ func TestDiskFullInjected(t *testing.T) {
 		t.Fatalf("commit after a failed write: %v", err)
 	}
 	rec.Discard()
-	if ids := allIDs(t, s, "1001"); len(ids) != 1 {
+	if ids := storetest.AllMessages(t, s, "1001"); len(ids) != 1 {
 		t.Fatalf("%d messages", len(ids))
 	}
 	assertNoTemp(t, s.Dir(), "1001")

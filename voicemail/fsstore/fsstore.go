@@ -32,7 +32,6 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/sidecar-voip/sidecar/app/wav"
 	"github.com/sidecar-voip/sidecar/voicemail"
 )
 
@@ -125,25 +124,6 @@ func checkMailbox(mbox string) error {
 		return fmt.Errorf("%w: %q", voicemail.ErrMailbox, mbox)
 	}
 	return nil
-}
-
-// storageFormat is how a codec's audio is kept.
-type storageFormat struct {
-	enc  wav.Encoding
-	rate int
-}
-
-// storage maps a caller's codec to the stored WAV format: G.711 as is, G.722 decoded to PCM.
-func storage(codec string) (storageFormat, bool) {
-	switch codec {
-	case "pcmu":
-		return storageFormat{wav.MuLaw, 8000}, true
-	case "pcma":
-		return storageFormat{wav.ALaw, 8000}, true
-	case "g722":
-		return storageFormat{wav.PCM16, 16000}, true
-	}
-	return storageFormat{}, false
 }
 
 // makeDirs creates a mailbox's directories.

@@ -2,19 +2,12 @@ package fsstore
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
-	"github.com/sidecar-voip/sidecar/app/wav"
-	"github.com/sidecar-voip/sidecar/voicemail"
+	"github.com/sidecar-voip/sidecar/voicemail/storetest"
 )
 
 // helperEnv makes the test binary a helper process (TestMain) instead of running tests:
@@ -38,78 +31,15 @@ func helper(args string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	// Output lines come from several goroutines: one writer under a lock.
-	var mu sync.Mutex
-	out := bufio.NewWriter(os.Stdout)
-	say := func(a ...any) {
-		mu.Lock()
-		fmt.Fprintln(out, a...)
-		out.Flush()
-		mu.Unlock()
+	if mode == "loop" { // a kill finds several recordings in progress, and maybe a commit
+		return storetest.HelperDeposits(s, mbox, 4, 0, true)
 	}
-	limits := voicemail.Limits{MaxMessages: 1 << 30}
-	workers := 1
-	if mode == "loop" {
-		workers = 4 // a kill finds several recordings in progress, and maybe a commit
-	}
-	var failed atomic.Bool
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := 0; mode == "loop" || i < n; i++ {
-				rec, err := s.Deposit(context.Background(), mbox, voicemail.Envelope{CallerID: "helper", Codec: "pcmu"}, limits)
-				if err != nil {
-					fmt.Fprintln(os.Stderr, err)
-					failed.Store(true)
-					return
-				}
-				for j := range 50 { // 1 s of audio in 20 ms frames
-					rec.WritePayload(tone(160, byte(j)))
-					if j == 25 && mode == "loop" {
-						say("writing")
-					}
-				}
-				m, err := rec.Commit()
-				if err != nil {
-					fmt.Fprintln(os.Stderr, err)
-					failed.Store(true)
-					return
-				}
-				say("committed", m.ID)
-			}
-		})
-	}
-	wg.Wait()
-	if failed.Load() {
-		return 2
-	}
-	return 0
+	return storetest.HelperDeposits(s, mbox, 1, n, false)
 }
 
 // helperCmd starts the test binary as a helper process.
 func helperCmd(t *testing.T, args string) (*exec.Cmd, *bufio.Scanner) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+args)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd, bufio.NewScanner(out)
-}
-
-// tone is n bytes of payload whose content depends on seed.
-func tone(n int, seed byte) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = seed + byte(i)
-	}
-	return b
+	return storetest.HelperCmd(t, helperEnv, args)
 }
 
 func open(t testing.TB, dir string) *Store {
@@ -120,43 +50,4 @@ func open(t testing.TB, dir string) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-// deposit records a message of d of G.711 payload and commits it.
-func deposit(t *testing.T, s voicemail.Store, mbox string, env voicemail.Envelope, d time.Duration) voicemail.Message {
-	t.Helper()
-	if env.Codec == "" {
-		env.Codec = "pcmu"
-	}
-	rec, err := s.Deposit(context.Background(), mbox, env, voicemail.DefaultLimits())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rec.Discard()
-	if err := rec.WritePayload(tone(int(d/time.Second*8000+d%time.Second*8000/time.Second), 1)); err != nil {
-		t.Fatal(err)
-	}
-	m, err := rec.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-// checkAudio reads an Audio fully and checks it parses as a complete WAV file.
-func checkAudio(t *testing.T, a voicemail.Audio) wav.Info {
-	t.Helper()
-	defer a.Close()
-	b, err := io.ReadAll(a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := wav.ReadInfo(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if info.DataOffset+info.DataSize > int64(len(b)) {
-		t.Fatalf("data chunk past the end")
-	}
-	return info
 }

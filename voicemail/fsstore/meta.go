@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sidecar-voip/sidecar/voicemail"
+	"github.com/sidecar-voip/sidecar/voicemail/internal/deposit"
 )
 
 // The metadata file (NNNNNNNNNN.txt beside NNNNNNNNNN.wav) is UTF-8 text, one key=value a line,
@@ -111,7 +112,7 @@ func parseMeta(name string, b []byte) (voicemail.Message, error) {
 			}
 			m.Duration = time.Duration(d) * time.Millisecond
 		case "codec":
-			if _, ok := storage(val); !ok {
+			if _, ok := deposit.Storage(val); !ok {
 				return fail(n, "unknown codec %q", val)
 			}
 			m.Codec = val

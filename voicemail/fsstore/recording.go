@@ -10,18 +10,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/sidecar-voip/sidecar/app/wav"
-	"github.com/sidecar-voip/sidecar/media/codecs"
 	"github.com/sidecar-voip/sidecar/voicemail"
-	"github.com/zaf/g711"
+	"github.com/sidecar-voip/sidecar/voicemail/internal/deposit"
 )
 
 // Deposit starts a message recording into INBOX, or Urgent for an urgent one.
 func (s *Store) Deposit(ctx context.Context, mbox string, env voicemail.Envelope, limits voicemail.Limits) (voicemail.Recording, error) {
-	folder := voicemail.Inbox
-	if env.Urgent {
-		folder = voicemail.Urgent
-	}
+	folder := deposit.Target(env)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -32,8 +27,8 @@ func (s *Store) Deposit(ctx context.Context, mbox string, env voicemail.Envelope
 	if err != nil {
 		return nil, err
 	}
-	if n >= limits.MaxMessages {
-		return nil, fmt.Errorf("deposit into %s/%s: %w", mbox, folder, voicemail.ErrMailboxFull)
+	if err := deposit.Full(mbox, folder, n, limits.MaxMessages); err != nil {
+		return nil, err
 	}
 	if env.Time.IsZero() {
 		env.Time = time.Now()
@@ -48,13 +43,7 @@ func (s *Store) Deposit(ctx context.Context, mbox string, env voicemail.Envelope
 
 // PutGreeting starts a greeting recording.
 func (s *Store) PutGreeting(ctx context.Context, mbox string, g voicemail.Greeting, codec string, limits voicemail.Limits) (voicemail.Recording, error) {
-	if !g.Valid() {
-		return nil, fmt.Errorf("%w: greeting %q", voicemail.ErrFolder, g)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkMailbox(mbox); err != nil {
+	if err := deposit.CheckGreeting(ctx, mbox, g); err != nil {
 		return nil, err
 	}
 	r, err := s.newRecording(mbox, codec, limits.MaxGreeting, limits.MinDuration)
@@ -68,18 +57,11 @@ func (s *Store) PutGreeting(ctx context.Context, mbox string, g voicemail.Greeti
 // recording streams audio to a temporary file it holds flocked, so recovery in another
 // process leaves it alone while it lives.
 type recording struct {
-	s          *Store
-	mbox       string
-	codec      string
-	format     storageFormat
-	maxSamples int64 // 0: no cap
-	minSamples int64
-	tmp        string
-	f          tempFile
-	w          *wav.Writer
-	scratch    []byte
-	done       bool
-	err        error // a write error: Commit refuses
+	*deposit.Recording
+	s    *Store
+	mbox string
+	tmp  string
+	f    tempFile
 
 	// a message's
 	folder      voicemail.Folder
@@ -90,16 +72,10 @@ type recording struct {
 }
 
 func (s *Store) newRecording(mbox, codec string, maxDur, minDur time.Duration) (*recording, error) {
-	if c, ok := codecs.Canonical(codec); ok {
-		codec = c // "PCMU", "ulaw" -> "pcmu"
+	if _, _, err := deposit.Canonical(codec); err != nil {
+		return nil, err
 	}
-	format, ok := storage(codec)
-	if !ok {
-		return nil, fmt.Errorf("%w: codec %q (want pcmu, pcma or g722)", voicemail.ErrFormat, codec)
-	}
-	r := &recording{s: s, mbox: mbox, codec: codec, format: format,
-		maxSamples: int64(maxDur) * int64(format.rate) / int64(time.Second),
-		minSamples: int64(minDur) * int64(format.rate) / int64(time.Second)}
+	r := &recording{s: s, mbox: mbox}
 	// The temporary file is created and flocked under the mailbox's shared lock: recovery,
 	// which holds it exclusively, never sees the file before its lock.
 	unlock, err := s.lock(mbox, syscall.LOCK_SH, true)
@@ -117,31 +93,19 @@ func (s *Store) newRecording(mbox, codec string, maxDur, minDur time.Duration) (
 		os.Remove(r.tmp)
 		return nil, fmt.Errorf("lock recording for %s: %w", mbox, err)
 	}
-	w, err := wav.NewWriter(f, format.enc, format.rate)
+	// A write error drops the temporary file at once (on a full disk the space is wanted
+	// back).
+	rec, err := deposit.New(f, mbox, codec, maxDur, minDur, func(err error) error {
+		r.drop()
+		return diskErr(err)
+	})
 	if err != nil {
 		f.Close()
 		os.Remove(r.tmp)
-		return nil, fmt.Errorf("create recording for %s: %w", mbox, err)
+		return nil, err
 	}
-	r.f, r.w = f, w
+	r.f, r.Recording = f, rec
 	return r, nil
-}
-
-// room returns how many of n samples fit under the cap.
-func (r *recording) room(n int) int {
-	if r.maxSamples == 0 {
-		return n
-	}
-	return int(max(0, min(int64(n), r.maxSamples-r.w.Samples())))
-}
-
-// fail records a write error, drops the temporary file at once (on a full disk the space is
-// wanted back), and returns the error.
-func (r *recording) fail(err error) error {
-	err = diskErr(fmt.Errorf("record into %s: %w", r.mbox, err))
-	r.err = err
-	r.drop()
-	return err
 }
 
 func (r *recording) drop() {
@@ -152,93 +116,22 @@ func (r *recording) drop() {
 	}
 }
 
-func (r *recording) usable() error {
-	if r.done {
-		return fmt.Errorf("record into %s: %w", r.mbox, voicemail.ErrClosed)
-	}
-	return r.err
-}
-
-// WritePCM appends samples, encoding them to G.711 when that is the stored format.
-func (r *recording) WritePCM(samples []int16) error {
-	if err := r.usable(); err != nil {
-		return err
-	}
-	n := r.room(len(samples))
-	var err error
-	switch r.format.enc {
-	case wav.PCM16:
-		err = r.w.WriteSamples(samples[:n])
-	case wav.MuLaw:
-		r.scratch = r.scratch[:0]
-		for _, v := range samples[:n] {
-			r.scratch = append(r.scratch, g711.EncodeUlawFrame(v))
-		}
-		_, err = r.w.Write(r.scratch)
-	case wav.ALaw:
-		r.scratch = r.scratch[:0]
-		for _, v := range samples[:n] {
-			r.scratch = append(r.scratch, g711.EncodeAlawFrame(v))
-		}
-		_, err = r.w.Write(r.scratch)
-	}
-	if err != nil {
-		return r.fail(err)
-	}
-	if n < len(samples) {
-		return fmt.Errorf("record into %s: %w", r.mbox, voicemail.ErrMaxDuration)
-	}
-	return nil
-}
-
-// WritePayload appends raw G.711 payload of the recording's codec.
-func (r *recording) WritePayload(p []byte) error {
-	if err := r.usable(); err != nil {
-		return err
-	}
-	if r.format.enc == wav.PCM16 {
-		return fmt.Errorf("record into %s: %w: raw %s payload (write decoded PCM)", r.mbox, voicemail.ErrFormat, r.codec)
-	}
-	n := r.room(len(p))
-	if _, err := r.w.Write(p[:n]); err != nil {
-		return r.fail(err)
-	}
-	if n < len(p) {
-		return fmt.Errorf("record into %s: %w", r.mbox, voicemail.ErrMaxDuration)
-	}
-	return nil
-}
-
-// SampleRate is the rate of the samples WritePCM takes.
-func (r *recording) SampleRate() int { return r.format.rate }
-
-// Duration is the audio written so far.
-func (r *recording) Duration() time.Duration {
-	return time.Duration(r.w.Samples()) * time.Second / time.Duration(r.format.rate)
-}
-
 // Discard drops the recording.
 func (r *recording) Discard() error {
-	if r.done {
-		return nil
+	if !r.End() {
+		r.drop()
 	}
-	r.done = true
-	r.drop()
 	return nil
 }
 
 // Commit finishes the WAV, fsyncs it and moves it into place.
 func (r *recording) Commit() (voicemail.Message, error) {
-	if err := r.usable(); err != nil {
+	if err := r.Usable(); err != nil {
 		return voicemail.Message{}, err
 	}
-	r.done = true
 	defer r.drop() // after a successful commit the temporary name is gone; closes the file
-	if r.w.Samples() < r.minSamples || r.w.Samples() == 0 {
-		return voicemail.Message{}, fmt.Errorf("record into %s: %v of audio: %w", r.mbox, r.Duration(), voicemail.ErrTooShort)
-	}
-	if err := r.w.Close(); err != nil {
-		return voicemail.Message{}, diskErr(fmt.Errorf("finish recording for %s: %w", r.mbox, err))
+	if err := r.Finish(); err != nil {
+		return voicemail.Message{}, diskErr(err)
 	}
 	if err := r.f.Sync(); err != nil {
 		return voicemail.Message{}, diskErr(fmt.Errorf("sync recording for %s: %w", r.mbox, err))
@@ -275,7 +168,7 @@ func (r *recording) commitMessageLocked() (voicemail.Message, error) {
 	s := r.s
 	m := voicemail.Message{
 		Folder: r.folder, UID: newUID(), CallerID: clip(r.env.CallerID), CallerName: clip(r.env.CallerName),
-		Time: r.env.Time.UTC(), Duration: r.Duration().Truncate(time.Millisecond), Urgent: r.env.Urgent, Codec: r.codec,
+		Time: r.env.Time.UTC(), Duration: r.Duration().Truncate(time.Millisecond), Urgent: r.env.Urgent, Codec: r.Codec(),
 	}
 	unlock, err := s.lock(r.mbox, syscall.LOCK_EX, true)
 	if err != nil {
@@ -293,8 +186,8 @@ func (r *recording) commitMessageLocked() (voicemail.Message, error) {
 	if err != nil {
 		return voicemail.Message{}, err
 	}
-	if len(ids) >= r.maxMessages {
-		return voicemail.Message{}, fmt.Errorf("deposit into %s/%s: %w", r.mbox, r.folder, voicemail.ErrMailboxFull)
+	if err := deposit.Full(r.mbox, r.folder, len(ids), r.maxMessages); err != nil {
+		return voicemail.Message{}, err
 	}
 	id, err := s.allocate(r.mbox)
 	if err != nil {

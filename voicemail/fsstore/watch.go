@@ -6,10 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	"github.com/fsnotify/fsnotify"
 	"github.com/sidecar-voip/sidecar/voicemail"
+	"github.com/sidecar-voip/sidecar/voicemail/internal/watchhub"
 )
 
 // Changes by this process reach watchers directly; changes by another process (a second
@@ -22,28 +22,12 @@ import (
 // past it Watch fails with the error. inotify does not see changes made on another host
 // through NFS: a store shared between hosts is the PostgreSQL store's job.
 
-// watcher fans mailbox counts out to subscribers.
+// watcher turns inotify events into recounts of the hub's mailboxes.
 type watcher struct {
-	s   *Store
-	fsw *fsnotify.Watcher
-
-	// recountMu orders recounts, so a slower one never overwrites newer counts.
-	recountMu sync.Mutex
-
-	mu    sync.Mutex
-	boxes map[string]*watched
-	done  chan struct{}
-}
-
-type watched struct {
-	subs map[*sub]struct{}
-	last voicemail.Counts
-	have bool
-}
-
-type sub struct {
-	ch   chan voicemail.Counts
-	stop func() bool
+	s    *Store
+	fsw  *fsnotify.Watcher
+	hub  *watchhub.Hub
+	done chan struct{}
 }
 
 // watchedDirs are the directories whose changes alter a mailbox's counts.
@@ -70,8 +54,10 @@ func (s *Store) Watch(ctx context.Context, mbox string) (<-chan voicemail.Counts
 			s.mu.Unlock()
 			return nil, fmt.Errorf("watch mailbox %s: %w", mbox, err)
 		}
-		s.watch = &watcher{s: s, fsw: fsw, boxes: map[string]*watched{}, done: make(chan struct{})}
-		go s.watch.loop()
+		w := &watcher{s: s, fsw: fsw, done: make(chan struct{})}
+		w.hub = watchhub.New(watchhub.Hooks{Counts: s.Counts, First: w.addDirs, Last: w.removeDirs})
+		s.watch = w
+		go w.loop()
 	}
 	w := s.watch
 	s.mu.Unlock()
@@ -79,34 +65,11 @@ func (s *Store) Watch(ctx context.Context, mbox string) (<-chan voicemail.Counts
 	if err := s.makeDirs(mbox); err != nil {
 		return nil, fmt.Errorf("watch mailbox %s: %w", mbox, err)
 	}
-	sb := &sub{ch: make(chan voicemail.Counts, 1)}
-	w.mu.Lock()
-	b := w.boxes[mbox]
-	if b == nil {
-		b = &watched{subs: map[*sub]struct{}{}}
-		w.boxes[mbox] = b
-		if err := w.addDirs(mbox); err != nil {
-			delete(w.boxes, mbox)
-			w.mu.Unlock()
-			return nil, fmt.Errorf("watch mailbox %s: %w", mbox, err)
-		}
+	ch, err := w.hub.Subscribe(ctx, mbox)
+	if err != nil {
+		return nil, fmt.Errorf("watch mailbox %s: %w", mbox, err)
 	}
-	b.subs[sb] = struct{}{}
-	w.mu.Unlock()
-	sb.stop = context.AfterFunc(ctx, func() { w.unsubscribe(mbox, sb) })
-	// The first value: read after subscribing, so no change can fall between.
-	c, err := s.Counts(context.WithoutCancel(ctx), mbox)
-	if err == nil {
-		w.mu.Lock()
-		if _, live := b.subs[sb]; live {
-			if !b.have { // else b.last is newer than c or equal: every change since updated it
-				b.last, b.have = c, true
-			}
-			offer(sb.ch, b.last)
-		}
-		w.mu.Unlock()
-	}
-	return sb.ch, nil
+	return ch, nil
 }
 
 func (w *watcher) addDirs(mbox string) error {
@@ -118,38 +81,9 @@ func (w *watcher) addDirs(mbox string) error {
 	return nil
 }
 
-func (w *watcher) unsubscribe(mbox string, sb *sub) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	b := w.boxes[mbox]
-	if b == nil {
-		return
-	}
-	if _, ok := b.subs[sb]; !ok {
-		return
-	}
-	delete(b.subs, sb)
-	close(sb.ch)
-	if len(b.subs) == 0 {
-		delete(w.boxes, mbox)
-		for _, d := range watchedDirs {
-			w.fsw.Remove(filepath.Join(w.s.dir, mbox, d))
-		}
-	}
-}
-
-// offer puts c in a one-slot channel, replacing a value not yet read.
-func offer(ch chan voicemail.Counts, c voicemail.Counts) {
-	for {
-		select {
-		case ch <- c:
-			return
-		default:
-		}
-		select {
-		case <-ch:
-		default:
-		}
+func (w *watcher) removeDirs(mbox string) {
+	for _, d := range watchedDirs {
+		w.fsw.Remove(filepath.Join(w.s.dir, mbox, d))
 	}
 }
 
@@ -160,32 +94,7 @@ func (s *Store) changed(mbox string) {
 	w := s.watch
 	s.mu.Unlock()
 	if w != nil {
-		w.recount(mbox)
-	}
-}
-
-func (w *watcher) recount(mbox string) {
-	w.mu.Lock()
-	_, watched := w.boxes[mbox]
-	w.mu.Unlock()
-	if !watched {
-		return
-	}
-	w.recountMu.Lock()
-	defer w.recountMu.Unlock()
-	c, err := w.s.Counts(context.Background(), mbox)
-	if err != nil {
-		return
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	b := w.boxes[mbox]
-	if b == nil || (b.have && b.last == c) {
-		return
-	}
-	b.last, b.have = c, true
-	for sb := range b.subs {
-		offer(sb.ch, c)
+		w.hub.Recount(context.Background(), mbox, false)
 	}
 }
 
@@ -206,11 +115,7 @@ func (w *watcher) loop() {
 			mbox := parts[0]
 			if len(parts) <= 2 && ev.Has(fsnotify.Create) {
 				// A mailbox or folder directory (re)created: watch it again.
-				w.mu.Lock()
-				if _, ok := w.boxes[mbox]; ok {
-					w.addDirs(mbox)
-				}
-				w.mu.Unlock()
+				w.hub.Watching(mbox, func() { w.addDirs(mbox) })
 			}
 			if len(parts) == 3 && strings.HasPrefix(parts[2], ".") {
 				continue
@@ -218,21 +123,13 @@ func (w *watcher) loop() {
 			if len(parts) == 2 && parts[1] != string(voicemail.Inbox) && parts[1] != string(voicemail.Old) && parts[1] != string(voicemail.Urgent) {
 				continue // .lock, .next, .tmp, greetings
 			}
-			w.recount(mbox)
+			w.hub.Recount(context.Background(), mbox, false)
 		case _, ok := <-w.fsw.Errors:
 			if !ok {
 				return
 			}
 			// An overflow loses events: recount everything watched.
-			w.mu.Lock()
-			boxes := make([]string, 0, len(w.boxes))
-			for m := range w.boxes {
-				boxes = append(boxes, m)
-			}
-			w.mu.Unlock()
-			for _, m := range boxes {
-				w.recount(m)
-			}
+			w.hub.RecountAll(context.Background(), false)
 		}
 	}
 }
@@ -240,14 +137,6 @@ func (w *watcher) loop() {
 func (w *watcher) close() error {
 	err := w.fsw.Close()
 	<-w.done
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for m, b := range w.boxes {
-		for sb := range b.subs {
-			sb.stop()
-			close(sb.ch)
-		}
-		delete(w.boxes, m)
-	}
+	w.hub.Close()
 	return err
 }

@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/sidecar-voip/sidecar/internal/pgtest"
-	"github.com/sidecar-voip/sidecar/voicemail"
 	"github.com/sidecar-voip/sidecar/voicemail/storetest"
 )
 
@@ -39,66 +36,12 @@ func helper(args string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	var mu sync.Mutex
-	out := bufio.NewWriter(os.Stdout)
-	say := func(a ...any) {
-		mu.Lock()
-		fmt.Fprintln(out, a...)
-		out.Flush()
-		mu.Unlock()
-	}
-	limits := voicemail.Limits{MaxMessages: 1 << 30}
-	var left atomic.Int64
-	left.Store(int64(n))
-	var failed atomic.Bool
-	var wg sync.WaitGroup
-	for range 5 {
-		wg.Go(func() {
-			for mode == "loop" || left.Add(-1) >= 0 {
-				rec, err := s.Deposit(context.Background(), mbox, voicemail.Envelope{CallerID: "helper", Codec: "pcmu"}, limits)
-				if err != nil {
-					fmt.Fprintln(os.Stderr, err)
-					failed.Store(true)
-					return
-				}
-				for j := range 50 { // 1 s of audio in 20 ms frames
-					rec.WritePayload(storetest.Tone(160, byte(j)))
-					if j == 25 && mode == "loop" {
-						say("writing")
-					}
-				}
-				m, err := rec.Commit()
-				if err != nil {
-					fmt.Fprintln(os.Stderr, err)
-					failed.Store(true)
-					return
-				}
-				say("committed", m.ID)
-			}
-		})
-	}
-	wg.Wait()
-	if failed.Load() {
-		return 2
-	}
-	return 0
+	return storetest.HelperDeposits(s, mbox, 5, n, mode == "loop")
 }
 
 // helperCmd starts the test binary as a helper process.
 func helperCmd(t *testing.T, args string) (*exec.Cmd, *bufio.Scanner) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+args)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd, bufio.NewScanner(out)
+	return storetest.HelperCmd(t, helperEnv, args)
 }
 
 // open opens a Store on url, closed at cleanup.

@@ -12,29 +12,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/sidecar-voip/sidecar/app/wav"
-	"github.com/sidecar-voip/sidecar/media/codecs"
 	"github.com/sidecar-voip/sidecar/voicemail"
-	"github.com/zaf/g711"
+	"github.com/sidecar-voip/sidecar/voicemail/internal/deposit"
 )
-
-// storageFormat is how a codec's audio is kept (as in fsstore: G.711 as is, G.722 as PCM).
-type storageFormat struct {
-	enc  wav.Encoding
-	rate int
-}
-
-func storage(codec string) (storageFormat, bool) {
-	switch codec {
-	case "pcmu":
-		return storageFormat{wav.MuLaw, 8000}, true
-	case "pcma":
-		return storageFormat{wav.ALaw, 8000}, true
-	case "g722":
-		return storageFormat{wav.PCM16, 16000}, true
-	}
-	return storageFormat{}, false
-}
 
 // maxStr bounds caller id and name, as fsstore's envelope does.
 const maxStr = 512
@@ -59,10 +39,7 @@ func newUID() string {
 // Deposit starts a message recording into INBOX, or Urgent for an urgent one. A full folder,
 // or a database that cannot be reached, fails here, before the caller records anything.
 func (s *Store) Deposit(ctx context.Context, mbox string, env voicemail.Envelope, limits voicemail.Limits) (voicemail.Recording, error) {
-	folder := voicemail.Inbox
-	if env.Urgent {
-		folder = voicemail.Urgent
-	}
+	folder := deposit.Target(env)
 	if err := checkMailbox(mbox); err != nil {
 		return nil, err
 	}
@@ -74,8 +51,8 @@ func (s *Store) Deposit(ctx context.Context, mbox string, env voicemail.Envelope
 	if err != nil {
 		return nil, err
 	}
-	if n >= limits.MaxMessages {
-		return nil, fmt.Errorf("deposit into %s/%s: %w", mbox, folder, voicemail.ErrMailboxFull)
+	if err := deposit.Full(mbox, folder, n, limits.MaxMessages); err != nil {
+		return nil, err
 	}
 	if env.Time.IsZero() {
 		env.Time = time.Now()
@@ -86,13 +63,7 @@ func (s *Store) Deposit(ctx context.Context, mbox string, env voicemail.Envelope
 
 // PutGreeting starts a greeting recording.
 func (s *Store) PutGreeting(ctx context.Context, mbox string, g voicemail.Greeting, codec string, limits voicemail.Limits) (voicemail.Recording, error) {
-	if !g.Valid() {
-		return nil, fmt.Errorf("%w: greeting %q", voicemail.ErrFolder, g)
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if err := checkMailbox(mbox); err != nil {
+	if err := deposit.CheckGreeting(ctx, mbox, g); err != nil {
 		return nil, err
 	}
 	r, err := s.newRecording(mbox, codec, limits.MaxGreeting, limits.MinDuration)
@@ -140,16 +111,10 @@ func (m *memFile) Seek(off int64, whence int) (int64, error) {
 // recording buffers a WAV file in memory (bounded by its maximum duration) and writes it in
 // one transaction at Commit: no connection is held while the caller speaks.
 type recording struct {
-	s          *Store
-	mbox       string
-	codec      string
-	format     storageFormat
-	maxSamples int64
-	minSamples int64
-	buf        *memFile
-	w          *wav.Writer
-	scratch    []byte
-	done       bool
+	*deposit.Recording
+	s    *Store
+	mbox string
+	buf  *memFile
 
 	folder      voicemail.Folder
 	env         voicemail.Envelope
@@ -158,115 +123,33 @@ type recording struct {
 }
 
 func (s *Store) newRecording(mbox, codec string, maxDur, minDur time.Duration) (*recording, error) {
-	if c, ok := codecs.Canonical(codec); ok {
-		codec = c
-	}
-	format, ok := storage(codec)
-	if !ok {
-		return nil, fmt.Errorf("%w: codec %q (want pcmu, pcma or g722)", voicemail.ErrFormat, codec)
-	}
 	if maxDur <= 0 || maxDur > s.opts.MaxUncapped {
 		maxDur = s.opts.MaxUncapped
 	}
-	r := &recording{s: s, mbox: mbox, codec: codec, format: format, buf: &memFile{},
-		maxSamples: int64(maxDur) * int64(format.rate) / int64(time.Second),
-		minSamples: int64(minDur) * int64(format.rate) / int64(time.Second)}
-	w, err := wav.NewWriter(r.buf, format.enc, format.rate)
+	r := &recording{s: s, mbox: mbox, buf: &memFile{}}
+	rec, err := deposit.New(r.buf, mbox, codec, maxDur, minDur, nil)
 	if err != nil {
-		return nil, fmt.Errorf("create recording for %s: %w", mbox, err)
+		return nil, err
 	}
-	r.w = w
+	r.Recording = rec
 	return r, nil
-}
-
-func (r *recording) room(n int) int {
-	return int(max(0, min(int64(n), r.maxSamples-r.w.Samples())))
-}
-
-func (r *recording) usable() error {
-	if r.done {
-		return fmt.Errorf("record into %s: %w", r.mbox, voicemail.ErrClosed)
-	}
-	return nil
-}
-
-// WritePCM appends samples, encoding them to G.711 when that is the stored format.
-func (r *recording) WritePCM(samples []int16) error {
-	if err := r.usable(); err != nil {
-		return err
-	}
-	n := r.room(len(samples))
-	var err error
-	switch r.format.enc {
-	case wav.PCM16:
-		err = r.w.WriteSamples(samples[:n])
-	case wav.MuLaw:
-		r.scratch = r.scratch[:0]
-		for _, v := range samples[:n] {
-			r.scratch = append(r.scratch, g711.EncodeUlawFrame(v))
-		}
-		_, err = r.w.Write(r.scratch)
-	case wav.ALaw:
-		r.scratch = r.scratch[:0]
-		for _, v := range samples[:n] {
-			r.scratch = append(r.scratch, g711.EncodeAlawFrame(v))
-		}
-		_, err = r.w.Write(r.scratch)
-	}
-	if err != nil {
-		return fmt.Errorf("record into %s: %w", r.mbox, err)
-	}
-	if n < len(samples) {
-		return fmt.Errorf("record into %s: %w", r.mbox, voicemail.ErrMaxDuration)
-	}
-	return nil
-}
-
-// WritePayload appends raw G.711 payload of the recording's codec.
-func (r *recording) WritePayload(p []byte) error {
-	if err := r.usable(); err != nil {
-		return err
-	}
-	if r.format.enc == wav.PCM16 {
-		return fmt.Errorf("record into %s: %w: raw %s payload (write decoded PCM)", r.mbox, voicemail.ErrFormat, r.codec)
-	}
-	n := r.room(len(p))
-	if _, err := r.w.Write(p[:n]); err != nil {
-		return fmt.Errorf("record into %s: %w", r.mbox, err)
-	}
-	if n < len(p) {
-		return fmt.Errorf("record into %s: %w", r.mbox, voicemail.ErrMaxDuration)
-	}
-	return nil
-}
-
-// SampleRate is the rate of the samples WritePCM takes.
-func (r *recording) SampleRate() int { return r.format.rate }
-
-// Duration is the audio written so far.
-func (r *recording) Duration() time.Duration {
-	return time.Duration(r.w.Samples()) * time.Second / time.Duration(r.format.rate)
 }
 
 // Discard drops the recording (its buffer; nothing reached the database).
 func (r *recording) Discard() error {
-	r.done = true
-	r.buf, r.scratch = nil, nil
+	r.End()
+	r.buf = nil
 	return nil
 }
 
 // Commit finishes the WAV and stores it in one transaction.
 func (r *recording) Commit() (voicemail.Message, error) {
-	if err := r.usable(); err != nil {
+	if err := r.Usable(); err != nil {
 		return voicemail.Message{}, err
 	}
-	r.done = true
 	defer func() { r.buf = nil }()
-	if r.w.Samples() < r.minSamples || r.w.Samples() == 0 {
-		return voicemail.Message{}, fmt.Errorf("record into %s: %v of audio: %w", r.mbox, r.Duration(), voicemail.ErrTooShort)
-	}
-	if err := r.w.Close(); err != nil {
-		return voicemail.Message{}, fmt.Errorf("finish recording for %s: %w", r.mbox, err)
+	if err := r.Finish(); err != nil {
+		return voicemail.Message{}, err
 	}
 	if r.greeting != "" {
 		return voicemail.Message{}, r.commitGreeting()
@@ -293,7 +176,7 @@ func (r *recording) commitMessage() (voicemail.Message, error) {
 	m := voicemail.Message{
 		Folder: r.folder, UID: newUID(), CallerID: clip(r.env.CallerID), CallerName: clip(r.env.CallerName),
 		// timestamptz keeps microseconds: the envelope returned is the one stored.
-		Time: r.env.Time.UTC().Truncate(time.Microsecond), Duration: r.Duration().Truncate(time.Millisecond), Urgent: r.env.Urgent, Codec: r.codec,
+		Time: r.env.Time.UTC().Truncate(time.Microsecond), Duration: r.Duration().Truncate(time.Millisecond), Urgent: r.env.Urgent, Codec: r.Codec(),
 	}
 	octx, cancel, err := s.op(context.Background())
 	if err != nil {
@@ -309,8 +192,8 @@ func (r *recording) commitMessage() (voicemail.Message, error) {
 		if err := tx.QueryRow(octx, "SELECT count(*) FROM voicemail_message WHERE mailbox = $1 AND folder = $2", r.mbox, string(r.folder)).Scan(&n); err != nil {
 			return err
 		}
-		if n >= r.maxMessages {
-			return fmt.Errorf("deposit into %s/%s: %w", r.mbox, r.folder, voicemail.ErrMailboxFull)
+		if err := deposit.Full(r.mbox, r.folder, n, r.maxMessages); err != nil {
+			return err
 		}
 		m.ID = uint64(id)
 		return insertMessage(octx, tx, r.mbox, m, r.buf.b)

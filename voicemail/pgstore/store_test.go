@@ -83,61 +83,12 @@ func testMigrate(t *testing.T, url string) {
 func testDepositsAcrossProcesses(t *testing.T, url string) {
 	open(t, url, Options{}) // migrate before the helpers start
 	const each = 15
-	var outs []chan []uint64
+	var helpers []<-chan []uint64
 	for range 2 {
-		cmd, sc := helperCmd(t, fmt.Sprintf("deposit %s 1001 %d", url, each))
-		ch := make(chan []uint64, 1)
-		outs = append(outs, ch)
-		go func() {
-			var ids []uint64
-			for sc.Scan() {
-				var id uint64
-				if _, err := fmt.Sscanf(sc.Text(), "committed %d", &id); err == nil {
-					ids = append(ids, id)
-				}
-			}
-			cmd.Wait()
-			ch <- ids
-		}()
+		helpers = append(helpers, storetest.Committed(helperCmd(t, fmt.Sprintf("deposit %s 1001 %d", url, each))))
 	}
-	stores := []*Store{open(t, url, Options{}), open(t, url, Options{})}
-	var mine []uint64
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for i := range 20 {
-		wg.Go(func() {
-			rec, err := stores[i%2].Deposit(ctx, "1001", voicemail.Envelope{Codec: "pcmu"}, voicemail.Limits{MaxMessages: 1000})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			rec.WritePayload(storetest.Tone(800, 0))
-			m, err := rec.Commit()
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			mu.Lock()
-			mine = append(mine, m.ID)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
-	all := map[uint64]bool{}
-	for _, ids := range append([][]uint64{mine}, <-outs[0], <-outs[1]) {
-		for _, id := range ids {
-			if all[id] {
-				t.Fatalf("number %d given twice", id)
-			}
-			all[id] = true
-		}
-	}
-	if len(all) != 50 {
-		t.Fatalf("%d numbers for 50 deposits", len(all))
-	}
-	if ids := storetest.AllMessages(t, stores[1], "1001"); len(ids) != 50 {
-		t.Fatalf("%d messages stored", len(ids))
-	}
+	stores := []voicemail.Store{open(t, url, Options{}), open(t, url, Options{})}
+	storetest.DepositsAcrossProcesses(t, stores, "1001", 20, helpers, 50)
 }
 
 // A process depositing from 5 goroutines is killed with SIGKILL while recording: every
@@ -166,22 +117,9 @@ func testKill9(t *testing.T, url string) {
 			t.Fatal(err)
 		}
 		cmd.Wait()
-		ids := storetest.AllMessages(t, s, "1001")
-		for id := range ever {
-			if _, ok := ids[id]; !ok {
-				t.Fatalf("round %d: committed message %d lost", round, id)
-			}
-		}
 		// A commit in flight at the kill may have landed without its line being read:
-		// whatever is stored is complete.
-		for id, m := range ids {
-			_, a, err := s.Open(ctx, "1001", id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if info, _ := storetest.CheckAudio(t, a); info.Samples() != 8000 || m.Duration != time.Second {
-				t.Fatalf("message %d: %+v, %v", id, info, m.Duration)
-			}
+		// whatever is stored is complete, and counts as handed out.
+		for id := range storetest.CheckAfterKill(t, s, "1001", ever) {
 			ever[id] = true
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/sidecar-voip/sidecar/voicemail"
+	"github.com/sidecar-voip/sidecar/voicemail/internal/deposit"
 	"github.com/sidecar-voip/sidecar/voicemail/transfer"
 )
 
@@ -41,7 +42,7 @@ func (s *Store) Import(ctx context.Context, mbox string, m voicemail.Message, wa
 	if !m.Folder.Valid() || m.ID == 0 || m.ID > 1<<62 {
 		return false, fmt.Errorf("import message %s/%d: %w: folder %q", mbox, m.ID, voicemail.ErrFolder, m.Folder)
 	}
-	if _, ok := storage(m.Codec); !ok {
+	if _, ok := deposit.Storage(m.Codec); !ok {
 		return false, fmt.Errorf("import message %s/%d: %w: codec %q", mbox, m.ID, voicemail.ErrFormat, m.Codec)
 	}
 	octx, cancel, err := s.op(ctx)

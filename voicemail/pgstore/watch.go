@@ -3,11 +3,11 @@ package pgstore
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/sidecar-voip/sidecar/voicemail"
+	"github.com/sidecar-voip/sidecar/voicemail/internal/watchhub"
 )
 
 // Changes by this Store reach its watchers directly after the commit; changes by other
@@ -23,28 +23,12 @@ import (
 const listenIdle = 15 * time.Second
 
 type watcher struct {
-	s *Store
-
-	// recountMu orders recounts, so a slower one never overwrites newer counts.
-	recountMu sync.Mutex
-
-	mu    sync.Mutex
-	boxes map[string]*watched
+	s   *Store
+	hub *watchhub.Hub
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
-}
-
-type watched struct {
-	subs map[*sub]struct{}
-	last voicemail.Counts
-	have bool
-}
-
-type sub struct {
-	ch   chan voicemail.Counts
-	stop func() bool
 }
 
 // Watch reports a mailbox's counts now and on every change until ctx ends. With the
@@ -60,67 +44,12 @@ func (s *Store) Watch(ctx context.Context, mbox string) (<-chan voicemail.Counts
 	}
 	if s.watch == nil {
 		wctx, cancel := context.WithCancel(context.Background())
-		s.watch = &watcher{s: s, boxes: map[string]*watched{}, ctx: wctx, cancel: cancel, done: make(chan struct{})}
+		s.watch = &watcher{s: s, hub: watchhub.New(watchhub.Hooks{Counts: s.Counts}), ctx: wctx, cancel: cancel, done: make(chan struct{})}
 		go s.watch.listen()
 	}
 	w := s.watch
 	s.mu.Unlock()
-
-	sb := &sub{ch: make(chan voicemail.Counts, 1)}
-	w.mu.Lock()
-	b := w.boxes[mbox]
-	if b == nil {
-		b = &watched{subs: map[*sub]struct{}{}}
-		w.boxes[mbox] = b
-	}
-	b.subs[sb] = struct{}{}
-	w.mu.Unlock()
-	sb.stop = context.AfterFunc(ctx, func() { w.unsubscribe(mbox, sb) })
-	// The first value, read after subscribing so no change falls between.
-	c, err := s.Counts(context.WithoutCancel(ctx), mbox)
-	if err == nil {
-		w.mu.Lock()
-		if _, live := b.subs[sb]; live {
-			if !b.have {
-				b.last, b.have = c, true
-			}
-			offer(sb.ch, b.last)
-		}
-		w.mu.Unlock()
-	}
-	return sb.ch, nil
-}
-
-func (w *watcher) unsubscribe(mbox string, sb *sub) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	b := w.boxes[mbox]
-	if b == nil {
-		return
-	}
-	if _, ok := b.subs[sb]; !ok {
-		return
-	}
-	delete(b.subs, sb)
-	close(sb.ch)
-	if len(b.subs) == 0 {
-		delete(w.boxes, mbox)
-	}
-}
-
-// offer puts c in a one-slot channel, replacing a value not yet read.
-func offer(ch chan voicemail.Counts, c voicemail.Counts) {
-	for {
-		select {
-		case ch <- c:
-			return
-		default:
-		}
-		select {
-		case <-ch:
-		default:
-		}
-	}
+	return w.hub.Subscribe(ctx, mbox)
 }
 
 // changed recounts a mailbox this Store changed, if it is watched here.
@@ -129,49 +58,13 @@ func (s *Store) changed(mbox string) {
 	w := s.watch
 	s.mu.Unlock()
 	if w != nil {
-		w.recount(mbox, false)
+		w.hub.Recount(w.ctx, mbox, false)
 	}
 }
 
-// recount re-reads a watched mailbox's counts and pushes them if they moved (or always with
-// force: after a reconnect a subscriber that never got a first value gets one).
-func (w *watcher) recount(mbox string, force bool) {
-	w.mu.Lock()
-	_, watched := w.boxes[mbox]
-	w.mu.Unlock()
-	if !watched {
-		return
-	}
-	w.recountMu.Lock()
-	defer w.recountMu.Unlock()
-	c, err := w.s.Counts(w.ctx, mbox)
-	if err != nil {
-		return // the last counts stay; the resync after the reconnect corrects them
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	b := w.boxes[mbox]
-	if b == nil || (b.have && b.last == c && !force) {
-		return
-	}
-	b.last, b.have = c, true
-	for sb := range b.subs {
-		offer(sb.ch, c)
-	}
-}
-
-// resync re-reads every watched mailbox.
-func (w *watcher) resync() {
-	w.mu.Lock()
-	boxes := make([]string, 0, len(w.boxes))
-	for m := range w.boxes {
-		boxes = append(boxes, m)
-	}
-	w.mu.Unlock()
-	for _, m := range boxes {
-		w.recount(m, true)
-	}
-}
+// resync re-reads every watched mailbox and pushes the counts (a failed read keeps the last
+// counts; the resync after the next reconnect corrects them).
+func (w *watcher) resync() { w.hub.RecountAll(w.ctx, true) }
 
 // listen keeps one LISTEN connection up until the store closes.
 func (w *watcher) listen() {
@@ -236,20 +129,12 @@ func (w *watcher) receive(conn *pgx.Conn) {
 			continue
 		}
 		w.s.notifications.Add(1)
-		w.recount(n.Payload, false)
+		w.hub.Recount(w.ctx, n.Payload, false)
 	}
 }
 
 func (w *watcher) close() {
 	w.cancel()
 	<-w.done
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for m, b := range w.boxes {
-		for sb := range b.subs {
-			sb.stop()
-			close(sb.ch)
-		}
-		delete(w.boxes, m)
-	}
+	w.hub.Close()
 }
