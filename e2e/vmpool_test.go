@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -29,7 +31,9 @@ import (
 // real PostgreSQL. Deposits are calls placed directly on a sidecar with the template headers
 // Kamailio's route[TOVOICEMAIL] adds (X-Callee-Template, X-MailBoxId, Diversion), with G.711
 // RTP and RFC 4733 '#': a first '#' skips the greeting, a second one ends the message. MWI is
-// a SUBSCRIBE sent directly to sidecar B. What B serves is read through the store API (one
+// a SUBSCRIBE sent directly to sidecar B. A retrieval is a SIPp call to *97 on B with the
+// owner's template, mailbox and PIN headers and the PIN, 1, 7 and # as RFC 2833 digits
+// (testdata/vm_retrieve.xml). What the sidecars stored is read through the store API (one
 // more store on the same database).
 
 // vmCaller is one voicemail caller: a sipgo UAC and an RTP socket on kamIP (the address the
@@ -311,6 +315,80 @@ func TestVoicemailPoolSharedStore(t *testing.T) {
 		}
 	})
 
+	t.Run("deposit on A, retrieved, played and deleted on B by a call", func(t *testing.T) {
+		const mailbox = "6000"
+		phone := subscribeAt(t, a, mailbox) // the owner's phone hears of it through A
+		untilCounts(t, phone, "0/0", 10*time.Second)
+		deposit(t, a, mailbox)
+		untilCounts(t, phone, "1/0", 5*time.Second)
+		msgs, err := store.List(ctx, mailbox, voicemail.Inbox)
+		if err != nil || len(msgs) != 1 {
+			t.Fatalf("the shared store lists %d messages for %s (%v), want 1", len(msgs), mailbox, err)
+		}
+		id := msgs[0].ID
+		// *97 straight to B as Kamailio sends a subscriber's feature code: the owner's template,
+		// mailbox and PIN in headers, the PIN typed as RFC 2833 digits, then 1 (play the first
+		// message), 7 16 s later (delete it) and # (quit). The scenario types bobPIN.
+		keys := map[string]string{"user": "bob", "domain": domain, "mailbox": mailbox, "pin": bobPIN}
+		call := &sipp{name: "retrieve-on-B", scenario: "vm_retrieve.xml", ip: kamIP, calls: 1, keys: keys,
+			extra: []string{"-timeout", "60s"}}
+		from := len(readLog(t, b.log))
+		call.background(t, dir, b.addr())
+		// The message heard to its end moves to Old, before 7 deletes it: the playback. (A 7
+		// during the playback would interrupt it and delete the message at once.)
+		start := time.Now()
+		var heardAt time.Duration
+		tick := time.NewTicker(100 * time.Millisecond)
+	poll:
+		for heardAt == 0 {
+			select {
+			case <-call.proc.done:
+				break poll
+			case <-tick.C:
+				if time.Since(start) > 60*time.Second {
+					break poll
+				}
+				if old, err := store.List(ctx, mailbox, voicemail.Old); err == nil && len(old) == 1 && old[0].ID == id {
+					heardAt = time.Since(start)
+				}
+			}
+		}
+		tick.Stop()
+		if heardAt == 0 {
+			t.Errorf("B did not play message %d to its end before the 7 (it never was in Old)\n%s", id, tail(b.log, 40))
+		} else {
+			t.Logf("message %d heard to its end on B %v after the call started", id, heardAt.Round(time.Millisecond))
+		}
+		ok, werr := call.proc.wait(60 * time.Second)
+		if !ok {
+			call.proc.stop(t)
+			t.Fatalf("the retrieval call on B still runs after 60 s\n%s", tail(b.log, 40))
+		}
+		if werr != nil {
+			t.Errorf("the retrieval call on B failed: %v (see retrieve-on-B.err)\n%s", werr, tail(b.log, 40))
+		}
+		blog := readLog(t, b.log)[from:]
+		login := regexp.MustCompile(`msg="VoiceMailMain: login" .* mailbox=` + mailbox + `\b`)
+		deleted := regexp.MustCompile(fmt.Sprintf(`msg="VoiceMailMain: message deleted" .* mailbox=%s id=%d\b`, mailbox, id))
+		if !login.MatchString(blog) {
+			t.Errorf("B's log has no login to mailbox %s", mailbox)
+		}
+		if !deleted.MatchString(blog) {
+			t.Errorf("B's log has no deletion of message %d of mailbox %s", id, mailbox)
+		}
+		if strings.Contains(blog, "VoiceMailMain: wrong PIN") {
+			t.Errorf("B refused the PIN typed as RFC 2833 digits")
+		}
+		// Deleted on B, gone from the shared store, and A's subscriber hears of it.
+		if n, err := store.Count(ctx, mailbox, voicemail.Inbox); err != nil || n != 0 {
+			t.Errorf("INBOX holds %d messages after the delete on B (%v)", n, err)
+		}
+		if n, err := store.Count(ctx, mailbox, voicemail.Old); err != nil || n != 0 {
+			t.Errorf("Old holds %d messages after the delete on B (%v)", n, err)
+		}
+		untilCounts(t, phone, "0/0", 5*time.Second)
+	})
+
 	t.Run("50 concurrent deposits over both sidecars: 50 distinct messages", func(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make(chan error, 50)
@@ -427,4 +505,14 @@ func TestVoicemailPoolSharedStore(t *testing.T) {
 			f.Close()
 		}
 	})
+}
+
+// readLog returns the log at path so far.
+func readLog(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return string(b)
 }
