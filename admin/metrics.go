@@ -98,6 +98,12 @@ func labelledFamilies() []labelledFam {
 					{m.UnsolicitedSent, []string{"unsolicited", "ok"}}, {m.UnsolicitedFailed, []string{"unsolicited", "failed"}},
 				}
 			}},
+		{prometheus.NewDesc("sidecar_overload_refused_total",
+			"Requests answered 503 by overload control ([sip] max-cps, max-calls), by method: new INVITEs refused before any transaction, out-of-dialog OPTIONS while refusing.",
+			[]string{"method"}, nil),
+			func(sn *snapshot) []sample {
+				return []sample{{sn.sip.OverloadInvites, []string{"INVITE"}}, {sn.sip.OverloadOptions, []string{"OPTIONS"}}}
+			}},
 		{prometheus.NewDesc("sidecar_publish_total",
 			"PUBLISH operations (initial, modify, refresh, remove) by event (message-summary, dialog) and result (ok, 412_recovered: published afresh after 412, failed).",
 			[]string{"event", "result"}, nil),

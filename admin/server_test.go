@@ -19,7 +19,7 @@ var start = time.Date(2026, 11, 25, 22, 0, 0, 250e6, time.UTC)
 func sampleSIP() *fakeSIP {
 	return &fakeSIP{stats: sipsvc.Stats{
 		Untrusted: 7, CallsActive: 2, CallsTotal: 40, Answered: 31, NoACK: 1, Options: 1234,
-		Rejected: map[int]uint64{503: 4, 403: 2, 486: 3}, Panics: 5,
+		Rejected: map[int]uint64{503: 4, 403: 2, 486: 3}, Panics: 5, OverloadInvites: 3, OverloadOptions: 1,
 		MWI:        sipsvc.MWIStats{Subscriptions: 8, NotifySent: 20, NotifyFailed: 1, UnsolicitedSent: 3, UnsolicitedFailed: 2},
 		PublishMWI: publish.Stats{OK: 5, Recovered412: 1}, PublishBLF: publish.Stats{OK: 60, Recovered412: 2, Failed: 3},
 		BLFDropped: 9,
@@ -83,6 +83,10 @@ sidecar_mwi_subscriptions_active 8
 # HELP sidecar_options_total Out-of-dialog OPTIONS answered (200 or 503).
 # TYPE sidecar_options_total counter
 sidecar_options_total 1234
+# HELP sidecar_overload_refused_total Requests answered 503 by overload control ([sip] max-cps, max-calls), by method: new INVITEs refused before any transaction, out-of-dialog OPTIONS while refusing.
+# TYPE sidecar_overload_refused_total counter
+sidecar_overload_refused_total{method="INVITE"} 3
+sidecar_overload_refused_total{method="OPTIONS"} 1
 # HELP sidecar_panics_total Handler panics recovered by the SIP service.
 # TYPE sidecar_panics_total counter
 sidecar_panics_total 5
@@ -137,13 +141,13 @@ func TestMetricsWellFormed(t *testing.T) {
 		opts admin.Options
 		want int // sidecar_ families
 	}{
-		{"full", admin.Options{SIP: sampleSIP(), Media: sampleMedia(), Version: "v"}, 21},
+		{"full", admin.Options{SIP: sampleSIP(), Media: sampleMedia(), Version: "v"}, 22},
 		// sidecar_rejected_total has no sample, hence no family, before a first rejection.
-		{"nil sources", admin.Options{}, 20},
-		// 21, plus sidecar_calls_ended_total, sidecar_call_setup_seconds, the dialplan
+		{"nil sources", admin.Options{}, 21},
+		// 22, plus sidecar_calls_ended_total, sidecar_call_setup_seconds, the dialplan
 		// histogram, the two media histograms and media sessions ended, and the three
 		// voicemail families.
-		{"with metrics", admin.Options{SIP: sampleSIP(), Media: sampleMedia(), Metrics: m}, 30},
+		{"with metrics", admin.Options{SIP: sampleSIP(), Media: sampleMedia(), Metrics: m}, 31},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := do(t, "GET", startServer(t, tc.opts)+"/metrics")

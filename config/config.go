@@ -73,6 +73,11 @@ type SIP struct {
 	// MaxCalls is the number of concurrent calls; past it new INVITEs get 503.
 	// Key: max-calls. Default 1000.
 	MaxCalls int
+	// MaxCPS is the number of new calls (initial INVITEs) admitted per second; past it an
+	// INVITE is answered 503 with Retry-After at once, before any transaction or template
+	// work, and out-of-dialog OPTIONS answer 503 while refusals last. 0 turns the rate limit
+	// off (max-calls still applies). Key: max-cps. Default 0.
+	MaxCPS int
 	// DrainGrace is how long a stopping sidecar waits for calls to end before hanging them
 	// up. Key: drain-grace (a Go duration). Default 30s.
 	DrainGrace time.Duration

@@ -62,6 +62,8 @@ func (c *Config) formatKey(section, name string) ([]string, bool) {
 		return one(strings.Join(c.SIP.Identify, ", "))
 	case "sip/max-calls":
 		return one(strconv.Itoa(c.SIP.MaxCalls))
+	case "sip/max-cps":
+		return one(strconv.Itoa(c.SIP.MaxCPS))
 	case "sip/drain-grace":
 		return one(c.SIP.DrainGrace.String())
 	case "sip/no-match":

@@ -69,6 +69,10 @@ func keySpecs() []keySpec {
 			c.SIP.MaxCalls, err = parseInt(v)
 			return err
 		}},
+		{section: "sip", name: "max-cps", apply: func(c *Config, v string) (err error) {
+			c.SIP.MaxCPS, err = parseInt(v)
+			return err
+		}},
 		{section: "sip", name: "drain-grace", apply: func(c *Config, v string) (err error) {
 			c.SIP.DrainGrace, err = parseDuration(v)
 			return err

@@ -50,6 +50,9 @@ func (c *Config) validate() []*Error {
 	if n := c.SIP.MaxCalls; n < 1 || n > 1_000_000 {
 		add("sip", "max-calls", fmt.Errorf("%d is outside 1-1000000", n))
 	}
+	if n := c.SIP.MaxCPS; n < 0 || n > 1_000_000 {
+		add("sip", "max-cps", fmt.Errorf("%d is outside 0-1000000 (0: no rate limit)", n))
+	}
 	add("sip", "drain-grace", checkDuration(c.SIP.DrainGrace, 0, time.Hour))
 	if n := c.SIP.NoMatchCode; n < 400 || n > 699 {
 		add("sip", "no-match", fmt.Errorf("%d is not a SIP failure status (400-699)", n))

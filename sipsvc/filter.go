@@ -165,6 +165,9 @@ type trustPacketConn struct {
 	UDPConn *net.UDPConn
 	gate    *trustGate
 	send    *udpSenders // nil: WriteTo sends through UDPConn (udpsend.go)
+	// admit is the overload check (Server.admitNewCall) run on each trusted datagram: false
+	// when it answered the datagram itself (503) and it must not go up. nil: none.
+	admit func(src netip.AddrPort, b []byte, send func([]byte, net.Addr) (int, error)) bool
 }
 
 var _ net.PacketConn = (*trustPacketConn)(nil)
@@ -177,7 +180,7 @@ func (c *trustPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		if err != nil {
 			return n, nil, err
 		}
-		if c.gate.admitDatagram(src, b[:n]) {
+		if c.gate.admitDatagram(src, b[:n]) && (c.admit == nil || c.admit(src, b[:n], c.WriteTo)) {
 			return n, net.UDPAddrFromAddrPort(src), nil
 		}
 	}

@@ -27,7 +27,7 @@ func newLiveSettings(c *config.SIP) *liveSettings {
 func (s *Server) settings() *liveSettings { return s.live.Load() }
 
 // Apply makes the [sip] settings of cfg that may change live current: trusted, untrusted,
-// max-calls and no-match. Every datagram, connection and request after it is judged by the
+// max-calls, max-cps and no-match. Every datagram, connection and request after it is judged by the
 // new trust list, and every new INVITE by the new limit (calls already up are never cut;
 // past a lowered limit new calls get 503 until enough end). The other [sip] settings are
 // bound at New (listeners, TLS files, user-agent, timeouts): config.RestartNeeded names the
@@ -38,5 +38,6 @@ func (s *Server) Apply(cfg *config.Config) error {
 	}
 	s.live.Store(newLiveSettings(&cfg.SIP))
 	s.limit.max.Store(int64(cfg.SIP.MaxCalls))
+	s.admit.setRate(cfg.SIP.MaxCPS)
 	return nil
 }

@@ -1,14 +1,16 @@
 package sipsvc
 
 import (
+	"time"
+
 	"github.com/emiago/sipgo/sip"
 )
 
 // handleOptions answers OPTIONS. Out of dialog (Kamailio's dispatcher keepalive,
 // "OPTIONS sip:ip:port", any Request-URI) it answers 200 with Allow and Accept, or 503 while
-// draining or at max-calls so the dispatcher takes the node out of its pool. The transaction
-// is terminated right after the answer: a UDP server transaction would otherwise be kept
-// 32 s (~3.5 KB each at high probe rates). Inside a dialog it answers 200, 481 when the
+// draining, at max-calls or in an overload episode (admission.go), so the dispatcher takes
+// the node out of its pool. The transaction is terminated right after the answer: a UDP
+// server transaction would otherwise be kept 32 s (~3.5 KB each at high probe rates). Inside a dialog it answers 200, 481 when the
 // dialog is unknown, 500 for a stale CSeq. A Require naming any extension gets 420.
 func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 	defer tx.Terminate()
@@ -25,7 +27,12 @@ func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	s.stats.options.Add(1)
-	if s.draining.Load() || s.limit.full() {
+	if s.draining.Load() {
+		s.respond(req, tx, sip.StatusServiceUnavailable, "", retryAfter(retryAfterBusy))
+		return
+	}
+	if s.admit.overloaded(time.Now()) {
+		s.overloadRefused[refusedOptions].Add(1)
 		s.respond(req, tx, sip.StatusServiceUnavailable, "", retryAfter(retryAfterBusy))
 		return
 	}

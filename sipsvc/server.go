@@ -56,12 +56,14 @@ type Server struct {
 	srv    *sipgo.Server
 	client *sipgo.Client
 
-	dialogs      dialogTable
-	limit        limiter
-	stats        counters
-	untrustedLog rateLimit
-	mwi          *mwiService // nil without Options.Mailboxes
-	blf          *blfService
+	dialogs         dialogTable
+	limit           limiter
+	admit           *admission       // overload control (admission.go)
+	overloadRefused [2]atomic.Uint64 // INVITE, OPTIONS refused by overload control
+	stats           counters
+	untrustedLog    rateLimit
+	mwi             *mwiService // nil without Options.Mailboxes
+	blf             *blfService
 
 	draining    atomic.Bool
 	live        atomic.Pointer[liveSettings] // the settings Apply changes; see live.go
@@ -103,6 +105,7 @@ func New(opts Options) (*Server, error) {
 		drained: make(chan struct{}),
 	}
 	s.limit.max.Store(int64(c.MaxCalls))
+	s.admit = newAdmission(c.MaxCPS, s.limit.full)
 	s.live.Store(newLiveSettings(c))
 	s.maxDuration.Store(int64(maxCallDuration))
 	s.stats.rejected = make(map[int]uint64)

@@ -33,6 +33,10 @@ type Stats struct {
 	// their transaction was ended at the ACK of its 2xx: a live call's initial INVITE (same
 	// Call-ID, From tag and CSeq, no To tag) or an acknowledged re-INVITE (same CSeq).
 	InviteRetransmissions uint64
+	// OverloadInvites and OverloadOptions count the INVITEs answered 503 by overload control
+	// (past max-cps or max-calls, before any transaction; see admission.go) and the
+	// out-of-dialog OPTIONS answered 503 while it refused.
+	OverloadInvites, OverloadOptions uint64
 	// MWI counts message-waiting indication (zeros without Options.Mailboxes).
 	MWI MWIStats
 	// PublishMWI and PublishBLF count the PUBLISH operations (initial, modify, refresh,
@@ -85,6 +89,9 @@ func (s *Server) Stats() Stats {
 		Panics:      s.stats.panics.Load(),
 
 		InviteRetransmissions: s.stats.inviteRetrans.Load(),
+
+		OverloadInvites: s.overloadRefused[refusedInvite].Load(),
+		OverloadOptions: s.overloadRefused[refusedOptions].Load(),
 
 		MWI:        s.mwi.stats(),
 		PublishMWI: s.blf.pub.Stats(mwi.Event),

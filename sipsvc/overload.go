@@ -1,0 +1,82 @@
+package sipsvc
+
+import (
+	"net"
+	"net/netip"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// Indexes of Server.overloadRefused.
+const (
+	refusedInvite = iota
+	refusedOptions
+)
+
+// admitNewCall is the overload check of the UDP socket filter, after the trust check: a
+// datagram that is not a new INVITE goes up; a new INVITE goes up when admission admits it,
+// and is otherwise answered 503 with Retry-After here, statelessly, through send, and not
+// passed up. A retransmission of an INVITE admitted recently (same top Via branch) goes up
+// to its transaction.
+func (s *Server) admitNewCall(src netip.AddrPort, b []byte, send func([]byte, net.Addr) (int, error)) bool {
+	if !isRequestOf(b, "INVITE") || !s.live.Load().trusted.Allows(src) {
+		return true // an untrusted INVITE (untrusted = reject) goes up for its 403: it takes no token
+	}
+	branch := viaBranch(b)
+	if s.admit.seen(branch) {
+		return true
+	}
+	ok, start := s.admit.admit(time.Now())
+	if ok {
+		s.admit.remember(branch)
+		return true
+	}
+	msg, err := sip.ParseMessage(b)
+	if err != nil {
+		return true // malformed: sipgo answers 400 or drops it
+	}
+	req, isReq := msg.(*sip.Request)
+	if !isReq || toTag(req) != "" || req.Via() == nil || req.CallID() == nil || req.CSeq() == nil ||
+		req.From() == nil || req.To() == nil {
+		return true // in dialog (a re-INVITE) or unanswerable here: the handler decides
+	}
+	res := s.overloadResponse(req)
+	if _, err := send([]byte(res.String()), net.UDPAddrFromAddrPort(src)); err != nil {
+		s.log.Debug("overload 503 not sent", "source", src.String(), "error", err)
+	}
+	s.stats.reject(sip.StatusServiceUnavailable)
+	s.refuseOverload(refusedInvite, start, src)
+	return false
+}
+
+// overloadResponse is the 503 with Retry-After answering req while overloaded, copying its
+// Via, From, To, Call-ID and CSeq (sip.NewResponseFromRequest) and adding a To tag.
+func (s *Server) overloadResponse(req *sip.Request) *sip.Response {
+	res := sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Service Unavailable", nil)
+	if to := res.To(); to != nil {
+		if _, ok := to.Params.Get("tag"); !ok {
+			to.Params.Add("tag", sip.GenerateTagN(16))
+		}
+	}
+	s.decorate(res)
+	res.AppendHeader(retryAfter(retryAfterBusy))
+	return res
+}
+
+// refuseOverload counts one request refused by overload control and, when start, logs the
+// start of an overload episode (once per episode).
+func (s *Server) refuseOverload(which int, start bool, src netip.AddrPort) {
+	s.overloadRefused[which].Add(1)
+	if start {
+		s.log.Warn("overload: refusing new calls with 503 until the rate falls",
+			"max_cps", s.admit.rateLimit(), "max_calls", s.limit.max.Load(), "calls_active", s.limit.active.Load(),
+			"source", src.String(), "refused_invites_total", s.overloadRefused[refusedInvite].Load())
+	}
+}
+
+// isRequestOf reports whether datagram b starts with a request line of method (upper case,
+// as sent; sipgo upper-cases methods, so the case is ignored here too).
+func isRequestOf(b []byte, method string) bool {
+	return len(b) > len(method) && b[len(method)] == ' ' && hasPrefixFoldASCII(b, method)
+}
