@@ -154,11 +154,11 @@ func (v *vm) limitsFor(p *profile.Profile) voicemail.Limits {
 	if p.MailboxMaxMsg != nil {
 		l.MaxMessages = *p.MailboxMaxMsg
 	}
-	if p.MailboxMaxSecs != nil {
-		l.MaxDuration = *p.MailboxMaxSecs
+	if p.MailboxMaxDuration != nil {
+		l.MaxDuration = *p.MailboxMaxDuration
 	}
-	if p.MailboxMinSecs != nil {
-		l.MinDuration = *p.MailboxMinSecs
+	if p.MailboxMinDuration != nil {
+		l.MinDuration = *p.MailboxMinDuration
 	}
 	if l.MaxDuration > 0 && l.MinDuration > l.MaxDuration {
 		l.MinDuration = l.MaxDuration
@@ -322,15 +322,16 @@ func diversionBusy(req *request.Request) bool {
 	if req == nil {
 		return false
 	}
-	for _, h := range req.Headers("Diversion") {
-		// The first (most recent) diversion decides.
-		for _, p := range strings.Split(h, ";")[1:] {
-			k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
-			if strings.EqualFold(strings.TrimSpace(k), "reason") {
-				return strings.EqualFold(strings.Trim(strings.TrimSpace(val), `"`), "user-busy")
-			}
-		}
+	hs := req.Headers("Diversion")
+	if len(hs) == 0 {
 		return false
+	}
+	// The first (most recent) diversion decides.
+	for _, p := range strings.Split(hs[0], ";")[1:] {
+		k, val, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if strings.EqualFold(strings.TrimSpace(k), "reason") {
+			return strings.EqualFold(strings.Trim(strings.TrimSpace(val), `"`), "user-busy")
+		}
 	}
 	return false
 }

@@ -214,10 +214,10 @@ type Voicemail struct {
 	// MaxMsg is the most messages a folder holds (Asterisk's maxmsg). Key: maxmsg, 0-9999.
 	// Default 100.
 	MaxMsg int
-	// MaxSecs caps a message (maxsecs); 0 means no cap. Key: maxsecs. Default 3m.
-	MaxSecs time.Duration
-	// MinSecs is the shortest message kept (minsecs). Key: minsecs. Default 0.
-	MinSecs time.Duration
+	// MaxDuration caps a message (maxsecs); 0 means no cap. Key: maxsecs. Default 3m.
+	MaxDuration time.Duration
+	// MinDuration is the shortest message kept (minsecs). Key: minsecs. Default 0.
+	MinDuration time.Duration
 	// MaxSilence ends a recording after this much silence (maxsilence); 0 disables the check.
 	// Key: maxsilence. Default 10s.
 	MaxSilence time.Duration
@@ -270,7 +270,7 @@ func Default() *Config {
 		CDR: CDR{Queue: 1024},
 		Voicemail: Voicemail{
 			MaxMsg:           100,
-			MaxSecs:          180 * time.Second,
+			MaxDuration:      180 * time.Second,
 			MaxSilence:       10 * time.Second,
 			SilenceThreshold: 128,
 			MaxLoginAttempts: 3,

@@ -124,9 +124,9 @@ func (c *Config) formatKey(section, name string) ([]string, bool) {
 	case "voicemail/maxmsg":
 		return one(strconv.Itoa(c.Voicemail.MaxMsg))
 	case "voicemail/maxsecs":
-		return one(c.Voicemail.MaxSecs.String())
+		return one(c.Voicemail.MaxDuration.String())
 	case "voicemail/minsecs":
-		return one(c.Voicemail.MinSecs.String())
+		return one(c.Voicemail.MinDuration.String())
 	case "voicemail/maxsilence":
 		return one(c.Voicemail.MaxSilence.String())
 	case "voicemail/silence-threshold":

@@ -39,7 +39,7 @@ func TestFormatRoundTrip(t *testing.T) {
 	all.RTP = RTP{PortMin: 10000, PortMax: 10001, Address: netip.MustParseAddr("2001:db8::9"), Bind: netip.MustParseAddr("::"), Timeout: 0, Sounds: "/s"}
 	all.Admin.Listen = netip.MustParseAddrPort("0.0.0.0:0")
 	all.Admin.AllowRemote = true
-	all.Voicemail = Voicemail{Dir: "/var/spool/vm", MaxMsg: 5, MaxSecs: 30_000_000_000, MinSecs: 2_000_000_000, SilenceThreshold: 300, MaxLoginAttempts: 5, Lockout: 0, Unavailable: "503"}
+	all.Voicemail = Voicemail{Dir: "/var/spool/vm", MaxMsg: 5, MaxDuration: 30_000_000_000, MinDuration: 2_000_000_000, SilenceThreshold: 300, MaxLoginAttempts: 5, Lockout: 0, Unavailable: "503"}
 	all.Admin.Token = "0123456789abcdef"
 	all.Admin.PushDir = "/var/lib/sidecar/pushed"
 	if err := all.Validate(); err != nil {

@@ -203,11 +203,11 @@ func keySpecs() []keySpec {
 			return err
 		}},
 		{section: "voicemail", name: "maxsecs", apply: func(c *Config, v string) (err error) {
-			c.Voicemail.MaxSecs, err = parseDuration(v)
+			c.Voicemail.MaxDuration, err = parseDuration(v)
 			return err
 		}},
 		{section: "voicemail", name: "minsecs", apply: func(c *Config, v string) (err error) {
-			c.Voicemail.MinSecs, err = parseDuration(v)
+			c.Voicemail.MinDuration, err = parseDuration(v)
 			return err
 		}},
 		{section: "voicemail", name: "maxsilence", apply: func(c *Config, v string) (err error) {

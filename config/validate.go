@@ -118,10 +118,10 @@ func (c *Config) validate() []*Error {
 	if vm.MaxMsg < 0 || vm.MaxMsg > 9999 {
 		add("voicemail", "maxmsg", fmt.Errorf("%d is outside 0-9999", vm.MaxMsg))
 	}
-	add("voicemail", "maxsecs", checkDuration(vm.MaxSecs, 0, time.Hour))
-	add("voicemail", "minsecs", checkDuration(vm.MinSecs, 0, time.Hour))
-	if vm.MaxSecs > 0 && vm.MinSecs > vm.MaxSecs {
-		add("voicemail", "minsecs", fmt.Errorf("%s is over maxsecs %s", vm.MinSecs, vm.MaxSecs))
+	add("voicemail", "maxsecs", checkDuration(vm.MaxDuration, 0, time.Hour))
+	add("voicemail", "minsecs", checkDuration(vm.MinDuration, 0, time.Hour))
+	if vm.MaxDuration > 0 && vm.MinDuration > vm.MaxDuration {
+		add("voicemail", "minsecs", fmt.Errorf("%s is over maxsecs %s", vm.MinDuration, vm.MaxDuration))
 	}
 	add("voicemail", "maxsilence", checkDuration(vm.MaxSilence, 0, time.Hour))
 	if n := vm.SilenceThreshold; n < 1 || n > 32767 {

@@ -30,13 +30,13 @@ type Profile struct {
 	// MailboxPIN is the voicemail PIN: a secret, never logged, masked by String and by
 	// "sidecar render" unless asked; only RevealSecret returns it. Key: mailbox-pin.
 	MailboxPIN Secret `json:"mailbox_pin,omitzero"`
-	// MailboxMaxMsg, MailboxMaxSecs and MailboxMinSecs override [voicemail] maxmsg, maxsecs
+	// MailboxMaxMsg, MailboxMaxDuration and MailboxMinDuration override [voicemail] maxmsg, maxsecs
 	// and minsecs for deposits into this party's mailbox; nil: the settings apply. Keys:
 	// mailbox-maxmsg (0-9999), mailbox-maxsecs, mailbox-minsecs (a duration up to 1h, or
 	// seconds).
-	MailboxMaxMsg  *int           `json:"mailbox_maxmsg,omitempty"`
-	MailboxMaxSecs *time.Duration `json:"mailbox_maxsecs,omitempty"`
-	MailboxMinSecs *time.Duration `json:"mailbox_minsecs,omitempty"`
+	MailboxMaxMsg      *int           `json:"mailbox_maxmsg,omitempty"`
+	MailboxMaxDuration *time.Duration `json:"mailbox_maxsecs,omitempty"`
+	MailboxMinDuration *time.Duration `json:"mailbox_minsecs,omitempty"`
 	// MWI enables message-waiting NOTIFYs for the mailbox. Key: mwi.
 	MWI bool `json:"mwi"`
 	// Location is where to reach the party (a SIP URI), validated after expansion. Key: location.

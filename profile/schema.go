@@ -183,9 +183,9 @@ func (b *builder) apply(k kind, key, value string) error {
 	case kMailboxMaxMsg:
 		p.MailboxMaxMsg, err = parseMaxMsg(value)
 	case kMailboxMaxSecs:
-		p.MailboxMaxSecs, err = parseMailboxSecs(value)
+		p.MailboxMaxDuration, err = parseMailboxSecs(value)
 	case kMailboxMinSecs:
-		p.MailboxMinSecs, err = parseMailboxSecs(value)
+		p.MailboxMinDuration, err = parseMailboxSecs(value)
 	case kSetVar:
 		var v Var
 		if v, err = parseVar(value); err == nil {

@@ -26,11 +26,11 @@ const (
 // bytes, and not [template-match].
 func CheckName(name string) error {
 	if name == "" || len(name) > MaxNameLen || name[0] == '.' || name == "template-match" {
-		return fmt.Errorf("%w: template name %q: use 1 to %d letters, digits and -_. not starting with .", ErrBadRequest, name, MaxNameLen)
+		return fmt.Errorf("%w: template name %q: use 1 to %d letters, digits and -_., not starting with a dot", ErrBadRequest, name, MaxNameLen)
 	}
 	for _, c := range []byte(name) {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return fmt.Errorf("%w: template name %q: use 1 to %d letters, digits and -_. not starting with .", ErrBadRequest, name, MaxNameLen)
+			return fmt.Errorf("%w: template name %q: use 1 to %d letters, digits and -_., not starting with a dot", ErrBadRequest, name, MaxNameLen)
 		}
 	}
 	return nil

@@ -91,7 +91,7 @@ func loadOptions(cfg *config.Config, dir string, log *slog.Logger, vm voicemail.
 	}
 	opts := app.DefaultVoicemailOptions()
 	v := cfg.Voicemail
-	opts.Limits.MaxMessages, opts.Limits.MaxDuration, opts.Limits.MinDuration = v.MaxMsg, v.MaxSecs, v.MinSecs
+	opts.Limits.MaxMessages, opts.Limits.MaxDuration, opts.Limits.MinDuration = v.MaxMsg, v.MaxDuration, v.MinDuration
 	opts.Limits.MaxSilence, opts.SilenceThreshold = v.MaxSilence, v.SilenceThreshold
 	opts.MaxLoginAttempts, opts.Lockout = v.MaxLoginAttempts, v.Lockout
 	if v.Unavailable == "503" {
