@@ -29,6 +29,7 @@ func TestServeFDExhaustion(t *testing.T) {
 	os.WriteFile(ini, []byte("[sip]\nlisten = udp:127.0.0.1:0, tcp:127.0.0.1:0\ndrain-grace = 1s\n"), 0o644)
 	const limit, flood = 64, 200
 	// ulimit -n sets the hard limit too: Go raises the soft one to the hard one at start.
+	isolateVoicemail(t, ini)
 	sc := startServeCmd(t, dir, exec.Command("sh", "-c", fmt.Sprintf(`ulimit -n %d && exec "$0" serve -config "$1"`, limit), bin, ini))
 	udpAddr := sc.waitLog(t, listenRE, "sip service listening")
 	tcpAddr := sc.waitLog(t, tcpListenRE, "sip service listening")
@@ -108,27 +109,4 @@ func tcpOptions(addr string, options func(net.Conn, int) string, n int) string {
 		return "read: " + err.Error()
 	}
 	return strings.TrimSpace(line)
-}
-
-// startServeCmd is startServe for a command of the test's making.
-func startServeCmd(t *testing.T, dir string, cmd *exec.Cmd) *served {
-	t.Helper()
-	sc := &served{cmd: cmd, logDone: make(chan struct{})}
-	sc.cmd.Dir = dir
-	stderr, err := sc.cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := sc.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sc.cmd.Process.Kill(); sc.cmd.Wait() })
-	go func() {
-		defer close(sc.logDone)
-		lines := bufio.NewScanner(stderr)
-		for lines.Scan() {
-			sc.log.WriteString(lines.Text() + "\n")
-		}
-	}()
-	return sc
 }

@@ -106,7 +106,13 @@ type served struct {
 func startServe(t *testing.T, bin, dir, ini string) *served {
 	t.Helper()
 	isolateVoicemail(t, ini)
-	sc := &served{cmd: exec.Command(bin, "serve", "-config", ini), logDone: make(chan struct{})}
+	return startServeCmd(t, dir, exec.Command(bin, "serve", "-config", ini))
+}
+
+// startServeCmd is startServe for a command of the test's making.
+func startServeCmd(t *testing.T, dir string, cmd *exec.Cmd) *served {
+	t.Helper()
+	sc := &served{cmd: cmd, logDone: make(chan struct{})}
 	sc.cmd.Dir = dir
 	stderr, err := sc.cmd.StderrPipe()
 	if err != nil {
