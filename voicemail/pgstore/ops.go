@@ -167,12 +167,19 @@ func (s *Store) Move(ctx context.Context, mbox string, id uint64, to voicemail.F
 		m.Folder, moved = to, true
 		return notify(octx, tx, mbox)
 	})
+	return s.folderChanged(octx, mbox, id, m, moved, err, "move message")
+}
+
+// folderChanged ends Move and MarkRead: m is message id of mbox after the transaction that
+// ended with err (pgx.ErrNoRows: it does not exist); the watchers are told when it moved.
+// what names the operation in errors.
+func (s *Store) folderChanged(octx context.Context, mbox string, id uint64, m voicemail.Message, moved bool, err error, what string) (voicemail.Message, error) {
 	if errors.Is(err, pgx.ErrNoRows) {
 		s.done(octx, nil)
 		return voicemail.Message{}, fmt.Errorf("message %s/%d: %w", mbox, id, voicemail.ErrNotFound)
 	}
 	if err = s.done(octx, err); err != nil {
-		return voicemail.Message{}, fmt.Errorf("move message %s/%d: %w", mbox, id, err)
+		return voicemail.Message{}, fmt.Errorf("%s %s/%d: %w", what, mbox, id, err)
 	}
 	if moved {
 		s.changed(mbox)
@@ -204,17 +211,7 @@ func (s *Store) MarkRead(ctx context.Context, mbox string, id uint64) (voicemail
 		m.Folder, moved = voicemail.Old, true
 		return notify(octx, tx, mbox)
 	})
-	if errors.Is(err, pgx.ErrNoRows) {
-		s.done(octx, nil)
-		return voicemail.Message{}, fmt.Errorf("message %s/%d: %w", mbox, id, voicemail.ErrNotFound)
-	}
-	if err = s.done(octx, err); err != nil {
-		return voicemail.Message{}, fmt.Errorf("mark message %s/%d read: %w", mbox, id, err)
-	}
-	if moved {
-		s.changed(mbox)
-	}
-	return m, nil
+	return s.folderChanged(octx, mbox, id, m, moved, err, "mark message read")
 }
 
 // Delete removes a message.
