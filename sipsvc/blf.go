@@ -60,7 +60,7 @@ type blfService struct {
 	queue chan blfEvent
 
 	dropped, published, failed, suspended atomic.Uint64
-	lastFullLog                            atomic.Int64 // unix nanoseconds of the last "queue full" warning
+	lastFullLog                           atomic.Int64 // unix nanoseconds of the last "queue full" warning
 
 	// quiet are the targets that did not answer (dest -> state); nQuiet is len(quiet), read
 	// without the lock on every phase change.
