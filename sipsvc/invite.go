@@ -148,11 +148,16 @@ func (c *call) route() (dialplan.Trace, error) {
 	}
 	rt, err := s.opts.Router.Route(c.ctx, r)
 	c.out.routed(&rt, s.opts.Metrics)
+	// The routing attributes go into one With (one logger per call, not two).
+	var attrs []any
 	if m := rt.Match; m.Identifier != "" {
-		c.setLogger(c.logger().With("identifier", m.Identifier,
-			"caller_template", m.Caller.Name, "callee_template", m.Callee.Name))
+		attrs = append(make([]any, 0, 10), "identifier", m.Identifier,
+			"caller_template", m.Caller.Name, "callee_template", m.Callee.Name)
 	}
 	if err != nil {
+		if attrs != nil {
+			c.setLogger(c.logger().With(attrs...))
+		}
 		// No identifier matched: answered with [sip] no-match; rejections and a profile
 		// that cannot be built already carry their answers (*sipstatus.Error).
 		return nil, identify.Answer(err, s.settings().noMatch)
@@ -161,7 +166,7 @@ func (c *call) route() (dialplan.Trace, error) {
 	s.mwi.learn(c.caller, c.src, transport)
 	s.mwi.learn(c.callee, c.src, transport)
 	s.blf.learn(c, c.src, transport)
-	c.setLogger(c.logger().With("context", rt.Context, "exten", rt.Exten))
+	c.setLogger(c.logger().With(append(attrs, "context", rt.Context, "exten", rt.Exten)...))
 	c.routed(rt.Context)
 	c.logger().Debug("call routed")
 	t0 := time.Now()
