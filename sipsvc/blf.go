@@ -77,10 +77,13 @@ type blfQuiet struct {
 	skipped uint64        // events dropped since the suspension began
 }
 
-// blfEvent is one phase change of a call that publishes.
+// blfEvent is one phase change of a call that publishes. It holds what the PUBLISH needs,
+// not the call: a queued event keeps a few hundred bytes reachable, not the whole finished
+// call (request, profiles, media session).
 type blfEvent struct {
-	c     *call
-	state string // dialoginfo.Early, Confirmed, Terminated
+	ps    *blfParties
+	log   *slog.Logger // the call's logger
+	state string       // dialoginfo.Early, Confirmed, Terminated
 	final int
 }
 
@@ -129,7 +132,7 @@ func (b *blfService) observer(c *call) func(from, to phase, final int) {
 			return
 		}
 		select {
-		case b.queue <- blfEvent{c: c, state: state, final: final}:
+		case b.queue <- blfEvent{ps: ps, log: c.logger(), state: state, final: final}:
 		default:
 			n := b.dropped.Add(1)
 			now := time.Now().UnixNano()
@@ -271,7 +274,7 @@ func (b *blfService) publish(ctx context.Context, ev blfEvent, seqs map[string]*
 			b.s.log.Error("BLF publisher panic", "panic", r)
 		}
 	}()
-	ps := ev.c.blf.Load()
+	ps := ev.ps
 	if ps == nil || ps.published == ev.state || ps.published == dialoginfo.Terminated {
 		return
 	}
@@ -282,7 +285,7 @@ func (b *blfService) publish(ctx context.Context, ev blfEvent, seqs map[string]*
 	if len(seqs) > 4*b.cfg.MaxPublications {
 		clear(seqs) // bounded: versions restart, which RFC 4235 watchers take as a new document
 	}
-	log := ev.c.logger()
+	log := ev.log
 	for _, p := range ps.parties {
 		seq := seqs[p.entity]
 		if seq == nil {

@@ -17,6 +17,9 @@ import (
 // as retransmissions (see docs/sip-service.md).
 const udpReadBuffer = 4 << 20
 
+// udpReadLoops is how many goroutines read each UDP listener's socket (BENCHMARKS.md).
+const udpReadLoops = 2
+
 // listen binds every configured listener and starts serving it. On error the listeners
 // already bound stay in s.closers for the caller to close.
 func (s *Server) listen() error {
@@ -62,7 +65,13 @@ func (s *Server) bind(l config.Listen) (config.Listen, io.Closer, error) {
 			return l, nil, err
 		}
 		filtered := &trustPacketConn{UDPConn: conn, gate: s.newTrustGate(), send: send, admit: s.admitNewCall}
-		go s.serveLoop(bound, func() error { return s.srv.ServeUDP(filtered) })
+		// Several goroutines read the one socket: each read loop parses its datagram before
+		// handing it on, so one loop bounds the rate at one core's parsing (kernel receive
+		// drops were the first symptom under load). Each loop is sipgo's own (ServeUDP);
+		// the gate and the overload check are safe for concurrent readers.
+		for range udpReadLoops {
+			go s.serveLoop(bound, func() error { return s.srv.ServeUDP(filtered) })
+		}
 		return bound, closers{send, conn}, nil
 	case "tcp", "tls":
 		ln, err := net.ListenTCP(network("tcp"), net.TCPAddrFromAddrPort(l.Addr))
