@@ -58,6 +58,8 @@ type blfService struct {
 	cfg   config.Presence
 	pub   *publish.Client
 	queue chan blfEvent
+	// serverDest and serverTransport are [presence] server parsed ("": none).
+	serverDest, serverTransport string
 
 	dropped, published, failed, suspended atomic.Uint64
 	lastFullLog                           atomic.Int64 // unix nanoseconds of the last "queue full" warning
@@ -103,6 +105,17 @@ type blfParties struct {
 
 func newBLF(s *Server, cfg config.Presence, log *slog.Logger) *blfService {
 	b := &blfService{s: s, cfg: cfg, queue: make(chan blfEvent, max(cfg.Queue, 1)), quiet: map[string]*blfQuiet{}}
+	if cfg.Server != "" {
+		// Parsed once, not per call; an unparsable server sends to the call's source, as
+		// before.
+		var u sip.Uri
+		if err := sip.ParseUri(cfg.Server, &u); err == nil {
+			b.serverDest, b.serverTransport = hostPort(u), "udp"
+			if t, ok := u.UriParams.Get("transport"); ok && t != "" {
+				b.serverTransport = strings.ToLower(t)
+			}
+		}
+	}
 	b.pub = publish.New(func(ctx context.Context, req *sip.Request) (*sip.Response, error) {
 		return s.client.Do(outbound(ctx), req, sipgo.ClientRequestAddVia)
 	}, publish.Config{Expires: cfg.Expires, Max: cfg.MaxPublications, Log: log})
@@ -230,15 +243,9 @@ func (b *blfService) learn(c *call, src netip.AddrPort, transport string) {
 	if len(ps) == 0 {
 		return
 	}
-	dest, tp := src.String(), strings.ToLower(transport)
-	if b.cfg.Server != "" {
-		var u sip.Uri
-		if err := sip.ParseUri(b.cfg.Server, &u); err == nil {
-			dest, tp = hostPort(u), "udp"
-			if t, ok := u.UriParams.Get("transport"); ok && t != "" {
-				tp = strings.ToLower(t)
-			}
-		}
+	dest, tp := b.serverDest, b.serverTransport
+	if dest == "" {
+		dest, tp = src.String(), strings.ToLower(transport)
 	}
 	c.blf.Store(&blfParties{parties: ps, dest: dest, tp: tp, callID: callIDOf(req), fromTag: fromTag(req)})
 }

@@ -82,7 +82,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 // SDP (nil for a late offer).
 func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte) {
 	log := s.log.With("call_id", callIDOf(req), "source", src.String(),
-		"transport", strings.ToLower(req.Transport()))
+		"transport", lowerTransport(req.Transport()))
 	contact := s.contactFor(req, tx)
 	dua := &sipgo.DialogUA{Client: s.client, ContactHDR: contact}
 	dlg, err := dua.ReadInvite(req, tx)
@@ -137,7 +137,7 @@ func (c *call) safeRoute() (trace dialplan.Trace, err error) {
 // match, 500 for a profile that cannot be built.
 func (c *call) route() (dialplan.Trace, error) {
 	s := c.s
-	transport := strings.ToLower(c.sipReq.Transport())
+	transport := lowerTransport(c.sipReq.Transport())
 	r, err := request.FromSIP(c.sipReq, c.src, transport)
 	if err != nil {
 		return nil, sipstatus.New(400, err)
@@ -248,6 +248,20 @@ func (c *call) ackAnswerFailed(what string, err error) {
 
 // logEnd writes the one summary line of a call.
 func (c *call) logEnd(trace dialplan.Trace, err, cause error) {
+	// A call that ended on an error is a warning (a template header naming no template, a
+	// failing application, a missing ACK), except the ordinary outcomes: no identifier
+	// matched, or the caller hung up.
+	level := slog.LevelInfo
+	// The dialplan ending the call on purpose (Busy, Hangup(cause), Transfer) is no error.
+	isErr := err != nil && !errors.Is(err, ErrPeerHangup) && !errors.Is(err, errLocalHangup) &&
+		!errors.Is(err, dialplan.ErrEnded)
+	if isErr && !errors.Is(err, identify.ErrNoMatch) && !errors.Is(err, context.Canceled) {
+		level = slog.LevelWarn
+	}
+	log := c.logger()
+	if !log.Enabled(context.Background(), level) {
+		return // at log-level = warn an ordinary call builds none of its summary
+	}
 	snap := c.st.snapshot()
 	final := snap.final
 	attrs := []any{
@@ -261,19 +275,10 @@ func (c *call) logEnd(trace dialplan.Trace, err, cause error) {
 	if cause != nil && !errors.Is(cause, context.Canceled) {
 		attrs = append(attrs, "cause", cause.Error())
 	}
-	// A call that ended on an error is a warning (a template header naming no template, a
-	// failing application, a missing ACK), except the ordinary outcomes: no identifier
-	// matched, or the caller hung up.
-	level := slog.LevelInfo
-	// The dialplan ending the call on purpose (Busy, Hangup(cause), Transfer) is no error.
-	if err != nil && !errors.Is(err, ErrPeerHangup) && !errors.Is(err, errLocalHangup) &&
-		!errors.Is(err, dialplan.ErrEnded) {
+	if isErr {
 		attrs = append(attrs, "error", err.Error())
-		if !errors.Is(err, identify.ErrNoMatch) && !errors.Is(err, context.Canceled) {
-			level = slog.LevelWarn
-		}
 	}
-	c.logger().Log(context.Background(), level, "call ended", attrs...)
+	log.Log(context.Background(), level, "call ended", attrs...)
 }
 
 // contactFor is the Contact of our answers to req: the local address the request arrived
@@ -290,9 +295,23 @@ func (s *Server) contactFor(req *sip.Request, tx sip.ServerTransaction) sip.Cont
 			uri.Port = int(local.Port())
 		}
 	}
-	if tp := strings.ToLower(req.Transport()); tp != "udp" {
+	if tp := lowerTransport(req.Transport()); tp != "udp" {
 		uri.UriParams = sip.NewParams()
 		uri.UriParams.Add("transport", tp)
 	}
 	return sip.ContactHeader{Address: uri}
+}
+
+// lowerTransport is sipgo's transport name (UDP, TCP, TLS, ...) in lower case, without
+// allocating for the usual ones.
+func lowerTransport(t string) string {
+	switch t {
+	case "UDP":
+		return "udp"
+	case "TCP":
+		return "tcp"
+	case "TLS":
+		return "tls"
+	}
+	return strings.ToLower(t)
 }

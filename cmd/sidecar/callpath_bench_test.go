@@ -28,7 +28,7 @@ func BenchmarkEchoCall(b *testing.B) {
 	ini := filepath.Join(dir, "bench.ini")
 	text := fmt.Sprintf("[general]\nlog-level = warn\n[sip]\nlisten = udp:127.0.0.1:%d\ntrusted = 127.0.0.0/8\n"+
 		"identify = header\nmax-calls = 100000\nack-timeout = 5s\ndrain-grace = 1s\n"+
-		"[rtp]\nports = 42000-43999\naddress = 127.0.0.1\nbind = 127.0.0.1\n"+
+		"[rtp]\nports = 12000-15999\naddress = 127.0.0.1\nbind = 127.0.0.1\n"+
 		"[voicemail]\ndir = %s\n", sipPort, filepath.Join(dir, "vm"))
 	if err := os.WriteFile(ini, []byte(text), 0o644); err != nil {
 		b.Fatal(err)
