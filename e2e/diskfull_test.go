@@ -185,7 +185,7 @@ func TestServeVoicemailDiskFull(t *testing.T) {
 		t.Fatal("the sidecar exited")
 	}
 	reliability.Log(t, reliability.Row{
-		Test: "e2e TestServeVoicemailDiskFull",
+		Test:   "e2e TestServeVoicemailDiskFull",
 		Thrown: fmt.Sprintf("sidecar serve with [voicemail] dir on a 320 KiB tmpfs: 2 deposits, then %d SIPp callers recording at once (30 s each) until the disk was full, then space freed and 1 more", callers),
 		Did: fmt.Sprintf("%d recordings hit the full disk: the sidecar played goodbye and hung up each (BYE), dropping the recording whole; %d committed complete; all %d calls ended cleanly in %.1f s; the 2 earlier messages intact and playable; a deposit worked again once space was freed; MWI said %d/0 then %d/0, the committed messages only",
 			dropped, committed, callers, took.Seconds(), len(after), len(final)),
