@@ -17,8 +17,11 @@ import (
 // as retransmissions (see docs/sip-service.md).
 const udpReadBuffer = 4 << 20
 
-// udpReadLoops is how many goroutines read each UDP listener's socket (BENCHMARKS.md).
-const udpReadLoops = 2
+// udpReadLoops is how many goroutines read each UDP listener's socket. Go serialises reads
+// of one socket (its fd's read lock), so a second loop only overlaps one datagram's parsing
+// with the next read: measured at 2,000-3,000 echo calls/s it changed neither the CPU per
+// call nor the highest clean rate (BENCHMARKS.md), so one.
+const udpReadLoops = 1
 
 // listen binds every configured listener and starts serving it. On error the listeners
 // already bound stay in s.closers for the caller to close.
@@ -65,9 +68,7 @@ func (s *Server) bind(l config.Listen) (config.Listen, io.Closer, error) {
 			return l, nil, err
 		}
 		filtered := &trustPacketConn{UDPConn: conn, gate: s.newTrustGate(), send: send, admit: s.admitNewCall}
-		// Several goroutines read the one socket: each read loop parses its datagram before
-		// handing it on, so one loop bounds the rate at one core's parsing (kernel receive
-		// drops were the first symptom under load). Each loop is sipgo's own (ServeUDP);
+		// udpReadLoops goroutines read the one socket, each sipgo's own loop (ServeUDP);
 		// the gate and the overload check are safe for concurrent readers.
 		for range udpReadLoops {
 			go s.serveLoop(bound, func() error { return s.srv.ServeUDP(filtered) })
