@@ -145,7 +145,8 @@ run_step() {
 	rm -rf "$stf" "$rttd"
 	mkdir "$rttd" # SIPp writes SCENARIO_PID_rtt.csv into its working directory
 	c0=$(cpu_ticks "$pid") d0=$(udp_drops "$port") pb0=$(presence_count)
-	(cd "$rttd" && /usr/bin/time -f '%U %S %e' -o "$tf" \
+	# timeout(1): SIPp's own -timeout waits for calls in progress, forever if the server is gone.
+	(cd "$rttd" && /usr/bin/time -f '%U %S %e' -o "$tf" timeout -k 5 "$((STEP + 30))" \
 		sipp "127.0.0.1:$port" -sf "$scen" -s "$ext" -d "$HOLD_MS" -p "$up" -cp "$cp" -mp "$mp" \
 		"${sipp_common[@]}" -r "$r" -rp 1000 -m "$calls" -l "$calls" -timeout "$((STEP + 20))s" \
 		-trace_stat -stf "$stf" -fd 1 -trace_rtt -rtt_freq 1 -trace_err -error_file "$OUT/$t-$r.err" \

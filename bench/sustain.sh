@@ -83,7 +83,7 @@ fi
 prof=(-cpu "" -heap "")
 [ "$PROFILE" = 1 ] && prof=(-cpu "$OUT/cpu.pprof" -heap "$OUT/heap.pprof")
 rm -f "$OUT/memstats.txt"
-"$SIDECARPROF" -config "$OUT/sidecar.ini" -for "$((SUSTAIN + SETTLE + 120))s" -memstats "$OUT/memstats.txt" \
+"$SIDECARPROF" -config "$OUT/sidecar.ini" -for "$((SUSTAIN + SETTLE + 90))s" -memstats "$OUT/memstats.txt" \
 	"${prof[@]}" >"$OUT/sidecar.log" 2>&1 &
 spid=$!
 pids+=("$spid")
@@ -121,17 +121,29 @@ stf=$OUT/sipp.stat.csv rttd=$OUT/rttdir
 rm -rf "$stf" "$rttd"
 mkdir "$rttd"
 c0=$(cpu_ticks "$spid") d0=$(udp_drops "$sp") pb0=$(presence_count)
-(cd "$rttd" && /usr/bin/time -f '%U %S %e' -o "$OUT/sipp.time" \
+# SIPp's -timeout waits for calls in progress to end, which never happens when the server is
+# gone: timeout(1) bounds it for certain.
+(cd "$rttd" && /usr/bin/time -f '%U %S %e' -o "$OUT/sipp.time" timeout -k 5 "$((SUSTAIN + 30))" \
 	sipp "127.0.0.1:$sp" -sf "$here/sipp/uac_answer.xml" -s '*43' -d "$HOLD_MS" -p "$up" -cp "$cp" -mp "$mp" \
 	"${sipp_common[@]}" -r "$SUSTAIN_RATE" -rp 1000 -m "$calls" -l "$calls" -timeout "$((SUSTAIN + 20))s" \
 	-trace_stat -stf "$stf" -fd 1 -trace_rtt -rtt_freq 1 -trace_err -error_file "$OUT/sipp.err" \
 	>"$OUT/sipp.log" 2>&1) || true
 sleep 0.3
-c1=$(cpu_ticks "$spid") d1=$(udp_drops "$sp") pb1=$(presence_count)
+alive=1
+kill -0 "$spid" 2>/dev/null || alive=0
+if [ "$alive" = 1 ]; then
+	c1=$(cpu_ticks "$spid")
+else # the last sample's ticks
+	c1=$(tail -1 "$OUT/rss.tsv" | cut -f3)
+	echo "sustain.sh: the sidecar exited during the load (see $OUT/sidecar.log)" >&2
+fi
+d1=$(udp_drops "$sp") pb1=$(presence_count)
 cat "$rttd"/*_rtt.csv >"$OUT/sipp.rtt.csv" 2>/dev/null || true
 rm -rf "$rttd"
-sleep "$SETTLE"
-memstat 2
+if [ "$alive" = 1 ]; then
+	sleep "$SETTLE"
+	memstat 2 || true
+fi
 kill "$sampler" 2>/dev/null || true
 
 ok=$(stat_col "$stf" 'SuccessfulCall(C)') fail=$(stat_col "$stf" 'FailedCall(C)')
@@ -144,7 +156,7 @@ pub=NA
 awk -v rate="$SUSTAIN_RATE" -v secs="$SUSTAIN" -v settle="$SETTLE" -v early="$early" -v calls="$calls" \
 	-v ok="$ok" -v fail="$fail" -v retr="$retr" -v p50="$p50" -v p99="$p99" -v cpu="$((c1 - c0))" -v hz="$hz" \
 	-v drops="$((d1 - d0))" -v u="$u" -v s="$s" -v e="$e" -v hold="$HOLD_MS" -v pm="$RETRANS_PERMILLE" \
-	-v p99max="$P99_MS" -v pub="$pub" -v memfile="$OUT/memstats.txt" '
+	-v p99max="$P99_MS" -v pub="$pub" -v memfile="$OUT/memstats.txt" -v alive="$alive" '
 	function kv(line, key,  n, i, a, f) {
 		n = split(line, f, " ")
 		for (i = 1; i <= n; i++) {split(f[i], a, "="); if (a[1] == key) return a[2]}
@@ -166,6 +178,7 @@ awk -v rate="$SUSTAIN_RATE" -v secs="$SUSTAIN" -v settle="$SETTLE" -v early="$ea
 		if (retr == "NA" || retr * 1000 >= pm * calls) why = why ",retrans"
 		if (e > secs + hold / 1000 + 2) why = why ",behind"
 		if (p99 == "NA" || p99 + 0 > p99max) why = why ",p99"
+		if (!alive) why = why ",server-exited"
 		hi = kv(idle, "heap_inuse_kb"); ha = kv(after, "heap_inuse_kb")
 		li = kv(idle, "heap_alloc_kb"); la = kv(after, "heap_alloc_kb")
 		printf "sustain rate=%d secs=%d calls=%d ok=%s failed=%s retrans=%s p50_ms=%s p99_ms=%s", rate, secs,
