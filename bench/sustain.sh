@@ -11,14 +11,15 @@
 #   - flatness: RSS at second EARLY (20, or SUSTAIN/3 when shorter) against second SUSTAIN;
 #   - retained per finished call: heap in use (runtime.MemStats.HeapInuse: spans holding objects)
 #     after a forced GC SETTLE seconds after SIPp ended, minus the idle process's (forced GC 2 s
-#     after start, before any call), over the calls (retained_b_per_call); the same with the
-#     live bytes (HeapAlloc after the GC: live_b_per_call).
+#     after start, before any call), over the finished calls (answered + failed:
+#     retained_b_per_call); the same with the live bytes (HeapAlloc after the GC:
+#     live_b_per_call). The sidecar's memory per ACTIVE call comes from media.sh.
 #
 # Settings (environment): SUSTAIN_RATE (3000), SUSTAIN (60 s), SETTLE (10 s), HOLD_MS (100),
 # RETRANS_PERMILLE (1), P99_MS (50), PRESENCE (1; 0: no presence server, PUBLISHes go to SIPp),
 # PROFILE (0; 1 writes OUT/cpu.pprof and OUT/heap.pprof), OUT (default a new directory under
 # /tmp, kept), SIDECARPROF and RTPLOAD (built binaries; default built from this tree into OUT).
-# Loopback only, free ports, bounded (about SUSTAIN + SETTLE + 25 s), everything started is
+# Loopback only, free ports, bounded (SIPp by timeout(1): at most SUSTAIN + SETTLE + 45 s), everything started is
 # stopped on exit. Output: one key=value line on stdout and in OUT/results.txt.
 set -euo pipefail
 
@@ -179,6 +180,7 @@ awk -v rate="$SUSTAIN_RATE" -v secs="$SUSTAIN" -v settle="$SETTLE" -v early="$ea
 		if (e > secs + hold / 1000 + 2) why = why ",behind"
 		if (p99 == "NA" || p99 + 0 > p99max) why = why ",p99"
 		if (!alive) why = why ",server-exited"
+		fin = okn + fail	# finished calls, answered or failed: each may leave state behind
 		hi = kv(idle, "heap_inuse_kb"); ha = kv(after, "heap_inuse_kb")
 		li = kv(idle, "heap_alloc_kb"); la = kv(after, "heap_alloc_kb")
 		printf "sustain rate=%d secs=%d calls=%d ok=%s failed=%s retrans=%s p50_ms=%s p99_ms=%s", rate, secs,
@@ -189,9 +191,9 @@ awk -v rate="$SUSTAIN_RATE" -v secs="$SUSTAIN" -v settle="$SETTLE" -v early="$ea
 		printf " rss_early_s=%d rss_early_kb=%d rss_late_s=%d rss_late_kb=%d rss_late_over_early=%.3f rss_peak_kb=%d",
 			early, rss[1], secs, rss[2], (rss[1] ? rss[2] / rss[1] : 0), peak
 		printf " heap_idle_kb=%s heap_after_kb=%s settle_s=%d retained_b_per_call=%s live_idle_kb=%s live_after_kb=%s",
-			hi, ha, settle, ((okn && hi != "NA" && ha != "NA") ? sprintf("%.0f", (ha - hi) * 1024 / okn) : "NA"), li, la
+			hi, ha, settle, ((fin && hi != "NA" && ha != "NA") ? sprintf("%.0f", (ha - hi) * 1024 / fin) : "NA"), li, la
 		printf " live_b_per_call=%s rss_after_kb=%s goroutines_after=%s",
-			((okn && li != "NA" && la != "NA") ? sprintf("%.0f", (la - li) * 1024 / okn) : "NA"),
+			((fin && li != "NA" && la != "NA") ? sprintf("%.0f", (la - li) * 1024 / fin) : "NA"),
 			kv(after, "rss_kb"), kv(after, "goroutines")
 		printf " verdict=%s why=%s\n", why == "" ? "clean" : "UNCLEAN", why == "" ? "-" : substr(why, 2)
 	}' "$OUT/rss.tsv" | tee -a "$OUT/results.txt"
