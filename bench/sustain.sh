@@ -153,11 +153,13 @@ read -r u s e <<<"$(tail -1 "$OUT/sipp.time")"
 read -r p50 p99 <<<"$(rtt_pct "$OUT/sipp.rtt.csv")"
 pub=NA
 [ -n "${presence_port:-}" ] && pub=$((pb1 - pb0))
+# BLF events the sidecar dropped (its queue was full): it logs the running count every 100.
+blfdrop=$(grep -o 'BLF event dropped: queue full.* dropped=[0-9]*' "$OUT/sidecar.log" | tail -1 | sed 's/.*dropped=//' || true)
 
 awk -v rate="$SUSTAIN_RATE" -v secs="$SUSTAIN" -v settle="$SETTLE" -v early="$early" -v calls="$calls" \
 	-v ok="$ok" -v fail="$fail" -v retr="$retr" -v p50="$p50" -v p99="$p99" -v cpu="$((c1 - c0))" -v hz="$hz" \
 	-v drops="$((d1 - d0))" -v u="$u" -v s="$s" -v e="$e" -v hold="$HOLD_MS" -v pm="$RETRANS_PERMILLE" \
-	-v p99max="$P99_MS" -v pub="$pub" -v memfile="$OUT/memstats.txt" -v alive="$alive" '
+	-v p99max="$P99_MS" -v pub="$pub" -v memfile="$OUT/memstats.txt" -v alive="$alive" -v blfdrop="${blfdrop:-0}" '
 	function kv(line, key,  n, i, a, f) {
 		n = split(line, f, " ")
 		for (i = 1; i <= n; i++) {split(f[i], a, "="); if (a[1] == key) return a[2]}
@@ -188,6 +190,7 @@ awk -v rate="$SUSTAIN_RATE" -v secs="$SUSTAIN" -v settle="$SETTLE" -v early="$ea
 		printf " srv_us_per_call=%.1f srv_cpu_pct=%.1f kdrops=%d sipp_cpu_pct=%.0f sipp_s=%s pub_per_call=%s",
 			(okn ? cpu * 1e6 / hz / okn : 0), (e > 0 ? cpu * 100 / hz / e : 0), drops, (e > 0 ? 100 * (u + s) / e : 0), e,
 			(pub == "NA" || !okn) ? "NA" : sprintf("%.2f", pub / okn)
+		printf " blf_dropped=%s", blfdrop
 		printf " rss_early_s=%d rss_early_kb=%d rss_late_s=%d rss_late_kb=%d rss_late_over_early=%.3f rss_peak_kb=%d",
 			early, rss[1], secs, rss[2], (rss[1] ? rss[2] / rss[1] : 0), peak
 		printf " heap_idle_kb=%s heap_after_kb=%s settle_s=%d retained_b_per_call=%s live_idle_kb=%s live_after_kb=%s",
