@@ -1,0 +1,84 @@
+//go:build !linux || rtpnoepoll
+
+package rtp
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/pion/rtp"
+)
+
+// The portable media I/O (every OS but Linux, or Linux built with the rtpnoepoll tag to test
+// it): one goroutine per bound socket, kept with the socket across calls (not per call), reads
+// through the runtime's poller and runs the owner's handler with the pair's lock held.
+//
+// attach cannot drain here (the socket's goroutine is the only reader); instead that
+// goroutine reads and drops datagrams continuously while the pair is free, so at attach at
+// most what arrived in the last moments is still queued. The Linux reactor drains exactly.
+
+// sock is one UDP socket of the pool; the zero value is no socket.
+type sock struct{ c *net.UDPConn }
+
+func openSock(a netip.AddrPort) (sock, error) {
+	c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(a))
+	if err != nil {
+		return sock{}, err
+	}
+	return sock{c: c}, nil
+}
+
+func (k sock) valid() bool { return k.c != nil }
+
+func (k sock) close() error { return k.c.Close() }
+
+func (k sock) port() int { return k.c.LocalAddr().(*net.UDPAddr).Port }
+
+func (k sock) writeTo(b []byte, dst netip.AddrPort) error {
+	_, err := k.c.WriteToUDPAddrPort(b, dst)
+	return err
+}
+
+// drain does nothing here: see the file comment.
+func (k sock) drain() {}
+
+// reactors are the goroutines reading the pool's sockets.
+type reactors struct {
+	wg sync.WaitGroup
+}
+
+func newReactors([]*pair) (*reactors, error) { return &reactors{}, nil }
+
+// add starts one reading goroutine per socket of the pair; it ends when the socket closes.
+func (rs *reactors) add(pr *pair) error {
+	rs.wg.Add(2)
+	go rs.read(pr, kindRTP, pr.rtp.c)
+	go rs.read(pr, kindRTCP, pr.rtcp.c)
+	return nil
+}
+
+// stop does nothing: the goroutines end when the pool closes the sockets.
+func (rs *reactors) stop() {}
+
+// wait waits for the reading goroutines once the sockets are closed.
+func (rs *reactors) wait() { rs.wg.Wait() }
+
+func (rs *reactors) read(pr *pair, kind int, c *net.UDPConn) {
+	defer rs.wg.Done()
+	buf := make([]byte, maxPacket)
+	var pkt rtp.Packet
+	for {
+		n, from, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		pr.mu.Lock()
+		pr.handle(kind, buf[:n], from, &pkt)
+		pr.mu.Unlock()
+	}
+}
