@@ -29,6 +29,9 @@ import (
 // reactorEvents is how many ready sockets one epoll_wait returns at most.
 const reactorEvents = 128
 
+// exactDrain: attach discards every datagram queued before it (see export_test.go).
+const exactDrain = true
+
 // maxDrain bounds the datagrams attach discards from a reused socket.
 const maxDrain = 1024
 

@@ -19,6 +19,9 @@ import (
 // goroutine reads and drops datagrams continuously while the pair is free, so at attach at
 // most what arrived in the last moments is still queued. The Linux reactor drains exactly.
 
+// exactDrain: attach cannot drain here (see above).
+const exactDrain = false
+
 // sock is one UDP socket of the pool; the zero value is no socket.
 type sock struct{ c *net.UDPConn }
 
