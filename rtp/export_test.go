@@ -6,7 +6,3 @@ func EchoOn(s *Session) bool { return s.echo.Load() }
 
 // Recording reports whether a Record runs on s, so that tests send audio once it listens.
 func Recording(s *Session) bool { return s.rec.Load() != nil }
-
-// ExactDrain reports whether reusing a port pair discards every datagram queued on it (the
-// Linux reactor) rather than only those its reader got to (the portable fallback).
-const ExactDrain = exactDrain

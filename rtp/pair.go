@@ -31,6 +31,14 @@ type pair struct {
 	sess      *Session
 }
 
+// sock returns the pair's socket of the given kind. Callers hold p.mu.
+func (p *pair) sock(kind int) sock {
+	if kind == kindRTCP {
+		return p.rtcp
+	}
+	return p.rtp
+}
+
 // attach drains the datagrams queued on the pair (the previous call's) and makes s its owner.
 func (p *pair) attach(s *Session) {
 	p.mu.Lock()

@@ -174,9 +174,20 @@ func (p *portPool) bindPair(pr *pair) error {
 }
 
 // release detaches s from its pair, so that no packet of the pair reaches s once it returns,
-// and puts the pair at the back of the free queue with its sockets still bound.
+// and puts the pair at the back of the free queue with its sockets still bound (closed on
+// the portable fallback, see keepBound).
 func (p *portPool) release(pr *pair, s *Session) {
 	pr.detach(s)
+	if !keepBound {
+		pr.mu.Lock()
+		if pr.rtp.valid() {
+			pr.rtp.close()
+			pr.rtcp.close()
+			pr.rtp, pr.rtcp = sock{}, sock{}
+		}
+		pr.bound = false
+		pr.mu.Unlock()
+	}
 	p.put(pr)
 }
 

@@ -29,8 +29,8 @@ import (
 // reactorEvents is how many ready sockets one epoll_wait returns at most.
 const reactorEvents = 128
 
-// exactDrain: attach discards every datagram queued before it (see export_test.go).
-const exactDrain = true
+// keepBound: a released pair keeps its sockets for the next call (see portPool).
+const keepBound = true
 
 // maxDrain bounds the datagrams attach discards from a reused socket.
 const maxDrain = 1024
@@ -286,11 +286,7 @@ func (rs *reactors) run(l reactorLoop) {
 			}
 			pr := rs.pairs[ev.Fd]
 			pr.mu.Lock()
-			k := pr.rtp
-			if ev.Pad == kindRTCP {
-				k = pr.rtcp
-			}
-			if k.ok {
+			if k := pr.sock(int(ev.Pad)); k.ok {
 				if m, from, err := k.recvFrom(buf, &rsa); err == nil {
 					pr.handle(int(ev.Pad), buf[:m], from, &pkt)
 				}

@@ -12,15 +12,16 @@ import (
 )
 
 // The portable media I/O (every OS but Linux, or Linux built with the rtpnoepoll tag to test
-// it): one goroutine per bound socket, kept with the socket across calls (not per call), reads
-// through the runtime's poller and runs the owner's handler with the pair's lock held.
+// it): one goroutine per socket reads through the runtime's poller and runs the owner's
+// handler with the pair's lock held.
 //
-// attach cannot drain here (the socket's goroutine is the only reader); instead that
-// goroutine reads and drops datagrams continuously while the pair is free, so at attach at
-// most what arrived in the last moments is still queued. The Linux reactor drains exactly.
+// Here a pair does not stay bound across calls: a reader cannot drain its socket at reuse
+// (it is blocked in its own read), so a pair is bound at open and closed at release as a
+// fresh socket per call, and its goroutines end with it. Only the LRU order and the shared
+// handler path are common with Linux.
 
-// exactDrain: attach cannot drain here (see above).
-const exactDrain = false
+// keepBound: a released pair closes its sockets (see above).
+const keepBound = false
 
 // sock is one UDP socket of the pool; the zero value is no socket.
 type sock struct{ c *net.UDPConn }
@@ -44,7 +45,7 @@ func (k sock) writeTo(b []byte, dst netip.AddrPort) error {
 	return err
 }
 
-// drain does nothing here: see the file comment.
+// drain does nothing here: every call gets fresh sockets.
 func (k sock) drain() {}
 
 // reactors are the goroutines reading the pool's sockets.
@@ -81,7 +82,9 @@ func (rs *reactors) read(pr *pair, kind int, c *net.UDPConn) {
 			continue
 		}
 		pr.mu.Lock()
-		pr.handle(kind, buf[:n], from, &pkt)
+		if k := pr.sock(kind); k.c == c { // not a datagram of the pair's previous sockets
+			pr.handle(kind, buf[:n], from, &pkt)
+		}
 		pr.mu.Unlock()
 	}
 }
