@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"runtime"
 	"sync"
 	"syscall"
@@ -191,8 +192,12 @@ type reactors struct {
 	once  sync.Once
 }
 
+// reactorLoop is one reactor: its epoll instance (through ep the runtime's poller watches it,
+// so that an idle reactor parks like any goroutine waiting for a socket instead of holding a
+// thread in epoll_wait) and the eventfd that stops it.
 type reactorLoop struct {
 	epfd, stopfd int
+	ep           *os.File
 }
 
 // newReactors starts one reactor per GOMAXPROCS (at most 8) for the pool's pairs.
@@ -200,29 +205,40 @@ func newReactors(pairs []*pair) (*reactors, error) {
 	n := min(runtime.GOMAXPROCS(0), 8)
 	rs := &reactors{pairs: pairs}
 	for range n {
-		epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+		l, err := newReactorLoop()
 		if err != nil {
 			rs.closeFds()
-			return nil, fmt.Errorf("start rtp reactor: epoll: %w", err)
+			return nil, fmt.Errorf("start rtp reactor: %w", err)
 		}
-		stopfd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-		if err != nil {
-			unix.Close(epfd)
-			rs.closeFds()
-			return nil, fmt.Errorf("start rtp reactor: eventfd: %w", err)
-		}
-		rs.loops = append(rs.loops, reactorLoop{epfd: epfd, stopfd: stopfd})
-		ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: -1}
-		if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, stopfd, &ev); err != nil {
-			rs.closeFds()
-			return nil, fmt.Errorf("start rtp reactor: watch eventfd: %w", err)
-		}
+		rs.loops = append(rs.loops, l)
 	}
 	rs.wg.Add(len(rs.loops))
 	for i := range rs.loops {
 		go rs.run(rs.loops[i])
 	}
 	return rs, nil
+}
+
+func newReactorLoop() (reactorLoop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return reactorLoop{}, fmt.Errorf("epoll: %w", err)
+	}
+	stopfd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(epfd)
+		return reactorLoop{}, fmt.Errorf("eventfd: %w", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: -1}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, stopfd, &ev); err == nil {
+		err = unix.SetNonblock(epfd, true) // os.NewFile hands a non-blocking fd to the poller
+	}
+	if err != nil {
+		unix.Close(epfd)
+		unix.Close(stopfd)
+		return reactorLoop{}, fmt.Errorf("watch eventfd: %w", err)
+	}
+	return reactorLoop{epfd: epfd, stopfd: stopfd, ep: os.NewFile(uintptr(epfd), "rtp-epoll")}, nil
 }
 
 // add watches the pair's two sockets. The pair's sockets are set.
@@ -257,41 +273,60 @@ func (rs *reactors) wait() {}
 
 func (rs *reactors) closeFds() {
 	for _, l := range rs.loops {
-		unix.Close(l.epfd)
+		l.ep.Close() // closes epfd
 		unix.Close(l.stopfd)
 	}
 	rs.loops = nil
 }
 
+// run serves one reactor until its eventfd is written. It waits for the epoll fd to be
+// readable through the runtime's poller, then takes the ready sockets with non-blocking
+// epoll_waits until none is left.
 func (rs *reactors) run(l reactorLoop) {
 	defer rs.wg.Done()
 	events := make([]unix.EpollEvent, reactorEvents)
 	buf := make([]byte, maxPacket)
 	var (
-		pkt rtp.Packet
-		rsa unix.RawSockaddrAny
+		pkt  rtp.Packet
+		rsa  unix.RawSockaddrAny
+		stop bool
 	)
-	for {
-		n, err := unix.EpollWait(l.epfd, events, -1)
-		if err != nil {
+	rc, err := l.ep.SyscallConn()
+	if err != nil {
+		panic(fmt.Sprintf("rtp reactor: %v", err)) // an os.File always has one
+	}
+	serve := func(uintptr) bool {
+		for {
+			n, err := unix.EpollWait(l.epfd, events, 0)
 			if err == unix.EINTR {
 				continue
 			}
-			panic(fmt.Sprintf("rtp reactor: epoll_wait: %v", err)) // a bad epoll fd: a bug
-		}
-		for i := range n {
-			ev := &events[i]
-			if ev.Fd < 0 {
-				return
+			if err != nil {
+				panic(fmt.Sprintf("rtp reactor: epoll_wait: %v", err)) // a bad epoll fd: a bug
 			}
-			pr := rs.pairs[ev.Fd]
-			pr.mu.Lock()
-			if k := pr.sock(int(ev.Pad)); k.ok {
-				if m, from, err := k.recvFrom(buf, &rsa); err == nil {
-					pr.handle(int(ev.Pad), buf[:m], from, &pkt)
+			if n == 0 {
+				return false // park until the epoll fd is readable again
+			}
+			for i := range n {
+				ev := &events[i]
+				if ev.Fd < 0 {
+					stop = true
+					return true
 				}
+				pr := rs.pairs[ev.Fd]
+				pr.mu.Lock()
+				if k := pr.sock(int(ev.Pad)); k.ok {
+					if m, from, err := k.recvFrom(buf, &rsa); err == nil {
+						pr.handle(int(ev.Pad), buf[:m], from, &pkt)
+					}
+				}
+				pr.mu.Unlock()
 			}
-			pr.mu.Unlock()
+		}
+	}
+	for !stop {
+		if err := rc.Read(serve); err != nil {
+			panic(fmt.Sprintf("rtp reactor: wait for epoll: %v", err)) // closed under the reactor: a bug
 		}
 	}
 }
