@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"sync"
+	"syscall"
 
 	"github.com/sidecar-voip/sidecar/media"
 )
@@ -79,7 +80,9 @@ func newPortPool(bind netip.Addr, min, max int) (*portPool, error) {
 // open takes a free pair, binding it on its first use, drains what is queued on it and
 // attaches s to it: from then on the reactor hands s the pair's datagrams. A pair the OS
 // refuses to bind (a port used by another process) goes to the back of the queue. When no
-// pair can be had it returns ErrNoPort at once.
+// pair can be had it returns ErrNoPort at once. Once a bind fails for want of file
+// descriptors (a port range larger than the open-files limit allows), the open takes only
+// pairs bound already.
 func (p *portPool) open(s *Session) (*pair, error) {
 	var refused []*pair // tried in this open: back to the queue at the end
 	defer func() {
@@ -88,6 +91,7 @@ func (p *portPool) open(s *Session) (*pair, error) {
 		}
 	}()
 	var last error
+	noFds := false // out of file descriptors: only pairs bound already can serve
 	for {
 		pr, err := p.take()
 		if err != nil {
@@ -96,8 +100,13 @@ func (p *portPool) open(s *Session) (*pair, error) {
 			}
 			return nil, err
 		}
+		if !pr.bound && noFds {
+			refused = append(refused, pr)
+			continue
+		}
 		if !pr.bound {
 			if last = p.bindPair(pr); last != nil {
+				noFds = errors.Is(last, syscall.EMFILE) || errors.Is(last, syscall.ENFILE)
 				refused = append(refused, pr)
 				if errors.Is(last, media.ErrClosed) {
 					return nil, last

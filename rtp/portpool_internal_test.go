@@ -3,6 +3,7 @@ package rtp
 import (
 	"errors"
 	"net/netip"
+	"syscall"
 	"testing"
 )
 
@@ -112,5 +113,35 @@ func TestPortPoolKeepsPairsBound(t *testing.T) {
 	}
 	if len(binds) < 2*pairs {
 		t.Errorf("%d of %d pairs used over %d calls", len(binds)/2, pairs, 5*pairs)
+	}
+}
+
+// TestPortPoolOutOfFdsUsesBoundPairs: when binding fails for want of file descriptors, open
+// does not try to bind every other pair of the range: it takes a pair bound already.
+func TestPortPoolOutOfFdsUsesBoundPairs(t *testing.T) {
+	if !keepBound {
+		t.Skip("the portable fallback binds fresh sockets per call")
+	}
+	p := testPool(t, 40000, 40000+2*64-1) // 64 pairs
+	p.listen = anyPort
+	bound, err := p.open(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.release(bound, nil)
+	binds := 0
+	p.listen = func(netip.AddrPort) (sock, error) { binds++; return sock{}, syscall.EMFILE }
+	pr, err := p.open(nil)
+	if err != nil {
+		t.Fatalf("open with one bound pair free: %v", err)
+	}
+	if pr != bound {
+		t.Errorf("got pair %d, want the bound one %d", pr.idx, bound.idx)
+	}
+	if binds > 1 {
+		t.Errorf("%d binds tried after the first EMFILE, want none", binds-1)
+	}
+	if p.n != 63 {
+		t.Errorf("%d pairs free, want 63", p.n)
 	}
 }
