@@ -261,8 +261,8 @@ func newRoute(d *sdp.Description, formats []sdp.Format) *route {
 	return r
 }
 
-// Done is closed when the media ends by itself: RTP inactivity, or a failure of the read
-// loop. Close does not close it.
+// Done is closed when the media ends by itself: RTP inactivity, or a panic in one of its
+// packet handlers. Close does not close it.
 func (s *Session) Done() <-chan struct{} { return s.done }
 
 func (s *Session) end(why string) {
