@@ -7,26 +7,138 @@ import (
 
 // DataAccessors is the compiler's typed view of *Data (safetmpl.Accessors): values compiled
 // with it (safetmpl.CompileFor) read .From.User, .Header "X-Foo", .Params.user, ... as plain
-// Go field reads and method calls, resolved once at compile time, with no reflection per
-// expansion. It covers the request's string, int and bool fields (.Method, .CallID,
-// .Transport, .RURI/.From/.To's parts, .Source.IP/.Port/.HostPort, .RURI, .From.URI, ...),
-// the methods Header, HasHeader, Param and .RURI.Param with a constant argument, .Params.key,
-// .Template and .Role. Anything else (.Headers, .Fields, .Request, .Params alone, .From
-// alone...) is left to text/template by the compiler.
+// Go field reads and method calls, chosen once at compile time, with no reflection per
+// expansion. It covers the request's fields (see RequestAccessors) and .Template, .Role,
+// .Params.key and .Param "key". Anything else (.Headers, .Fields, .Request, .Params alone) is
+// left to text/template by the compiler. Data of another type makes every reader fail, and so
+// runs text/template.
 var DataAccessors safetmpl.Accessors = dataAccessors{}
 
 type dataAccessors struct{}
 
+func dataParts(x any) (parts, bool) {
+	d, ok := x.(*Data)
+	if !ok || d == nil {
+		return parts{}, false
+	}
+	return parts{&d.Method, &d.CallID, &d.Transport, &d.RURI, &d.From, &d.To, &d.Source, d.req}, true
+}
+
+func asData(x any) (*Data, bool) {
+	d, ok := x.(*Data)
+	return d, ok && d != nil
+}
+
 // Field implements safetmpl.Accessors.
 func (dataAccessors) Field(path, args []string) (safetmpl.Field, bool) {
-	str := func(f func(d *Data) string) (safetmpl.Field, bool) {
+	switch {
+	case len(path) == 1 && path[0] == "Param" && len(args) == 1:
+		key := args[0]
 		return safetmpl.Field{String: func(x any) (string, bool) {
-			d, ok := x.(*Data)
-			if !ok || d == nil {
+			d, ok := asData(x)
+			if !ok {
 				return "", false
 			}
-			return f(d), true
+			return d.Param(key), true
 		}}, true
+	case len(args) > 0:
+	case len(path) == 1 && path[0] == "Template":
+		return safetmpl.Field{String: func(x any) (string, bool) {
+			d, ok := asData(x)
+			if !ok {
+				return "", false
+			}
+			return d.Template, true
+		}}, true
+	case len(path) == 1 && path[0] == "Role":
+		return safetmpl.Field{Named: true, String: func(x any) (string, bool) {
+			d, ok := asData(x)
+			if !ok {
+				return "", false
+			}
+			return string(d.Role), true
+		}}, true
+	case len(path) == 2 && path[0] == "Params":
+		key := path[1]
+		return safetmpl.Field{String: func(x any) (string, bool) {
+			d, ok := asData(x)
+			if !ok {
+				return "", false
+			}
+			v, ok := d.Params[key] // missing: text/template reports it (missingkey=error)
+			return v, ok
+		}}, true
+	}
+	return requestField(path, args, dataParts)
+}
+
+// RequestAccessors returns the compiler's typed view (safetmpl.Accessors) of a data type that
+// shows a request's fields and methods as its own, by embedding *request.Request as the
+// dialplan's data does: req returns the data's request, nil for data of another type. It
+// covers .Method, .CallID, .Transport, .RURI/.From/.To and their parts (User, Host, Display,
+// Tag, Scheme, Port, URI, URI's parts), .Source and .Source.IP/.Port/.HostPort, and the
+// methods Header, HasHeader and .RURI.Param with one constant argument.
+func RequestAccessors(req func(data any) *request.Request) safetmpl.Accessors {
+	return requestAccessors(func(x any) (parts, bool) {
+		r := req(x)
+		if r == nil {
+			return parts{}, false
+		}
+		return parts{&r.Method, &r.CallID, &r.Transport, &r.RURI, &r.From, &r.To, &r.Source, r}, true
+	})
+}
+
+type requestAccessors func(x any) (parts, bool)
+
+func (get requestAccessors) Field(path, args []string) (safetmpl.Field, bool) {
+	return requestField(path, args, get)
+}
+
+// parts points at the request fields a data value shows (for Data, its copies).
+type parts struct {
+	method, callID, transport *string
+	ruri                      *request.URI
+	from, to                  *request.Address
+	source                    *request.Endpoint
+	req                       *request.Request
+}
+
+// requestField resolves a request field or method for a data type whose parts get returns.
+func requestField(path, args []string, get func(any) (parts, bool)) (safetmpl.Field, bool) {
+	str := func(f func(p *parts) string) (safetmpl.Field, bool) {
+		return safetmpl.Field{String: func(x any) (string, bool) {
+			p, ok := get(x)
+			if !ok {
+				return "", false
+			}
+			return f(&p), true
+		}}, true
+	}
+	printer := func(f func(p *parts) string) (safetmpl.Field, bool) {
+		fd, _ := str(f)
+		return safetmpl.Field{Print: fd.String}, true
+	}
+	integer := func(f func(p *parts) int) (safetmpl.Field, bool) {
+		return safetmpl.Field{Int: func(x any) (int, bool) {
+			p, ok := get(x)
+			if !ok {
+				return 0, false
+			}
+			return f(&p), true
+		}}, true
+	}
+	uri := func(name string, u func(p *parts) *request.URI) (safetmpl.Field, bool) {
+		switch name {
+		case "Scheme":
+			return str(func(p *parts) string { return u(p).Scheme })
+		case "User":
+			return str(func(p *parts) string { return u(p).User })
+		case "Host":
+			return str(func(p *parts) string { return u(p).Host })
+		case "Port":
+			return integer(func(p *parts) int { return u(p).Port })
+		}
+		return safetmpl.Field{}, false
 	}
 	if len(args) > 0 {
 		if len(args) != 1 {
@@ -35,19 +147,17 @@ func (dataAccessors) Field(path, args []string) (safetmpl.Field, bool) {
 		a := args[0]
 		switch {
 		case len(path) == 1 && path[0] == "Header":
-			return str(func(d *Data) string { return d.req.Header(a) })
-		case len(path) == 1 && path[0] == "Param":
-			return str(func(d *Data) string { return d.Param(a) })
+			return str(func(p *parts) string { return p.req.Header(a) })
 		case len(path) == 1 && path[0] == "HasHeader":
 			return safetmpl.Field{Bool: func(x any) (bool, bool) {
-				d, ok := x.(*Data)
-				if !ok || d == nil {
+				p, ok := get(x)
+				if !ok {
 					return false, false
 				}
-				return d.req.HasHeader(a), true
+				return p.req.HasHeader(a), true
 			}}, true
 		case len(path) == 2 && path[0] == "RURI" && path[1] == "Param":
-			return str(func(d *Data) string { return d.RURI.Param(a) })
+			return str(func(p *parts) string { return p.ruri.Param(a) })
 		}
 		return safetmpl.Field{}, false
 	}
@@ -55,114 +165,54 @@ func (dataAccessors) Field(path, args []string) (safetmpl.Field, bool) {
 	case 1:
 		switch path[0] {
 		case "Method":
-			return str(func(d *Data) string { return d.Method })
+			return str(func(p *parts) string { return *p.method })
 		case "CallID":
-			return str(func(d *Data) string { return d.CallID })
+			return str(func(p *parts) string { return *p.callID })
 		case "Transport":
-			return str(func(d *Data) string { return d.Transport })
-		case "Template":
-			return str(func(d *Data) string { return d.Template })
-		case "Role":
-			f, _ := str(func(d *Data) string { return string(d.Role) })
-			f.Named = true
-			return f, true
+			return str(func(p *parts) string { return *p.transport })
 		case "RURI":
-			return printer(func(d *Data) string { return d.RURI.String() })
+			return printer(func(p *parts) string { return p.ruri.String() })
 		case "Source":
-			return printer(func(d *Data) string { return d.Source.String() })
+			return printer(func(p *parts) string { return p.source.String() })
 		}
 	case 2:
 		switch path[0] {
 		case "RURI":
-			return uriField(path[1], func(d *Data) *request.URI { return &d.RURI })
+			return uri(path[1], func(p *parts) *request.URI { return p.ruri })
 		case "From", "To":
-			get := func(d *Data) *request.Address { return &d.From }
+			addr := func(p *parts) *request.Address { return p.from }
 			if path[0] == "To" {
-				get = func(d *Data) *request.Address { return &d.To }
+				addr = func(p *parts) *request.Address { return p.to }
 			}
 			switch path[1] {
 			case "Display":
-				return str(func(d *Data) string { return get(d).Display })
+				return str(func(p *parts) string { return addr(p).Display })
 			case "Tag":
-				return str(func(d *Data) string { return get(d).Tag })
+				return str(func(p *parts) string { return addr(p).Tag })
 			case "User":
-				return str(func(d *Data) string { return get(d).User })
+				return str(func(p *parts) string { return addr(p).User })
 			case "Host":
-				return str(func(d *Data) string { return get(d).Host })
+				return str(func(p *parts) string { return addr(p).Host })
 			case "URI":
-				return printer(func(d *Data) string { return get(d).URI.String() })
+				return printer(func(p *parts) string { return addr(p).URI.String() })
 			}
 		case "Source":
 			switch path[1] {
 			case "IP":
-				return printer(func(d *Data) string { return d.Source.IP.String() })
+				return printer(func(p *parts) string { return p.source.IP.String() })
 			case "Port":
-				return intField(func(d *Data) int { return d.Source.Port })
+				return integer(func(p *parts) int { return p.source.Port })
 			case "HostPort":
-				return str(func(d *Data) string { return d.Source.HostPort() })
+				return str(func(p *parts) string { return p.source.HostPort() })
 			}
-		case "Params":
-			key := path[1]
-			return safetmpl.Field{String: func(x any) (string, bool) {
-				d, ok := x.(*Data)
-				if !ok || d == nil {
-					return "", false
-				}
-				v, ok := d.Params[key] // missing: text/template reports it (missingkey=error)
-				return v, ok
-			}}, true
 		}
 	case 3:
-		if (path[0] == "From" || path[0] == "To") && path[1] == "URI" {
-			if path[0] == "From" {
-				return uriField(path[2], func(d *Data) *request.URI { return &d.From.URI })
-			}
-			return uriField(path[2], func(d *Data) *request.URI { return &d.To.URI })
+		switch {
+		case path[0] == "From" && path[1] == "URI":
+			return uri(path[2], func(p *parts) *request.URI { return &p.from.URI })
+		case path[0] == "To" && path[1] == "URI":
+			return uri(path[2], func(p *parts) *request.URI { return &p.to.URI })
 		}
-	}
-	return safetmpl.Field{}, false
-}
-
-func printer(f func(d *Data) string) (safetmpl.Field, bool) {
-	return safetmpl.Field{Print: func(x any) (string, bool) {
-		d, ok := x.(*Data)
-		if !ok || d == nil {
-			return "", false
-		}
-		return f(d), true
-	}}, true
-}
-
-func intField(f func(d *Data) int) (safetmpl.Field, bool) {
-	return safetmpl.Field{Int: func(x any) (int, bool) {
-		d, ok := x.(*Data)
-		if !ok || d == nil {
-			return 0, false
-		}
-		return f(d), true
-	}}, true
-}
-
-// uriField reads a part of a URI.
-func uriField(name string, get func(d *Data) *request.URI) (safetmpl.Field, bool) {
-	str := func(f func(u *request.URI) string) (safetmpl.Field, bool) {
-		return safetmpl.Field{String: func(x any) (string, bool) {
-			d, ok := x.(*Data)
-			if !ok || d == nil {
-				return "", false
-			}
-			return f(get(d)), true
-		}}, true
-	}
-	switch name {
-	case "Scheme":
-		return str(func(u *request.URI) string { return u.Scheme })
-	case "User":
-		return str(func(u *request.URI) string { return u.User })
-	case "Host":
-		return str(func(u *request.URI) string { return u.Host })
-	case "Port":
-		return intField(func(d *Data) int { return get(d).Port })
 	}
 	return safetmpl.Field{}, false
 }

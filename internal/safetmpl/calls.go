@@ -75,8 +75,9 @@ func boxAll(s *state, args []evalFn) ([]any, bool) {
 	return out, true
 }
 
-// call compiles a call of the function name with args (the piped value last), or returns nil.
-func (c *compiler) call(name string, args []evalFn) evalFn {
+// call compiles a call of the function name with args (the piped value last when piped), or
+// returns nil.
+func (c *compiler) call(name string, args []evalFn, piped bool) evalFn {
 	if f, ok := c.funcs[name]; ok {
 		return funcCall(f, args)
 	}
@@ -86,7 +87,7 @@ func (c *compiler) call(name string, args []evalFn) evalFn {
 		if n == 0 {
 			return nil
 		}
-		return andOr(name == "and", args)
+		return andOr(name == "and", args, piped)
 	case "not":
 		if n != 1 {
 			return nil
@@ -203,22 +204,23 @@ func (c *compiler) call(name string, args []evalFn) evalFn {
 }
 
 // andOr is text/template's short-circuit and/or: the first falsy (and) or truthy (or)
-// argument, else the last. The piped value, evaluated first in text/template, is here too.
-func andOr(and bool, args []evalFn) evalFn {
+// argument, else the last. A piped value, evaluated before the call in text/template, is
+// here too.
+func andOr(and bool, args []evalFn, piped bool) evalFn {
 	return func(s *state) (val, bool) {
 		last := len(args) - 1
-		var piped val
-		if last > 0 {
+		var pipedVal val
+		if piped && last > 0 {
 			v, ok := args[last](s)
 			if !ok {
 				return val{}, false
 			}
-			piped = v
+			pipedVal = v
 		}
 		for i, a := range args {
 			var v val
-			if i == last && last > 0 {
-				v = piped
+			if piped && i == last && last > 0 {
+				v = pipedVal
 			} else {
 				var ok bool
 				if v, ok = a(s); !ok {

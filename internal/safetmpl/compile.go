@@ -421,7 +421,7 @@ func (c *compiler) command(cmd *parse.CommandNode, final evalFn, sc *scope) eval
 		if final != nil {
 			args = append(args, final)
 		}
-		return c.call(n.Ident, args)
+		return c.call(n.Ident, args, final != nil)
 	case *parse.FieldNode:
 		if !sc.dotData {
 			return nil

@@ -288,3 +288,24 @@ func FuzzCompiled(f *testing.F) {
 		}
 	})
 }
+
+// TestShortCircuit checks that and/or stop at the deciding argument on the compiled path too:
+// a later argument that would fail is never evaluated.
+func TestShortCircuit(t *testing.T) {
+	d := requests()[0]
+	for text, want := range map[string]string{
+		`{{ or .From.User (fail "never") }}`:            "1001",
+		`{{ and "" (fail "never") }}`:                   "",
+		`{{ or "" .To.User }}`:                          "*302*1002",
+		`{{ .From.User | or "" }}`:                      "1001",
+		`{{ and .From.User (.Header "X-MailBoxPin") }}`: "4321",
+	} {
+		v, err := safetmpl.CompileFor("f.conf:1", text, safetmpl.Funcs(), profile.DataAccessors)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := safetmpl.RunCompiled(v, d, 0); !ok || got != want {
+			t.Errorf("%s: compiled %q, %v; want %q", text, got, ok, want)
+		}
+	}
+}
