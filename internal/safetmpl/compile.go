@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"sync"
 	"text/template"
 	"text/template/parse"
 )
@@ -92,28 +93,39 @@ type program struct {
 	single evalFn
 }
 
+// statePool recycles execution states (their output buffer and variables): a compiled
+// expansion allocates only its result string.
+var statePool = sync.Pool{New: func() any { return &state{buf: make([]byte, 0, 256)} }}
+
+// maxPooledBuf bounds the output buffer a pooled state keeps.
+const maxPooledBuf = 16 << 10
+
 // exec runs p over data. ok is false when anything failed: the caller then runs text/template.
-func (p *program) exec(data any, limit int, buf []byte) (out string, ok bool) {
+func (p *program) exec(data any, limit int) (out string, ok bool) {
+	s := statePool.Get().(*state)
+	s.data, s.limit, s.buf = data, limit, s.buf[:0]
+	if cap(s.vars) < p.nvars {
+		s.vars = make([]val, p.nvars)
+	}
+	s.vars = s.vars[:p.nvars]
 	defer func() {
 		if recover() != nil {
-			ok = false
+			out, ok = "", false
+		}
+		clear(s.vars)
+		s.data, s.dot = nil, val{}
+		if cap(s.buf) <= maxPooledBuf {
+			statePool.Put(s)
 		}
 	}()
-	s := state{data: data, limit: limit, buf: buf}
 	if p.single != nil {
-		v, ok := p.single(&s)
+		v, ok := p.single(s)
 		if !ok || v.k != kString && v.k != kNamed || len(v.s) > limit {
 			return "", false
 		}
 		return v.s, true
 	}
-	var vars [4]val
-	if p.nvars <= len(vars) {
-		s.vars = vars[:p.nvars]
-	} else {
-		s.vars = make([]val, p.nvars)
-	}
-	if !p.run(&s) {
+	if !p.run(s) {
 		return "", false
 	}
 	return string(s.buf), true

@@ -9,5 +9,5 @@ func RunCompiled(v Value, data any, limit int) (string, bool) {
 	if v.prog == nil {
 		return "", false
 	}
-	return v.prog.exec(data, limit, nil)
+	return v.prog.exec(data, limit)
 }

@@ -82,25 +82,12 @@ func (v Value) Execute(data any, limit int) (string, error) {
 		return v.text, nil
 	}
 	if v.prog != nil {
-		if v.prog.single != nil {
-			if out, ok := v.prog.exec(data, limit, nil); ok {
-				return out, nil
-			}
-		} else {
-			bp := bytesPool.Get().(*[]byte)
-			out, ok := v.prog.exec(data, limit, (*bp)[:0])
-			if cap(*bp) <= DefaultLimit {
-				bytesPool.Put(bp)
-			}
-			if ok {
-				return out, nil
-			}
+		if out, ok := v.prog.exec(data, limit); ok {
+			return out, nil
 		}
 	}
 	return v.Reference(data, limit)
 }
-
-var bytesPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // Reference is Execute on text/template only, compiled or not: the reference the compiled
 // path is tested against.
