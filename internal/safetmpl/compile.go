@@ -89,7 +89,8 @@ type (
 type program struct {
 	run   stmtFn
 	nvars int
-	// single, when set, is the whole value: one action printing a string (no copy needed).
+	// single, when set, is the whole value: one action, whose string result is returned
+	// without a copy.
 	single evalFn
 }
 
@@ -120,10 +121,15 @@ func (p *program) exec(data any, limit int) (out string, ok bool) {
 	}()
 	if p.single != nil {
 		v, ok := p.single(s)
-		if !ok || v.k != kString && v.k != kNamed || len(v.s) > limit {
+		switch {
+		case !ok:
+			return "", false
+		case v.k == kString || v.k == kNamed:
+			return v.s, len(v.s) <= limit // the data's own string: no copy
+		case !s.print(v):
 			return "", false
 		}
-		return v.s, true
+		return string(s.buf), true
 	}
 	if !p.run(s) {
 		return "", false
@@ -162,7 +168,7 @@ func compileTree(t *template.Template, funcs template.FuncMap, acc Accessors) *p
 	nodes := t.Tree.Root.Nodes
 	if len(nodes) == 1 {
 		if a, ok := nodes[0].(*parse.ActionNode); ok && len(a.Pipe.Decl) == 0 {
-			if e, str := c.pipe(a.Pipe, sc); e != nil && str {
+			if e, _ := c.pipeAny(a.Pipe, sc); e != nil {
 				return &program{single: e, nvars: c.nvars}
 			}
 		}
@@ -369,24 +375,6 @@ func truth(v val) (bool, bool) {
 		return rv.Float() != 0, true
 	}
 	return false, false
-}
-
-// pipe compiles a pipeline without declarations; str reports that its value is a plain or
-// named string whenever it succeeds.
-func (c *compiler) pipe(p *parse.PipeNode, sc *scope) (e evalFn, str bool) {
-	if len(p.Cmds) == 1 && len(p.Cmds[0].Args) == 1 {
-		if f, ok := p.Cmds[0].Args[0].(*parse.FieldNode); ok && sc.dotData {
-			fd, ok := c.acc.Field(f.Ident, nil)
-			if ok && fd.String != nil {
-				return fieldEval(fd), true
-			}
-		}
-	}
-	e, printOnly := c.pipeAny(p, sc)
-	if printOnly {
-		return e, true
-	}
-	return e, false
 }
 
 // pipeAny compiles a pipeline's commands (not its declaration). printOnly reports an
