@@ -20,10 +20,7 @@ func TestCompiledArguments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var shipped []string
-	for _, a := range regexp.MustCompile(`{{.*?}}`).FindAllString(string(conf), -1) {
-		shipped = append(shipped, a)
-	}
+	shipped := regexp.MustCompile(`{{.*?}}`).FindAllString(string(conf), -1)
 	if len(shipped) < 5 {
 		t.Fatalf("only %d actions in extensions.conf", len(shipped))
 	}
