@@ -25,10 +25,15 @@ import (
 // in the socket: the node then sheds what it cannot start in time instead of queueing it.
 // The waits it keeps are bounded (recentInvites) and expire after pendingExpiry, so an
 // INVITE the sidecar never answers (one sipgo drops) cannot hold the node in overload.
+// Past the first response the work of a call (routing, templates, dialplan, the final
+// answer) waits for a CPU like everything else: the third signal is the Go scheduler's
+// queue (schedProbe), refusing while schedWaits times its recent 90th percentile exceeds
+// max-queue-delay. A dialplan waiting on a peer or a timer is not runnable and does not
+// count, so slow dialplans alone never shed.
 
 // overloadHold is how long after the last refusal the node still counts as overloaded (its
 // OPTIONS answer 503, the episode is not over).
-const overloadHold = time.Second
+const overloadHold = 500 * time.Millisecond
 
 // recentInvites is how many admitted INVITE branches the filter remembers, so a UDP
 // retransmission of an admitted INVITE (sent before the caller got its 100 Trying) goes up to
@@ -40,6 +45,10 @@ const recentInvites = 8192
 // it, it is presumed dropped (sipgo answers nothing to some malformed requests) and no
 // longer holds the queue delay up.
 const pendingExpiry = 500 * time.Millisecond
+
+// schedWaits is how many times a call waits for a CPU between its INVITE and its final
+// answer, about: the queue delay it sees is this many scheduling waits (schedProbe).
+const schedWaits = 4
 
 // Reasons for a refusal (admission.admit).
 const (
@@ -84,9 +93,11 @@ type admission struct {
 	waiting atomic.Int64
 
 	delay delayStats
+	sched *schedProbe
 }
 
-// delayStats summarises the measured waits (arrival to first response) for Stats.
+// delayStats summarises the measured waits (arrival to first response) of the INVITEs
+// admitted over UDP.
 type delayStats struct {
 	n     uint64
 	max   time.Duration
@@ -96,7 +107,7 @@ type delayStats struct {
 // newAdmission returns an admission of rate new INVITEs per second (0: none) whose full()
 // reports the in-flight limit reached (nil: none), without queue-delay shedding (setMaxDelay).
 func newAdmission(rate int, full func() bool) *admission {
-	a := &admission{inflight: full, recent: make(map[string]uint64, recentInvites)}
+	a := &admission{inflight: full, recent: make(map[string]uint64, recentInvites), sched: newSchedProbe()}
 	a.setRate(rate)
 	return a
 }
@@ -139,7 +150,8 @@ func (a *admission) admitAt(now, arrived time.Time) (ok, start bool, reason stri
 	switch {
 	case a.inflight != nil && a.inflight():
 		reason = refusedFull
-	case a.maxDelay > 0 && max(now.Sub(arrived), a.queueDelayLocked(now)) > a.maxDelay:
+	case a.maxDelay > 0 && (max(now.Sub(arrived), a.queueDelayLocked(now)) > a.maxDelay ||
+		a.sched != nil && schedWaits*a.sched.wait(now) > a.maxDelay):
 		reason = refusedDelay
 		a.shed = now
 	case a.rate > 0:
@@ -217,7 +229,7 @@ func (a *admission) seen(branch []byte) bool {
 }
 
 // responded records the sidecar's first response at now to the INVITE of branch, if it is
-// one admitted and still waiting; it returns whether it was.
+// one admitted over UDP and still waiting; it returns whether it was.
 func (a *admission) responded(branch []byte, now time.Time) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()

@@ -107,6 +107,7 @@ func TestAdmissionQueueDelay(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
 	a := newAdmission(0, nil)
+	a.sched = nil // the scheduler's queue is the process's: not on this injected clock
 	a.setMaxDelay(20 * time.Millisecond)
 	admit := func(now, arrived int, branch string, wantOK bool, wantReason string) {
 		t.Helper()
@@ -123,7 +124,7 @@ func TestAdmissionQueueDelay(t *testing.T) {
 	admit(10, 10, "b2", true, "")
 	admit(20, 20, "b3", true, "") // b1 waited 20 ms: not past
 	admit(21, 21, "b4", false, refusedDelay)
-	if !a.overloaded(at(21)) || a.overloaded(at(1021)) {
+	if !a.overloaded(at(21)) || a.overloaded(at(521)) {
 		t.Fatal("overloaded(): want true for overloadHold after the refusal, then false")
 	}
 	if !a.responded([]byte("b1"), at(22)) || a.responded([]byte("b1"), at(23)) || a.responded([]byte("nope"), at(23)) {

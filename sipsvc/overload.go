@@ -69,6 +69,13 @@ func (s *Server) sentResponse(b []byte) {
 	s.admit.responded(viaBranch(b), time.Now())
 }
 
+// QueueDelay reports the overload control's measurements of the new INVITEs admitted over
+// UDP while max-queue-delay is on: how many got a first response, and the mean and the
+// longest wait for it (from arrival at the socket).
+func (s *Server) QueueDelay() (n uint64, mean, longest time.Duration) {
+	return s.admit.delays()
+}
+
 // isResponseTo reports whether datagram b is a SIP response whose CSeq names method.
 func isResponseTo(b []byte, method string) bool {
 	if !hasPrefixFoldASCII(b, "SIP/2.0 ") {
