@@ -111,7 +111,7 @@ fuzz:
 # with SIDECAR_E2E=1, the Kamailio row needs kamailio, kamcmd and sipp (make deps installs
 # them). A failing test leaves the file as it was.
 RELIABILITY_PKGS = ./sipsvc ./rtp ./voicemail/fsstore ./cmd/sidecar ./e2e
-RELIABILITY_RUN  = ^(TestTorture|TestOverloadFlood|TestOverloadQueueDelayFlood|TestDblreqNoDialOut|TestTCPStallAndReset|TestOversize|TestPortExhaustion|TestKill9DuringDeposits|TestDiskFullTmpfs|TestDiskFullInjected|TestServeFDExhaustion|TestKamailioVanishesMidCall)$$
+RELIABILITY_RUN  = ^(TestTorture|TestOverloadFlood|TestDblreqNoDialOut|TestTCPStallAndReset|TestOversize|TestPortExhaustion|TestKill9DuringDeposits|TestDiskFullTmpfs|TestDiskFullInjected|TestServeFDExhaustion|TestKamailioVanishesMidCall)$$
 reliability:
 	@set -e; out=$$(mktemp /tmp/sidecar-reliability.XXXXXX); trap 'rm -f "$$out"' EXIT; \
 	if ! SIDECAR_E2E=1 $(GO) test -count=1 -v -timeout 10m -run '$(RELIABILITY_RUN)' $(RELIABILITY_PKGS) >"$$out" 2>&1; then \
