@@ -25,11 +25,8 @@ import (
 // in the socket: the node then sheds what it cannot start in time instead of queueing it.
 // The waits it keeps are bounded (recentInvites) and expire after pendingExpiry, so an
 // INVITE the sidecar never answers (one sipgo drops) cannot hold the node in overload.
-// Past the first response the work of a call (routing, templates, dialplan, the final
-// answer) waits for a CPU like everything else: the third signal is the Go scheduler's
-// queue (schedProbe), refusing while schedWaits times its recent 90th percentile exceeds
-// max-queue-delay. A dialplan waiting on a peer or a timer is not runnable and does not
-// count, so slow dialplans alone never shed.
+// Either wait refuses only while at least minQueue admitted INVITEs wait for their first
+// response: a standing queue, not one late datagram.
 
 // overloadHold is how long after the last refusal the node still counts as overloaded (its
 // OPTIONS answer 503, the episode is not over).
@@ -46,9 +43,12 @@ const recentInvites = 8192
 // longer holds the queue delay up.
 const pendingExpiry = 500 * time.Millisecond
 
-// schedWaits is how many times a call waits for a CPU between its INVITE and its final
-// answer, about: the queue delay it sees is this many scheduling waits (schedProbe).
-const schedWaits = 4
+// minQueue is how many admitted INVITEs must be waiting for their first response before the
+// queue delay refuses anything: one late INVITE (a GC pause, the process descheduled by a
+// busy machine) is not a queue, and must not turn callers away at a low rate.
+const minQueue = 8
+
+// (admission.minQueue is minQueue; tests lower it.)
 
 // Reasons for a refusal (admission.admit).
 const (
@@ -75,6 +75,7 @@ type admission struct {
 	tokens   float64
 	last     time.Time     // last refill
 	maxDelay time.Duration // 0: no queue-delay shedding
+	minQueue int64         // waiting INVITEs needed before the delay refuses (minQueue)
 	refused  time.Time     // last refusal: the overload episode lasts overloadHold past it
 	// shed is the last refusal by the rate limit or the queue delay: OPTIONS answer 503 for
 	// overloadHold past it (a refusal at max-calls holds only while every slot is taken).
@@ -93,7 +94,6 @@ type admission struct {
 	waiting atomic.Int64
 
 	delay delayStats
-	sched *schedProbe
 }
 
 // delayStats summarises the measured waits (arrival to first response) of the INVITEs
@@ -107,7 +107,7 @@ type delayStats struct {
 // newAdmission returns an admission of rate new INVITEs per second (0: none) whose full()
 // reports the in-flight limit reached (nil: none), without queue-delay shedding (setMaxDelay).
 func newAdmission(rate int, full func() bool) *admission {
-	a := &admission{inflight: full, recent: make(map[string]uint64, recentInvites), sched: newSchedProbe()}
+	a := &admission{inflight: full, recent: make(map[string]uint64, recentInvites), minQueue: minQueue}
 	a.setRate(rate)
 	return a
 }
@@ -150,8 +150,8 @@ func (a *admission) admitAt(now, arrived time.Time) (ok, start bool, reason stri
 	switch {
 	case a.inflight != nil && a.inflight():
 		reason = refusedFull
-	case a.maxDelay > 0 && (max(now.Sub(arrived), a.queueDelayLocked(now)) > a.maxDelay ||
-		a.sched != nil && schedWaits*a.sched.wait(now) > a.maxDelay):
+	case a.maxDelay > 0 && a.waiting.Load() >= a.minQueue &&
+		max(now.Sub(arrived), a.queueDelayLocked(now)) > a.maxDelay:
 		reason = refusedDelay
 		a.shed = now
 	case a.rate > 0:

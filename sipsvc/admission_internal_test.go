@@ -106,8 +106,22 @@ func TestAdmissionRecent(t *testing.T) {
 func TestAdmissionQueueDelay(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	// One late INVITE is not a queue: below minQueue waiting, nothing is refused.
+	q := newAdmission(0, nil)
+	q.setMaxDelay(20 * time.Millisecond)
+	q.remember([]byte("late"), at(0), true)
+	if ok, _, _ := q.admitAt(at(100), at(0)); !ok {
+		t.Fatal("refused with one INVITE waiting")
+	}
+	for i := range minQueue - 1 {
+		q.remember([]byte{'q', byte(i)}, at(0), true)
+	}
+	if ok, _, reason := q.admitAt(at(100), at(100)); ok || reason != refusedDelay {
+		t.Fatalf("%d waiting 100 ms: ok %v reason %q, want refused for the delay", minQueue, ok, reason)
+	}
+
 	a := newAdmission(0, nil)
-	a.sched = nil // the scheduler's queue is the process's: not on this injected clock
+	a.minQueue = 1 // the timing below, with one INVITE waiting or more
 	a.setMaxDelay(20 * time.Millisecond)
 	admit := func(now, arrived int, branch string, wantOK bool, wantReason string) {
 		t.Helper()
