@@ -107,11 +107,11 @@ fuzz:
 
 # RELIABILITY.md's table, from the tests that throw faults and hostile input at the sidecar:
 # each logs a "RELIABILITY:" row (internal/reliability) that the collector writes between the
-# file's markers. Loopback only, bounded by -timeout, stops by itself (about 2 minutes). Run
+# file's markers. Loopback only, bounded by -timeout, stops by itself (about 5 minutes). Run
 # with SIDECAR_E2E=1, the Kamailio row needs kamailio, kamcmd and sipp (make deps installs
 # them). A failing test leaves the file as it was.
 RELIABILITY_PKGS = ./sipsvc ./rtp ./voicemail/fsstore ./cmd/sidecar ./e2e
-RELIABILITY_RUN  = ^(TestTorture|TestOverloadFlood|TestDblreqNoDialOut|TestTCPStallAndReset|TestOversize|TestPortExhaustion|TestKill9DuringDeposits|TestDiskFullTmpfs|TestDiskFullInjected|TestServeFDExhaustion|TestKamailioVanishesMidCall)$$
+RELIABILITY_RUN  = ^(TestTorture|TestOverloadFlood|TestDblreqNoDialOut|TestTCPStallAndReset|TestOversize|TestPortExhaustion|TestKill9DuringDeposits|TestDiskFullTmpfs|TestDiskFullInjected|TestServeFDExhaustion|TestKamailioVanishesMidCall|TestVoicemailKill9|TestServeRTPPortExhaustion|TestServeVoicemailDiskFull|TestReloadPushStorm)$$
 reliability:
 	@set -e; out=$$(mktemp /tmp/sidecar-reliability.XXXXXX); trap 'rm -f "$$out"' EXIT; \
 	if ! SIDECAR_E2E=1 $(GO) test -count=1 -v -timeout 10m -run '$(RELIABILITY_RUN)' $(RELIABILITY_PKGS) >"$$out" 2>&1; then \
