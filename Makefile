@@ -72,21 +72,38 @@ load:
 
 # The load ladder with its reference and peer in one run (bench/README.md): call setup (answered
 # echo calls) for the sidecar, `sipp -sn uas` and the diago echo peer at each of RATES, then echo
-# media for the sidecar, the diago peer and a bare reflector at each N; the raw tables and a PNG
-# chart (bench/loadchart) go to LOAD_OUT (default: a new directory under /tmp). RATES, STEP,
-# HOLD_MS, N and DUR pass through from the environment or the make command line.
+# media for the sidecar, the diago peer and a bare reflector at each N, then a sustained step
+# (SUSTAIN_RATE calls/s for SUSTAIN s, RSS every second, retained heap per call; SUSTAIN=0 skips
+# it). The raw tables, a PNG chart (bench/loadchart) and the markdown block (bench/report.py,
+# report.md) go to LOAD_OUT (default: a new directory under /tmp); the repository is left as it
+# was unless UPDATE=1, which writes the block between BENCHMARKS.md's markers and the chart to
+# BENCHMARKS.png (LABEL="..." adds a bold line saying what the run was). RATES, STEP, HOLD_MS,
+# N, DUR, SUSTAIN_RATE, SUSTAIN and SETTLE pass through from the environment or the command line.
 bench-load:
 	@set -e; out=$${LOAD_OUT:-$$(mktemp -d /tmp/sidecar-load.XXXXXX)}; mkdir -p "$$out"; \
 	out=$$(cd "$$out" && pwd); \
+	{ echo "commit=$$(git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)"; \
+	  echo "go=$$($(GO) env GOVERSION)"; } >"$$out/env.txt"; \
 	$(GO) build -o "$$out/sidecar" ./cmd/sidecar; \
+	$(GO) build -o "$$out/sidecarprof" ./bench/sidecarprof; \
+	$(GO) build -o "$$out/rtpload" ./bench/rtpload; \
 	(cd bench/diagoecho && $(GO) build -o "$$out/diagoecho" .); \
 	(cd bench/loadchart && $(GO) build -o "$$out/loadchart" .); \
-	SIDECAR="$$out/sidecar" DIAGOECHO="$$out/diagoecho" OUT="$$out/cps" \
+	SIDECAR="$$out/sidecar" DIAGOECHO="$$out/diagoecho" RTPLOAD="$$out/rtpload" OUT="$$out/cps" \
 	  RATES="$${RATES:-500 1000 2000 3000 4000 5000 6000}" TARGETS="sidecar-echo uas-200 diago-echo" bench/cps.sh; \
 	SIDECAR="$$out/sidecar" DIAGOECHO="$$out/diagoecho" OUT="$$out/media" \
 	  N="$${N:-100 200 500}" TARGETS="sidecar diago reflector" bench/media.sh; \
-	"$$out/loadchart" -cps "$$out/cps/results.tsv" -media "$$out/media/results.txt" -o "$$out/load.png"; \
-	echo "# bench-load: tables $$out/cps/results.tsv $$out/media/results.txt, chart $$out/load.png"
+	chart="-cps $$out/cps/results.tsv -media $$out/media/results.txt"; \
+	if [ "$${SUSTAIN:-60}" != 0 ]; then \
+	  SIDECARPROF="$$out/sidecarprof" RTPLOAD="$$out/rtpload" OUT="$$out/sustain" \
+	    SUSTAIN_RATE="$${SUSTAIN_RATE:-3000}" SUSTAIN="$${SUSTAIN:-60}" bench/sustain.sh; \
+	  chart="$$chart -sustain $$out/sustain/rss.tsv"; fi; \
+	"$$out/loadchart" $$chart -o "$$out/load.png"; \
+	bench/report.py "$$out" --label "$${LABEL:-}" >"$$out/report.md"; \
+	echo "# bench-load: tables $$out/{cps/results.tsv,media/results.txt,sustain/results.txt}, chart $$out/load.png, block $$out/report.md"; \
+	if [ "$${UPDATE:-0}" = 1 ]; then \
+	  bench/report.py "$$out" --label "$${LABEL:-}" --write BENCHMARKS.md; cp "$$out/load.png" BENCHMARKS.png; \
+	  echo "# bench-load: BENCHMARKS.md (between its markers) and BENCHMARKS.png updated"; fi
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

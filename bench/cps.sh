@@ -45,10 +45,10 @@ P99_MS=${P99_MS:-50}
 # the range's last pairs are busy, fails the call instead of wrapping (v0.42.1), so it gets a
 # range of its own below the kernel's ephemeral ports, where nothing else binds.
 DIAGO_RTP=${DIAGO_RTP:-20000-30000}
+PRESENCE=${PRESENCE:-1}
 OUT=${OUT:-$(mktemp -d /tmp/sidecar-cps.XXXXXX)}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-hz=$(getconf CLK_TCK)
 
 for tool in sipp python3 /usr/bin/time; do
 	command -v "$tool" >/dev/null || { echo "cps.sh: $tool not found" >&2; exit 2; }
@@ -58,46 +58,22 @@ done
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 echo "# open-files soft limit raised to $(ulimit -n)"
 
-# free_ports N: N distinct loopback ports (even, each with the next three free too, so every one
-# can also serve as a SIPp media port base), bound and released to check they are free.
-free_ports() {
-	python3 - "$1" <<'PY'
-import random, socket, sys
-n, got = int(sys.argv[1]), []
-while len(got) < n:
-    p = random.randrange(30000, 39990, 2)
-    if any(abs(p - q) < 4 for q in got):
-        continue
-    socks = []
-    try:
-        for q in range(p, p + 4):
-            for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-                s = socket.socket(socket.AF_INET, kind)
-                socks.append(s)
-                s.bind(("127.0.0.1", q))
-        got.append(p)
-    except OSError:
-        pass
-    finally:
-        for s in socks:
-            s.close()
-print(" ".join(map(str, got)))
-PY
-}
-
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null || true
-	done
-}
+. "$here/lib.sh"
 trap cleanup EXIT INT TERM
 
 if [ -z "${SIDECAR:-}" ]; then
 	SIDECAR=$OUT/sidecar
 	(cd "$root" && go build -o "$SIDECAR" ./cmd/sidecar)
+fi
+# The presence server the sidecar's BLF PUBLISHes go to (the shipped subscriber template
+# publishes dialog state; without [presence] server they would go to SIPp, which never answers).
+if [ "$PRESENCE" = 1 ] && [[ " $TARGETS " == *" sidecar-"* ]]; then
+	if [ -z "${RTPLOAD:-}" ]; then
+		RTPLOAD=$OUT/rtpload
+		(cd "$root" && go build -o "$RTPLOAD" ./bench/rtpload)
+	fi
+	start_presence "$RTPLOAD"
+	echo "# presence server (rtpload presence) on 127.0.0.1:$presence_port"
 fi
 case " $TARGETS " in *" diago-echo "*)
 	if [ -z "${DIAGOECHO:-}" ]; then
@@ -109,32 +85,6 @@ case " $TARGETS " in *" diago-echo "*)
 	fi
 	;;
 esac
-
-# cpu_ticks PID: utime+stime of the whole process (all threads), in clock ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-# hwm_kb PID: peak resident set size in KiB.
-hwm_kb() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status"; }
-# udp_drops PORT: receive-buffer drops counted at the 127.0.0.1:PORT UDP socket.
-udp_drops() {
-	awk -v a="$(printf '0100007F:%04X' "$1")" '$2 == a {d += $NF} END {print d + 0}' /proc/net/udp
-}
-# wait_udp PORT PID: until something listens on 127.0.0.1:PORT (max 5 s).
-wait_udp() {
-	local a; a=$(printf '0100007F:%04X' "$1")
-	for _ in $(seq 100); do
-		kill -0 "$2" 2>/dev/null || { echo "cps.sh: server on port $1 exited at start" >&2; return 1; }
-		awk -v a="$a" '$2 == a {f = 1} END {exit !f}' /proc/net/udp && return 0
-		sleep 0.05
-	done
-	echo "cps.sh: nothing listens on port $1 after 5 s" >&2
-	return 1
-}
-
-# Common SIPp settings for high rates: bigger socket buffers, more messages and calls per loop,
-# a watchdog that tolerates a loaded shared machine, control socket on loopback.
-sipp_common=(-i 127.0.0.1 -ci 127.0.0.1 -nostdin -buff_size 4194304 -max_recv_loops 10000
-	-max_sched_loops 10000 -watchdog_minor_threshold 2000 -watchdog_major_threshold 10000
-	-watchdog_major_maxtriggers 100)
 
 declare -A srv_pid srv_port
 start_server() { # target
@@ -157,6 +107,9 @@ ports = $((rtp + 10000))-$((rtp + 19999))
 address = 127.0.0.1
 bind = 127.0.0.1
 EOF
+		if [ -n "${presence_port:-}" ]; then
+			printf '[presence]\nserver = sip:127.0.0.1:%s\n' "$presence_port" >>"$OUT/$t.ini"
+		fi
 		"$SIDECAR" serve -config "$OUT/$t.ini" >"$OUT/$t.log" 2>&1 &
 		;;
 	diago-echo)
@@ -179,23 +132,10 @@ EOF
 	wait_udp "$sp" "$!"
 }
 
-# stat_col FILE NAME: the last value of column NAME in a SIPp -trace_stat CSV.
-stat_col() {
-	awk -F';' -v n="$2" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == n) c = i; next}
-		c && NF >= c {v = $c} END {print (v == "" ? "NA" : v)}' "$1"
-}
-
-# rtt_pct FILE: "p50 p99" of the response times (ms) in a SIPp -trace_rtt CSV, NA NA when empty.
-rtt_pct() {
-	awk -F';' 'NR > 1 && $3 == 1 {print $2}' "$1" 2>/dev/null | sort -n | awk '{v[NR] = $1}
-		function q(p,  i) {i = int(p * NR + 0.999999); if (i < 1) i = 1; return v[i]}
-		END {if (NR) print q(0.5), q(0.99); else print "NA NA"}'
-}
-
 # run_step TARGET RATE: one step; prints the result line; returns 1 when the step is not clean.
 run_step() {
 	local t=$1 r=$2 pid=${srv_pid[$1]} port=${srv_port[$1]} calls=$(($2 * STEP))
-	local scen ext up cp mp c0 c1 d0 d1 stf tf rttd
+	local scen ext up cp mp c0 c1 d0 d1 stf tf rttd pb0 pb1
 	case $t in
 	*-486) scen=$here/sipp/uac_486.xml; ext='*486' ;;
 	*) scen=$here/sipp/uac_answer.xml; ext='*43' ;;
@@ -204,14 +144,15 @@ run_step() {
 	stf=$OUT/$t-$r.stat.csv tf=$OUT/$t-$r.time rttd=$OUT/$t-$r.rttdir
 	rm -rf "$stf" "$rttd"
 	mkdir "$rttd" # SIPp writes SCENARIO_PID_rtt.csv into its working directory
-	c0=$(cpu_ticks "$pid") d0=$(udp_drops "$port")
-	(cd "$rttd" && /usr/bin/time -f '%U %S %e' -o "$tf" \
+	c0=$(cpu_ticks "$pid") d0=$(udp_drops "$port") pb0=$(presence_count)
+	# timeout(1): SIPp's own -timeout waits for calls in progress, forever if the server is gone.
+	(cd "$rttd" && /usr/bin/time -f '%U %S %e' -o "$tf" timeout -k 5 "$((STEP + 30))" \
 		sipp "127.0.0.1:$port" -sf "$scen" -s "$ext" -d "$HOLD_MS" -p "$up" -cp "$cp" -mp "$mp" \
 		"${sipp_common[@]}" -r "$r" -rp 1000 -m "$calls" -l "$calls" -timeout "$((STEP + 20))s" \
 		-trace_stat -stf "$stf" -fd 1 -trace_rtt -rtt_freq 1 -trace_err -error_file "$OUT/$t-$r.err" \
 		>"$OUT/$t-$r.log" 2>&1) || true
 	sleep 0.3 # the server's last ACKs and BYEs
-	c1=$(cpu_ticks "$pid") d1=$(udp_drops "$port")
+	c1=$(cpu_ticks "$pid") d1=$(udp_drops "$port") pb1=$(presence_count)
 	cat "$rttd"/*_rtt.csv >"$OUT/$t-$r.rtt.csv" 2>/dev/null || true
 	rm -rf "$rttd"
 	local ok fail retr rtt u s e p50 p99
@@ -220,23 +161,35 @@ run_step() {
 	rtt=$(stat_col "$stf" 'ResponseTime1(C)' | awk -F: 'NF == 4 {printf "%.1f", $1 * 3600000 + $2 * 60000 + $3 * 1000 + $4 / 1000; next} {print "NA"}')
 	read -r u s e <<<"$(tail -1 "$tf")"
 	read -r p50 p99 <<<"$(rtt_pct "$OUT/$t-$r.rtt.csv")"
+	local pub=NA
+	[[ $t == sidecar-* && -n "${presence_port:-}" ]] && pub=$((pb1 - pb0))
+	# Clean (counts for the highest clean rate): every call succeeded, retransmissions below
+	# RETRANS_PERMILLE per mille of the INVITEs, the UAC kept the rate, and INVITE->final p99 <=
+	# P99_MS. why names what failed: failed, retrans, behind, p99.
 	awk -v t="$t" -v r="$r" -v calls="$calls" -v ok="$ok" -v fail="$fail" -v retr="$retr" -v rtt="$rtt" \
 		-v cpu="$((c1 - c0))" -v hz="$hz" -v hwm="$(hwm_kb "$pid")" -v drops="$((d1 - d0))" \
-		-v u="$u" -v s="$s" -v e="$e" -v step="$STEP" -v pm="$RETRANS_PERMILLE" \
-		-v hold="$HOLD_MS" -v p50="$p50" -v p99="$p99" 'BEGIN {
+		-v u="$u" -v s="$s" -v e="$e" -v step="$STEP" -v pm="$RETRANS_PERMILLE" -v p99max="$P99_MS" \
+		-v hold="$HOLD_MS" -v p50="$p50" -v p99="$p99" -v pub="$pub" 'BEGIN {
 		okn = ok + 0; us = okn > 0 ? cpu * 1e6 / hz / okn : 0
 		gen = e > 0 ? 100 * (u + s) / e : 0
-		clean = (ok == calls && fail + 0 == 0 && retr * 1000 <= pm * calls && e <= step + hold / 1000 + 2)
-		printf "%s\t%d\t%s\t%s\t%s\t%.1f\t%d\t%.1f\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\n", t, r, ok, fail, retr,
-			us, hwm / 1024, cpu * 100 / hz / e, drops, gen, e, rtt, p50, p99, clean ? "clean" : "UNCLEAN"
+		why = ""
+		if (ok != calls || fail + 0 != 0) why = why ",failed"
+		if (retr == "NA" || retr * 1000 >= pm * calls) why = why ",retrans"
+		if (e > step + hold / 1000 + 2) why = why ",behind"
+		if (p99 == "NA" || p99 + 0 > p99max) why = why ",p99"
+		clean = (why == "")
+		ppc = (pub == "NA" || okn == 0) ? "NA" : sprintf("%.2f", pub / okn)
+		printf "%s\t%d\t%s\t%s\t%s\t%.1f\t%d\t%.1f\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", t, r, ok, fail, retr,
+			us, hwm / 1024, cpu * 100 / hz / e, drops, gen, e, rtt, p50, p99, ppc, clean ? "clean" : "UNCLEAN",
+			clean ? "-" : substr(why, 2)
 		exit !clean}' | tee -a "$OUT/results.tsv"
 }
 
 {
-	echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC') nproc=$(nproc)$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*:/ cpu=/')"
-	echo "# $(uptime | sed 's/.*load/load/') cpu-pressure=[$(head -1 /proc/pressure/cpu 2>/dev/null)] rates=[$RATES] step=${STEP}s hold=${HOLD_MS}ms sidecar=$SIDECAR"
+	machine_line
+	echo "# rates=[$RATES] step=${STEP}s hold=${HOLD_MS}ms retrans<${RETRANS_PERMILLE}permille p99<=${P99_MS}ms presence=${presence_port:+127.0.0.1:}${presence_port:-none} sidecar=$SIDECAR"
 } | tee "$OUT/results.tsv"
-printf 'target\tcps\tok\tfailed\tretrans\tsrv_us/call\tsrv_peak_MiB\tsrv_cpu%%\tkdrops\tsipp_cpu%%\tsipp_s\tanswer_ms\tp50_ms\tp99_ms\tverdict\n' |
+printf 'target\tcps\tok\tfailed\tretrans\tsrv_us/call\tsrv_peak_MiB\tsrv_cpu%%\tkdrops\tsipp_cpu%%\tsipp_s\tanswer_ms\tp50_ms\tp99_ms\tpub/call\tverdict\twhy\n' |
 	tee -a "$OUT/results.tsv"
 
 declare -A live
@@ -248,17 +201,12 @@ for r in $RATES; do
 	done
 done
 
-# Highest clean rate per target (and the highest with p99 <= P99_MS), and CPU per call of each
+# Highest clean rate per target (clean includes p99 <= P99_MS), and CPU per call of each
 # server over its reference at the highest rate both passed cleanly.
-awk -F'\t' -v p99max="$P99_MS" '!/^#/ && $1 != "target" {
-		if ($NF == "clean") {
-			best[$1] = $2; us[$1, $2] = $6
-			if ($(NF - 1) != "NA" && $(NF - 1) + 0 <= p99max) fast[$1] = $2
-		}
-	}
+awk -F'\t' '/^#/ {next} $1 == "target" {for (i = 1; i <= NF; i++) c[$i] = i; next}
+	$c["verdict"] == "clean" {best[$1] = $2; us[$1, $2] = $c["srv_us/call"]}
 	END {
-		for (t in best) printf "# highest clean rate %s: %d cps (with p99 <= %d ms: %d cps)\n", t, best[t],
-			p99max, fast[t]
+		for (t in best) printf "# highest clean rate %s: %d cps\n", t, best[t]
 		n = split("sidecar-486 uas-486 sidecar-echo uas-200 diago-echo uas-200 sidecar-echo diago-echo", p, " ")
 		for (i = 1; i < n; i += 2) {
 			a = p[i]; b = p[i + 1]; r = (best[a] < best[b] ? best[a] : best[b])
@@ -266,6 +214,9 @@ awk -F'\t' -v p99max="$P99_MS" '!/^#/ && $1 != "target" {
 				printf "# cpu per call %s / %s at %d cps: %.1f / %.1f us = %.2f\n", a, b, r,
 					us[a, r], us[b, r], us[a, r] / us[b, r]
 		}
+		if (best["uas-200"] > 0)
+			printf "# clean rate sidecar-echo / uas-200: %d / %d cps = %.2f\n", best["sidecar-echo"],
+				best["uas-200"], best["sidecar-echo"] / best["uas-200"]
 		if (best["diago-echo"] > 0)
 			printf "# clean rate sidecar-echo / diago-echo: %d / %d cps = %.2f\n", best["sidecar-echo"],
 				best["diago-echo"], best["sidecar-echo"] / best["diago-echo"]

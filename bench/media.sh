@@ -14,8 +14,9 @@
 # started afresh for each N.
 #
 # Settings (environment): N (calls; one value or several, "100 200 500"; 200), DUR (10),
-# TARGETS ("sidecar diago reflector"), OUT (output directory; default a new directory under
-# /tmp, kept), SIDECAR and DIAGOECHO (built binaries; default: built from this tree into OUT;
+# TARGETS ("sidecar diago reflector"), PRESENCE (1: the sidecar's BLF PUBLISHes go to `rtpload
+# presence`, as to Kamailio's presence module in a deployment; 0: to the caller), OUT (output
+# directory; default a new directory under /tmp, kept), SIDECAR and DIAGOECHO (built binaries; default: built from this tree into OUT;
 # when bench/diagoecho cannot be built, e.g. offline with an empty module cache, diago is
 # dropped with a note). Loopback only, free ports, bounded (about 3*DUR+5 s per N), everything
 # started is stopped on exit. Output: stdout and OUT/results.txt.
@@ -26,6 +27,7 @@ root=$(cd "$here/.." && pwd)
 N=${N:-200}
 DUR=${DUR:-10}
 TARGETS=${TARGETS:-"sidecar diago reflector"}
+PRESENCE=${PRESENCE:-1}
 OUT=${OUT:-$(mktemp -d /tmp/sidecar-media.XXXXXX)}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
@@ -36,14 +38,7 @@ has() { case " $TARGETS " in *" $1 "*) return 0 ;; esac; return 1; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 echo "# open-files soft limit raised to $(ulimit -n)"
 
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do
-		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$p" 2>/dev/null || true
-	done
-}
+. "$here/lib.sh"
 trap cleanup EXIT INT TERM
 
 if [ -z "${SIDECAR:-}" ]; then
@@ -57,6 +52,11 @@ if has diago && [ -z "${DIAGOECHO:-}" ]; then
 		echo "# diago dropped: bench/diagoecho did not build (see $OUT/diagoecho-build.log)"
 		TARGETS=$(echo " $TARGETS " | sed 's/ diago / /')
 	fi
+fi
+
+# The presence server the sidecar's BLF PUBLISHes go to (as in cps.sh).
+if [ "$PRESENCE" = 1 ] && has sidecar; then
+	start_presence "$OUT/rtpload"
 fi
 
 # Two free loopback UDP ports for SIP, and two free blocks of 2*N+200 ports for RTP (sidecar,
@@ -98,6 +98,9 @@ address = 127.0.0.1
 bind = 127.0.0.1
 timeout = $((DUR + 30))s
 EOF
+if [ -n "${presence_port:-}" ]; then
+	printf '[presence]\nserver = sip:127.0.0.1:%s\n' "$presence_port" >>"$OUT/sidecar.ini"
+fi
 
 # wait_udp PORT PID: until something listens on 127.0.0.1:PORT (max 5 s).
 wait_udp() {
@@ -120,7 +123,7 @@ stop() {
 
 {
 	echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC') nproc=$(nproc)$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*:/ cpu=/')"
-	echo "# $(uptime | sed 's/.*load/load/') N=[$N] DUR=${DUR}s packets/s each way=50 per call"
+	echo "# $(uptime | sed 's/.*load/load/') N=[$N] DUR=${DUR}s packets/s each way=50 per call presence=${presence_port:+127.0.0.1:}${presence_port:-none}"
 } | tee "$OUT/results.txt"
 # Every server is started afresh for every N, so its memory per call is not hidden by heap that
 # an earlier N's calls left behind.

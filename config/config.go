@@ -78,6 +78,13 @@ type SIP struct {
 	// work, and out-of-dialog OPTIONS answer 503 while refusals last. 0 turns the rate limit
 	// off (max-calls still applies). Key: max-cps. Default 0.
 	MaxCPS int
+	// MaxQueueDelay is the overload control that needs no measured rate: a new INVITE is
+	// refused like one past MaxCPS while the INVITEs admitted before it waited longer than
+	// this between arriving at the UDP socket and getting their first answer (the oldest
+	// still waiting, or the one being decided), so the node sheds what it cannot serve in
+	// time instead of queueing it. 0 turns it off. Key: max-queue-delay (a Go duration).
+	// Default 20ms.
+	MaxQueueDelay time.Duration
 	// DrainGrace is how long a stopping sidecar waits for calls to end before hanging them
 	// up. Key: drain-grace (a Go duration). Default 30s.
 	DrainGrace time.Duration
@@ -253,6 +260,7 @@ func Default() *Config {
 			Identify:       []string{"header"},
 			MaxCalls:       1000,
 			DrainGrace:     30 * time.Second,
+			MaxQueueDelay:  20 * time.Millisecond,
 			NoMatchCode:    403,
 			DefaultContext: "default",
 			UserAgent:      "sidecar",

@@ -64,6 +64,8 @@ func (c *Config) formatKey(section, name string) ([]string, bool) {
 		return one(strconv.Itoa(c.SIP.MaxCalls))
 	case "sip/max-cps":
 		return one(strconv.Itoa(c.SIP.MaxCPS))
+	case "sip/max-queue-delay":
+		return one(c.SIP.MaxQueueDelay.String())
 	case "sip/drain-grace":
 		return one(c.SIP.DrainGrace.String())
 	case "sip/no-match":

@@ -73,6 +73,10 @@ func keySpecs() []keySpec {
 			c.SIP.MaxCPS, err = parseInt(v)
 			return err
 		}},
+		{section: "sip", name: "max-queue-delay", apply: func(c *Config, v string) (err error) {
+			c.SIP.MaxQueueDelay, err = parseDuration(v)
+			return err
+		}},
 		{section: "sip", name: "drain-grace", apply: func(c *Config, v string) (err error) {
 			c.SIP.DrainGrace, err = parseDuration(v)
 			return err

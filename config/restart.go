@@ -9,7 +9,7 @@ import "slices"
 // format, the watcher) and needs a restart.
 var liveKeys = []string{
 	"general/templates", "general/log-level",
-	"sip/trusted", "sip/untrusted", "sip/identify", "sip/max-calls", "sip/max-cps", "sip/no-match",
+	"sip/trusted", "sip/untrusted", "sip/identify", "sip/max-calls", "sip/max-cps", "sip/max-queue-delay", "sip/no-match",
 	"sip/default-context",
 	"identify/ip", "identify/anonymous", "identify/username-prefix",
 }

@@ -53,6 +53,7 @@ func (c *Config) validate() []*Error {
 	if n := c.SIP.MaxCPS; n < 0 || n > 1_000_000 {
 		add("sip", "max-cps", fmt.Errorf("%d is outside 0-1000000 (0: no rate limit)", n))
 	}
+	add("sip", "max-queue-delay", checkDuration(c.SIP.MaxQueueDelay, 0, 10*time.Second))
 	add("sip", "drain-grace", checkDuration(c.SIP.DrainGrace, 0, time.Hour))
 	if n := c.SIP.NoMatchCode; n < 400 || n > 699 {
 		add("sip", "no-match", fmt.Errorf("%d is not a SIP failure status (400-699)", n))

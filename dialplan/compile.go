@@ -350,7 +350,7 @@ func (c *compiler) priorityLine(e *extension, text string, pos dialect.Pos, key 
 	st.vals = make([]safetmpl.Value, len(args))
 	bad := false
 	for i, a := range args {
-		v, err := safetmpl.Compile(pos.String(), a, c.funcs)
+		v, err := safetmpl.CompileFor(pos.String(), a, c.funcs, dataAccessors)
 		if err == nil {
 			err = c.dryRun(v, e)
 		}

@@ -49,24 +49,13 @@ func (s *Set) build(t *tmpl, m Match, role Role, req *request.Request) (*Profile
 		b.codecs, b.codecSet = make([]string, 0, 8), true // room for every known codec
 	}
 	data := NewData(req, t.name, m.Params, role)
-	var buf [16]string
-	fast, ok := buf[:0], false
-	if t.joined != nil {
-		fast, ok = t.joined.expandAll(t, data, fast)
-	}
-	k := 0
 	for i := range t.ops {
 		o := &t.ops[i]
 		value := o.val.Text()
 		if !o.val.IsLiteral() {
-			if ok {
-				value = fast[k]
-				k++
-			} else {
-				var err error
-				if value, err = o.val.Execute(data, o.kind.maxLen()); err != nil {
-					return nil, &FieldError{Template: t.name, Key: o.key, Pos: o.pos, Err: execErr(o.kind, err)}
-				}
+			var err error
+			if value, err = o.val.Execute(data, o.kind.maxLen()); err != nil {
+				return nil, &FieldError{Template: t.name, Key: o.key, Pos: o.pos, Err: execErr(o.kind, err)}
 			}
 		}
 		if err := b.apply(o.kind, o.key, value); err != nil {

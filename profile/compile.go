@@ -38,9 +38,6 @@ type tmpl struct {
 	// codec line errors about the whole list point at.
 	dynCodecs bool
 	lastCodec op
-	// joined runs every templated value in one execution (see expand.go); nil when the
-	// values run one by one.
-	joined *joined
 	// contextPos is where base.Context (a literal context) was written.
 	contextPos dialect.Pos
 }
@@ -124,7 +121,7 @@ func (c *compiler) compileTemplate(sec *dialect.Section) *tmpl {
 			lines = append(lines, line{})
 			continue
 		}
-		v, err := safetmpl.Compile(l.Pos.String(), l.Value, c.funcs)
+		v, err := safetmpl.CompileFor(l.Pos.String(), l.Value, c.funcs, DataAccessors)
 		if err != nil {
 			c.errorf(l.Pos, "%s: %s%s", key, cleanTemplateErr(err), semicolonHint(l.Value))
 			lines = append(lines, line{})
@@ -174,9 +171,6 @@ func (c *compiler) compileTemplate(sec *dialect.Section) *tmpl {
 		}
 	}
 	t.dynCodecs = codecDyn
-	if !t.abstract {
-		t.joined = join(sec.Pos.String(), t.ops, c.funcs)
-	}
 	if lastCodec != nil {
 		t.lastCodec = *lastCodec
 	}
@@ -246,7 +240,7 @@ func (c *compiler) compileMatch(s *Set, sec *dialect.Section) {
 			c.errorf(l.Pos, "%s", msg)
 			continue
 		}
-		v, err := safetmpl.Compile(l.Pos.String(), l.Value, c.funcs)
+		v, err := safetmpl.CompileFor(l.Pos.String(), l.Value, c.funcs, DataAccessors)
 		if err != nil {
 			c.errorf(l.Pos, "%s: %s%s", s.match[i].key, cleanTemplateErr(err), semicolonHint(l.Value))
 			continue
@@ -292,7 +286,7 @@ func (c *compiler) compileMatch(s *Set, sec *dialect.Section) {
 }
 
 func mustCompile(name, text string, funcs template.FuncMap) safetmpl.Value {
-	v, err := safetmpl.Compile(name, text, funcs)
+	v, err := safetmpl.CompileFor(name, text, funcs, DataAccessors)
 	if err != nil {
 		panic(fmt.Sprintf("profile: built-in expression %s: %v", name, err))
 	}

@@ -29,9 +29,10 @@ func (r Role) valid() bool { return r == RoleCaller || r == RoleCallee }
 // {{ .Header "X-MailBoxId" }}, ...) plus the template's name, parameters and role.
 // docs/templates.md has the full table.
 //
-// The request's fields are copied rather than embedded: text/template looks fields up by name
-// with reflection on every execution, and a lookup through an embedded struct costs several
-// times more than a direct one.
+// Values compiled by the profile package read Data through DataAccessors, without
+// reflection; text/template, their fallback, looks fields up by name with reflection on every
+// execution, which is why the request's fields are copied rather than embedded (a lookup
+// through an embedded struct costs several times more than a direct one).
 //
 // Everything in Data is data: a header value containing "{{ ... }}" is printed as is, never
 // parsed or executed.

@@ -16,7 +16,7 @@ type ticker interface{ tick(now time.Time) }
 type clock struct {
 	mu   sync.Mutex
 	subs map[ticker]struct{}
-	list []ticker // reused snapshot
+	list []ticker // reused snapshot, cleared after each tick
 	stop chan struct{}
 	done chan struct{}
 }
@@ -62,6 +62,9 @@ func (c *clock) run() {
 			for _, t := range c.list {
 				t.tick(now)
 			}
+			// The snapshot's array outlives the tick: without clearing it, it kept every
+			// session of the busiest moment reachable after its call ended.
+			clear(c.list)
 		}
 	}
 }

@@ -9,6 +9,8 @@ import (
 // Config is the media plane's configuration, the [rtp] section of sidecar.ini.
 type Config struct {
 	// PortMin and PortMax bound the UDP ports used: RTP on even ports, RTCP on the next port.
+	// On Linux every pair used once stays bound until Engine.Close: up to two file
+	// descriptors per pair of the range.
 	PortMin, PortMax int
 	// Address is the media address advertised in SDP (c= line). When invalid, Bind is used.
 	Address netip.Addr

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"sync"
 	"time"
 
@@ -38,10 +37,14 @@ func NewEngine(cfg Config, log *slog.Logger) (*Engine, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	pool, err := newPortPool(cfg.Bind, cfg.PortMin, cfg.PortMax)
+	if err != nil {
+		return nil, err
+	}
 	return &Engine{
 		cfg:      cfg,
 		log:      log,
-		pool:     newPortPool(cfg.Bind, cfg.PortMin, cfg.PortMax),
+		pool:     pool,
 		clock:    newClock(),
 		sessions: map[*Session]struct{}{},
 	}, nil
@@ -86,15 +89,16 @@ func (e *Engine) Open(ctx context.Context, p media.Params) (media.Session, error
 		return nil, unavailable(media.ErrClosed)
 	}
 	e.mu.Unlock()
-	rc, cc, idx, err := e.pool.open()
-	if err != nil {
-		return nil, unavailable(err)
-	}
-	s.conn, s.rtcpConn, s.poolIdx = rc, cc, idx
-	s.port = rc.LocalAddr().(*net.UDPAddr).Port
 	s.tx.init()
 	s.start = time.Now()
 	s.touch()
+	// From here the reactor may hand s the pair's datagrams; before a route is installed
+	// they are counted and dropped.
+	pr, err := e.pool.open(s)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	s.pair, s.port = pr, pr.port
 
 	if answer != nil {
 		_, err = s.applyOffer(answer)
@@ -114,9 +118,6 @@ func (e *Engine) Open(ctx context.Context, p media.Params) (media.Session, error
 	}
 	e.sessions[s] = struct{}{}
 	e.mu.Unlock()
-	s.wg.Add(2)
-	go s.readRTP()
-	go s.readRTCP()
 	e.clock.add(s)
 	s.log.Debug("media session opened", "port", s.port)
 	return s, nil
@@ -129,7 +130,8 @@ func (e *Engine) Active() int {
 	return len(e.sessions)
 }
 
-// Close closes every session and stops the clock. It is idempotent.
+// Close closes every session, stops the clock and the reactor and closes the pool's sockets.
+// It is idempotent.
 func (e *Engine) Close() error {
 	e.mu.Lock()
 	if e.closed {
@@ -149,6 +151,9 @@ func (e *Engine) Close() error {
 		}
 	}
 	e.clock.close()
+	if err := e.pool.close(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

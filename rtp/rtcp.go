@@ -1,9 +1,7 @@
 package rtp
 
 import (
-	"errors"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"time"
 
@@ -138,24 +136,7 @@ func (s *Session) sendReport(r *route, now time.Time) {
 	if err != nil {
 		return
 	}
-	_, _ = s.rtcpConn.WriteToUDPAddrPort(b, r.rtcpDst)
-}
-
-// readRTCP is the session's RTCP read loop.
-func (s *Session) readRTCP() {
-	defer s.wg.Done()
-	defer s.recoverLoop("rtcp")
-	buf := make([]byte, maxPacket)
-	for {
-		n, from, err := s.rtcpConn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		s.handleRTCP(buf[:n], from, time.Now())
-	}
+	_ = s.write(kindRTCP, b, r.rtcpDst)
 }
 
 // handleRTCP reads one compound RTCP packet; malformed ones are dropped.
@@ -219,5 +200,5 @@ func (s *Session) sendBye() {
 	if err != nil {
 		return
 	}
-	_, _ = s.rtcpConn.WriteToUDPAddrPort(b, r.rtcpDst)
+	_ = s.write(kindRTCP, b, r.rtcpDst)
 }

@@ -3,10 +3,7 @@ package rtp
 import (
 	"context"
 	"encoding/binary"
-	"errors"
-	"net"
 	"net/netip"
-	"runtime/debug"
 	"sync"
 	"time"
 
@@ -18,31 +15,6 @@ import (
 
 // maxPacket is the read buffer size: larger datagrams are truncated and dropped.
 const maxPacket = 1500
-
-// readRTP is the session's one RTP read loop; it reuses one buffer and one packet struct.
-func (s *Session) readRTP() {
-	defer s.wg.Done()
-	defer s.recoverLoop("rtp")
-	buf := make([]byte, maxPacket)
-	var pkt rtp.Packet
-	for {
-		n, from, err := s.conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		s.handleRTP(buf[:n], from, &pkt, time.Now())
-	}
-}
-
-func (s *Session) recoverLoop(name string) {
-	if r := recover(); r != nil {
-		s.log.Error("media read loop panic", "loop", name, "panic", r, "stack", string(debug.Stack()))
-		s.end("internal error")
-	}
-}
 
 // handleRTP processes one datagram. It never panics on bad input: malformed packets are dropped.
 func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet, now time.Time) {
@@ -117,7 +89,7 @@ func (s *Session) echoPacket(b []byte, pkt *rtp.Packet, r *route) {
 	binary.BigEndian.PutUint16(out[2:], s.tx.seq)
 	binary.BigEndian.PutUint32(out[4:], ts)
 	binary.BigEndian.PutUint32(out[8:], s.tx.ssrc)
-	if _, err := s.conn.WriteToUDPAddrPort(out, r.dst); err == nil {
+	if err := s.write(kindRTP, out, r.dst); err == nil {
 		s.tx.wrote(ts, uint32(int64(rate)*int64(r.ptime)/int64(time.Second)), len(pkt.Payload))
 	}
 }

@@ -2,10 +2,8 @@ package rtp
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -28,15 +26,14 @@ type Session struct {
 	codecs []string
 	sessID uint64
 
-	conn, rtcpConn *net.UDPConn
-	port, poolIdx  int
-	start          time.Time
-	lastRx         atomic.Int64 // ns since start of the last RTP packet (or of Open/SetRemote)
-	noAnswer       atomic.Bool  // the answer to our late offer failed before any route existed
+	pair     *pair // the port pair: sockets bound by the pool, kept across calls
+	port     int
+	start    time.Time
+	lastRx   atomic.Int64 // ns since start of the last RTP packet (or of Open/SetRemote)
+	noAnswer atomic.Bool  // the answer to our late offer failed before any route existed
 
 	done, closed        chan struct{}
 	doneOnce, closeOnce sync.Once
-	wg                  sync.WaitGroup
 
 	route atomic.Pointer[route]
 
@@ -55,9 +52,11 @@ type Session struct {
 	rx   rxStats
 	echo atomic.Bool
 
-	dtmfRx   dtmf.Receiver // read loop only
-	inband   *inband       // read loop only
-	cands    candidates    // read loop only
+	// Read loop only: the handlers of the pair's datagrams, which run one at a time under
+	// the pair's lock.
+	dtmfRx   dtmf.Receiver
+	inband   *inband
+	cands    candidates
 	dtmfMode atomic.Pointer[string]
 	rec      atomic.Pointer[recording] // the Record in progress, nil when none
 	digits   chan media.Digit
@@ -262,8 +261,8 @@ func newRoute(d *sdp.Description, formats []sdp.Format) *route {
 	return r
 }
 
-// Done is closed when the media ends by itself: RTP inactivity, or a failure of the read
-// loop. Close does not close it.
+// Done is closed when the media ends by itself: RTP inactivity, or a panic in one of its
+// packet handlers. Close does not close it.
 func (s *Session) Done() <-chan struct{} { return s.done }
 
 func (s *Session) end(why string) {
@@ -273,14 +272,14 @@ func (s *Session) end(why string) {
 	})
 }
 
-// Close stops the media, releases the ports and waits for the session's goroutines.
+// Close stops the media and gives the port pair back to the pool. Once it returns no packet
+// handler and no clock tick runs for the session.
 func (s *Session) Close() error {
-	var err error
 	s.closeOnce.Do(func() {
 		close(s.closed)
 		s.engine.clock.remove(s)
 		s.engine.forget(s)
-		s.mu.Lock()
+		s.mu.Lock() // waits for a clock tick in progress; later ones see s.closed
 		if s.play != nil {
 			s.play.finish(media.ErrClosed)
 			s.play = nil
@@ -291,22 +290,26 @@ func (s *Session) Close() error {
 		}
 		s.mu.Unlock()
 		s.sendBye()
-		err = s.release()
-		s.wg.Wait()
+		s.release()
 		st := s.Stats()
 		s.log.Debug("media session closed", "codec", s.Codec(), "sent", st.PacketsSent, "received", st.PacketsReceived,
 			"lost", st.PacketsLost, "jitter", st.Jitter, "dropped", st.Dropped, "remote_lost", st.RemoteLost)
 	})
-	return err
+	return nil
 }
 
-func (s *Session) release() error {
-	err := errors.Join(s.conn.Close(), s.rtcpConn.Close())
-	s.engine.pool.release(s.poolIdx)
-	if err != nil {
-		return fmt.Errorf("close sockets: %w", err)
+// release detaches the session from its pair (no handler runs for it afterwards) and puts
+// the pair back in the pool, its sockets still bound.
+func (s *Session) release() {
+	s.engine.pool.release(s.pair, s)
+}
+
+// write sends one datagram from the session's RTP (or RTCP) socket.
+func (s *Session) write(kind int, b []byte, dst netip.AddrPort) error {
+	if kind == kindRTCP {
+		return s.pair.rtcp.writeTo(b, dst)
 	}
-	return nil
+	return s.pair.rtp.writeTo(b, dst)
 }
 
 // CallID returns the Call-ID the session was opened for.

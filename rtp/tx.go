@@ -79,7 +79,7 @@ func (s *Session) send(r *route, pt uint8, marker bool, ts, span uint32, payload
 		return
 	}
 	n += copy(t.buf[n:], payload)
-	if _, err := s.conn.WriteToUDPAddrPort(t.buf[:n], r.dst); err == nil {
+	if err := s.write(kindRTP, t.buf[:n], r.dst); err == nil {
 		t.wrote(ts, span, len(payload))
 	}
 }
@@ -178,9 +178,17 @@ func (s *Session) Play(ctx context.Context, src media.Source) error {
 	}
 }
 
-// tick is called by the shared clock every tickInterval.
+// tick is called by the shared clock every tickInterval. It sends only with s.mu held and
+// the session not closed: Close takes s.mu after closing s.closed, so no tick writes to the
+// pair once Close has given it back to the pool (where the next call may already use it).
 func (s *Session) tick(now time.Time) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.closed:
+		return
+	default:
+	}
 	r := s.route.Load()
 	if d := s.dtmfOut; d != nil && r != nil {
 		if d.next.IsZero() || !now.Before(d.next) {
@@ -196,7 +204,6 @@ func (s *Session) tick(now time.Time) {
 	if rtcpDue {
 		s.nextRTCP = now.Add(rtcpDelay())
 	}
-	s.mu.Unlock()
 
 	// Without a route (a late offer) the clock runs only once the answer has failed: while
 	// the call rings or its 200 awaits the ACK, no RTP is due (see answerFailed).

@@ -3,6 +3,7 @@ package sipsvc
 import (
 	"bytes"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -10,13 +11,26 @@ import (
 // filter (trustPacketConn.ReadFrom), before sipgo parses it, creates a transaction or runs a
 // handler: refused, it gets a stateless 503 with Retry-After written at once (overloadReply)
 // and never goes up. Over TCP and TLS the same decision runs first thing in handleInvite.
-// It refuses when every max-calls slot is taken or when the [sip] max-cps token bucket is
-// empty. Out-of-dialog OPTIONS answer 503 while an overload episode lasts (a refusal in the
-// last overloadHold), so Kamailio's dispatcher moves load elsewhere.
+// It refuses when every max-calls slot is taken, when the [sip] max-cps token bucket is
+// empty, or when the node falls behind ([sip] max-queue-delay, below). Out-of-dialog OPTIONS
+// answer 503 while an overload episode lasts (a refusal in the last overloadHold), so
+// Kamailio's dispatcher moves load elsewhere.
+//
+// The queue delay needs no configured rate. For each new INVITE admitted over UDP the filter
+// keeps its arrival time (the kernel's receive timestamp, SO_TIMESTAMPNS, so the wait in the
+// socket's receive buffer counts) until the sidecar sends its first response to it
+// (trustPacketConn.WriteTo sees it: normally the 100 Trying, sent first thing by the INVITE
+// handler). A new INVITE is refused when the oldest admitted INVITE still without a response
+// has waited longer than max-queue-delay, or when the INVITE itself already waited that long
+// in the socket: the node then sheds what it cannot start in time instead of queueing it.
+// The waits it keeps are bounded (recentInvites) and expire after pendingExpiry, so an
+// INVITE the sidecar never answers (one sipgo drops) cannot hold the node in overload.
+// Either wait refuses only while at least minQueue admitted INVITEs wait for their first
+// response: a standing queue, not one late datagram.
 
 // overloadHold is how long after the last refusal the node still counts as overloaded (its
 // OPTIONS answer 503, the episode is not over).
-const overloadHold = time.Second
+const overloadHold = 500 * time.Millisecond
 
 // recentInvites is how many admitted INVITE branches the filter remembers, so a UDP
 // retransmission of an admitted INVITE (sent before the caller got its 100 Trying) goes up to
@@ -24,31 +38,76 @@ const overloadHold = time.Second
 // far more than the time to the 100 Trying of an admitted call.
 const recentInvites = 8192
 
-// admission is the cheap admission decision for new INVITEs: a token bucket of rate new
-// calls per second (burst: a fifth of a second's worth, at least 1) and the in-flight call
-// limit. Its clock is injected for tests.
-type admission struct {
-	mu      sync.Mutex
-	rate    float64 // new INVITEs per second; 0 = no rate limit
-	burst   float64
-	tokens  float64
-	last    time.Time // last refill
-	refused time.Time // last refusal: the overload episode lasts overloadHold past it
-	// rateRefused is the last refusal by the rate limit: OPTIONS answer 503 for overloadHold
-	// past it (a refusal at max-calls holds only while every slot is taken).
-	rateRefused time.Time
-	episode     bool // an episode is running (logged once, at its start)
-	inflight    func() bool
+// pendingExpiry is how long an admitted INVITE without a response counts as waiting; past
+// it, it is presumed dropped (sipgo answers nothing to some malformed requests) and no
+// longer holds the queue delay up.
+const pendingExpiry = 500 * time.Millisecond
 
-	recent    map[string]struct{}
-	recentLog [recentInvites]string
-	recentAt  int
+// minQueue is how many admitted INVITEs must be waiting for their first response before the
+// queue delay refuses anything: one late INVITE (a GC pause, the process descheduled by a
+// busy machine) is not a queue, and must not turn callers away at a low rate.
+const minQueue = 8
+
+// (admission.minQueue is minQueue; tests lower it.)
+
+// Reasons for a refusal (admission.admit).
+const (
+	refusedFull  = "max-calls"
+	refusedRate  = "max-cps"
+	refusedDelay = "max-queue-delay"
+)
+
+// admittedInvite is one admitted INVITE: its top Via branch, its arrival time, and whether
+// the sidecar has responded to it.
+type admittedInvite struct {
+	branch    string
+	at        time.Time
+	responded bool
+}
+
+// admission is the cheap admission decision for new INVITEs: a token bucket of rate new
+// calls per second (burst: a fifth of a second's worth, at least 1), the in-flight call
+// limit and the queue delay. Its clock is injected for tests.
+type admission struct {
+	mu       sync.Mutex
+	rate     float64 // new INVITEs per second; 0 = no rate limit
+	burst    float64
+	tokens   float64
+	last     time.Time     // last refill
+	maxDelay time.Duration // 0: no queue-delay shedding
+	minQueue int64         // waiting INVITEs needed before the delay refuses (minQueue)
+	refused  time.Time     // last refusal: the overload episode lasts overloadHold past it
+	// shed is the last refusal by the rate limit or the queue delay: OPTIONS answer 503 for
+	// overloadHold past it (a refusal at max-calls holds only while every slot is taken).
+	shed     time.Time
+	episode  bool   // an episode is running (logged once, at its start)
+	reason   string // of the last refusal
+	inflight func() bool
+
+	// recent maps the branch of each INVITE admitted over UDP to its sequence number in log
+	// (log[seq%recentInvites]); next is the next sequence number, head the oldest that may
+	// still wait for a response. waiting counts the admitted INVITEs without a response.
+	recent  map[string]uint64
+	log     [recentInvites]admittedInvite
+	next    uint64
+	head    uint64
+	waiting atomic.Int64
+
+	delay delayStats
+}
+
+// delayStats summarises the measured waits (arrival to first response) of the INVITEs
+// admitted over UDP.
+type delayStats struct {
+	n     uint64
+	max   time.Duration
+	total time.Duration
 }
 
 // newAdmission returns an admission of rate new INVITEs per second (0: none) whose full()
-// reports the in-flight limit reached (nil: none).
+// reports the in-flight limit reached (nil: none), without queue-delay shedding (setMaxDelay).
 func newAdmission(rate int, full func() bool) *admission {
-	a := &admission{inflight: full, recent: make(map[string]struct{}, recentInvites)}
+	a := &admission{inflight: full, recent: make(map[string]uint64, recentInvites), minQueue: minQueue}
 	a.setRate(rate)
 	return a
 }
@@ -66,18 +125,36 @@ func (a *admission) setRate(rate int) {
 	a.last = time.Time{}
 }
 
-// admit decides one new INVITE at now. It returns ok, and start true when this refusal opens
-// an overload episode (the caller logs it once).
+// setMaxDelay changes the queue delay past which new INVITEs are refused (0: never).
+func (a *admission) setMaxDelay(d time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.maxDelay = d
+}
+
+// admit decides one new INVITE at now that arrived now (over TCP or TLS). It returns ok, and
+// start true when this refusal opens an overload episode (the caller logs it once).
 func (a *admission) admit(now time.Time) (ok, start bool) {
+	ok, start, _ = a.admitAt(now, now)
+	return ok, start
+}
+
+// admitAt decides one new INVITE at now that arrived at the socket at arrived. Refused, it
+// also returns the reason (refusedFull, refusedRate, refusedDelay).
+func (a *admission) admitAt(now, arrived time.Time) (ok, start bool, reason string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.episode && now.Sub(a.refused) >= overloadHold {
 		a.episode = false
 	}
-	ok = true
-	if a.inflight != nil && a.inflight() {
-		ok = false
-	} else if a.rate > 0 {
+	switch {
+	case a.inflight != nil && a.inflight():
+		reason = refusedFull
+	case a.maxDelay > 0 && a.waiting.Load() >= a.minQueue &&
+		max(now.Sub(arrived), a.queueDelayLocked(now)) > a.maxDelay:
+		reason = refusedDelay
+		a.shed = now
+	case a.rate > 0:
 		if !a.last.IsZero() {
 			a.tokens = min(a.burst, a.tokens+now.Sub(a.last).Seconds()*a.rate)
 		}
@@ -85,45 +162,60 @@ func (a *admission) admit(now time.Time) (ok, start bool) {
 		if a.tokens >= 1 {
 			a.tokens--
 		} else {
-			ok = false
-			a.rateRefused = now
+			reason = refusedRate
+			a.shed = now
 		}
 	}
-	if ok {
-		return true, false
+	if reason == "" {
+		return true, false, ""
 	}
 	a.refused = now
+	a.reason = reason
 	start = !a.episode
 	a.episode = true
-	return false, start
+	return false, start, reason
 }
 
 // overloaded reports whether the node refuses new calls at now: every call slot is taken, or
-// the rate limit refused one in the last overloadHold.
+// the rate limit or the queue delay refused one in the last overloadHold.
 func (a *admission) overloaded(now time.Time) bool {
 	if a.inflight != nil && a.inflight() {
 		return true
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return !a.rateRefused.IsZero() && now.Sub(a.rateRefused) < overloadHold
+	return !a.shed.IsZero() && now.Sub(a.shed) < overloadHold
 }
 
-// remember records an admitted INVITE's branch; seen reports whether branch was admitted
+// remember records an admitted INVITE's branch and its arrival time at; waits reports
+// whether the sidecar is expected to respond to it (a request it can answer: its wait for
+// the first response counts in the queue delay). seen reports whether branch was admitted
 // recently (a retransmission).
-func (a *admission) remember(branch []byte) {
+func (a *admission) remember(branch []byte, at time.Time, waits bool) {
 	if len(branch) == 0 {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if old := a.recentLog[a.recentAt]; old != "" {
-		delete(a.recent, old)
+	e := &a.log[a.next%recentInvites]
+	if e.branch != "" {
+		if seq, ok := a.recent[e.branch]; ok && seq+recentInvites == a.next {
+			delete(a.recent, e.branch)
+		}
+		if !e.responded {
+			a.waiting.Add(-1)
+		}
+	}
+	if a.next-a.head >= recentInvites {
+		a.head = a.next - recentInvites + 1
 	}
 	k := string(branch)
-	a.recentLog[a.recentAt] = k
-	a.recent[k] = struct{}{}
-	a.recentAt = (a.recentAt + 1) % recentInvites
+	*e = admittedInvite{branch: k, at: at, responded: !waits}
+	if waits {
+		a.waiting.Add(1)
+	}
+	a.recent[k] = a.next
+	a.next++
 }
 
 func (a *admission) seen(branch []byte) bool {
@@ -134,6 +226,68 @@ func (a *admission) seen(branch []byte) bool {
 	defer a.mu.Unlock()
 	_, ok := a.recent[string(branch)]
 	return ok
+}
+
+// responded records the sidecar's first response at now to the INVITE of branch, if it is
+// one admitted over UDP and still waiting; it returns whether it was.
+func (a *admission) responded(branch []byte, now time.Time) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	seq, ok := a.recent[string(branch)] // no allocation: the conversion is only a map key
+	if !ok {
+		return false
+	}
+	e := &a.log[seq%recentInvites]
+	if e.responded {
+		return false
+	}
+	e.responded = true
+	a.waiting.Add(-1)
+	d := now.Sub(e.at)
+	a.delay.n++
+	a.delay.total += d
+	a.delay.max = max(a.delay.max, d)
+	return true
+}
+
+// queueDelayLocked is how long the oldest admitted INVITE still without a response has
+// waited at now (0: none), ignoring the ones older than pendingExpiry. a.mu is held.
+func (a *admission) queueDelayLocked(now time.Time) time.Duration {
+	if a.waiting.Load() == 0 {
+		a.head = a.next
+		return 0
+	}
+	for ; a.head < a.next; a.head++ {
+		e := &a.log[a.head%recentInvites]
+		if e.responded {
+			continue
+		}
+		d := now.Sub(e.at)
+		if d <= pendingExpiry {
+			return max(d, 0)
+		}
+		e.responded = true // presumed dropped: it no longer counts
+		a.waiting.Add(-1)
+	}
+	return 0
+}
+
+// queueDelay is queueDelayLocked for callers without the lock.
+func (a *admission) queueDelay(now time.Time) time.Duration {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.queueDelayLocked(now)
+}
+
+// delays returns the count, mean and maximum of the measured waits (arrival to first
+// response) of the INVITEs admitted over UDP.
+func (a *admission) delays() (n uint64, mean, most time.Duration) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.delay.n > 0 {
+		mean = a.delay.total / time.Duration(a.delay.n)
+	}
+	return a.delay.n, mean, a.delay.max
 }
 
 // viaBranch returns the branch parameter of the first Via header of datagram b ("" when
@@ -162,6 +316,20 @@ func indexFold(b []byte, w string) int {
 		}
 	}
 	return -1
+}
+
+// lastReason is the reason of the last refusal (refusedRate ...).
+func (a *admission) lastReason() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.reason
+}
+
+// delayed reports whether queue-delay shedding is on.
+func (a *admission) delayed() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.maxDelay > 0
 }
 
 // rateLimit is the configured rate (new INVITEs per second, 0: none).

@@ -1,6 +1,7 @@
 package sipsvc
 
 import (
+	"net"
 	"testing"
 	"time"
 )
@@ -80,18 +81,161 @@ func TestAdmissionSetRate(t *testing.T) {
 // Remembered branches are seen; the oldest are forgotten past recentInvites.
 func TestAdmissionRecent(t *testing.T) {
 	a := newAdmission(0, nil)
-	a.remember([]byte("z9hG4bK-first"))
+	a.remember([]byte("z9hG4bK-first"), time.Time{}, false)
 	if !a.seen([]byte("z9hG4bK-first")) || a.seen([]byte("z9hG4bK-other")) || a.seen(nil) {
 		t.Fatal("seen wrong")
 	}
 	for i := range recentInvites {
-		a.remember([]byte{'b', byte(i), byte(i >> 8)})
+		a.remember([]byte{'b', byte(i), byte(i >> 8)}, time.Time{}, true)
 	}
 	if a.seen([]byte("z9hG4bK-first")) {
 		t.Error("oldest branch not forgotten")
 	}
 	if len(a.recent) != recentInvites {
 		t.Errorf("%d remembered, want %d", len(a.recent), recentInvites)
+	}
+	if n := a.waiting.Load(); n != recentInvites {
+		t.Errorf("%d waiting, want %d (the forgotten one did not wait)", n, recentInvites)
+	}
+}
+
+// The queue delay: a new INVITE is refused while the oldest admitted one without a response
+// waited past max-queue-delay, or when it waited that long in the socket itself; a response
+// ends a wait; a wait past pendingExpiry no longer counts; OPTIONS answer 503 for
+// overloadHold after a refusal; max-cps and max-calls keep their own reasons.
+func TestAdmissionQueueDelay(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	// One late INVITE is not a queue: below minQueue waiting, nothing is refused.
+	q := newAdmission(0, nil)
+	q.setMaxDelay(20 * time.Millisecond)
+	q.remember([]byte("late"), at(0), true)
+	if ok, _, _ := q.admitAt(at(100), at(0)); !ok {
+		t.Fatal("refused with one INVITE waiting")
+	}
+	for i := range minQueue - 1 {
+		q.remember([]byte{'q', byte(i)}, at(0), true)
+	}
+	if ok, _, reason := q.admitAt(at(100), at(100)); ok || reason != refusedDelay {
+		t.Fatalf("%d waiting 100 ms: ok %v reason %q, want refused for the delay", minQueue, ok, reason)
+	}
+
+	a := newAdmission(0, nil)
+	a.minQueue = 1 // the timing below, with one INVITE waiting or more
+	a.setMaxDelay(20 * time.Millisecond)
+	admit := func(now, arrived int, branch string, wantOK bool, wantReason string) {
+		t.Helper()
+		ok, _, reason := a.admitAt(at(now), at(arrived))
+		if ok != wantOK || reason != wantReason {
+			t.Fatalf("%s at %d ms (arrived %d): ok %v reason %q; want %v %q", branch, now, arrived, ok, reason,
+				wantOK, wantReason)
+		}
+		if ok {
+			a.remember([]byte(branch), at(arrived), true)
+		}
+	}
+	admit(0, 0, "b1", true, "")
+	admit(10, 10, "b2", true, "")
+	admit(20, 20, "b3", true, "") // b1 waited 20 ms: not past
+	admit(21, 21, "b4", false, refusedDelay)
+	if !a.overloaded(at(21)) || a.overloaded(at(521)) {
+		t.Fatal("overloaded(): want true for overloadHold after the refusal, then false")
+	}
+	if !a.responded([]byte("b1"), at(22)) || a.responded([]byte("b1"), at(23)) || a.responded([]byte("nope"), at(23)) {
+		t.Fatal("responded: want true once for an admitted INVITE only")
+	}
+	if d := a.queueDelay(at(25)); d != 15*time.Millisecond {
+		t.Fatalf("queue delay %v after b1's answer, want 15ms (b2's)", d)
+	}
+	a.responded([]byte("b2"), at(26))
+	a.responded([]byte("b3"), at(26))
+	admit(27, 27, "b5", true, "")
+	admit(28, 0, "b6", false, refusedDelay) // waited 28 ms in the socket
+	if n, mean, most := a.delays(); n != 3 || most != 22*time.Millisecond || mean != 44*time.Millisecond/3 {
+		t.Fatalf("delays: %d, mean %v, max %v; want 3, 14.67ms (22, 16, 6), 22ms", n, mean, most)
+	}
+	// b5 is never answered (dropped): past pendingExpiry it no longer holds the delay up.
+	admit(100, 100, "b7", false, refusedDelay)
+	late := 27 + int(pendingExpiry/time.Millisecond) + 1
+	a.responded([]byte("b7"), at(late)) // refused: not remembered, not waiting
+	if d := a.queueDelay(at(late)); d != 0 {
+		t.Fatalf("queue delay %v past the expiry, want 0", d)
+	}
+	admit(late, late, "b8", true, "")
+	if n := a.waiting.Load(); n != 1 {
+		t.Fatalf("%d waiting, want 1 (b8)", n)
+	}
+	// A remembered INVITE that will not be answered (waits false) never counts.
+	a.remember([]byte("b9"), at(late), false)
+	a.responded([]byte("b8"), at(late))
+	admit(late+100, late+100, "b10", true, "")
+	// Off: nothing is refused for the delay.
+	a.setMaxDelay(0)
+	admit(late+1000, 0, "b11", true, "")
+	// The other reasons.
+	full := true
+	b := newAdmission(1, func() bool { return full })
+	if ok, _, reason := b.admitAt(at(0), at(0)); ok || reason != refusedFull {
+		t.Fatalf("full: ok %v reason %q", ok, reason)
+	}
+	full = false
+	b.admitAt(at(0), at(0))
+	if ok, _, reason := b.admitAt(at(0), at(0)); ok || reason != refusedRate || b.lastReason() != refusedRate {
+		t.Fatalf("rate: ok %v reason %q", ok, reason)
+	}
+}
+
+// The kernel's receive timestamp is found in a control message, and nothing else is taken
+// for one.
+func TestRxStamp(t *testing.T) {
+	if _, ok := rxStamp(nil); ok {
+		t.Fatal("stamp from nothing")
+	}
+	if rxStampSpace == 0 {
+		t.Skip("no receive timestamps on this system")
+	}
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	enableRxStamps(conn)
+	before := time.Now()
+	if _, err := conn.WriteTo([]byte("x"), conn.LocalAddr()); err != nil {
+		t.Fatal(err)
+	}
+	var b [16]byte
+	oob := make([]byte, rxStampSpace)
+	_, oobn, _, _, err := conn.ReadMsgUDPAddrPort(b[:], oob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok := rxStamp(oob[:oobn])
+	if !ok || got.Before(before.Add(-time.Second)) || got.After(time.Now().Add(time.Second)) {
+		t.Fatalf("stamp %v (%v), want about %v", got, ok, before)
+	}
+	if _, ok := rxStamp(oob[:oobn-1]); ok {
+		t.Fatal("stamp from a truncated control message")
+	}
+}
+
+// isResponseTo finds the CSeq method of a response, in any case, and only of a response.
+func TestIsResponseTo(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{"SIP/2.0 100 Trying\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nCSeq: 1 INVITE\r\n\r\n", true},
+		{"SIP/2.0 200 OK\r\ncseq:  7   invite \r\n\r\n", true},
+		{"SIP/2.0 200 OK\r\nCSeq: 2 BYE\r\n\r\n", false},
+		{"SIP/2.0 200 OK\r\nCSeq: 2 REINVITE\r\n\r\n", false},
+		{"INVITE sip:a@b SIP/2.0\r\nCSeq: 1 INVITE\r\n\r\n", false},
+		{"SIP/2.0 200 OK\r\nX: y\r\n\r\nCSeq: 1 INVITE\r\n", false},
+		{"SIP/2.0 200 OK\r\nCSeq: 1 INVITE", true},
+	} {
+		if got := isResponseTo([]byte(tc.in), "INVITE"); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.in, got, tc.want)
+		}
 	}
 }
 

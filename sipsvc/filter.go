@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -165,29 +166,60 @@ type trustPacketConn struct {
 	UDPConn *net.UDPConn
 	gate    *trustGate
 	send    *udpSenders // nil: WriteTo sends through UDPConn (udpsend.go)
-	// admit is the overload check (Server.admitNewCall) run on each trusted datagram: false
-	// when it answered the datagram itself (503) and it must not go up. nil: none.
-	admit func(src netip.AddrPort, b []byte, send func([]byte, net.Addr) (int, error)) bool
+	// admit is the overload check (Server) run on each trusted datagram and on each datagram
+	// sent. nil: none.
+	admit datagramAdmitter
+
+	stamps sync.Once // asks the kernel for receive timestamps, at the first read
+	// oob receives the timestamp. sipgo reads a packet connection from one goroutine only.
+	oob [rxStampSpace]byte
+}
+
+// datagramAdmitter is the overload control of a UDP socket (overload.go).
+type datagramAdmitter interface {
+	// admitNewCall reports whether datagram b from src, which arrived at the socket at
+	// arrived, goes up; false when it answered the datagram itself (503) through send.
+	admitNewCall(src netip.AddrPort, b []byte, arrived time.Time, send func([]byte, net.Addr) (int, error)) bool
+	// sentResponse sees each datagram sent.
+	sentResponse(b []byte)
 }
 
 var _ net.PacketConn = (*trustPacketConn)(nil)
 
 // ReadFrom reads the next admitted datagram into b. The gate peeks at b in place; a
-// discarded datagram costs no allocation.
+// discarded datagram costs no allocation. The arrival time the overload check gets is the
+// kernel's receive timestamp (SO_TIMESTAMPNS) where there is one, else the time of the read.
 func (c *trustPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	if c.admit != nil {
+		c.stamps.Do(func() { enableRxStamps(c.UDPConn) })
+	}
 	for {
-		n, src, err := c.UDPConn.ReadFromUDPAddrPort(b)
+		n, oobn, _, src, err := c.UDPConn.ReadMsgUDPAddrPort(b, c.oob[:])
 		if err != nil {
 			return n, nil, err
 		}
-		if c.gate.admitDatagram(src, b[:n]) && (c.admit == nil || c.admit(src, b[:n], c.WriteTo)) {
-			return n, net.UDPAddrFromAddrPort(src), nil
+		if !c.gate.admitDatagram(src, b[:n]) {
+			continue
 		}
+		if c.admit != nil {
+			now := time.Now()
+			arrived, ok := rxStamp(c.oob[:oobn])
+			if !ok || arrived.After(now) {
+				arrived = now
+			}
+			if !c.admit.admitNewCall(src, b[:n], arrived, c.WriteTo) {
+				continue
+			}
+		}
+		return n, net.UDPAddrFromAddrPort(src), nil
 	}
 }
 
 // WriteTo sends b to addr through the socket.
 func (c *trustPacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if c.admit != nil {
+		c.admit.sentResponse(b)
+	}
 	if c.send != nil {
 		return c.send.writeTo(b, addr)
 	}

@@ -17,12 +17,6 @@ import (
 // as retransmissions (see docs/sip-service.md).
 const udpReadBuffer = 4 << 20
 
-// udpReadLoops is how many goroutines read each UDP listener's socket. Go serialises reads
-// of one socket (its fd's read lock), so a second loop only overlaps one datagram's parsing
-// with the next read: measured at 2,000-3,000 echo calls/s it changed neither the CPU per
-// call nor the highest clean rate (BENCHMARKS.md), so one.
-const udpReadLoops = 1
-
 // listen binds every configured listener and starts serving it. On error the listeners
 // already bound stay in s.closers for the caller to close.
 func (s *Server) listen() error {
@@ -67,12 +61,8 @@ func (s *Server) bind(l config.Listen) (config.Listen, io.Closer, error) {
 			conn.Close()
 			return l, nil, err
 		}
-		filtered := &trustPacketConn{UDPConn: conn, gate: s.newTrustGate(), send: send, admit: s.admitNewCall}
-		// udpReadLoops goroutines read the one socket, each sipgo's own loop (ServeUDP);
-		// the gate and the overload check are safe for concurrent readers.
-		for range udpReadLoops {
-			go s.serveLoop(bound, func() error { return s.srv.ServeUDP(filtered) })
-		}
+		filtered := &trustPacketConn{UDPConn: conn, gate: s.newTrustGate(), send: send, admit: s}
+		go s.serveLoop(bound, func() error { return s.srv.ServeUDP(filtered) })
 		return bound, closers{send, conn}, nil
 	case "tcp", "tls":
 		ln, err := net.ListenTCP(network("tcp"), net.TCPAddrFromAddrPort(l.Addr))

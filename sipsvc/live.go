@@ -39,5 +39,6 @@ func (s *Server) Apply(cfg *config.Config) error {
 	s.live.Store(newLiveSettings(&cfg.SIP))
 	s.limit.max.Store(int64(cfg.SIP.MaxCalls))
 	s.admit.setRate(cfg.SIP.MaxCPS)
+	s.admit.setMaxDelay(cfg.SIP.MaxQueueDelay)
 	return nil
 }

@@ -1,6 +1,7 @@
 package sipsvc
 
 import (
+	"bytes"
 	"net"
 	"net/netip"
 	"time"
@@ -15,11 +16,12 @@ const (
 )
 
 // admitNewCall is the overload check of the UDP socket filter, after the trust check: a
-// datagram that is not a new INVITE goes up; a new INVITE goes up when admission admits it,
-// and is otherwise answered 503 with Retry-After here, statelessly, through send, and not
-// passed up. A retransmission of an INVITE admitted recently (same top Via branch) goes up
-// to its transaction.
-func (s *Server) admitNewCall(src netip.AddrPort, b []byte, send func([]byte, net.Addr) (int, error)) bool {
+// datagram that is not a new INVITE goes up; a new INVITE (arrived at the socket at arrived)
+// goes up when admission admits it, and is otherwise answered 503 with Retry-After here,
+// statelessly, through send, and not passed up. A retransmission of an INVITE admitted
+// recently (same top Via branch) goes up to its transaction.
+func (s *Server) admitNewCall(src netip.AddrPort, b []byte, arrived time.Time,
+	send func([]byte, net.Addr) (int, error)) bool {
 	if !isRequestOf(b, "INVITE") || !s.live.Load().trusted.Allows(src) {
 		return true // an untrusted INVITE (untrusted = reject) goes up for its 403: it takes no token
 	}
@@ -27,18 +29,26 @@ func (s *Server) admitNewCall(src netip.AddrPort, b []byte, send func([]byte, ne
 	if s.admit.seen(branch) {
 		return true
 	}
-	ok, start := s.admit.admit(time.Now())
+	ok, start, _ := s.admit.admitAt(time.Now(), arrived)
+	var req *sip.Request
+	if !ok || s.admit.delayed() {
+		msg, err := sip.ParseMessage(b)
+		if err != nil {
+			return true // malformed: sipgo answers 400 or drops it
+		}
+		r, isReq := msg.(*sip.Request)
+		if isReq && toTag(r) == "" && r.Via() != nil && r.CallID() != nil && r.CSeq() != nil &&
+			r.From() != nil && r.To() != nil {
+			req = r
+		}
+	}
 	if ok {
-		s.admit.remember(branch)
+		// Its wait for a first response counts in the queue delay only when the handler
+		// will see it: sipgo drops some malformed requests without a word.
+		s.admit.remember(branch, arrived, req != nil)
 		return true
 	}
-	msg, err := sip.ParseMessage(b)
-	if err != nil {
-		return true // malformed: sipgo answers 400 or drops it
-	}
-	req, isReq := msg.(*sip.Request)
-	if !isReq || toTag(req) != "" || req.Via() == nil || req.CallID() == nil || req.CSeq() == nil ||
-		req.From() == nil || req.To() == nil {
+	if req == nil {
 		return true // in dialog (a re-INVITE) or unanswerable here: the handler decides
 	}
 	res := s.overloadResponse(req)
@@ -48,6 +58,44 @@ func (s *Server) admitNewCall(src netip.AddrPort, b []byte, send func([]byte, ne
 	s.stats.reject(sip.StatusServiceUnavailable)
 	s.refuseOverload(refusedInvite, start, src)
 	return false
+}
+
+// sentResponse is the UDP socket filter's look at each datagram the sidecar sends: the first
+// response to an INVITE admitted over UDP ends its wait (admission.responded).
+func (s *Server) sentResponse(b []byte) {
+	if s.admit.waiting.Load() == 0 || !isResponseTo(b, "INVITE") {
+		return
+	}
+	s.admit.responded(viaBranch(b), time.Now())
+}
+
+// QueueDelay reports the overload control's measurements of the new INVITEs admitted over
+// UDP while max-queue-delay is on: how many got a first response, and the mean and the
+// longest wait for it (from arrival at the socket).
+func (s *Server) QueueDelay() (n uint64, mean, longest time.Duration) {
+	return s.admit.delays()
+}
+
+// isResponseTo reports whether datagram b is a SIP response whose CSeq names method.
+func isResponseTo(b []byte, method string) bool {
+	if !hasPrefixFoldASCII(b, "SIP/2.0 ") {
+		return false
+	}
+	if end := bytes.Index(b, []byte("\r\n\r\n")); end >= 0 {
+		b = b[:end]
+	}
+	i := indexFold(b, "\ncseq:")
+	if i < 0 {
+		return false
+	}
+	v := b[i+len("\ncseq:"):]
+	if j := bytes.IndexByte(v, '\r'); j >= 0 {
+		v = v[:j]
+	}
+	v = bytes.TrimSpace(v)
+	// "1 INVITE": the number, spaces, the method.
+	k := bytes.LastIndexByte(v, ' ')
+	return k >= 0 && equalFoldASCII(bytes.TrimSpace(v[k+1:]), method)
 }
 
 // overloadResponse is the 503 with Retry-After answering req while overloaded, copying its
@@ -65,12 +113,12 @@ func (s *Server) overloadResponse(req *sip.Request) *sip.Response {
 }
 
 // refuseOverload counts one request refused by overload control and, when start, logs the
-// start of an overload episode (once per episode).
+// start of an overload episode (once per episode) with its reason.
 func (s *Server) refuseOverload(which int, start bool, src netip.AddrPort) {
 	s.overloadRefused[which].Add(1)
 	if start {
-		s.log.Warn("overload: refusing new calls with 503 until the rate falls",
-			"max_cps", s.admit.rateLimit(), "max_calls", s.limit.max.Load(), "calls_active", s.limit.active.Load(),
+		s.log.Warn("overload: refusing new calls with 503 until the rate falls", "reason", s.admit.lastReason(),
+			"max_cps", s.admit.rateLimit(), "queue_delay", s.admit.queueDelay(time.Now()).String(), "max_calls", s.limit.max.Load(), "calls_active", s.limit.active.Load(),
 			"source", src.String(), "refused_invites_total", s.overloadRefused[refusedInvite].Load())
 	}
 }

@@ -14,7 +14,7 @@ import (
 // carrying the request's Via, Call-ID and CSeq; OPTIONS answer 503 while the node refuses and
 // 200 once it no longer does; the refusals are counted.
 func TestOverloadBurstRefusedAtOnce(t *testing.T) {
-	e := startEnv(t, func(c *config.Config) { c.SIP.MaxCPS = 1 }) // burst 1, one new call a second
+	e := startEnv(t, func(c *config.Config) { c.SIP.MaxCPS = 2 }) // burst 1, one new call each 500 ms
 	const burst = 6
 	uacs := make([]*rawUAC, burst)
 	invs := make([]msg, burst)
@@ -27,7 +27,7 @@ func TestOverloadBurstRefusedAtOnce(t *testing.T) {
 	for i, u := range uacs {
 		texts[i] = u.text(&invs[i])
 	}
-	for i, u := range uacs { // back to back: at one a second, at most two can be admitted
+	for i, u := range uacs { // back to back: at one each 500 ms, at most two can be admitted
 		u.send(texts[i])
 	}
 	admitted, refused := 0, 0
@@ -81,7 +81,8 @@ func TestOverloadBurstRefusedAtOnce(t *testing.T) {
 		t.Errorf("stats: overload INVITE %d OPTIONS %d, rejected %v; want %d, 1, 503:%d",
 			st.OverloadInvites, st.OverloadOptions, st.Rejected, refused, refused+1)
 	}
-	// The episode ends overloadHold (1 s) after the last refusal: OPTIONS are 200 again.
+	// The episode ends overloadHold (500 ms) after the last refusal: OPTIONS are 200 again,
+	// and by then the bucket holds a token for the next call.
 	waitFor(t, 5*time.Second, "OPTIONS 200 after the flood", func() bool {
 		o.send(o.text(&msg{method: "OPTIONS", ruri: "sip:" + e.udp.String()}))
 		return o.final(time.Second).StatusCode == 200

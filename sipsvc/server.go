@@ -106,6 +106,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.limit.max.Store(int64(c.MaxCalls))
 	s.admit = newAdmission(c.MaxCPS, s.limit.full)
+	s.admit.setMaxDelay(c.MaxQueueDelay)
 	s.live.Store(newLiveSettings(c))
 	s.maxDuration.Store(int64(maxCallDuration))
 	s.stats.rejected = make(map[int]uint64)

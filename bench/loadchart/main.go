@@ -33,9 +33,10 @@ import (
 func main() {
 	cpsFile := flag.String("cps", "", "bench/cps.sh results.tsv")
 	mediaFile := flag.String("media", "", "bench/media.sh results.txt")
+	sustainFile := flag.String("sustain", "", "bench/sustain.sh rss.tsv (RSS and CPU of the sidecar every second)")
 	out := flag.String("o", "load.png", "PNG file to write")
 	flag.Parse()
-	if err := run(*cpsFile, *mediaFile, *out); err != nil {
+	if err := run(*cpsFile, *mediaFile, *sustainFile, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "loadchart:", err)
 		os.Exit(1)
 	}
@@ -50,9 +51,9 @@ type point struct {
 // series is one target's points in one panel, by x.
 type series map[string][]point
 
-func run(cpsFile, mediaFile, out string) error {
-	if cpsFile == "" && mediaFile == "" {
-		return errors.New("nothing to draw: give -cps and/or -media")
+func run(cpsFile, mediaFile, sustainFile, out string) error {
+	if cpsFile == "" && mediaFile == "" && sustainFile == "" {
+		return errors.New("nothing to draw: give -cps, -media and/or -sustain")
 	}
 	var rows [][]*plot.Plot
 	if cpsFile != "" {
@@ -73,6 +74,16 @@ func run(cpsFile, mediaFile, out string) error {
 		rows = append(rows, []*plot.Plot{
 			panel("Echo media: server CPU "+note, "concurrent calls", "CPU (% of one core)", load, 0),
 			panel("Echo media: server CPU per echoed packet", "concurrent calls", "CPU per packet (us)", perPkt, 0),
+		})
+	}
+	if sustainFile != "" {
+		rss, cpu, err := readSustain(sustainFile)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, []*plot.Plot{
+			panel("Sustained rate: sidecar resident memory", "seconds since the first call", "RSS (MiB)", rss, 0),
+			panel("Sustained rate: sidecar CPU", "seconds since the first call", "CPU (% of one core)", cpu, 0),
 		})
 	}
 	const w, h = 11 * vg.Inch, 4.25 * vg.Inch
@@ -189,6 +200,39 @@ func readMedia(file string) (load, perPkt series, note string, err error) {
 		return nil, nil, "", fmt.Errorf("%s: no results", file)
 	}
 	return load, perPkt, note, nil
+}
+
+// readSustain reads sustain.sh's rss.tsv (ms since the UAC started, RSS in KiB, CPU ticks of
+// 10 ms) into RSS (MiB) and CPU (% of one core over each interval) series of the sidecar.
+func readSustain(file string) (rss, cpu series, err error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read sustain samples: %w", err)
+	}
+	const t = "sidecar"
+	rss, cpu = series{}, series{}
+	var lastMs, lastTicks float64
+	for ln, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			return nil, nil, fmt.Errorf("%s:%d: want ms, RSS KiB and CPU ticks", file, ln+1)
+		}
+		var v [3]float64
+		for i := range v {
+			if v[i], err = strconv.ParseFloat(f[i], 64); err != nil {
+				return nil, nil, fmt.Errorf("%s:%d: %w", file, ln+1, err)
+			}
+		}
+		rss[t] = append(rss[t], point{v[0] / 1000, v[1] / 1024, true})
+		if ln > 0 && v[0] > lastMs {
+			cpu[t] = append(cpu[t], point{v[0] / 1000, (v[2] - lastTicks) * 10 * 100 / (v[0] - lastMs), true})
+		}
+		lastMs, lastTicks = v[0], v[2]
+	}
+	if len(rss) == 0 {
+		return nil, nil, fmt.Errorf("%s: no samples", file)
+	}
+	return rss, cpu, nil
 }
 
 // noteFrom keeps the date and the load average of a results header comment.

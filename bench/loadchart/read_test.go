@@ -75,9 +75,29 @@ func TestReadMediaComputesLoadFromDuration(t *testing.T) {
 	}
 }
 
+const sustainSamples = "200\t20480\t10\n1200\t30720\t60\n2200\t31744\t140\n"
+
+func TestReadSustainGivesMiBAndCPUPerInterval(t *testing.T) {
+	rss, cpu, err := readSustain(write(t, "rss.tsv", sustainSamples))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rss["sidecar"]; len(got) != 3 || got[0] != (point{0.2, 20, true}) || got[2] != (point{2.2, 31, true}) {
+		t.Errorf("rss = %v, want 3 points from {0.2 20} to {2.2 31}", got)
+	}
+	// 50 ticks of 10 ms over 1 s = 50% of a core, then 80 ticks = 80%.
+	if got := cpu["sidecar"]; len(got) != 2 || got[0] != (point{1.2, 50, true}) || got[1] != (point{2.2, 80, true}) {
+		t.Errorf("cpu = %v, want [{1.2 50 true} {2.2 80 true}]", got)
+	}
+	if _, _, err := readSustain(write(t, "bad.tsv", "1\t2\n")); err == nil || !strings.Contains(err.Error(), "bad.tsv:1:") {
+		t.Errorf("err = %v, want one naming bad.tsv:1", err)
+	}
+}
+
 func TestRunWritesAPNG(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "load.png")
-	if err := run(write(t, "results.tsv", cpsResults), write(t, "results.txt", mediaResults), out); err != nil {
+	if err := run(write(t, "results.tsv", cpsResults), write(t, "results.txt", mediaResults),
+		write(t, "rss.tsv", sustainSamples), out); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(out)

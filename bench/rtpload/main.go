@@ -3,13 +3,15 @@
 // call 50 G.711 packets a second for a fixed time, counts the echoed packets, and reads the
 // server's CPU time and resident memory from /proc, so the CPU per echoed packet and the memory
 // per active call come out of one run. The same sending code drives a bare UDP reflector
-// (rtpload reflect), the floor any echo server sits on.
+// (rtpload reflect), the floor any echo server sits on. rtpload presence is the presence server
+// the sidecar's BLF PUBLISHes go to in the bench, as Kamailio's presence module in a deployment.
 //
 // Usage:
 //
 //	rtpload reflect -n N -for 60s            # N sockets echoing what they read; prints their ports
 //	rtpload load -sip HOST:PORT -pid PID -n N -d 10s [-exten *43]
 //	rtpload load -ports FILE -pid PID -n N -d 10s
+//	rtpload presence -stats FILE -for 10m    # answers PUBLISH 200 (SIP-ETag); prints its port
 //
 // load prints one line of key=value pairs: calls, silent_calls (calls that got no echo at all;
 // each is also named on stderr), sent, echoed, lost_pct, srv_cpu_s,
@@ -33,7 +35,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: rtpload reflect|load [flags]")
+		fmt.Fprintln(os.Stderr, "usage: rtpload reflect|load|presence [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -42,6 +44,8 @@ func main() {
 		err = reflectMain(os.Args[2:])
 	case "load":
 		err = loadMain(os.Args[2:])
+	case "presence":
+		err = presenceMain(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown mode %q", os.Args[1])
 	}

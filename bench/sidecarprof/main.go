@@ -7,6 +7,13 @@
 //	sidecarprof -config sidecar.ini -for 30s -cpu cpu.pprof -heap heap.pprof
 //	go tool pprof -top -nodecount 40 sidecarprof cpu.pprof
 //
+// With -memstats FILE, every SIGUSR1 forces a garbage collection and appends one line of heap
+// statistics to FILE (bench/sustain.sh reads the idle process's and the one after the calls):
+//
+//	heap_inuse_kb=N heap_alloc_kb=N heap_objects=N sys_kb=N rss_kb=N goroutines=N num_gc=N
+//
+// -cpu "" and -heap "" turn those profiles off (a measuring run without the profiler's cost).
+//
 // It is a measuring tool under bench/, not a second way to run the sidecar.
 package main
 
@@ -20,6 +27,8 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -40,9 +49,10 @@ func main() {
 	mutexFile := flag.String("mutex", "", "mutex contention profile output (written at the end; off when empty)")
 	gorFile := flag.String("goroutines", "", "goroutine dump (debug=2) written at -goroutines-at")
 	gorAt := flag.Duration("goroutines-at", 10*time.Second, "when to write the goroutine dump")
+	memFile := flag.String("memstats", "", "on SIGUSR1: force a GC and append heap statistics to this file (off when empty)")
 	flag.Parse()
 	p := profiles{cpu: *cpuFile, heap: *heapFile, block: *blockFile, mutex: *mutexFile,
-		goroutines: *gorFile, goroutinesAt: *gorAt}
+		goroutines: *gorFile, goroutinesAt: *gorAt, memstats: *memFile}
 	if err := run(*cfgPath, *limit, p); err != nil {
 		fmt.Fprintln(os.Stderr, "sidecarprof:", err)
 		os.Exit(1)
@@ -51,8 +61,8 @@ func main() {
 
 // profiles names the profile files to write.
 type profiles struct {
-	cpu, heap, block, mutex, goroutines string
-	goroutinesAt                        time.Duration
+	cpu, heap, block, mutex, goroutines, memstats string
+	goroutinesAt                                  time.Duration
 }
 
 // writeProfile writes the named runtime profile to path (debug as pprof.Lookup takes it).
@@ -104,13 +114,27 @@ func run(cfgPath string, limit time.Duration, p profiles) error {
 		return err
 	}
 
-	cf, err := os.Create(cpuFile)
-	if err != nil {
-		return fmt.Errorf("create cpu profile: %w", err)
+	if cpuFile != "" {
+		cf, err := os.Create(cpuFile)
+		if err != nil {
+			return fmt.Errorf("create cpu profile: %w", err)
+		}
+		defer cf.Close()
+		if err := pprof.StartCPUProfile(cf); err != nil {
+			return fmt.Errorf("start cpu profile: %w", err)
+		}
 	}
-	defer cf.Close()
-	if err := pprof.StartCPUProfile(cf); err != nil {
-		return fmt.Errorf("start cpu profile: %w", err)
+	if p.memstats != "" {
+		usr1 := make(chan os.Signal, 1)
+		signal.Notify(usr1, syscall.SIGUSR1)
+		defer signal.Stop(usr1)
+		go func() {
+			for range usr1 {
+				if err := appendMemStats(p.memstats); err != nil {
+					fmt.Fprintln(os.Stderr, "sidecarprof:", err)
+				}
+			}
+		}()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -136,8 +160,10 @@ func run(cfgPath string, limit time.Duration, p profiles) error {
 		if p.mutex != "" {
 			errs = append(errs, writeProfile("mutex", p.mutex, 0))
 		}
-		runtime.GC()
-		errs = append(errs, writeProfile("heap", heapFile, 0))
+		if heapFile != "" {
+			runtime.GC()
+			errs = append(errs, writeProfile("heap", heapFile, 0))
+		}
 		heapDone <- errors.Join(errs...)
 	}()
 	err = srv.Serve(ctx)
@@ -148,4 +174,27 @@ func run(cfgPath string, limit time.Duration, p profiles) error {
 		return nil
 	}
 	return err
+}
+
+// appendMemStats forces a garbage collection and appends one line of heap statistics (and
+// the process's resident set size) to path.
+func appendMemStats(path string) error {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	rss := int64(-1)
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+				rss, _ = strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			}
+		}
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return fmt.Errorf("open memstats: %w", err)
+	}
+	_, err = fmt.Fprintf(f, "heap_inuse_kb=%d heap_alloc_kb=%d heap_objects=%d sys_kb=%d rss_kb=%d goroutines=%d num_gc=%d\n",
+		m.HeapInuse>>10, m.HeapAlloc>>10, m.HeapObjects, m.Sys>>10, rss, runtime.NumGoroutine(), m.NumGC)
+	return errors.Join(err, f.Close())
 }

@@ -24,15 +24,27 @@ var ErrTooLong = errors.New("expanded value too long")
 // ErrPseudoSyntax reports a value written in the seed's ${...} pseudo-syntax.
 var ErrPseudoSyntax = errors.New("${...} is not template syntax")
 
-// Value is one compiled value: a literal or a parsed template.
+// Value is one compiled value: a literal, or a parsed template with, when the compiler supports
+// it, its compiled closures (see compile.go).
 type Value struct {
 	text string
 	tmpl *template.Template
+	prog *program
 }
 
 // Compile parses text as a template named name (use "file:line" so parse errors point there).
 // Text without "{{" is a literal and costs nothing to execute. Parsing uses missingkey=error.
+// The value runs on text/template only: CompileFor also compiles it for a data type.
 func Compile(name, text string, funcs template.FuncMap) (Value, error) {
+	return CompileFor(name, text, funcs, nil)
+}
+
+// CompileFor is Compile for data that acc describes: what the compiler supports of the value
+// runs as Go closures reading the data through acc, with no reflection and no text/template
+// per execution; the rest, and any execution of a compiled value that fails, runs
+// text/template, so the output and the errors are text/template's in every case. Data of
+// another type than acc's makes acc's readers fail, and so runs text/template too.
+func CompileFor(name, text string, funcs template.FuncMap, acc Accessors) (Value, error) {
 	if m := pseudo.FindStringSubmatch(text); m != nil {
 		return Value{}, fmt.Errorf("%w: write %s instead of ${%s}", ErrPseudoSyntax, Suggest(m[1]), m[1])
 	}
@@ -43,8 +55,11 @@ func Compile(name, text string, funcs template.FuncMap) (Value, error) {
 	if err != nil {
 		return Value{}, fmt.Errorf("parse template: %s", trimTemplateErr(err, name))
 	}
-	return Value{text: text, tmpl: t}, nil
+	return Value{text: text, tmpl: t, prog: compileTree(t, funcs, acc)}, nil
 }
+
+// Compiled reports whether the value runs as compiled closures (a literal does not).
+func (v Value) Compiled() bool { return v.prog != nil }
 
 // Text returns the source text of the value.
 func (v Value) Text() string { return v.text }
@@ -65,6 +80,23 @@ func (v Value) Execute(data any, limit int) (string, error) {
 			return "", fmt.Errorf("%w: more than %d bytes", ErrTooLong, limit)
 		}
 		return v.text, nil
+	}
+	if v.prog != nil {
+		if out, ok := v.prog.exec(data, limit); ok {
+			return out, nil
+		}
+	}
+	return v.Reference(data, limit)
+}
+
+// Reference is Execute on text/template only, compiled or not: the reference the compiled
+// path is tested against.
+func (v Value) Reference(data any, limit int) (string, error) {
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	if v.tmpl == nil {
+		return v.Execute(data, limit)
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
