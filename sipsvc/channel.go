@@ -148,60 +148,75 @@ func (c *call) Answer(ctx context.Context) error {
 	}
 
 	c.out.finalAt(time.Now())
-	// WriteResponse retransmits the 200 until the dialog is confirmed by the ACK.
-	done := make(chan error, 1)
-	go func() {
-		defer c.s.recoverGo("answer")
-		done <- c.dlg.WriteResponse(res)
-	}()
-	timer := time.NewTimer(c.s.cfg.ACKTimeout)
-	defer timer.Stop()
-	select {
-	case err := <-done:
-		if err == nil {
-			c.s.stats.answered.Add(1)
-			c.logger().Info("call answered")
-			return nil
-		}
-		if c.dlg.LoadState() < sip.DialogStateEstablished {
+	// The 200 leaves at once; the dialplan's goroutine then retransmits it until the ACK.
+	resend := true
+	if err := c.dlg.WriteResponseNoWait(res); err != nil {
+		switch {
+		case c.dlg.LoadState() < sip.DialogStateEstablished:
 			// The 200 never left: the INVITE was cancelled first.
 			c.st.cancel()
 			return fmt.Errorf("answer: %w", err)
-		}
-		if c.st.peerHungUp() {
-			// BYE before ACK (the ACK was lost or reordered): the caller ended the call.
+		case c.st.peerHungUp():
 			return fmt.Errorf("answer: %w", ErrPeerHangup)
+		case !errors.Is(err, sip.ErrTransactionTerminated):
+			return c.noACK(err)
 		}
-		if errors.Is(err, sip.ErrTransactionTerminated) {
-			// sipgo ended the transaction at Timer L (64*T1) and with it the
-			// retransmissions; a longer ack-timeout still waits for the ACK, which
-			// reaches the ACK handler without the transaction.
-			return c.awaitAck(ctx, timer)
-		}
-		return c.noACK(err)
-	case <-timer.C:
-		// Terminating the transaction stops the retransmissions (the writer goroutine
-		// returns at its next attempt, within T2) and lets the BYE go out at once.
-		c.tx.Terminate()
-		return c.noACK(nil)
-	case <-ctx.Done():
-		c.tx.Terminate()
-		return fmt.Errorf("answer: %w", context.Cause(ctx))
+		resend = false
 	}
+	return c.awaitAck(ctx, res, resend)
 }
 
-// awaitAck waits for the ACK of the initial 200 OK once its retransmissions have stopped,
-// until timer (the ack-timeout) fires.
-func (c *call) awaitAck(ctx context.Context, timer *time.Timer) error {
-	select {
-	case <-c.st.acked:
-		c.s.stats.answered.Add(1)
-		c.logger().Info("call answered")
-		return nil
-	case <-timer.C:
-		return c.noACK(nil)
-	case <-ctx.Done():
-		return fmt.Errorf("answer: %w", context.Cause(ctx))
+// retransmitAfter is the interval between retransmissions of the initial 200 OK after the
+// first one (sent T1 after the answer), as sipgo's dialog spaced them: max(2*T1, T2).
+var retransmitAfter = max(2*sip.T1, sip.T2)
+
+// awaitAck waits, in the dialplan's goroutine, for the ACK of the initial 200 OK res,
+// retransmitting it through the INVITE transaction (RFC 3261 13.3.1.4: first after T1, then
+// every retransmitAfter; resend false: not at all) until the transaction ends (sipgo's
+// Timer L, 64*T1), and gives up at the ack-timeout: ErrNoACK, the call then ends with BYE. One timer serves both.
+func (c *call) awaitAck(ctx context.Context, res *sip.Response, resend bool) error {
+	deadline := time.Now().Add(c.s.cfg.ACKTimeout)
+	timer := time.NewTimer(min(sip.T1, c.s.cfg.ACKTimeout))
+	defer timer.Stop()
+	for {
+		select {
+		case <-c.st.acked:
+			c.s.stats.answered.Add(1)
+			c.logger().Info("call answered")
+			return nil
+		case <-c.dlg.Context().Done():
+			if c.st.peerHungUp() {
+				// BYE before ACK (the ACK was lost or reordered): the caller ended the call.
+				return fmt.Errorf("answer: %w", ErrPeerHangup)
+			}
+			return c.noACK(errors.New("dialog ended before the ACK"))
+		case <-timer.C:
+			left := time.Until(deadline)
+			if left <= 0 {
+				// Terminating the transaction ends the retransmissions and lets the BYE go
+				// out at once.
+				c.tx.Terminate()
+				return c.noACK(nil)
+			}
+			if resend {
+				if err := c.tx.Respond(res); err != nil {
+					// sipgo ended the transaction at Timer L (64*T1) and with it the
+					// retransmissions; a longer ack-timeout still waits for the ACK,
+					// which reaches the ACK handler without the transaction.
+					if !errors.Is(err, sip.ErrTransactionTerminated) {
+						return c.noACK(err)
+					}
+					resend = false
+				}
+			}
+			if resend {
+				left = min(left, retransmitAfter)
+			}
+			timer.Reset(left)
+		case <-ctx.Done():
+			c.tx.Terminate()
+			return fmt.Errorf("answer: %w", context.Cause(ctx))
+		}
 	}
 }
 
@@ -261,24 +276,14 @@ func (c *call) openMedia(ctx context.Context) (media.Session, error) {
 		return nil, fmt.Errorf("open media: %w", err)
 	}
 	c.st.setMedia(sess, len(offer) == 0)
-	go c.watchMedia(sess)
+	c.s.mediaWatch.add(c, sess.Done()) // the call ends when the media ends by itself
 	return sess, nil
-}
-
-// watchMedia ends the call when its media session ends by itself.
-func (c *call) watchMedia(sess media.Session) {
-	defer c.s.recoverGo("watch media")
-	select {
-	case <-sess.Done():
-		c.logger().Info("media session ended: hanging up")
-		c.cancel(ErrMediaEnded)
-	case <-c.ctx.Done():
-	}
 }
 
 // closeMedia releases the media session, if any.
 func (c *call) closeMedia() {
 	if sess := c.Media(); sess != nil {
+		c.s.mediaWatch.remove(c)
 		if err := sess.Close(); err != nil {
 			c.logger().Warn("close media", "error", err)
 		}

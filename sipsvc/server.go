@@ -57,6 +57,7 @@ type Server struct {
 	client *sipgo.Client
 
 	dialogs         dialogTable
+	mediaWatch      mediaWatch // ends calls whose media ended by itself (mediawatch.go)
 	limit           limiter
 	admit           *admission       // overload control (admission.go)
 	overloadRefused [2]atomic.Uint64 // INVITE, OPTIONS refused by overload control

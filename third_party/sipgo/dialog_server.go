@@ -297,16 +297,9 @@ func (s *DialogServerSession) WriteResponse(res *sip.Response) error {
 		return nil
 	}
 
-	id, err := sip.DialogIDFromResponse(res)
-	if err != nil {
+	if err := s.establish(res); err != nil {
 		return err
 	}
-
-	if id != s.Dialog.ID {
-		return fmt.Errorf("ID do not match. Invite request has changed headers?")
-	}
-
-	s.setState(sip.DialogStateEstablished)
 
 	// Register dialog state read channel before transmitting 200 OK. This prevents a race
 	// condition where the ACK is received before we start waiting for it.
@@ -349,6 +342,48 @@ func (s *DialogServerSession) WriteResponse(res *sip.Response) error {
 		return fmt.Errorf("No ACK received")
 	}
 	return nil
+}
+
+// establish checks that the 2xx res belongs to the dialog and moves the dialog to
+// Established.
+func (s *DialogServerSession) establish(res *sip.Response) error {
+	id, err := sip.DialogIDFromResponse(res)
+	if err != nil {
+		return err
+	}
+
+	if id != s.Dialog.ID {
+		return fmt.Errorf("ID do not match. Invite request has changed headers?")
+	}
+
+	s.setState(sip.DialogStateEstablished)
+	return nil
+}
+
+// WriteResponseNoWait (sidecar patch) sends a 2xx answer like WriteResponse (Contact added
+// when missing, the dialog Established, an error when the INVITE transaction already ended,
+// for example by a CANCEL) but returns once it is sent, without waiting for the ACK: the
+// caller retransmits res through the INVITE transaction until the dialog is confirmed
+// (ReadAck) or ended (RFC 3261 13.3.1.4), and decides when to give up. A non-2xx res is
+// refused.
+func (s *DialogServerSession) WriteResponseNoWait(res *sip.Response) error {
+	if !res.IsSuccess() {
+		return fmt.Errorf("write response %d without waiting: not a 2xx", res.StatusCode)
+	}
+	tx := s.inviteTx
+	if res.Contact() == nil {
+		res.AppendHeader(&s.ua.ContactHDR)
+	}
+	s.Dialog.InviteResponse = res
+	select {
+	case <-tx.Done():
+		return tx.Err()
+	default:
+	}
+	if err := s.establish(res); err != nil {
+		return err
+	}
+	return tx.Respond(res)
 }
 
 func (s *DialogServerSession) Bye(ctx context.Context) error {
