@@ -37,12 +37,21 @@ func (c *DialogUA) ReadInvite(inviteRequest *sip.Request, tx sip.ServerTransacti
 		return nil, fmt.Errorf("generating dialog to tag failed: %w", err)
 	}
 	// As we are modifying request we need to perform shallow clone to avoid transaction races
-	inviteReq := inviteRequest.Clone()
-	to := inviteReq.To()
+	// (sidecar patch: a copy of the header list with only the To header cloned, not a deep
+	// clone of the whole request; see PATCHED.md)
+	to := inviteRequest.To()
 	if to == nil {
 		return nil, fmt.Errorf("no To header present")
 	}
-	to.Params.Add("tag", uuid.String())
+	inviteReq := inviteRequest.CloneShallow()
+	tagged := sip.HeaderClone(to).(*sip.ToHeader)
+	tagged.Params.Add("tag", uuid.String())
+	inviteReq.ReplaceHeader(tagged)
+	if inviteReq.To() != tagged {
+		// The To header is not in the header list under its full name: clone it all.
+		inviteReq = inviteRequest.Clone()
+		inviteReq.To().Params.Add("tag", uuid.String())
+	}
 	id, err := sip.DialogIDFromRequestUAS(inviteReq)
 	if err != nil {
 		return nil, err

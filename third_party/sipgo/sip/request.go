@@ -104,6 +104,15 @@ func (req *Request) Clone() *Request {
 	return cloneRequest(req)
 }
 
+// CloneShallow (sidecar patch) is a copy of req with a header list of its own, sharing the
+// headers, body and URI with req: headers may be added to the copy or replaced in it
+// (ReplaceHeader) without touching req, but a header both share must not be changed.
+func (req *Request) CloneShallow() *Request {
+	c := *req
+	c.headerOrder = slices.Clone(req.headerOrder)
+	return &c
+}
+
 func (req *Request) IsInvite() bool {
 	return req.Method == INVITE
 }
