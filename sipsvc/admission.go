@@ -10,7 +10,8 @@ import (
 // Overload control. A new INVITE arriving over UDP is admitted or refused in the socket
 // filter (trustPacketConn.ReadFrom), before sipgo parses it, creates a transaction or runs a
 // handler: refused, it gets a stateless 503 with Retry-After written at once (overloadReply)
-// and never goes up. Over TCP and TLS the same decision runs first thing in handleInvite.
+// and never goes up. Over TCP and TLS the same decision runs in sipgo's pre-transaction hook
+// (preTransaction), before sipgo creates a transaction: the 503 is written statelessly too.
 // It refuses when every max-calls slot is taken, when the [sip] max-cps token bucket is
 // empty, or when the node falls behind ([sip] max-queue-delay, below). Out-of-dialog OPTIONS
 // answer 503 while an overload episode lasts (a refusal in the last overloadHold), so

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/sidecar-voip/sidecar/request"
 )
 
 // Indexes of Server.overloadRefused.
@@ -58,6 +59,29 @@ func (s *Server) admitNewCall(src netip.AddrPort, b []byte, arrived time.Time,
 	s.stats.reject(sip.StatusServiceUnavailable)
 	s.refuseOverload(refusedInvite, start, src)
 	return false
+}
+
+// preTransaction is the overload check of TCP and TLS, sipgo's pre-transaction hook
+// (sip.WithTransactionLayerPreRequest, a sidecar patch): it runs on each request that matches
+// no server transaction, before one is created. A new INVITE (no To tag) from a trusted source
+// that admission refuses gets the stateless 503 + Retry-After it returns, written on the
+// request's connection, and never makes a transaction or reaches a handler. Anything else
+// (UDP, decided in the socket filter) returns nil and goes on.
+func (s *Server) preTransaction(req *sip.Request) *sip.Response {
+	if req.Method != sip.INVITE || req.Transport() == "UDP" || toTag(req) != "" {
+		return nil
+	}
+	src, err := request.SourceOf(req)
+	if err != nil || !s.live.Load().trusted.Allows(src) {
+		return nil // the handler answers or drops it (trust.go)
+	}
+	ok, start := s.admit.admit(time.Now())
+	if ok {
+		return nil
+	}
+	s.stats.reject(sip.StatusServiceUnavailable)
+	s.refuseOverload(refusedInvite, start, src)
+	return s.overloadResponse(req)
 }
 
 // sentResponse is the UDP socket filter's look at each datagram the sidecar sends: the first
