@@ -128,7 +128,7 @@ fuzz:
 # with SIDECAR_E2E=1, the Kamailio row needs kamailio, kamcmd and sipp (make deps installs
 # them). A failing test leaves the file as it was.
 RELIABILITY_PKGS = ./sipsvc ./rtp ./voicemail/fsstore ./cmd/sidecar ./e2e
-RELIABILITY_RUN  = ^(TestTorture|TestOverloadFlood|TestDblreqNoDialOut|TestTCPStallAndReset|TestOversize|TestPortExhaustion|TestKill9DuringDeposits|TestDiskFullTmpfs|TestDiskFullInjected|TestServeFDExhaustion|TestKamailioVanishesMidCall|TestVoicemailKill9|TestServeRTPPortExhaustion|TestServeVoicemailDiskFull|TestReloadPushStorm)$$
+RELIABILITY_RUN  = ^(TestTorture|TestOverloadFlood|TestOverloadTCPBeforeTransaction|TestFloodOptions|TestFloodGarbage|TestFloodUntrusted|TestFloodRTPAtCall|TestDblreqNoDialOut|TestTCPStallAndReset|TestOversize|TestPortExhaustion|TestKill9DuringDeposits|TestDiskFullTmpfs|TestDiskFullInjected|TestServeFDExhaustion|TestKamailioVanishesMidCall|TestVoicemailKill9|TestServeRTPPortExhaustion|TestServeVoicemailDiskFull|TestReloadPushStorm)$$
 reliability:
 	@set -e; out=$$(mktemp /tmp/sidecar-reliability.XXXXXX); trap 'rm -f "$$out"' EXIT; \
 	if ! SIDECAR_E2E=1 $(GO) test -count=1 -v -timeout 10m -run '$(RELIABILITY_RUN)' $(RELIABILITY_PKGS) >"$$out" 2>&1; then \

@@ -2,11 +2,13 @@ package sipsvc_test
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/internal/reliability"
 )
 
 // Over TCP, an INVITE flood past [sip] max-cps is refused before any transaction: each
@@ -73,6 +75,14 @@ func TestOverloadTCPBeforeTransaction(t *testing.T) {
 	if st.OverloadInvites != uint64(refused) {
 		t.Errorf("overload refusals counted %d, 503 received %d", st.OverloadInvites, refused)
 	}
-	t.Logf("%d INVITEs at once over one TCP connection, max-cps %d: %d answered 420 by the handler, %d refused 503 before a transaction",
-		calls, maxCPS, busy, refused)
+	if t.Failed() {
+		return
+	}
+	reliability.Log(t, reliability.Row{
+		Test:   "sipsvc TestOverloadTCPBeforeTransaction",
+		Thrown: fmt.Sprintf("%d new INVITEs written at once on one TCP connection, [sip] max-cps %d", calls, maxCPS),
+		Did: fmt.Sprintf("admitted %d (the handler's answer, 420 to their Require); refused %d with a stateless 503 + "+
+			"Retry-After on the connection from sipgo's pre-transaction hook: no transaction, no handler", busy, refused),
+		Lost: "nothing: every INVITE got a final answer",
+	})
 }
