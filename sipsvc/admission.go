@@ -77,6 +77,7 @@ type admission struct {
 	last     time.Time     // last refill
 	maxDelay time.Duration // 0: no queue-delay shedding
 	minQueue int64         // waiting INVITEs needed before the delay refuses (minQueue)
+	minLate  int           // late waits in the last windows that refuse (minQueue)
 	refused  time.Time     // last refusal: the overload episode lasts overloadHold past it
 	// shed is the last refusal by the rate limit or the queue delay: OPTIONS answer 503 for
 	// overloadHold past it (a refusal at max-calls holds only while every slot is taken).
@@ -95,7 +96,16 @@ type admission struct {
 	waiting atomic.Int64
 
 	delay delayStats
+
+	// Late waits: how many measured waits exceeded maxDelay in the current lateWindow
+	// (started at lateStart) and in the one before.
+	lateStart         time.Time
+	lateCur, latePrev int
 }
+
+// lateWindow is the span over which late waits are counted: the measured waits of the last
+// one to two windows refuse while at least minQueue of them were late.
+const lateWindow = 100 * time.Millisecond
 
 // delayStats summarises the measured waits (arrival to first response) of the INVITEs
 // admitted over UDP.
@@ -108,7 +118,8 @@ type delayStats struct {
 // newAdmission returns an admission of rate new INVITEs per second (0: none) whose full()
 // reports the in-flight limit reached (nil: none), without queue-delay shedding (setMaxDelay).
 func newAdmission(rate int, full func() bool) *admission {
-	a := &admission{inflight: full, recent: make(map[string]uint64, recentInvites), minQueue: minQueue}
+	a := &admission{inflight: full, recent: make(map[string]uint64, recentInvites), minQueue: minQueue,
+		minLate: minQueue}
 	a.setRate(rate)
 	return a
 }
@@ -151,8 +162,8 @@ func (a *admission) admitAt(now, arrived time.Time) (ok, start bool, reason stri
 	switch {
 	case a.inflight != nil && a.inflight():
 		reason = refusedFull
-	case a.maxDelay > 0 && a.waiting.Load() >= a.minQueue &&
-		max(now.Sub(arrived), a.queueDelayLocked(now)) > a.maxDelay:
+	case a.maxDelay > 0 && (a.lateLocked(now) >= a.minLate || (a.waiting.Load() >= a.minQueue &&
+		max(now.Sub(arrived), a.queueDelayLocked(now)) > a.maxDelay)):
 		reason = refusedDelay
 		a.shed = now
 	case a.rate > 0:
@@ -245,10 +256,28 @@ func (a *admission) responded(branch []byte, now time.Time) bool {
 	e.responded = true
 	a.waiting.Add(-1)
 	d := now.Sub(e.at)
+	a.lateLocked(now)
+	if a.maxDelay > 0 && d > a.maxDelay {
+		a.lateCur++
+	}
 	a.delay.n++
 	a.delay.total += d
 	a.delay.max = max(a.delay.max, d)
 	return true
+}
+
+// lateLocked rolls the late-wait windows to now and returns the late waits counted in the
+// current and the previous window. a.mu is held.
+func (a *admission) lateLocked(now time.Time) int {
+	if since := now.Sub(a.lateStart); since >= lateWindow {
+		a.latePrev = a.lateCur
+		if since >= 2*lateWindow {
+			a.latePrev = 0
+		}
+		a.lateCur = 0
+		a.lateStart = now
+	}
+	return a.latePrev + a.lateCur
 }
 
 // queueDelayLocked is how long the oldest admitted INVITE still without a response has

@@ -137,6 +137,7 @@ func (c *call) route() (dialplan.Trace, error) {
 		return nil, sipstatus.New(500, errors.New("service has no router (templates, dialplan, identifier chain)"))
 	}
 	rt, err := s.opts.Router.Route(c.ctx, r)
+	s.routedInvite(c.sipReq) // overload control's queue delay ends here (overload.go)
 	c.out.routed(&rt, s.opts.Metrics)
 	if m := rt.Match; m.Identifier != "" {
 		c.setLogger(c.logger().With("identifier", m.Identifier,
