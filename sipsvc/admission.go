@@ -103,6 +103,12 @@ type admission struct {
 	lateCur, latePrev int
 }
 
+// socketBehind: a new INVITE that waited in the socket's buffer longer than socketBehind
+// times max-queue-delay is refused however few INVITEs wait: the reader is that far behind,
+// which no single late wakeup explains, and what queues behind it in the buffer is lost
+// when the buffer fills.
+const socketBehind = 4
+
 // lateWindow is the span over which late waits are counted: the measured waits of the last
 // one to two windows refuse while at least minQueue of them were late.
 const lateWindow = 100 * time.Millisecond
@@ -162,8 +168,8 @@ func (a *admission) admitAt(now, arrived time.Time) (ok, start bool, reason stri
 	switch {
 	case a.inflight != nil && a.inflight():
 		reason = refusedFull
-	case a.maxDelay > 0 && (a.lateLocked(now) >= a.minLate || (a.waiting.Load() >= a.minQueue &&
-		max(now.Sub(arrived), a.queueDelayLocked(now)) > a.maxDelay)):
+	case a.maxDelay > 0 && (a.lateLocked(now) >= a.minLate || now.Sub(arrived) > socketBehind*a.maxDelay ||
+		(a.waiting.Load() >= a.minQueue && max(now.Sub(arrived), a.queueDelayLocked(now)) > a.maxDelay)):
 		reason = refusedDelay
 		a.shed = now
 	case a.rate > 0:

@@ -110,8 +110,15 @@ func TestAdmissionQueueDelay(t *testing.T) {
 	q := newAdmission(0, nil)
 	q.setMaxDelay(20 * time.Millisecond)
 	q.remember([]byte("late"), at(0), true)
-	if ok, _, _ := q.admitAt(at(100), at(0)); !ok {
+	if ok, _, _ := q.admitAt(at(100), at(90)); !ok {
 		t.Fatal("refused with one INVITE waiting")
+	}
+	// ... but a datagram that waited in the socket past socketBehind times the setting is.
+	if ok, _, _ := q.admitAt(at(100), at(100-socketBehind*20)); !ok {
+		t.Fatal("refused at exactly socketBehind times the setting")
+	}
+	if ok, _, reason := q.admitAt(at(100), at(100-socketBehind*20-1)); ok || reason != refusedDelay {
+		t.Fatalf("socket wait past socketBehind times the setting: ok %v reason %q, want refused", ok, reason)
 	}
 	for i := range minQueue - 1 {
 		q.remember([]byte{'q', byte(i)}, at(0), true)

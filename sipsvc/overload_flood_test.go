@@ -195,6 +195,7 @@ func TestOverloadQueueDelayFlood(t *testing.T) {
 		t.Fatal(err)
 	}
 	rssBefore := vmKiB("VmRSS")
+	udpBefore := udpRcvbufErrors()
 	const secs = 30
 	rate := 3 * capacity
 	o := newRawUAC(t, "127.0.0.1", e.udp)
@@ -216,6 +217,7 @@ func TestOverloadQueueDelayFlood(t *testing.T) {
 	hangUp(t, u, inv, tag, inv.cseq+1)
 	hwm := vmKiB("VmHWM")
 	nq, qmean, qmax := e.srv.QueueDelay()
+	t.Logf("UDP receive buffer errors during the flood (the host's, /proc/net/snmp): %d", udpRcvbufErrors()-udpBefore)
 	t.Logf("sidecar side: %d INVITEs admitted, first response after mean %v, max %v", nq, qmean, qmax)
 
 	completed := float64(r.admitted) / r.elapsed.Seconds()
@@ -256,4 +258,31 @@ func TestOverloadQueueDelayFlood(t *testing.T) {
 			back.Seconds()),
 		Lost: "nothing: every call got a final answer (SIPp: 0 failed calls, no timeout)",
 	})
+}
+
+// udpRcvbufErrors reads the host's UDP RcvbufErrors (datagrams dropped because a socket's
+// receive buffer was full) from /proc/net/snmp (0: unknown).
+func udpRcvbufErrors() int {
+	b, err := os.ReadFile("/proc/net/snmp")
+	if err != nil {
+		return 0
+	}
+	var names []string
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 0 || f[0] != "Udp:" {
+			continue
+		}
+		if names == nil {
+			names = f
+			continue
+		}
+		for i, n := range names {
+			if n == "RcvbufErrors" && i < len(f) {
+				v, _ := strconv.Atoi(f[i])
+				return v
+			}
+		}
+	}
+	return 0
 }
