@@ -2,10 +2,12 @@ package sipsvc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,20 +37,55 @@ const blfTerminatedExpires = 60 * time.Second
 // blfPublishTimeout bounds one publication.
 const blfPublishTimeout = 10 * time.Second
 
+// A presence target that does not answer a PUBLISH (no response within blfPublishTimeout:
+// with [presence] server unset the PUBLISHes go to the caller's address, which may be a
+// load generator or a peer that ignores them) is suspended: its events are dropped (counted)
+// at the call's phase change instead of queueing behind one PUBLISH retransmitting for 10 s,
+// for blfSuspendMin, doubling after every unanswered probe up to blfSuspendMax. After the
+// suspension one event goes through as a probe; an answer (any, even an error response)
+// resumes publishing. A target that answers is never suspended.
+const (
+	blfSuspendMin = 30 * time.Second
+	blfSuspendMax = 10 * time.Minute
+)
+
+// blfQueueFullLogEvery spaces the "queue full" warnings (the first drop is logged at once).
+const blfQueueFullLogEvery = 10 * time.Second
+
 // blfService is the BLF publisher of a Server.
 type blfService struct {
 	s     *Server
 	cfg   config.Presence
 	pub   *publish.Client
 	queue chan blfEvent
+	// serverDest and serverTransport are [presence] server parsed ("": none).
+	serverDest, serverTransport string
 
-	dropped, published, failed atomic.Uint64
+	dropped, published, failed, suspended atomic.Uint64
+	lastFullLog                           atomic.Int64 // unix nanoseconds of the last "queue full" warning
+
+	// quiet are the targets that did not answer (dest -> state); nQuiet is len(quiet), read
+	// without the lock on every phase change.
+	mu     sync.Mutex
+	quiet  map[string]*blfQuiet
+	nQuiet atomic.Int32
 }
 
-// blfEvent is one phase change of a call that publishes.
+// blfQuiet is a presence target that did not answer.
+type blfQuiet struct {
+	until   time.Time     // events are dropped until then
+	backoff time.Duration // the current suspension
+	probing bool          // one event is on its way as a probe
+	skipped uint64        // events dropped since the suspension began
+}
+
+// blfEvent is one phase change of a call that publishes. It holds what the PUBLISH needs,
+// not the call: a queued event keeps a few hundred bytes reachable, not the whole finished
+// call (request, profiles, media session).
 type blfEvent struct {
-	c     *call
-	state string // dialoginfo.Early, Confirmed, Terminated
+	ps    *blfParties
+	log   *slog.Logger // the call's logger
+	state string       // dialoginfo.Early, Confirmed, Terminated
 	final int
 }
 
@@ -67,7 +104,18 @@ type blfParties struct {
 }
 
 func newBLF(s *Server, cfg config.Presence, log *slog.Logger) *blfService {
-	b := &blfService{s: s, cfg: cfg, queue: make(chan blfEvent, max(cfg.Queue, 1))}
+	b := &blfService{s: s, cfg: cfg, queue: make(chan blfEvent, max(cfg.Queue, 1)), quiet: map[string]*blfQuiet{}}
+	if cfg.Server != "" {
+		// Parsed once, not per call; an unparsable server sends to the call's source, as
+		// before.
+		var u sip.Uri
+		if err := sip.ParseUri(cfg.Server, &u); err == nil {
+			b.serverDest, b.serverTransport = hostPort(u), "udp"
+			if t, ok := u.UriParams.Get("transport"); ok && t != "" {
+				b.serverTransport = strings.ToLower(t)
+			}
+		}
+	}
 	b.pub = publish.New(func(ctx context.Context, req *sip.Request) (*sip.Response, error) {
 		return s.client.Do(outbound(ctx), req, sipgo.ClientRequestAddVia)
 	}, publish.Config{Expires: cfg.Expires, Max: cfg.MaxPublications, Log: log})
@@ -78,7 +126,8 @@ func newBLF(s *Server, cfg config.Presence, log *slog.Logger) *blfService {
 // enqueues them without blocking. It runs under the call's lock.
 func (b *blfService) observer(c *call) func(from, to phase, final int) {
 	return func(_, to phase, final int) {
-		if c.blf.Load() == nil {
+		ps := c.blf.Load()
+		if ps == nil {
 			return
 		}
 		var state string
@@ -92,14 +141,90 @@ func (b *blfService) observer(c *call) func(from, to phase, final int) {
 		default:
 			return
 		}
+		if b.nQuiet.Load() > 0 && !b.admitQuiet(ps.dest, time.Now()) {
+			return
+		}
 		select {
-		case b.queue <- blfEvent{c: c, state: state, final: final}:
+		case b.queue <- blfEvent{ps: ps, log: c.logger(), state: state, final: final}:
 		default:
-			if b.dropped.Add(1)%100 == 1 {
-				b.s.log.Warn("BLF event dropped: queue full", "queue", cap(b.queue), "dropped", b.dropped.Load())
+			n := b.dropped.Add(1)
+			now := time.Now().UnixNano()
+			last := b.lastFullLog.Load()
+			if (last == 0 || now-last >= int64(blfQueueFullLogEvery)) && b.lastFullLog.CompareAndSwap(last, now) {
+				b.s.log.Warn("BLF event dropped: queue full", "queue", cap(b.queue), "dropped", n)
 			}
 		}
 	}
+}
+
+// admitQuiet says whether an event for dest may be queued: yes when dest is not suspended,
+// or when its suspension is over and no probe is on its way (this event is the probe).
+// Dropped events are counted.
+func (b *blfService) admitQuiet(dest string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	q := b.quiet[dest]
+	if q == nil {
+		return true
+	}
+	if q.probing || now.Before(q.until) {
+		q.skipped++
+		b.suspended.Add(1)
+		return false
+	}
+	q.probing = true
+	return true
+}
+
+// answered records that dest answered a PUBLISH: a suspended target resumes.
+func (b *blfService) answered(dest string) {
+	if b.nQuiet.Load() == 0 {
+		return
+	}
+	b.mu.Lock()
+	q := b.quiet[dest]
+	if q != nil {
+		delete(b.quiet, dest)
+		b.nQuiet.Store(int32(len(b.quiet)))
+	}
+	b.mu.Unlock()
+	if q != nil {
+		b.s.log.Info("BLF presence target answers again: publishing resumed", "dest", dest, "events_dropped", q.skipped)
+	}
+}
+
+// unanswered records that dest did not answer a PUBLISH in time: it is suspended for
+// blfSuspendMin, or twice its last suspension (at most blfSuspendMax) after a failed
+// probe. The first suspension of a target is logged as a warning, later ones at debug.
+func (b *blfService) unanswered(dest string, now time.Time) {
+	b.mu.Lock()
+	q := b.quiet[dest]
+	first := q == nil
+	if first {
+		if len(b.quiet) >= max(b.cfg.MaxPublications, 1) {
+			clear(b.quiet) // bounded; a target forgotten is simply tried again
+		}
+		q = &blfQuiet{backoff: blfSuspendMin}
+		b.quiet[dest] = q
+		b.nQuiet.Store(int32(len(b.quiet)))
+	} else {
+		q.backoff = min(2*q.backoff, blfSuspendMax)
+	}
+	q.until, q.probing = now.Add(q.backoff), false
+	backoff, skipped := q.backoff, q.skipped
+	b.mu.Unlock()
+	if first {
+		b.s.log.Warn("BLF presence target does not answer PUBLISH: publishing to it suspended (set [presence] server?)",
+			"dest", dest, "timeout", blfPublishTimeout, "suspended_for", backoff)
+		return
+	}
+	b.s.log.Debug("BLF presence target still silent", "dest", dest, "suspended_for", backoff, "events_dropped", skipped)
+}
+
+// silent says whether err means the target sent no answer at all (as opposed to an error
+// response or a local failure).
+func silent(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sip.ErrTransactionTimeout)
 }
 
 // learn records the parties of c that publish (profile publish-dialog-info = yes); the call
@@ -118,15 +243,9 @@ func (b *blfService) learn(c *call, src netip.AddrPort, transport string) {
 	if len(ps) == 0 {
 		return
 	}
-	dest, tp := src.String(), strings.ToLower(transport)
-	if b.cfg.Server != "" {
-		var u sip.Uri
-		if err := sip.ParseUri(b.cfg.Server, &u); err == nil {
-			dest, tp = hostPort(u), "udp"
-			if t, ok := u.UriParams.Get("transport"); ok && t != "" {
-				tp = strings.ToLower(t)
-			}
-		}
+	dest, tp := b.serverDest, b.serverTransport
+	if dest == "" {
+		dest, tp = src.String(), strings.ToLower(transport)
 	}
 	c.blf.Store(&blfParties{parties: ps, dest: dest, tp: tp, callID: callIDOf(req), fromTag: fromTag(req)})
 }
@@ -162,15 +281,18 @@ func (b *blfService) publish(ctx context.Context, ev blfEvent, seqs map[string]*
 			b.s.log.Error("BLF publisher panic", "panic", r)
 		}
 	}()
-	ps := ev.c.blf.Load()
+	ps := ev.ps
 	if ps == nil || ps.published == ev.state || ps.published == dialoginfo.Terminated {
 		return
+	}
+	if b.nQuiet.Load() > 0 && b.stillQuiet(ps.dest, time.Now()) {
+		return // suspended while this event waited in the queue
 	}
 	ps.published = ev.state
 	if len(seqs) > 4*b.cfg.MaxPublications {
 		clear(seqs) // bounded: versions restart, which RFC 4235 watchers take as a new document
 	}
-	log := ev.c.logger()
+	log := ev.log
 	for _, p := range ps.parties {
 		seq := seqs[p.entity]
 		if seq == nil {
@@ -208,6 +330,12 @@ func (b *blfService) publish(ctx context.Context, ev blfEvent, seqs map[string]*
 		pctx, cancel := context.WithTimeout(ctx, blfPublishTimeout)
 		err = b.pub.Publish(pctx, pub)
 		cancel()
+		if err != nil && silent(err) && ctx.Err() == nil {
+			b.failed.Add(1)
+			b.unanswered(ps.dest, time.Now())
+			return // the call's other parties go to the same target
+		}
+		b.answered(ps.dest) // an answer, or a failure that is not the target's silence
 		if err != nil {
 			b.failed.Add(1)
 			log.Warn("BLF PUBLISH failed", "entity", p.entity, "state", ev.state, "error", err)
@@ -218,7 +346,22 @@ func (b *blfService) publish(ctx context.Context, ev blfEvent, seqs map[string]*
 	}
 }
 
+// stillQuiet says whether dest is suspended (a queued event for it is dropped and counted);
+// a queued probe passes.
+func (b *blfService) stillQuiet(dest string, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	q := b.quiet[dest]
+	if q == nil || q.probing || !now.Before(q.until) {
+		return false
+	}
+	q.skipped++
+	b.suspended.Add(1)
+	return true
+}
+
 // String describes the service's counters (for logs).
 func (b *blfService) String() string {
-	return fmt.Sprintf("published %d, failed %d, dropped %d", b.published.Load(), b.failed.Load(), b.dropped.Load())
+	return fmt.Sprintf("published %d, failed %d, dropped %d, suspended %d",
+		b.published.Load(), b.failed.Load(), b.dropped.Load(), b.suspended.Load())
 }

@@ -72,7 +72,7 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 // SDP (nil for a late offer).
 func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte) {
 	log := s.log.With("call_id", callIDOf(req), "source", src.String(),
-		"transport", strings.ToLower(req.Transport()))
+		"transport", lowerTransport(req.Transport()))
 	contact := s.contactFor(req, tx)
 	dua := &sipgo.DialogUA{Client: s.client, ContactHDR: contact}
 	dlg, err := dua.ReadInvite(req, tx)
@@ -127,7 +127,7 @@ func (c *call) safeRoute() (trace dialplan.Trace, err error) {
 // match, 500 for a profile that cannot be built.
 func (c *call) route() (dialplan.Trace, error) {
 	s := c.s
-	transport := strings.ToLower(c.sipReq.Transport())
+	transport := lowerTransport(c.sipReq.Transport())
 	r, err := request.FromSIP(c.sipReq, c.src, transport)
 	if err != nil {
 		return nil, sipstatus.New(400, err)
@@ -139,11 +139,16 @@ func (c *call) route() (dialplan.Trace, error) {
 	rt, err := s.opts.Router.Route(c.ctx, r)
 	s.routedInvite(c.sipReq) // overload control's queue delay ends here (overload.go)
 	c.out.routed(&rt, s.opts.Metrics)
+	// The routing attributes go into one With (one logger per call, not two).
+	var attrs []any
 	if m := rt.Match; m.Identifier != "" {
-		c.setLogger(c.logger().With("identifier", m.Identifier,
-			"caller_template", m.Caller.Name, "callee_template", m.Callee.Name))
+		attrs = append(make([]any, 0, 10), "identifier", m.Identifier,
+			"caller_template", m.Caller.Name, "callee_template", m.Callee.Name)
 	}
 	if err != nil {
+		if attrs != nil {
+			c.setLogger(c.logger().With(attrs...))
+		}
 		// No identifier matched: answered with [sip] no-match; rejections and a profile
 		// that cannot be built already carry their answers (*sipstatus.Error).
 		return nil, identify.Answer(err, s.settings().noMatch)
@@ -152,7 +157,7 @@ func (c *call) route() (dialplan.Trace, error) {
 	s.mwi.learn(c.caller, c.src, transport)
 	s.mwi.learn(c.callee, c.src, transport)
 	s.blf.learn(c, c.src, transport)
-	c.setLogger(c.logger().With("context", rt.Context, "exten", rt.Exten))
+	c.setLogger(c.logger().With(append(attrs, "context", rt.Context, "exten", rt.Exten)...))
 	c.routed(rt.Context)
 	c.logger().Debug("call routed")
 	t0 := time.Now()
@@ -234,6 +239,20 @@ func (c *call) ackAnswerFailed(what string, err error) {
 
 // logEnd writes the one summary line of a call.
 func (c *call) logEnd(trace dialplan.Trace, err, cause error) {
+	// A call that ended on an error is a warning (a template header naming no template, a
+	// failing application, a missing ACK), except the ordinary outcomes: no identifier
+	// matched, or the caller hung up.
+	level := slog.LevelInfo
+	// The dialplan ending the call on purpose (Busy, Hangup(cause), Transfer) is no error.
+	isErr := err != nil && !errors.Is(err, ErrPeerHangup) && !errors.Is(err, errLocalHangup) &&
+		!errors.Is(err, dialplan.ErrEnded)
+	if isErr && !errors.Is(err, identify.ErrNoMatch) && !errors.Is(err, context.Canceled) {
+		level = slog.LevelWarn
+	}
+	log := c.logger()
+	if !log.Enabled(context.Background(), level) {
+		return // at log-level = warn an ordinary call builds none of its summary
+	}
 	snap := c.st.snapshot()
 	final := snap.final
 	attrs := []any{
@@ -247,19 +266,10 @@ func (c *call) logEnd(trace dialplan.Trace, err, cause error) {
 	if cause != nil && !errors.Is(cause, context.Canceled) {
 		attrs = append(attrs, "cause", cause.Error())
 	}
-	// A call that ended on an error is a warning (a template header naming no template, a
-	// failing application, a missing ACK), except the ordinary outcomes: no identifier
-	// matched, or the caller hung up.
-	level := slog.LevelInfo
-	// The dialplan ending the call on purpose (Busy, Hangup(cause), Transfer) is no error.
-	if err != nil && !errors.Is(err, ErrPeerHangup) && !errors.Is(err, errLocalHangup) &&
-		!errors.Is(err, dialplan.ErrEnded) {
+	if isErr {
 		attrs = append(attrs, "error", err.Error())
-		if !errors.Is(err, identify.ErrNoMatch) && !errors.Is(err, context.Canceled) {
-			level = slog.LevelWarn
-		}
 	}
-	c.logger().Log(context.Background(), level, "call ended", attrs...)
+	log.Log(context.Background(), level, "call ended", attrs...)
 }
 
 // contactFor is the Contact of our answers to req: the local address the request arrived
@@ -276,9 +286,23 @@ func (s *Server) contactFor(req *sip.Request, tx sip.ServerTransaction) sip.Cont
 			uri.Port = int(local.Port())
 		}
 	}
-	if tp := strings.ToLower(req.Transport()); tp != "udp" {
+	if tp := lowerTransport(req.Transport()); tp != "udp" {
 		uri.UriParams = sip.NewParams()
 		uri.UriParams.Add("transport", tp)
 	}
 	return sip.ContactHeader{Address: uri}
+}
+
+// lowerTransport is sipgo's transport name (UDP, TCP, TLS, ...) in lower case, without
+// allocating for the usual ones.
+func lowerTransport(t string) string {
+	switch t {
+	case "UDP":
+		return "udp"
+	case "TCP":
+		return "tcp"
+	case "TLS":
+		return "tls"
+	}
+	return strings.ToLower(t)
 }

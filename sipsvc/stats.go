@@ -49,6 +49,9 @@ type Stats struct {
 	// BLFDropped counts BLF events (a call's dialog state change) dropped because the
 	// publisher's queue ([presence] queue) was full.
 	BLFDropped uint64
+	// BLFSuspended counts BLF events dropped because their presence target did not answer
+	// a PUBLISH and is suspended (docs/sip-service.md).
+	BLFSuspended uint64
 }
 
 // MWIStats counts message-waiting indication.
@@ -101,9 +104,10 @@ func (s *Server) Stats() Stats {
 		OverloadInvites: s.overloadRefused[refusedInvite].Load(),
 		OverloadOptions: s.overloadRefused[refusedOptions].Load(),
 
-		MWI:        s.mwi.stats(),
-		PublishMWI: s.blf.pub.Stats(mwi.Event),
-		PublishBLF: s.blf.pub.Stats(dialoginfo.Event),
-		BLFDropped: s.blf.dropped.Load(),
+		MWI:          s.mwi.stats(),
+		PublishMWI:   s.blf.pub.Stats(mwi.Event),
+		PublishBLF:   s.blf.pub.Stats(dialoginfo.Event),
+		BLFDropped:   s.blf.dropped.Load(),
+		BLFSuspended: s.blf.suspended.Load(),
 	}
 }

@@ -20,9 +20,21 @@ func malformed(req *sip.Request) (int, string) {
 	if req.SipVersion != "SIP/2.0" {
 		return sip.StatusVersionNotSupported, "version " + req.SipVersion
 	}
-	for _, name := range singleHeaders {
-		if n := len(req.GetHeaders(name)); n > 1 {
-			return sip.StatusBadRequest, name + " appears " + strconv.Itoa(n) + " times"
+	// One pass over the headers, counting without allocating (this runs for every request;
+	// GetHeaders per name built a slice and lowered every header name seven times).
+	var counts [len(singleHeaders)]int
+	for _, h := range req.Headers() {
+		name := h.Name()
+		for i, single := range singleHeaders {
+			if len(name) == len(single) && strings.EqualFold(name, single) {
+				counts[i]++
+				break
+			}
+		}
+	}
+	for i, n := range counts {
+		if n > 1 {
+			return sip.StatusBadRequest, singleHeaders[i] + " appears " + strconv.Itoa(n) + " times"
 		}
 	}
 	if cseq := req.CSeq(); cseq != nil && !strings.EqualFold(string(cseq.MethodName), string(req.Method)) {

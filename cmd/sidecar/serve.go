@@ -71,6 +71,7 @@ func serve(ctx context.Context, cfgPath, flagDir string, stderr io.Writer) error
 		return err
 	}
 	log, level := newLogger(stderr, cfg.General)
+	setGCDefaults(log)
 	dir := templatesDir(flagDir, cfg)
 	// The templates, the dialplan against every application (signalling and media; later
 	// VoiceMail and VoiceMailMain over the mailbox store opened here) and the identifier
