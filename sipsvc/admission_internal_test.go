@@ -271,24 +271,24 @@ func TestAdmissionLateWaits(t *testing.T) {
 		b := []byte{'l', byte(i)}
 		a.remember(b, at(0), true)
 		if i == 0 {
-			a.responded(b, at(10)) // in time: not late
+			a.responded(b, at(90)) // within lateFactor times the setting: not late
 			continue
 		}
-		a.responded(b, at(30)) // 30 ms: late
+		a.responded(b, at(101)) // past lateFactor times the setting: late
 	}
-	if ok, _, _ := a.admitAt(at(30), at(30)); !ok {
+	if ok, _, _ := a.admitAt(at(101), at(101)); !ok {
 		t.Fatalf("refused with %d late waits, want %d before refusing", minQueue-1, minQueue)
 	}
 	b := []byte("last")
 	a.remember(b, at(5), true)
-	a.responded(b, at(40))
-	if ok, _, reason := a.admitAt(at(40), at(40)); ok || reason != refusedDelay {
+	a.responded(b, at(110))
+	if ok, _, reason := a.admitAt(at(110), at(110)); ok || reason != refusedDelay {
 		t.Fatalf("%d late waits: ok %v reason %q, want refused for the delay", minQueue, ok, reason)
 	}
 	if a.waiting.Load() != 0 {
 		t.Fatalf("%d waiting, want 0: the late waits refuse alone", a.waiting.Load())
 	}
-	if ok, _, _ := a.admitAt(at(40+2*int(lateWindow/time.Millisecond)), at(240)); !ok {
+	if ok, _, _ := a.admitAt(at(110+2*int(lateWindow/time.Millisecond)), at(310)); !ok {
 		t.Fatal("still refused two windows after the late waits")
 	}
 }
