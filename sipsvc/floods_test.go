@@ -163,6 +163,16 @@ func (f *flooder) run(ctx context.Context, dst netip.AddrPort, rate int, secs fl
 	}
 }
 
+// drops is the kernel's count of datagrams dropped on the flooder's sockets (full receive
+// buffers; /proc/net/udp).
+func (f *flooder) drops() int {
+	n := 0
+	for _, c := range f.conns {
+		n += udpSocketDrops(c.LocalAddr().(*net.UDPAddr).AddrPort().Port())
+	}
+	return n
+}
+
 // statuses returns a copy of the response counts by status.
 func (f *flooder) statuses() map[int]int {
 	f.mu.Lock()
@@ -247,18 +257,23 @@ func TestFloodOptions(t *testing.T) {
 	sippBinary(t)
 	e := floodEnv(t, trustLoopbackOnly, nil)
 	f := newFlooder(t, "127.0.0.1", 4)
+	sockBefore := udpSocketDrops(e.udp.Port())
 	o := underFlood(t, e, func(ctx context.Context) {
 		f.run(ctx, e.udp, floodRate, floodSecs, func(i int, from netip.AddrPort) []byte {
 			return optionsText(i, from, e.udp)
 		})
 	})
-	waitFor(t, 5*time.Second, "the answers to the flood", func() bool { return f.got.Load() >= f.sent.Load() })
+	// Every OPTIONS answered, but for the datagrams the kernel dropped for a full receive
+	// buffer (the service's or the flooder's: a loaded machine), which are counted.
+	kernel := func() int64 { return int64(udpSocketDrops(e.udp.Port()) - sockBefore + f.drops()) }
+	waitFor(t, 5*time.Second, "the answers to the flood", func() bool { return f.got.Load()+kernel() >= f.sent.Load() })
 	sent, got, st := f.sent.Load(), f.got.Load(), f.statuses()
 	if other := int(got) - st[200] - st[503]; other != 0 {
 		t.Errorf("answers other than 200 or 503: %v", st)
 	}
-	if got != sent {
-		t.Errorf("%d OPTIONS answered of %d sent", got, sent)
+	dropped := kernel()
+	if got+dropped < sent {
+		t.Errorf("%d OPTIONS answered of %d sent (%d dropped by the kernel)", got, sent, dropped)
 	}
 	if t.Failed() {
 		return
@@ -267,8 +282,8 @@ func TestFloodOptions(t *testing.T) {
 		Test: "sipsvc TestFloodOptions",
 		Thrown: fmt.Sprintf("OPTIONS flood from 4 sockets of 127.0.0.1 (trusted), %d/s for %d s (%d sent), while SIPp placed %d calls (20/s)",
 			floodRate, floodSecs, sent, floodCalls),
-		Did: fmt.Sprintf("answered every OPTIONS (%d 200, %d 503 while shedding) and every call (486); %s",
-			st[200], st[503], o.footprintText()),
+		Did: fmt.Sprintf("answered every OPTIONS that reached it (%d 200, %d 503 while shedding; %d datagrams dropped by the "+
+			"kernel for full receive buffers) and every call (486); %s", st[200], st[503], dropped, o.footprintText()),
 		Lost: "nothing",
 	})
 }
@@ -285,6 +300,7 @@ func TestFloodGarbage(t *testing.T) {
 	var mu sync.Mutex
 	var unframed, framed atomic.Int64
 	huge := make([]byte, 60000)
+	sockBefore := udpSocketDrops(e.udp.Port())
 	o := underFlood(t, e, func(ctx context.Context) {
 		f.run(ctx, e.udp, floodRate, floodSecs, func(i int, from netip.AddrPort) []byte {
 			mu.Lock()
@@ -324,10 +340,12 @@ func TestFloodGarbage(t *testing.T) {
 	if other := int(f.got.Load()) - answers[400]; other != 0 {
 		t.Errorf("answers other than 400 to the garbage: %v", answers)
 	}
-	// Every unframed datagram is counted, unless the socket's buffer overflowed (each a
-	// datagram the kernel dropped, not one sipgo saw); a framed one never is.
-	if st.Malformed > uint64(unframed.Load()) || st.Malformed < uint64(unframed.Load())*95/100 {
-		t.Errorf("Malformed %d, want the %d unframed datagrams sent (at least 95%%)", st.Malformed, unframed.Load())
+	// Every unframed datagram is counted, but for those the kernel dropped for a full receive
+	// buffer (a loaded machine; counted there); a framed one never is.
+	dropped := uint64(udpSocketDrops(e.udp.Port()) - sockBefore)
+	if st.Malformed > uint64(unframed.Load()) || st.Malformed+dropped < uint64(unframed.Load()) {
+		t.Errorf("Malformed %d (%d dropped by the kernel), want the %d unframed datagrams sent", st.Malformed, dropped,
+			unframed.Load())
 	}
 	if t.Failed() {
 		return
@@ -337,9 +355,10 @@ func TestFloodGarbage(t *testing.T) {
 		Thrown: fmt.Sprintf("garbage datagrams from 4 sockets of 127.0.0.1 (trusted), %d/s for %d s (%d sent: random bytes, "+
 			"INVITEs cut short, 60 KB datagrams, framed INVITEs without CSeq), while SIPp placed %d calls (20/s)",
 			floodRate, floodSecs, sent, floodCalls),
-		Did: fmt.Sprintf("discarded %d unframed datagrams at the socket, counted (Stats.Malformed, of %d sent), before any "+
+		Did: fmt.Sprintf("discarded %d unframed datagrams at the socket, counted (Stats.Malformed, of %d sent; %d datagrams "+
+			"dropped by the kernel for a full receive buffer), before any "+
 			"parse; answered %d of the %d framed INVITEs without CSeq 400 (sipgo, stateless); answered every call (486); 0 panics; %s",
-			st.Malformed, unframed.Load(), answers[400], framed.Load(), o.footprintText()),
+			st.Malformed, unframed.Load(), dropped, answers[400], framed.Load(), o.footprintText()),
 		Lost: "nothing",
 	})
 }
@@ -355,6 +374,7 @@ func TestFloodUntrusted(t *testing.T) {
 	}, nil)
 	f := newFlooder(t, "127.0.0.2", 4)
 	callsBefore := e.srv.Stats().CallsTotal
+	sockBefore := udpSocketDrops(e.udp.Port())
 	o := underFlood(t, e, func(ctx context.Context) {
 		f.run(ctx, e.udp, floodRate, floodSecs, func(i int, from netip.AddrPort) []byte {
 			return fmt.Appendf(nil, "INVITE sip:busy@%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK-u%d;rport\r\n"+
@@ -368,8 +388,9 @@ func TestFloodUntrusted(t *testing.T) {
 	if f.got.Load() != 0 {
 		t.Errorf("the untrusted flooder got %d answers: %v", f.got.Load(), f.statuses())
 	}
-	if st.Untrusted > uint64(sent) || st.Untrusted < uint64(sent)*95/100 {
-		t.Errorf("Untrusted %d, want the %d INVITEs sent (at least 95%%)", st.Untrusted, sent)
+	dropped := uint64(udpSocketDrops(e.udp.Port()) - sockBefore)
+	if st.Untrusted > uint64(sent) || st.Untrusted+dropped < uint64(sent) {
+		t.Errorf("Untrusted %d (%d dropped by the kernel), want the %d INVITEs sent", st.Untrusted, dropped, sent)
 	}
 	if calls := st.CallsTotal - callsBefore; calls != floodCalls {
 		t.Errorf("%d calls reached the INVITE handler, want only the %d trusted ones", calls, floodCalls)
@@ -381,8 +402,9 @@ func TestFloodUntrusted(t *testing.T) {
 		Test: "sipsvc TestFloodUntrusted",
 		Thrown: fmt.Sprintf("INVITE flood from 4 sockets of 127.0.0.2 (untrusted; [sip] trusted 127.0.0.1/32, untrusted = drop), "+
 			"%d/s for %d s (%d sent), while SIPp placed %d calls from 127.0.0.1 (20/s)", floodRate, floodSecs, sent, floodCalls),
-		Did: fmt.Sprintf("discarded %d in the socket filter before any parse, counted (Stats.Untrusted), none answered, none "+
-			"reached a handler; answered every trusted call (486); %s", st.Untrusted, o.footprintText()),
+		Did: fmt.Sprintf("discarded %d in the socket filter before any parse, counted (Stats.Untrusted; %d dropped by the "+
+			"kernel for a full receive buffer), none answered, none reached a handler; answered every trusted call (486); %s",
+			st.Untrusted, dropped, o.footprintText()),
 		Lost: "nothing",
 	})
 }
