@@ -272,8 +272,13 @@ func refreshAt(d time.Duration) time.Duration {
 	return max(r, time.Second)
 }
 
-// schedule arms e's refresh (e.mu held).
+// schedule arms e's refresh (e.mu held): the timer of a modified publication is re-armed,
+// not made anew.
 func (c *Client) schedule(key string, e *pub) {
+	if e.timer != nil {
+		e.timer.Reset(refreshAt(e.expires))
+		return
+	}
 	e.timer = time.AfterFunc(refreshAt(e.expires), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -376,10 +381,13 @@ func (c *Client) doSized(ctx context.Context, req *sip.Request, p Publication) (
 	if tp == "" {
 		tp = "UDP"
 	}
-	// The Via the client adds is ~80 bytes.
-	if tp == "UDP" && len(req.String())+120 > sip.UDPMTUSize-200 {
-		c.log.Debug("PUBLISH too big for UDP: sending over TCP", "entity", p.Entity, "bytes", len(req.String()))
-		tp = "TCP"
+	// The Via the client adds is ~80 bytes. A request whose upper bound fits is not rendered
+	// to measure it (rendering cost as much as the rest of building it).
+	if tp == "UDP" && sizeBound(req, p) > sip.UDPMTUSize-200 {
+		if n := len(req.String()); n+120 > sip.UDPMTUSize-200 {
+			c.log.Debug("PUBLISH too big for UDP: sending over TCP", "entity", p.Entity, "bytes", n)
+			tp = "TCP"
+		}
 	}
 	req.SetDestination(p.Dest)
 	req.SetTransport(tp)
@@ -394,6 +402,17 @@ func (c *Client) doSized(ctx context.Context, req *sip.Request, p Publication) (
 		}
 	}
 	return res, err
+}
+
+// sizeBound is at least the size of req (as build makes it) with the Via the client adds:
+// the body, the entity three times (Request-URI, From, To), the values of the other headers
+// and 400 bytes for the names, the tags, the Call-ID and the Via.
+func sizeBound(req *sip.Request, p Publication) int {
+	n := len(req.Body()) + 3*len(p.Entity) + len(p.Event) + len(p.ContentType) + 400
+	if h := req.GetHeader("SIP-If-Match"); h != nil {
+		n += len(h.Value())
+	}
+	return n
 }
 
 // build renders a PUBLISH.

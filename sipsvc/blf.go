@@ -27,8 +27,17 @@ import (
 // call's dialog go early, confirmed, terminated.
 //
 // The call's state machine tells every phase change to an observer (call.go) that only
-// enqueues into a bounded queue; one worker publishes. A full queue drops the event (counted
-// and logged): publishing never delays a call.
+// records it without blocking: each call's publication holds at most one pending state, the
+// latest (a newer state replaces a pending one, a terminated is never replaced), and the
+// calls with a pending state wait in a FIFO bounded by [presence] queue. blfWorkers workers
+// publish, at most one PUBLISH in flight per call (RFC 3903: a modification carries the
+// entity-tag of the previous answer), so a call's states go out in order, and a publisher
+// that fell behind publishes only a call's latest state. A full queue drops the event
+// (counted and logged), except a terminated for a call whose earlier state went out (bounded
+// by the calls in progress): publishing never delays a call, and a lamp is never left busy.
+
+// blfWorkers bounds the PUBLISH transactions in flight.
+const blfWorkers = 4
 
 // blfTerminatedExpires is the lifetime of a terminated dialog's publication: it is not
 // refreshed and lapses at the server.
@@ -54,15 +63,28 @@ const blfQueueFullLogEvery = 10 * time.Second
 
 // blfService is the BLF publisher of a Server.
 type blfService struct {
-	s     *Server
-	cfg   config.Presence
-	pub   *publish.Client
-	queue chan blfEvent
+	s   *Server
+	cfg config.Presence
+	pub *publish.Client
 	// serverDest and serverTransport are [presence] server parsed ("": none).
 	serverDest, serverTransport string
 
-	dropped, published, failed, suspended atomic.Uint64
-	lastFullLog                           atomic.Int64 // unix nanoseconds of the last "queue full" warning
+	// qmu guards the queue: ready holds the calls with a pending state that no worker is
+	// publishing (FIFO from head), npending counts the calls with a pending state (the
+	// bound), and the pending fields of blfParties.
+	qmu      sync.Mutex
+	qcond    *sync.Cond
+	ready    []*blfParties
+	head     int
+	npending int
+	closed   bool
+
+	// seqs are the entities' version sequences (seqMu).
+	seqMu sync.Mutex
+	seqs  map[string]*dialoginfo.Sequence
+
+	dropped, published, failed, suspended, coalesced atomic.Uint64
+	lastFullLog                                      atomic.Int64 // unix nanoseconds of the last "queue full" warning
 
 	// quiet are the targets that did not answer (dest -> state); nQuiet is len(quiet), read
 	// without the lock on every phase change.
@@ -79,32 +101,31 @@ type blfQuiet struct {
 	skipped uint64        // events dropped since the suspension began
 }
 
-// blfEvent is one phase change of a call that publishes. It holds what the PUBLISH needs,
-// not the call: a queued event keeps a few hundred bytes reachable, not the whole finished
-// call (request, profiles, media session).
-type blfEvent struct {
-	ps    *blfParties
-	log   *slog.Logger // the call's logger
-	state string       // dialoginfo.Early, Confirmed, Terminated
-	final int
-}
-
 // blfParty is one monitored party of a call.
 type blfParty struct {
 	entity, remote, direction string
 }
 
-// blfParties are what a call publishes for, set once routing found the profiles.
+// blfParties are what a call publishes for, set once routing found the profiles. A pending
+// state holds the parties and the call's logger, not the call: a few hundred bytes
+// reachable, not the whole finished call (request, profiles, media session).
 type blfParties struct {
-	parties   []blfParty
-	dest, tp  string // where PUBLISHes go
-	callID    string
-	fromTag   string
-	published string // last state published (worker only)
+	parties  []blfParty
+	dest, tp string // where PUBLISHes go
+	callID   string
+	fromTag  string
+
+	// Guarded by blfService.qmu.
+	pending string       // the state waiting to be published ("": none)
+	final   int          // the final response code of a pending terminated
+	log     *slog.Logger // the call's logger, with the pending state
+	sent    string       // the last state handed to a worker
+	busy    bool         // a worker is publishing it
 }
 
 func newBLF(s *Server, cfg config.Presence, log *slog.Logger) *blfService {
-	b := &blfService{s: s, cfg: cfg, queue: make(chan blfEvent, max(cfg.Queue, 1)), quiet: map[string]*blfQuiet{}}
+	b := &blfService{s: s, cfg: cfg, quiet: map[string]*blfQuiet{}, seqs: map[string]*dialoginfo.Sequence{}}
+	b.qcond = sync.NewCond(&b.qmu)
 	if cfg.Server != "" {
 		// Parsed once, not per call; an unparsable server sends to the call's source, as
 		// before.
@@ -144,16 +165,62 @@ func (b *blfService) observer(c *call) func(from, to phase, final int) {
 		if b.nQuiet.Load() > 0 && !b.admitQuiet(ps.dest, time.Now()) {
 			return
 		}
-		select {
-		case b.queue <- blfEvent{ps: ps, log: c.logger(), state: state, final: final}:
-		default:
-			n := b.dropped.Add(1)
-			now := time.Now().UnixNano()
-			last := b.lastFullLog.Load()
-			if (last == 0 || now-last >= int64(blfQueueFullLogEvery)) && b.lastFullLog.CompareAndSwap(last, now) {
-				b.s.log.Warn("BLF event dropped: queue full", "queue", cap(b.queue), "dropped", n)
-			}
+		b.enqueue(ps, state, final, c.logger())
+	}
+}
+
+// enqueue records state as ps's pending state: it replaces a pending intermediate state
+// (never a pending terminated), and a state already handed to a worker is not repeated.
+// A call without a pending state takes a place in the queue, or is dropped (counted) when
+// the queue is full, unless it is the terminated of a call whose earlier state went out.
+func (b *blfService) enqueue(ps *blfParties, state string, final int, log *slog.Logger) {
+	b.qmu.Lock()
+	switch {
+	case b.closed || ps.sent == dialoginfo.Terminated || ps.pending == dialoginfo.Terminated:
+	case ps.pending != "":
+		if ps.pending != state {
+			ps.pending, ps.final, ps.log = state, final, log
+			b.coalesced.Add(1)
 		}
+	case ps.sent == state:
+	case b.npending >= max(b.cfg.Queue, 1) && (state != dialoginfo.Terminated || ps.sent == ""):
+		b.qmu.Unlock()
+		b.drop(ps.dest)
+		return
+	default:
+		ps.pending, ps.final, ps.log = state, final, log
+		b.npending++
+		if !ps.busy {
+			b.push(ps)
+		}
+	}
+	b.qmu.Unlock()
+}
+
+// push appends ps to the ready FIFO and wakes a worker (qmu held).
+func (b *blfService) push(ps *blfParties) {
+	if b.head > 0 && b.head == len(b.ready) {
+		b.ready, b.head = b.ready[:0], 0
+	}
+	b.ready = append(b.ready, ps)
+	b.qcond.Signal()
+}
+
+// drop counts an event dropped for a full queue and warns at most every
+// blfQueueFullLogEvery. A probe of a suspended target that was dropped is not on its way.
+func (b *blfService) drop(dest string) {
+	if b.nQuiet.Load() > 0 {
+		b.mu.Lock()
+		if q := b.quiet[dest]; q != nil {
+			q.probing = false
+		}
+		b.mu.Unlock()
+	}
+	n := b.dropped.Add(1)
+	now := time.Now().UnixNano()
+	last := b.lastFullLog.Load()
+	if (last == 0 || now-last >= int64(blfQueueFullLogEvery)) && b.lastFullLog.CompareAndSwap(last, now) {
+		b.s.log.Warn("BLF event dropped: queue full", "queue", max(b.cfg.Queue, 1), "dropped", n)
 	}
 }
 
@@ -258,58 +325,94 @@ func uriText(h interface{ Value() string }) string {
 	return ""
 }
 
-// serve publishes queued events until ctx ends.
+// serve publishes pending states with blfWorkers workers until ctx ends.
 func (b *blfService) serve(ctx context.Context) {
-	seqs := map[string]*dialoginfo.Sequence{}
+	var wg sync.WaitGroup
+	for range blfWorkers {
+		wg.Go(func() { b.work(ctx) })
+	}
+	<-ctx.Done()
+	b.qmu.Lock()
+	b.closed = true
+	b.qcond.Broadcast()
+	b.qmu.Unlock()
+	wg.Wait()
+	b.pub.Close()
+}
+
+// work publishes the ready calls' pending states until the queue closes: it takes a call's
+// pending state, publishes it, and puts the call back in the FIFO when a newer state came
+// meanwhile.
+func (b *blfService) work(ctx context.Context) {
 	for {
-		select {
-		case <-ctx.Done():
-			b.pub.Close()
-			return
-		case ev := <-b.queue:
-			b.publish(ctx, ev, seqs)
+		b.qmu.Lock()
+		for b.head == len(b.ready) && !b.closed {
+			b.qcond.Wait()
 		}
+		if b.closed {
+			b.qmu.Unlock()
+			return
+		}
+		ps := b.ready[b.head]
+		b.ready[b.head] = nil
+		b.head++
+		state, final, log := ps.pending, ps.final, ps.log
+		ps.pending, ps.log, ps.sent, ps.busy = "", nil, state, true
+		b.npending--
+		b.qmu.Unlock()
+
+		b.publish(ctx, ps, state, final, log)
+
+		b.qmu.Lock()
+		ps.busy = false
+		if ps.pending != "" && !b.closed {
+			b.push(ps)
+		}
+		b.qmu.Unlock()
 	}
 }
 
-// publish sends one event for every party of its call; a state already published (the
-// ending and ended phases both mean terminated) is skipped.
-func (b *blfService) publish(ctx context.Context, ev blfEvent, seqs map[string]*dialoginfo.Sequence) {
+// next returns entity's next document version.
+func (b *blfService) next(entity string) uint32 {
+	b.seqMu.Lock()
+	defer b.seqMu.Unlock()
+	seq := b.seqs[entity]
+	if seq == nil {
+		if len(b.seqs) >= 4*max(b.cfg.MaxPublications, 1) {
+			clear(b.seqs) // bounded: versions restart, which RFC 4235 watchers take as a new document
+		}
+		seq = &dialoginfo.Sequence{}
+		b.seqs[entity] = seq
+	}
+	return seq.Next()
+}
+
+// publish sends one state for every party of its call.
+func (b *blfService) publish(ctx context.Context, ps *blfParties, state string, final int, log *slog.Logger) {
 	defer func() {
 		if r := recover(); r != nil {
 			b.s.stats.panics.Add(1)
 			b.s.log.Error("BLF publisher panic", "panic", r)
 		}
 	}()
-	ps := ev.ps
-	if ps == nil || ps.published == ev.state || ps.published == dialoginfo.Terminated {
-		return
-	}
 	if b.nQuiet.Load() > 0 && b.stillQuiet(ps.dest, time.Now()) {
-		return // suspended while this event waited in the queue
+		return // suspended while this state waited in the queue
 	}
-	ps.published = ev.state
-	if len(seqs) > 4*b.cfg.MaxPublications {
-		clear(seqs) // bounded: versions restart, which RFC 4235 watchers take as a new document
+	if log == nil {
+		log = b.s.log
 	}
-	log := ev.log
 	for _, p := range ps.parties {
-		seq := seqs[p.entity]
-		if seq == nil {
-			seq = &dialoginfo.Sequence{}
-			seqs[p.entity] = seq
-		}
-		st := dialoginfo.State{Value: ev.state}
-		if ev.state == dialoginfo.Terminated {
+		st := dialoginfo.State{Value: state}
+		if state == dialoginfo.Terminated {
 			switch {
-			case ev.final == 487:
+			case final == 487:
 				st.Event = "cancelled"
-			case ev.final >= 300:
-				st.Event, st.Code = "rejected", ev.final
+			case final >= 300:
+				st.Event, st.Code = "rejected", final
 			}
 		}
 		body, err := dialoginfo.Build(dialoginfo.Info{
-			Version: seq.Next(), State: dialoginfo.Full, Entity: p.entity,
+			Version: b.next(p.entity), State: dialoginfo.Full, Entity: p.entity,
 			Dialogs: []dialoginfo.Dialog{{
 				ID: dialoginfo.DialogID(ps.callID, ps.fromTag, ""), CallID: ps.callID, Direction: p.direction,
 				State:  st,
@@ -324,7 +427,7 @@ func (b *blfService) publish(ctx context.Context, ev blfEvent, seqs map[string]*
 		}
 		pub := publish.Publication{Key: p.entity + "\x00" + ps.callID, Entity: p.entity, Event: dialoginfo.Event,
 			ContentType: dialoginfo.ContentType, Body: body, Dest: ps.dest, Transport: ps.tp}
-		if ev.state == dialoginfo.Terminated {
+		if state == dialoginfo.Terminated {
 			pub.Expires, pub.NoRefresh = blfTerminatedExpires, true
 		}
 		pctx, cancel := context.WithTimeout(ctx, blfPublishTimeout)
@@ -338,11 +441,11 @@ func (b *blfService) publish(ctx context.Context, ev blfEvent, seqs map[string]*
 		b.answered(ps.dest) // an answer, or a failure that is not the target's silence
 		if err != nil {
 			b.failed.Add(1)
-			log.Warn("BLF PUBLISH failed", "entity", p.entity, "state", ev.state, "error", err)
+			log.Warn("BLF PUBLISH failed", "entity", p.entity, "state", state, "error", err)
 			continue
 		}
 		b.published.Add(1)
-		log.Debug("BLF PUBLISH sent", "entity", p.entity, "state", ev.state)
+		log.Debug("BLF PUBLISH sent", "entity", p.entity, "state", state)
 	}
 }
 
@@ -362,6 +465,6 @@ func (b *blfService) stillQuiet(dest string, now time.Time) bool {
 
 // String describes the service's counters (for logs).
 func (b *blfService) String() string {
-	return fmt.Sprintf("published %d, failed %d, dropped %d, suspended %d",
-		b.published.Load(), b.failed.Load(), b.dropped.Load(), b.suspended.Load())
+	return fmt.Sprintf("published %d, failed %d, dropped %d, suspended %d, coalesced %d",
+		b.published.Load(), b.failed.Load(), b.dropped.Load(), b.suspended.Load(), b.coalesced.Load())
 }

@@ -339,7 +339,6 @@ func makeServerTxKey(msg Message, asMethod RequestMethod) (string, error) {
 		isRFC3261 = false
 	}
 
-	var builder strings.Builder
 	// RFC 3261 compliant
 	if isRFC3261 {
 		var port int
@@ -350,18 +349,14 @@ func makeServerTxKey(msg Message, asMethod RequestMethod) (string, error) {
 			port = firstViaHop.Port
 		}
 
-		// abuilder.Grow(len(branch) + len(firstViaHop.Host) + len(TxSeperator))
-		builder.WriteString(branch)
-		builder.WriteString(TxSeperator)
-		builder.WriteString(firstViaHop.Host)
-		builder.WriteString(TxSeperator)
-		builder.WriteString(strconv.Itoa(port))
-		builder.WriteString(TxSeperator)
-		builder.WriteString(string(method))
-
-		return builder.String(), nil
+		// sidecar patch: one allocation per key (one concatenation, the port formatted
+		// into a stack buffer) instead of a growing builder and an Itoa string.
+		var portBuf [20]byte
+		portText := strconv.AppendInt(portBuf[:0], int64(port), 10)
+		return branch + TxSeperator + firstViaHop.Host + TxSeperator + string(portText) + TxSeperator + string(method), nil
 	}
 	// RFC 2543 compliant
+	var builder strings.Builder
 	from := msg.From()
 	if from == nil {
 		return "", fmt.Errorf("'From' header not found in message '%s'", messageShortString(msg))

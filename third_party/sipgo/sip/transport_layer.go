@@ -463,7 +463,10 @@ func (l *TransportLayer) ClientRequestConnection(ctx context.Context, req *Reque
 // Based on: https://datatracker.ietf.org/doc/html/rfc3261#section-18.2.2
 //
 // NOTE: this normally should be called one time for request transaction
-func (l *TransportLayer) serverRequestConnection(ctx context.Context, req *Request) (c Connection, err error) {
+//
+// sidecar patch: the timeout's context (a timer and its closures) is made only on the slow
+// path that resolves or dials; a UDP request's connection is found by its source at once.
+func (l *TransportLayer) serverRequestConnection(timeout time.Duration, req *Request) (c Connection, err error) {
 	network := NetworkToLower(req.Transport())
 	transport := l.getTransport(network)
 	if transport == nil {
@@ -538,6 +541,8 @@ func (l *TransportLayer) serverRequestConnection(ctx context.Context, req *Reque
 		// Generally this may have issue with setups where connections are closed after each response
 	}
 
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
 	raddr := Addr{
 		// IP:       net.ParseIP(uriNetIP(viaHost)),
 	}
