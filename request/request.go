@@ -171,18 +171,20 @@ func (r *Request) Fields() []Field {
 // New builds a Request from its parts; headers are copied. It derives From.User/Host and
 // To.User/Host from their URIs.
 func New(method string, ruri URI, from, to Address, callID string, src Endpoint, transport string, headers []Field) *Request {
+	r := new(Request)
+	r.set(method, ruri, from, to, callID, src, transport)
+	r.headers = append([]Field(nil), headers...)
+	return r
+}
+
+// set fills r's exported fields as New documents (FromSIP fills a Request it allocated
+// together with its header cache).
+func (r *Request) set(method string, ruri URI, from, to Address, callID string, src Endpoint, transport string) {
 	from.User, from.Host = from.URI.User, from.URI.Host
 	to.User, to.Host = to.URI.User, to.URI.Host
-	return &Request{
-		Method:    strings.ToUpper(method),
-		RURI:      ruri,
-		From:      from,
-		To:        to,
-		CallID:    callID,
-		Source:    src,
-		Transport: strings.ToLower(transport),
-		headers:   append([]Field(nil), headers...),
-	}
+	r.Method = strings.ToUpper(method)
+	r.RURI, r.From, r.To, r.CallID, r.Source = ruri, from, to, callID, src
+	r.Transport = strings.ToLower(transport)
 }
 
 var compact = map[string]string{

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -26,11 +27,18 @@ func FromSIP(req *sip.Request, src netip.AddrPort, transport string) (*Request, 
 	if h := req.CallID(); h != nil {
 		callID = h.Value()
 	}
-	r := New(string(req.Method), uriFromSIP(req.Recipient),
+	hs := req.Headers()
+	x := new(sipRequest) // the view and its header cache in one allocation
+	r := &x.Request
+	r.set(string(req.Method), uriFromSIP(req.Recipient),
 		Address{Display: unescapeDisplay(from.DisplayName), URI: uriFromSIP(from.Address), Tag: paramOf(from.Params, "tag")},
 		Address{Display: unescapeDisplay(to.DisplayName), URI: uriFromSIP(to.Address), Tag: paramOf(to.Params, "tag")},
-		callID, Endpoint{IP: src.Addr().Unmap(), Port: int(src.Port())}, transport, nil)
-	r.lazy = newSIPHeaders(req.Headers())
+		callID, Endpoint{IP: src.Addr().Unmap(), Port: int(src.Port())}, transport)
+	made := x.slots[:]
+	if len(hs) > len(x.slots) {
+		made = make([]atomic.Pointer[string], len(hs))
+	}
+	r.lazy = sipHeaders{on: true, hs: hs, made: made[:len(hs)]}
 	return r, nil
 }
 
