@@ -109,8 +109,8 @@ type admission struct {
 // when the buffer fills.
 const socketBehind = 10
 
-// lateFactor: a measured wait is late past lateFactor times max-queue-delay (100 ms at the
-// default 20ms, the admitted calls' p99 target): routing on a busy node (a reload storm,
+// lateFactor: a measured wait is late past lateFactor times max-queue-delay (500 ms at the
+// default 100ms): routing on a busy node (a reload storm,
 // a GC-heavy heap) often takes a few tens of milliseconds without any queue.
 const lateFactor = 5
 

@@ -148,7 +148,7 @@ func (r *floodRun) clean() bool {
 }
 
 // The overload test, with the default settings (max-cps unset, max-queue-delay
-// 20ms): first the clean capacity of this machine, by a short ladder of 3 s SIPp runs with
+// 100ms): first the clean capacity of this machine, by a short ladder of 3 s SIPp runs with
 // overload control off; then a flood at 3x that capacity for 30 s. The sidecar must complete
 // at least 90% of the clean capacity, keep its admitted calls' INVITE->final p99 within
 // 100 ms, answer every refused call 503 (SIPp fails a call that times out or gets anything
