@@ -50,6 +50,8 @@ func snapshotFamilies() []fam {
 			func(sn *snapshot) float64 { return float64(sn.sip.Options) }),
 		counter("sidecar_untrusted_total", "Requests refused, datagrams discarded and connections closed because their source is not trusted.",
 			func(sn *snapshot) float64 { return float64(sn.sip.Untrusted) }),
+		counter("sidecar_malformed_datagrams_total", "Datagrams from trusted sources discarded at the socket as not a whole SIP message.",
+			func(sn *snapshot) float64 { return float64(sn.sip.Malformed) }),
 		counter("sidecar_panics_total", "Handler panics recovered by the SIP service.",
 			func(sn *snapshot) float64 { return float64(sn.sip.Panics) }),
 		gauge("sidecar_media_sessions_active", "Open media sessions.",

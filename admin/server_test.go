@@ -18,7 +18,7 @@ var start = time.Date(2026, 11, 25, 22, 0, 0, 250e6, time.UTC)
 
 func sampleSIP() *fakeSIP {
 	return &fakeSIP{stats: sipsvc.Stats{
-		Untrusted: 7, CallsActive: 2, CallsTotal: 40, Answered: 31, NoACK: 1, Options: 1234,
+		Untrusted: 7, Malformed: 3, CallsActive: 2, CallsTotal: 40, Answered: 31, NoACK: 1, Options: 1234,
 		Rejected: map[int]uint64{503: 4, 403: 2, 486: 3}, Panics: 5, OverloadInvites: 3, OverloadOptions: 1,
 		MWI:        sipsvc.MWIStats{Subscriptions: 8, NotifySent: 20, NotifyFailed: 1, UnsolicitedSent: 3, UnsolicitedFailed: 2},
 		PublishMWI: publish.Stats{OK: 5, Recovered412: 1}, PublishBLF: publish.Stats{OK: 60, Recovered412: 2, Failed: 3},
@@ -53,6 +53,9 @@ sidecar_calls_total 40
 # HELP sidecar_draining 1 while the SIP service drains (new calls and OPTIONS get 503), else 0.
 # TYPE sidecar_draining gauge
 sidecar_draining 0
+# HELP sidecar_malformed_datagrams_total Datagrams from trusted sources discarded at the socket as not a whole SIP message.
+# TYPE sidecar_malformed_datagrams_total counter
+sidecar_malformed_datagrams_total 3
 # HELP sidecar_media_dropped_total Datagrams discarded by the media plane: malformed or from an unexpected source.
 # TYPE sidecar_media_dropped_total counter
 sidecar_media_dropped_total 6
@@ -141,13 +144,13 @@ func TestMetricsWellFormed(t *testing.T) {
 		opts admin.Options
 		want int // sidecar_ families
 	}{
-		{"full", admin.Options{SIP: sampleSIP(), Media: sampleMedia(), Version: "v"}, 22},
+		{"full", admin.Options{SIP: sampleSIP(), Media: sampleMedia(), Version: "v"}, 23},
 		// sidecar_rejected_total has no sample, hence no family, before a first rejection.
-		{"nil sources", admin.Options{}, 21},
-		// 22, plus sidecar_calls_ended_total, sidecar_call_setup_seconds, the dialplan
+		{"nil sources", admin.Options{}, 22},
+		// 23, plus sidecar_calls_ended_total, sidecar_call_setup_seconds, the dialplan
 		// histogram, the two media histograms and media sessions ended, and the three
 		// voicemail families.
-		{"with metrics", admin.Options{SIP: sampleSIP(), Media: sampleMedia(), Metrics: m}, 31},
+		{"with metrics", admin.Options{SIP: sampleSIP(), Media: sampleMedia(), Metrics: m}, 32},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := do(t, "GET", startServer(t, tc.opts)+"/metrics")

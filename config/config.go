@@ -83,7 +83,7 @@ type SIP struct {
 	// this between arriving at the UDP socket and getting their first answer (the oldest
 	// still waiting, or the one being decided), so the node sheds what it cannot serve in
 	// time instead of queueing it. 0 turns it off. Key: max-queue-delay (a Go duration).
-	// Default 20ms.
+	// Default 100ms.
 	MaxQueueDelay time.Duration
 	// DrainGrace is how long a stopping sidecar waits for calls to end before hanging them
 	// up. Key: drain-grace (a Go duration). Default 30s.
@@ -260,7 +260,7 @@ func Default() *Config {
 			Identify:       []string{"header"},
 			MaxCalls:       1000,
 			DrainGrace:     30 * time.Second,
-			MaxQueueDelay:  20 * time.Millisecond,
+			MaxQueueDelay:  100 * time.Millisecond,
 			NoMatchCode:    403,
 			DefaultContext: "default",
 			UserAgent:      "sidecar",

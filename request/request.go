@@ -4,7 +4,9 @@
 // chosen for the operator who writes {{ .From.User }}, not for the SIP stack.
 //
 // A Request is immutable once built and safe to share between goroutines. Header values are
-// data: nothing in this package ever parses or executes them as templates.
+// data: nothing in this package ever parses or executes them as templates. A Request built by
+// FromSIP turns a header into text on first use (most calls read one or two of a dozen
+// headers) and keeps it; the answers are those of an eager copy.
 package request
 
 import (
@@ -28,7 +30,8 @@ type Request struct {
 	// Transport is "udp", "tcp" or "tls" (the seed's Transport-Protocol).
 	Transport string
 
-	headers []Field
+	headers []Field    // built by New: eager
+	lazy    sipHeaders // built by FromSIP: values read from the sipgo request on first use
 }
 
 // Field is one header line: its name as received and its value.
@@ -117,6 +120,9 @@ func (e Endpoint) HostPort() string { return e.String() }
 // (f = From, t = To, i = Call-ID, m = Contact, ...).
 func (r *Request) Header(name string) string {
 	name = longName(name)
+	if r.lazy.on {
+		return r.lazy.header(name)
+	}
 	for _, f := range r.headers {
 		if sameHeader(f.Name, name) {
 			return f.Value
@@ -128,6 +134,9 @@ func (r *Request) Header(name string) string {
 // Headers returns every value of the named header in the order received, nil when none.
 func (r *Request) Headers(name string) []string {
 	name = longName(name)
+	if r.lazy.on {
+		return r.lazy.all(name)
+	}
 	var out []string
 	for _, f := range r.headers {
 		if sameHeader(f.Name, name) {
@@ -140,6 +149,9 @@ func (r *Request) Headers(name string) []string {
 // HasHeader reports whether the request carries the named header at all, even empty.
 func (r *Request) HasHeader(name string) bool {
 	name = longName(name)
+	if r.lazy.on {
+		return r.lazy.has(name)
+	}
 	for _, f := range r.headers {
 		if sameHeader(f.Name, name) {
 			return true
@@ -149,23 +161,30 @@ func (r *Request) HasHeader(name string) bool {
 }
 
 // Fields returns a copy of all header lines in the order received.
-func (r *Request) Fields() []Field { return append([]Field(nil), r.headers...) }
+func (r *Request) Fields() []Field {
+	if r.lazy.on {
+		return r.lazy.fields()
+	}
+	return append([]Field(nil), r.headers...)
+}
 
 // New builds a Request from its parts; headers are copied. It derives From.User/Host and
 // To.User/Host from their URIs.
 func New(method string, ruri URI, from, to Address, callID string, src Endpoint, transport string, headers []Field) *Request {
+	r := new(Request)
+	r.set(method, ruri, from, to, callID, src, transport)
+	r.headers = append([]Field(nil), headers...)
+	return r
+}
+
+// set fills r's exported fields as New documents (FromSIP fills a Request it allocated
+// together with its header cache).
+func (r *Request) set(method string, ruri URI, from, to Address, callID string, src Endpoint, transport string) {
 	from.User, from.Host = from.URI.User, from.URI.Host
 	to.User, to.Host = to.URI.User, to.URI.Host
-	return &Request{
-		Method:    strings.ToUpper(method),
-		RURI:      ruri,
-		From:      from,
-		To:        to,
-		CallID:    callID,
-		Source:    src,
-		Transport: strings.ToLower(transport),
-		headers:   append([]Field(nil), headers...),
-	}
+	r.Method = strings.ToUpper(method)
+	r.RURI, r.From, r.To, r.CallID, r.Source = ruri, from, to, callID, src
+	r.Transport = strings.ToLower(transport)
 }
 
 var compact = map[string]string{

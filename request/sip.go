@@ -4,12 +4,17 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 
 	"github.com/emiago/sipgo/sip"
 )
 
 // FromSIP builds the template view of a parsed sipgo request. src is the address the request
 // came from (for a network request, SourceOf(req)); transport is "udp", "tcp" or "tls".
+//
+// The view keeps req and turns a header into text the first time it is asked for (Header,
+// Headers, Fields), so req must not be modified once FromSIP has returned: clone it first
+// (req.Clone()) to change it. Method, URIs, addresses and Call-ID are copied at once.
 func FromSIP(req *sip.Request, src netip.AddrPort, transport string) (*Request, error) {
 	if req == nil {
 		return nil, fmt.Errorf("request: nil SIP request")
@@ -23,14 +28,18 @@ func FromSIP(req *sip.Request, src netip.AddrPort, transport string) (*Request, 
 		callID = h.Value()
 	}
 	hs := req.Headers()
-	fields := make([]Field, 0, len(hs))
-	for _, h := range hs {
-		fields = append(fields, Field{Name: h.Name(), Value: h.Value()})
-	}
-	return New(string(req.Method), uriFromSIP(req.Recipient),
+	x := new(sipRequest) // the view and its header cache in one allocation
+	r := &x.Request
+	r.set(string(req.Method), uriFromSIP(req.Recipient),
 		Address{Display: unescapeDisplay(from.DisplayName), URI: uriFromSIP(from.Address), Tag: paramOf(from.Params, "tag")},
 		Address{Display: unescapeDisplay(to.DisplayName), URI: uriFromSIP(to.Address), Tag: paramOf(to.Params, "tag")},
-		callID, Endpoint{IP: src.Addr().Unmap(), Port: int(src.Port())}, transport, fields), nil
+		callID, Endpoint{IP: src.Addr().Unmap(), Port: int(src.Port())}, transport)
+	made := x.slots[:]
+	if len(hs) > len(x.slots) {
+		made = make([]atomic.Pointer[string], len(hs))
+	}
+	r.lazy = sipHeaders{on: true, hs: hs, made: made[:len(hs)]}
+	return r, nil
 }
 
 // SourceOf returns the address a network request came from, as its transport recorded it.

@@ -10,7 +10,8 @@ import (
 // Overload control. A new INVITE arriving over UDP is admitted or refused in the socket
 // filter (trustPacketConn.ReadFrom), before sipgo parses it, creates a transaction or runs a
 // handler: refused, it gets a stateless 503 with Retry-After written at once (overloadReply)
-// and never goes up. Over TCP and TLS the same decision runs first thing in handleInvite.
+// and never goes up. Over TCP and TLS the same decision runs in sipgo's pre-transaction hook
+// (preTransaction), before sipgo creates a transaction: the 503 is written statelessly too.
 // It refuses when every max-calls slot is taken, when the [sip] max-cps token bucket is
 // empty, or when the node falls behind ([sip] max-queue-delay, below). Out-of-dialog OPTIONS
 // answer 503 while an overload episode lasts (a refusal in the last overloadHold), so
@@ -76,6 +77,7 @@ type admission struct {
 	last     time.Time     // last refill
 	maxDelay time.Duration // 0: no queue-delay shedding
 	minQueue int64         // waiting INVITEs needed before the delay refuses (minQueue)
+	minLate  int           // late waits in the last windows that refuse (minQueue)
 	refused  time.Time     // last refusal: the overload episode lasts overloadHold past it
 	// shed is the last refusal by the rate limit or the queue delay: OPTIONS answer 503 for
 	// overloadHold past it (a refusal at max-calls holds only while every slot is taken).
@@ -94,7 +96,27 @@ type admission struct {
 	waiting atomic.Int64
 
 	delay delayStats
+
+	// Late waits: how many measured waits exceeded maxDelay in the current lateWindow
+	// (started at lateStart) and in the one before.
+	lateStart         time.Time
+	lateCur, latePrev int
 }
+
+// socketBehind: a new INVITE that waited in the socket's buffer longer than socketBehind
+// times max-queue-delay is refused however few INVITEs wait: the reader is that far behind,
+// which no single late wakeup explains, and what queues behind it in the buffer is lost
+// when the buffer fills.
+const socketBehind = 10
+
+// lateFactor: a measured wait is late past lateFactor times max-queue-delay (500 ms at the
+// default 100ms): routing on a busy node (a reload storm,
+// a GC-heavy heap) often takes a few tens of milliseconds without any queue.
+const lateFactor = 5
+
+// lateWindow is the span over which late waits are counted: the measured waits of the last
+// one to two windows refuse while at least minQueue of them were late.
+const lateWindow = 100 * time.Millisecond
 
 // delayStats summarises the measured waits (arrival to first response) of the INVITEs
 // admitted over UDP.
@@ -107,7 +129,8 @@ type delayStats struct {
 // newAdmission returns an admission of rate new INVITEs per second (0: none) whose full()
 // reports the in-flight limit reached (nil: none), without queue-delay shedding (setMaxDelay).
 func newAdmission(rate int, full func() bool) *admission {
-	a := &admission{inflight: full, recent: make(map[string]uint64, recentInvites), minQueue: minQueue}
+	a := &admission{inflight: full, recent: make(map[string]uint64, recentInvites), minQueue: minQueue,
+		minLate: minQueue}
 	a.setRate(rate)
 	return a
 }
@@ -150,8 +173,8 @@ func (a *admission) admitAt(now, arrived time.Time) (ok, start bool, reason stri
 	switch {
 	case a.inflight != nil && a.inflight():
 		reason = refusedFull
-	case a.maxDelay > 0 && a.waiting.Load() >= a.minQueue &&
-		max(now.Sub(arrived), a.queueDelayLocked(now)) > a.maxDelay:
+	case a.maxDelay > 0 && (a.lateLocked(now) >= a.minLate || now.Sub(arrived) > socketBehind*a.maxDelay ||
+		(a.waiting.Load() >= a.minQueue && max(now.Sub(arrived), a.queueDelayLocked(now)) > a.maxDelay)):
 		reason = refusedDelay
 		a.shed = now
 	case a.rate > 0:
@@ -244,10 +267,28 @@ func (a *admission) responded(branch []byte, now time.Time) bool {
 	e.responded = true
 	a.waiting.Add(-1)
 	d := now.Sub(e.at)
+	a.lateLocked(now)
+	if a.maxDelay > 0 && d > lateFactor*a.maxDelay {
+		a.lateCur++
+	}
 	a.delay.n++
 	a.delay.total += d
 	a.delay.max = max(a.delay.max, d)
 	return true
+}
+
+// lateLocked rolls the late-wait windows to now and returns the late waits counted in the
+// current and the previous window. a.mu is held.
+func (a *admission) lateLocked(now time.Time) int {
+	if since := now.Sub(a.lateStart); since >= lateWindow {
+		a.latePrev = a.lateCur
+		if since >= 2*lateWindow {
+			a.latePrev = 0
+		}
+		a.lateCur = 0
+		a.lateStart = now
+	}
+	return a.latePrev + a.lateCur
 }
 
 // queueDelayLocked is how long the oldest admitted INVITE still without a response has

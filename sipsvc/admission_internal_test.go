@@ -110,8 +110,15 @@ func TestAdmissionQueueDelay(t *testing.T) {
 	q := newAdmission(0, nil)
 	q.setMaxDelay(20 * time.Millisecond)
 	q.remember([]byte("late"), at(0), true)
-	if ok, _, _ := q.admitAt(at(100), at(0)); !ok {
+	if ok, _, _ := q.admitAt(at(100), at(90)); !ok {
 		t.Fatal("refused with one INVITE waiting")
+	}
+	// ... but a datagram that waited in the socket past socketBehind times the setting is.
+	if ok, _, _ := q.admitAt(at(100), at(100-socketBehind*20)); !ok {
+		t.Fatal("refused at exactly socketBehind times the setting")
+	}
+	if ok, _, reason := q.admitAt(at(100), at(100-socketBehind*20-1)); ok || reason != refusedDelay {
+		t.Fatalf("socket wait past socketBehind times the setting: ok %v reason %q, want refused", ok, reason)
 	}
 	for i := range minQueue - 1 {
 		q.remember([]byte{'q', byte(i)}, at(0), true)
@@ -121,7 +128,8 @@ func TestAdmissionQueueDelay(t *testing.T) {
 	}
 
 	a := newAdmission(0, nil)
-	a.minQueue = 1 // the timing below, with one INVITE waiting or more
+	a.minQueue = 1   // the timing below, with one INVITE waiting or more
+	a.minLate = 1000 // late waits: TestAdmissionLateWaits
 	a.setMaxDelay(20 * time.Millisecond)
 	admit := func(now, arrived int, branch string, wantOK bool, wantReason string) {
 		t.Helper()
@@ -248,5 +256,39 @@ func TestViaBranch(t *testing.T) {
 		if got := string(viaBranch([]byte(tc.in))); got != tc.want {
 			t.Errorf("viaBranch(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// Late waits: measured waits (arrival to routing done or a final answer) past max-queue-delay
+// refuse while at least minLate of them ended within the current and the previous
+// lateWindow, whether or not INVITEs still wait; they stop refusing two windows later.
+func TestAdmissionLateWaits(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	a := newAdmission(0, nil)
+	a.setMaxDelay(20 * time.Millisecond)
+	for i := range minQueue {
+		b := []byte{'l', byte(i)}
+		a.remember(b, at(0), true)
+		if i == 0 {
+			a.responded(b, at(90)) // within lateFactor times the setting: not late
+			continue
+		}
+		a.responded(b, at(101)) // past lateFactor times the setting: late
+	}
+	if ok, _, _ := a.admitAt(at(101), at(101)); !ok {
+		t.Fatalf("refused with %d late waits, want %d before refusing", minQueue-1, minQueue)
+	}
+	b := []byte("last")
+	a.remember(b, at(5), true)
+	a.responded(b, at(110))
+	if ok, _, reason := a.admitAt(at(110), at(110)); ok || reason != refusedDelay {
+		t.Fatalf("%d late waits: ok %v reason %q, want refused for the delay", minQueue, ok, reason)
+	}
+	if a.waiting.Load() != 0 {
+		t.Fatalf("%d waiting, want 0: the late waits refuse alone", a.waiting.Load())
+	}
+	if ok, _, _ := a.admitAt(at(110+2*int(lateWindow/time.Millisecond)), at(310)); !ok {
+		t.Fatal("still refused two windows after the late waits")
 	}
 }

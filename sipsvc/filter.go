@@ -47,11 +47,14 @@ type trustGate struct {
 	settings *atomic.Pointer[liveSettings]
 	// refuse counts (and may log) one discarded datagram or closed connection.
 	refuse func(src netip.AddrPort, what string)
+	// malformed counts (and may log) one trusted datagram discarded as not SIP (framing.go).
+	// nil: no framing check.
+	malformed func(src netip.AddrPort, why string)
 }
 
 // newTrustGate builds the gate of s's configuration.
 func (s *Server) newTrustGate() *trustGate {
-	return &trustGate{settings: &s.live, refuse: s.refuseAtSocket}
+	return &trustGate{settings: &s.live, refuse: s.refuseAtSocket, malformed: s.malformedAtSocket}
 }
 
 // refuseAtSocket counts one datagram discarded or connection closed by the trust filter and
@@ -194,11 +197,11 @@ func (c *trustPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		c.stamps.Do(func() { enableRxStamps(c.UDPConn) })
 	}
 	for {
-		n, oobn, _, src, err := c.UDPConn.ReadMsgUDPAddrPort(b, c.oob[:])
+		n, oobn, flags, src, err := c.UDPConn.ReadMsgUDPAddrPort(b, c.oob[:])
 		if err != nil {
 			return n, nil, err
 		}
-		if !c.gate.admitDatagram(src, b[:n]) {
+		if !c.gate.admitDatagram(src, b[:n]) || !c.gate.framed(src, b[:n], flags) {
 			continue
 		}
 		if c.admit != nil {

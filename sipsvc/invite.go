@@ -24,9 +24,8 @@ const noFinalCode = 603
 
 // handleInvite runs one incoming call from the first packet to its end; the handler returns
 // when the call is over. Order: trust, Require (420), re-INVITE dispatch, a retransmission
-// of a live call's INVITE (dropped), overload control over TCP and TLS (503; over UDP the
-// socket filter refused already, see overload.go), body (415), drain, max-calls, 100 Trying, then the call
-// (see runCall).
+// of a live call's INVITE (dropped), body (415), drain, max-calls, 100 Trying, then the call
+// (see runCall). Overload control refused already, before any transaction (overload.go).
 func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	src, ok := s.trusted(req, tx)
 	if !ok {
@@ -47,15 +46,6 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.log.Debug("INVITE retransmission after ACK dropped", "call_id", callIDOf(req))
 		tx.Terminate()
 		return
-	}
-	if req.Transport() != "UDP" {
-		// Over UDP the socket filter decided already (admitNewCall); over TCP and TLS the
-		// decision runs here, before any other work.
-		if ok, start := s.admit.admit(time.Now()); !ok {
-			s.respond(req, tx, sip.StatusServiceUnavailable, "", retryAfter(retryAfterBusy))
-			s.refuseOverload(refusedInvite, start, src)
-			return
-		}
 	}
 	offer, ok := s.readSDP(req, tx)
 	if !ok {
@@ -147,6 +137,7 @@ func (c *call) route() (dialplan.Trace, error) {
 		return nil, sipstatus.New(500, errors.New("service has no router (templates, dialplan, identifier chain)"))
 	}
 	rt, err := s.opts.Router.Route(c.ctx, r)
+	s.routedInvite(c.sipReq) // overload control's queue delay ends here (overload.go)
 	c.out.routed(&rt, s.opts.Metrics)
 	// The routing attributes go into one With (one logger per call, not two).
 	var attrs []any

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+	"github.com/sidecar-voip/sidecar/request"
 )
 
 // Indexes of Server.overloadRefused.
@@ -29,30 +31,22 @@ func (s *Server) admitNewCall(src netip.AddrPort, b []byte, arrived time.Time,
 	if s.admit.seen(branch) {
 		return true
 	}
-	ok, start, _ := s.admit.admitAt(time.Now(), arrived)
-	var req *sip.Request
-	if !ok || s.admit.delayed() {
-		msg, err := sip.ParseMessage(b)
-		if err != nil {
-			return true // malformed: sipgo answers 400 or drops it
-		}
-		r, isReq := msg.(*sip.Request)
-		if isReq && toTag(r) == "" && r.Via() != nil && r.CallID() != nil && r.CSeq() != nil &&
-			r.From() != nil && r.To() != nil {
-			req = r
-		}
+	var h inviteHead
+	answerable := h.scan(b)
+	if h.toTag {
+		return true // in dialog (a re-INVITE): never refused here, takes no token
 	}
+	ok, start, _ := s.admit.admitAt(time.Now(), arrived)
 	if ok {
-		// Its wait for a first response counts in the queue delay only when the handler
-		// will see it: sipgo drops some malformed requests without a word.
-		s.admit.remember(branch, arrived, req != nil)
+		// Its wait counts in the queue delay only when the handler will see it: sipgo
+		// drops a request without these headers without a word.
+		s.admit.remember(branch, arrived, answerable)
 		return true
 	}
-	if req == nil {
-		return true // in dialog (a re-INVITE) or unanswerable here: the handler decides
+	if !answerable {
+		return true // unanswerable here: sipgo answers 400 or drops it
 	}
-	res := s.overloadResponse(req)
-	if _, err := send([]byte(res.String()), net.UDPAddrFromAddrPort(src)); err != nil {
+	if _, err := send(h.reply(s.cfg.UserAgent), net.UDPAddrFromAddrPort(src)); err != nil {
 		s.log.Debug("overload 503 not sent", "source", src.String(), "error", err)
 	}
 	s.stats.reject(sip.StatusServiceUnavailable)
@@ -60,13 +54,136 @@ func (s *Server) admitNewCall(src netip.AddrPort, b []byte, arrived time.Time,
 	return false
 }
 
-// sentResponse is the UDP socket filter's look at each datagram the sidecar sends: the first
-// response to an INVITE admitted over UDP ends its wait (admission.responded).
+// inviteHead is what the UDP filter reads of an INVITE's header section, without parsing
+// it: the header lines a stateless answer copies (each with its folded continuation lines,
+// without the final CRLF) and whether To has a tag.
+type inviteHead struct {
+	vias                   [][]byte
+	from, to, callID, cseq []byte
+	toTag                  bool
+}
+
+// scan reads datagram b's header section into h; it reports whether every header a
+// stateless answer needs (Via, From, To, Call-ID, CSeq, in full or compact form) is there.
+func (h *inviteHead) scan(b []byte) bool {
+	end := bytes.Index(b, []byte("\r\n\r\n"))
+	if end < 0 {
+		return false
+	}
+	head := b[:end+2]
+	eol := bytes.Index(head, []byte("\r\n"))
+	if eol < 0 {
+		return false
+	}
+	head = head[eol+2:] // past the request line
+	for len(head) > 0 {
+		// One header: its line and the continuation lines (starting with SP or HT).
+		n := 0
+		for {
+			i := bytes.Index(head[n:], []byte("\r\n"))
+			if i < 0 {
+				return false
+			}
+			n += i + 2
+			if n >= len(head) || (head[n] != ' ' && head[n] != '\t') {
+				break
+			}
+		}
+		line := head[:n-2]
+		head = head[n:]
+		name, _, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		name = bytes.TrimSpace(name)
+		switch {
+		case equalFoldASCII(name, "VIA") || equalFoldASCII(name, "V"):
+			h.vias = append(h.vias, line)
+		case equalFoldASCII(name, "FROM") || equalFoldASCII(name, "F"):
+			h.from = line
+		case equalFoldASCII(name, "TO") || equalFoldASCII(name, "T"):
+			h.to = line
+			h.toTag = indexFold(line, ";tag=") >= 0
+		case equalFoldASCII(name, "CALL-ID") || equalFoldASCII(name, "I"):
+			h.callID = line
+		case equalFoldASCII(name, "CSEQ"):
+			h.cseq = line
+		}
+	}
+	return len(h.vias) > 0 && h.from != nil && h.to != nil && h.callID != nil && h.cseq != nil
+}
+
+// reply is the stateless 503 Service Unavailable + Retry-After answering the scanned
+// INVITE: its Via, From, To (with a tag added), Call-ID and CSeq lines copied as they came,
+// and Server: server when set.
+func (h *inviteHead) reply(server string) []byte {
+	b := make([]byte, 0, 512)
+	b = append(b, "SIP/2.0 503 Service Unavailable\r\n"...)
+	for _, v := range h.vias {
+		b = append(append(b, v...), "\r\n"...)
+	}
+	b = append(append(b, h.from...), "\r\n"...)
+	b = append(b, h.to...)
+	if !h.toTag {
+		b = append(append(b, ";tag="...), sip.GenerateTagN(16)...)
+	}
+	b = append(b, "\r\n"...)
+	b = append(append(b, h.callID...), "\r\n"...)
+	b = append(append(b, h.cseq...), "\r\n"...)
+	if server != "" {
+		b = append(append(append(b, "Server: "...), server...), "\r\n"...)
+	}
+	b = append(b, "Retry-After: "...)
+	b = strconv.AppendInt(b, retryAfterBusy, 10)
+	return append(b, "\r\nContent-Length: 0\r\n\r\n"...)
+}
+
+// preTransaction is the overload check of TCP and TLS, sipgo's pre-transaction hook
+// (sip.WithTransactionLayerPreRequest, a sidecar patch): it runs on each request that matches
+// no server transaction, before one is created. A new INVITE (no To tag) from a trusted source
+// that admission refuses gets the stateless 503 + Retry-After it returns, written on the
+// request's connection, and never makes a transaction or reaches a handler. Anything else
+// (UDP, decided in the socket filter) returns nil and goes on.
+func (s *Server) preTransaction(req *sip.Request) *sip.Response {
+	if req.Method != sip.INVITE || req.Transport() == "UDP" || toTag(req) != "" {
+		return nil
+	}
+	src, err := request.SourceOf(req)
+	if err != nil || !s.live.Load().trusted.Allows(src) {
+		return nil // the handler answers or drops it (trust.go)
+	}
+	ok, start := s.admit.admit(time.Now())
+	if ok {
+		return nil
+	}
+	s.stats.reject(sip.StatusServiceUnavailable)
+	s.refuseOverload(refusedInvite, start, src)
+	return s.overloadResponse(req)
+}
+
+// sentResponse is the UDP socket filter's look at each datagram the sidecar sends: a final
+// response to an INVITE admitted over UDP ends its wait (admission.responded), when routing
+// did not end it first (routedInvite). A 100 Trying does not: the handler sends it first
+// thing, before the work a busy node falls behind on.
 func (s *Server) sentResponse(b []byte) {
-	if s.admit.waiting.Load() == 0 || !isResponseTo(b, "INVITE") {
+	if s.admit.waiting.Load() == 0 || len(b) < 12 || b[8] < '2' || !isResponseTo(b, "INVITE") {
 		return
 	}
 	s.admit.responded(viaBranch(b), time.Now())
+}
+
+// routedInvite ends the wait of an INVITE admitted over UDP once its call is routed
+// (identified, profiles built, dialplan chosen), the sidecar's own work before the dialplan
+// runs: the queue delay is arrival to routing done. Called by the INVITE handler.
+func (s *Server) routedInvite(req *sip.Request) {
+	if s.admit.waiting.Load() == 0 || req.Transport() != "UDP" {
+		return
+	}
+	if v := req.Via(); v != nil {
+		if b, ok := v.Params.Get("branch"); ok {
+			s.admit.responded([]byte(b), time.Now())
+		}
+	}
 }
 
 // QueueDelay reports the overload control's measurements of the new INVITEs admitted over

@@ -50,3 +50,6 @@ func rxStamp(oob []byte) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
+
+// msgTrunc is the read flag of a datagram larger than the buffer it was read into.
+const msgTrunc = syscall.MSG_TRUNC

@@ -15,3 +15,7 @@ func enableRxStamps(*net.UDPConn) {}
 
 // rxStamp reports no timestamp: the read time is used.
 func rxStamp([]byte) (time.Time, bool) { return time.Time{}, false }
+
+// msgTrunc is 0: the truncation flag is read on Linux only (a truncated datagram then fails
+// the framing check or sipgo's parse).
+const msgTrunc = 0

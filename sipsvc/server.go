@@ -119,7 +119,8 @@ func New(opts Options) (*Server, error) {
 	setSipgoLogger(sipLog)
 	uaOpts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog), streamTransports()),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog),
+			sip.WithTransactionLayerPreRequest(s.preTransaction)),
 	}
 	if c.UserAgent != "" {
 		uaOpts = append(uaOpts, sipgo.WithUserAgent(c.UserAgent))

@@ -15,6 +15,10 @@ type Stats struct {
 	// Untrusted counts requests refused, datagrams discarded and connections closed because
 	// their source is not trusted.
 	Untrusted uint64
+	// Malformed counts datagrams from trusted sources discarded at the socket as not SIP
+	// (framing.go): no start line, no end of the header section, a body shorter than its
+	// Content-Length, or larger than the read buffer.
+	Malformed uint64
 	// CallsActive is the number of INVITEs being handled now (the max-calls gauge).
 	CallsActive int
 	// CallsTotal counts INVITEs that got a call slot.
@@ -66,6 +70,9 @@ type MWIStats struct {
 type counters struct {
 	untrusted, callsTotal, answered, noACK, options, panics, inviteRetrans atomic.Uint64
 
+	malformed    atomic.Uint64
+	malformedLog rateLimit
+
 	mu       sync.Mutex
 	rejected map[int]uint64
 }
@@ -83,6 +90,7 @@ func (s *Server) Stats() Stats {
 	s.stats.mu.Unlock()
 	return Stats{
 		Untrusted:   s.stats.untrusted.Load(),
+		Malformed:   s.stats.malformed.Load(),
 		CallsActive: int(s.limit.active.Load()),
 		CallsTotal:  s.stats.callsTotal.Load(),
 		Answered:    s.stats.answered.Load(),

@@ -29,6 +29,10 @@ type TransactionLayer struct {
 
 	terminateOnConnClose bool
 
+	// preRequest (sidecar patch, PATCHED.md) sees each request before a new server
+	// transaction is made for it.
+	preRequest func(req *Request) *Response
+
 	log *slog.Logger
 }
 
@@ -56,6 +60,16 @@ func WithTransactionLayerUnhandledResponseHandler(f func(r *Response)) Transacti
 func WithTransactionLayerTerminateOnConnClose() TransactionLayerOption {
 	return func(txl *TransactionLayer) {
 		txl.terminateOnConnClose = true
+	}
+}
+
+// WithTransactionLayerPreRequest (sidecar patch, PATCHED.md) sets f to run on each request
+// that matches no server transaction, before one is created for it. When f returns a
+// response, it is sent statelessly on the request's connection and no transaction is
+// created: the request never reaches the request handler. f must be cheap and not block.
+func WithTransactionLayerPreRequest(f func(req *Request) *Response) TransactionLayerOption {
+	return func(txl *TransactionLayer) {
+		txl.preRequest = f
 	}
 }
 
@@ -244,6 +258,17 @@ func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 	}
 	if conn == nil {
 		return fmt.Errorf("transport returned nil connection")
+	}
+	if txl.preRequest != nil {
+		if res := txl.preRequest(req); res != nil {
+			// Answered statelessly (sidecar patch): no transaction.
+			err := conn.WriteMsg(res)
+			conn.TryClose()
+			if err != nil {
+				return fmt.Errorf("write stateless %d: %w", res.StatusCode, err)
+			}
+			return nil
+		}
 	}
 
 	txl.serverTransactions.lock()
