@@ -37,7 +37,7 @@ fresh-test:
 # sipgo copy (third_party/sipgo, its own module) runs the test of its one change.
 unit:
 	$(GO) test -count=1 $(UNIT_PKGS)
-	cd third_party/sipgo && $(GO) test -count=1 -run TimerL ./sip
+	cd third_party/sipgo && $(GO) test -count=1 ./sip ./sidecartest
 
 # SIDECAR_E2E=1 makes the tests that need Kamailio or SIPp fail, not skip, when either is missing.
 e2e:
