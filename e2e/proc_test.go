@@ -134,8 +134,11 @@ func (p *proc) signal(sig syscall.Signal) error {
 }
 
 // stop sends SIGTERM to the process and, if it is still alive after 5 s, SIGKILL to its
-// process group (kamailio's children included). It returns once the process is reaped.
+// process group (kamailio's children included). It returns once the process is reaped. Once
+// the process is gone, whatever is left of its group gets SIGKILL too: a test that killed
+// kamailio's main process with kill -9 leaves its children running otherwise.
 func (p *proc) stop(t *testing.T) {
+	defer p.killGroup()
 	if !p.running() {
 		return
 	}
@@ -151,6 +154,14 @@ func (p *proc) stop(t *testing.T) {
 	case <-p.done:
 	case <-time.After(5 * time.Second):
 		t.Errorf("%s (pid %d) survived SIGKILL", p.name, p.cmd.Process.Pid)
+	}
+}
+
+// killGroup sends SIGKILL to what is left of the process's group once the process itself
+// has exited (the group is the one startProc created, its id the process's PID).
+func (p *proc) killGroup() {
+	if !p.running() {
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL) // ESRCH when nothing is left
 	}
 }
 
