@@ -89,21 +89,6 @@ func (k sock) valid() bool { return k.ok }
 
 func (k sock) close() error { return unix.Close(k.fd) }
 
-// port returns the port the socket is bound to.
-func (k sock) port() int {
-	sa, err := unix.Getsockname(k.fd)
-	if err != nil {
-		return 0
-	}
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return sa.Port
-	case *unix.SockaddrInet6:
-		return sa.Port
-	}
-	return 0
-}
-
 // writeTo sends b to dst without blocking and without allocating.
 func (k sock) writeTo(b []byte, dst netip.AddrPort) error {
 	if len(b) == 0 {
@@ -230,7 +215,7 @@ func newReactorLoop() (reactorLoop, error) {
 		return reactorLoop{}, fmt.Errorf("eventfd: %w", err)
 	}
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: -1}
-	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, stopfd, &ev); err == nil {
+	if err = unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, stopfd, &ev); err == nil {
 		err = unix.SetNonblock(epfd, true) // os.NewFile hands a non-blocking fd to the poller
 	}
 	if err != nil {

@@ -366,13 +366,6 @@ func (a *admission) lastReason() string {
 	return a.reason
 }
 
-// delayed reports whether queue-delay shedding is on.
-func (a *admission) delayed() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.maxDelay > 0
-}
-
 // rateLimit is the configured rate (new INVITEs per second, 0: none).
 func (a *admission) rateLimit() int {
 	a.mu.Lock()
