@@ -11,9 +11,8 @@ import (
 // semantics for the kinds the compiler handles (string, int, bool), failing (so that
 // text/template runs the value) on anything else.
 
-func asString(v val) (string, bool) { return v.s, v.k == kString }
-func asInt(v val) (int, bool)       { return v.n, v.k == kInt }
-func asBool(v val) (bool, bool)     { return v.b, v.k == kBool }
+func asInt(v val) (int, bool)   { return v.n, v.k == kInt }
+func asBool(v val) (bool, bool) { return v.b, v.k == kBool }
 
 // boxed is v as a function's interface{} parameter receives it.
 func boxed(v val) (any, bool) {
@@ -308,9 +307,8 @@ func funcCall(f any, args []evalFn) evalFn {
 			return nil
 		}
 		return func(s *state) (val, bool) {
-			v, ok := arg(s, 0)
-			a, ok2 := asString(v)
-			if !ok || !ok2 {
+			a, ok := stringArg(s, args[0])
+			if !ok {
 				return val{}, false
 			}
 			return str(f(a))
@@ -320,9 +318,8 @@ func funcCall(f any, args []evalFn) evalFn {
 			return nil
 		}
 		return func(s *state) (val, bool) {
-			v, ok := arg(s, 0)
-			a, ok2 := asString(v)
-			if !ok || !ok2 {
+			a, ok := stringArg(s, args[0])
+			if !ok {
 				return val{}, false
 			}
 			return val{k: kBool, b: f(a)}, true
@@ -332,9 +329,8 @@ func funcCall(f any, args []evalFn) evalFn {
 			return nil
 		}
 		return func(s *state) (val, bool) {
-			v, ok := arg(s, 0)
-			a, ok2 := asString(v)
-			if !ok || !ok2 {
+			a, ok := stringArg(s, args[0])
+			if !ok {
 				return val{}, false
 			}
 			return val{k: kInt, n: f(a)}, true
@@ -344,9 +340,8 @@ func funcCall(f any, args []evalFn) evalFn {
 			return nil
 		}
 		return func(s *state) (val, bool) {
-			v, ok := arg(s, 0)
-			a, ok2 := asString(v)
-			if !ok || !ok2 {
+			a, ok := stringArg(s, args[0])
+			if !ok {
 				return val{}, false
 			}
 			r, err := f(a)
@@ -383,9 +378,8 @@ func funcCall(f any, args []evalFn) evalFn {
 			if !ok {
 				return val{}, false
 			}
-			v, ok := arg(s, 2)
-			c, ok2 := asString(v)
-			if !ok || !ok2 {
+			c, ok := stringArg(s, args[2])
+			if !ok {
 				return val{}, false
 			}
 			return str(f(a, b, c))
@@ -513,6 +507,12 @@ func funcCall(f any, args []evalFn) evalFn {
 		}
 	}
 	return nil
+}
+
+// stringArg evaluates one argument that must be a string.
+func stringArg(s *state, arg evalFn) (string, bool) {
+	v, ok := arg(s)
+	return v.s, ok && v.k == kString
 }
 
 func twoStrings(s *state, args []evalFn) (a, b string, ok bool) {
