@@ -48,28 +48,7 @@ func TestReloadUnderLoad(t *testing.T) {
 		mustWrite(t, econf, fmt.Sprintf("[c]\nexten => _X.,1,Set(VERSION=%d)\n same => n,Busy()\n", i))
 	}
 	good(0)
-	sipPort, adminPort := freePort(t, sidecar1), freePort(t, "127.0.0.1")
-	rtp := freePortPair(t, sidecar1)
-	if rtp > 65400 {
-		rtp = 40000
-	}
-	ini := filepath.Join(dir, "reload.ini")
-	mustWrite(t, ini, fmt.Sprintf(`[general]
-templates = %[1]s
-[sip]
-listen = udp:%[2]s:%[3]d
-trusted = 127.0.0.1
-max-calls = 2000
-drain-grace = 2s
-default-context = c
-[rtp]
-ports = %[4]d-%[5]d
-address = %[2]s
-[admin]
-listen = 127.0.0.1:%[6]d
-[voicemail]
-dir = %[7]s
-`, tdir, sidecar1, sipPort, rtp, rtp+99, adminPort, filepath.Join(dir, "voicemail")))
+	ini, sipPort, adminPort := adminServeIni(t, dir, tdir, "reload", "")
 	sc := startProc(t, dir, "sidecar", bin, "serve", "-config", ini)
 	admin := fmt.Sprintf("127.0.0.1:%d", adminPort)
 	if err := eventually(15*time.Second, func() error {
@@ -157,4 +136,34 @@ func metricsText(t *testing.T, admin string) string {
 		}
 	}
 	return b.String()
+}
+
+// adminServeIni writes dir/NAME.ini for a sidecar on sidecar1 serving the templates in tdir
+// (context c by default), with its admin API on a free loopback port (adminExtra: more [admin]
+// lines, each ending in a newline), and returns its path and the SIP and admin ports.
+func adminServeIni(t *testing.T, dir, tdir, name, adminExtra string) (ini string, sipPort, adminPort int) {
+	t.Helper()
+	sipPort, adminPort = freePort(t, sidecar1), freePort(t, "127.0.0.1")
+	rtp := freePortPair(t, sidecar1)
+	if rtp > 65400 {
+		rtp = 40000
+	}
+	ini = filepath.Join(dir, name+".ini")
+	mustWrite(t, ini, fmt.Sprintf(`[general]
+templates = %[1]s
+[sip]
+listen = udp:%[2]s:%[3]d
+trusted = 127.0.0.1
+max-calls = 2000
+drain-grace = 2s
+default-context = c
+[rtp]
+ports = %[4]d-%[5]d
+address = %[2]s
+[admin]
+listen = 127.0.0.1:%[6]d
+%[8]s[voicemail]
+dir = %[7]s
+`, tdir, sidecar1, sipPort, rtp, rtp+99, adminPort, filepath.Join(dir, "voicemail"), adminExtra))
+	return ini, sipPort, adminPort
 }

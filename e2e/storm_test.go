@@ -64,29 +64,7 @@ func TestReloadPushStorm(t *testing.T) {
 	}
 	mustWrite(t, filepath.Join(tdir, "t.conf"), "[sub]\ncontext = c\n")
 	mustWrite(t, filepath.Join(tdir, "extensions.conf"), "[c]\nexten => _X.,1,Busy()\n")
-	sipPort, adminPort := freePort(t, sidecar1), freePort(t, "127.0.0.1")
-	rtp := freePortPair(t, sidecar1)
-	if rtp > 65400 {
-		rtp = 40000
-	}
-	ini := filepath.Join(dir, "storm.ini")
-	mustWrite(t, ini, fmt.Sprintf(`[general]
-templates = %[1]s
-[sip]
-listen = udp:%[2]s:%[3]d
-trusted = 127.0.0.1
-max-calls = 2000
-drain-grace = 2s
-default-context = c
-[rtp]
-ports = %[4]d-%[5]d
-address = %[2]s
-[admin]
-listen = 127.0.0.1:%[6]d
-token = %[8]s
-[voicemail]
-dir = %[7]s
-`, tdir, sidecar1, sipPort, rtp, rtp+99, adminPort, filepath.Join(dir, "voicemail"), pushToken))
+	ini, sipPort, adminPort := adminServeIni(t, dir, tdir, "storm", "token = "+pushToken+"\n")
 	// GOGC=10: the heap in use stays near the live heap, so growth is a leak, not garbage.
 	t.Setenv("GOGC", "10")
 	sc := startProc(t, dir, "sidecar", bin, "serve", "-config", ini)
