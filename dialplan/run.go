@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 
+	"github.com/sidecar-voip/sidecar/internal/lazylog"
 	"github.com/sidecar-voip/sidecar/internal/safetmpl"
 	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/profile"
@@ -140,7 +141,7 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 	}
 	req := ch.Request()
 	if req != nil {
-		log = log.With("call-id", req.CallID)
+		log = lazylog.With(log, slog.String("call-id", req.CallID))
 	} else {
 		req = &request.Request{}
 	}
@@ -189,8 +190,10 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 		shown := maskSecrets(st.app.masked(args), secrets)
 		ts := TraceStep{Context: c.Context, Exten: c.Exten, Priority: st.Priority, App: st.App, Args: shown}
 		trace = append(trace, ts)
-		log.Debug("dialplan step", "context", c.Context, "exten", c.Exten, "priority", st.Priority,
-			"app", st.App, "args", shown, "at", st.Pos.String())
+		if log.Enabled(ctx, slog.LevelDebug) { // the arguments are not built at a higher level
+			log.Debug("dialplan step", "context", c.Context, "exten", c.Exten, "priority", st.Priority,
+				"app", st.App, "args", shown, "at", st.Pos.String())
+		}
 		res, err := st.app.Run(ctx, c, args)
 		if err != nil {
 			// The error names the step without its arguments, and an application's own

@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/identify"
+	"github.com/sidecar-voip/sidecar/internal/lazylog"
 	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/request"
 )
@@ -71,8 +72,8 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 // runCall creates the dialog and the call, routes it, and ends it. offer is the INVITE's
 // SDP (nil for a late offer).
 func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte) {
-	log := s.log.With("call_id", callIDOf(req), "source", src.String(),
-		"transport", lowerTransport(req.Transport()))
+	log := lazylog.With(s.log, slog.String("call_id", callIDOf(req)), slog.String("source", src.String()),
+		slog.String("transport", lowerTransport(req.Transport())))
 	contact := s.contactFor(req, tx)
 	dua := &sipgo.DialogUA{Client: s.client, ContactHDR: contact}
 	dlg, err := dua.ReadInvite(req, tx)
@@ -140,14 +141,14 @@ func (c *call) route() (dialplan.Trace, error) {
 	s.routedInvite(c.sipReq) // overload control's queue delay ends here (overload.go)
 	c.out.routed(&rt, s.opts.Metrics)
 	// The routing attributes go into one With (one logger per call, not two).
-	var attrs []any
+	var attrs []slog.Attr
 	if m := rt.Match; m.Identifier != "" {
-		attrs = append(make([]any, 0, 10), "identifier", m.Identifier,
-			"caller_template", m.Caller.Name, "callee_template", m.Callee.Name)
+		attrs = append(make([]slog.Attr, 0, 5), slog.String("identifier", m.Identifier),
+			slog.String("caller_template", m.Caller.Name), slog.String("callee_template", m.Callee.Name))
 	}
 	if err != nil {
 		if attrs != nil {
-			c.setLogger(c.logger().With(attrs...))
+			c.setLogger(lazylog.With(c.logger(), attrs...))
 		}
 		// No identifier matched: answered with [sip] no-match; rejections and a profile
 		// that cannot be built already carry their answers (*sipstatus.Error).
@@ -157,7 +158,7 @@ func (c *call) route() (dialplan.Trace, error) {
 	s.mwi.learn(c.caller, c.src, transport)
 	s.mwi.learn(c.callee, c.src, transport)
 	s.blf.learn(c, c.src, transport)
-	c.setLogger(c.logger().With(append(attrs, "context", rt.Context, "exten", rt.Exten)...))
+	c.setLogger(lazylog.With(c.logger(), append(attrs, slog.String("context", rt.Context), slog.String("exten", rt.Exten))...))
 	c.routed(rt.Context)
 	c.logger().Debug("call routed")
 	t0 := time.Now()

@@ -22,9 +22,12 @@ type step struct {
 	group string
 }
 
+// handler is base with its steps: this handler's own (the last) after its parent's, a chain
+// that With extends by one node (no copy of the earlier steps).
 type handler struct {
-	base  slog.Handler // the wrapped handler, with no steps applied
-	steps []step       // applied in order to base on first Handle
+	base   slog.Handler // the wrapped handler, with no steps applied
+	parent *handler     // the steps before this one; nil for New's handler
+	step   step         // this handler's step (none for New's handler)
 
 	once  sync.Once
 	built slog.Handler
@@ -33,24 +36,29 @@ type handler struct {
 func (h *handler) Enabled(ctx context.Context, l slog.Level) bool { return h.base.Enabled(ctx, l) }
 
 func (h *handler) Handle(ctx context.Context, r slog.Record) error {
+	return h.build().Handle(ctx, r)
+}
+
+// build applies the steps to base, once: the parent's built handler, then this step.
+func (h *handler) build() slog.Handler {
 	h.once.Do(func() {
-		b := h.base
-		for _, s := range h.steps {
-			if s.attrs != nil {
-				b = b.WithAttrs(s.attrs)
-			} else {
-				b = b.WithGroup(s.group)
-			}
+		if h.parent == nil {
+			h.built = h.base
+			return
+		}
+		b := h.parent.build()
+		if h.step.attrs != nil {
+			b = b.WithAttrs(h.step.attrs)
+		} else {
+			b = b.WithGroup(h.step.group)
 		}
 		h.built = b
 	})
-	return h.built.Handle(ctx, r)
+	return h.built
 }
 
 func (h *handler) with(s step) *handler {
-	steps := make([]step, len(h.steps), len(h.steps)+1)
-	copy(steps, h.steps)
-	return &handler{base: h.base, steps: append(steps, s)}
+	return &handler{base: h.base, parent: h, step: s}
 }
 
 func (h *handler) WithAttrs(as []slog.Attr) slog.Handler {
@@ -65,4 +73,15 @@ func (h *handler) WithGroup(name string) slog.Handler {
 		return h
 	}
 	return h.with(step{group: name})
+}
+
+// With is l.With(attrs...) for attributes built by the caller with slog.String, slog.Int and
+// the like: the same logger, without slog's conversion of an argument list (each value boxed
+// in an interface, then a slice of attributes made from them). attrs must not change
+// afterwards (the handler keeps the slice).
+func With(l *slog.Logger, attrs ...slog.Attr) *slog.Logger {
+	if len(attrs) == 0 {
+		return l
+	}
+	return slog.New(l.Handler().WithAttrs(attrs))
 }

@@ -3,6 +3,7 @@ package lazylog_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"strings"
 	"testing"
@@ -77,5 +78,41 @@ func TestNoFormattingBelowLevel(t *testing.T) {
 	}
 	if !l.Enabled(context.Background(), slog.LevelWarn) || l.Enabled(context.Background(), slog.LevelInfo) {
 		t.Error("Enabled does not follow the wrapped handler")
+	}
+}
+
+// TestWith: lazylog.With writes what Logger.With writes, in fewer allocations (the
+// attributes are not boxed and converted, the earlier With steps not copied).
+func TestWith(t *testing.T) {
+	var want, got bytes.Buffer
+	base := func(b *bytes.Buffer) *slog.Logger {
+		return slog.New(lazylog.New(slog.NewTextHandler(b, &slog.HandlerOptions{
+			ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+				if a.Key == slog.TimeKey {
+					return slog.Attr{}
+				}
+				return a
+			},
+		})))
+	}
+	base(&want).With("call_id", "a@b", "n", 3).With("context", "c").Warn("one", "x", 1)
+	lazylog.With(lazylog.With(base(&got), slog.String("call_id", "a@b"), slog.Int("n", 3)), slog.String("context", "c")).Warn("one", "x", 1)
+	if got.String() != want.String() {
+		t.Errorf("lazylog.With wrote %q, Logger.With %q", got.String(), want.String())
+	}
+	if l := base(&got); lazylog.With(l) != l {
+		t.Error("With without attributes is not the same logger")
+	}
+
+	quiet := slog.New(lazylog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	quiet = quiet.With("a", "b").With("c", "d").With("e", "f")
+	id, ctx := "call@host", "default"
+	n := testing.AllocsPerRun(100, func() {
+		l := lazylog.With(quiet, slog.String("call_id", id), slog.String("context", ctx))
+		l.Info("not written")
+	})
+	// The attribute slice, the handler, the logger.
+	if n > 3 {
+		t.Errorf("With on a three-step logger: %v allocations, want <= 3", n)
 	}
 }
