@@ -3,6 +3,7 @@ package sip
 import (
 	"context"
 	"net"
+	"net/netip"
 	"strconv"
 )
 
@@ -77,7 +78,40 @@ func (a *Addr) String() string {
 		return net.JoinHostPort(a.Hostname, strconv.Itoa(a.Port))
 	}
 
+	if s, ok := ipPortString(a.IP, "", a.Port); ok {
+		return s
+	}
 	return net.JoinHostPort(a.IP.String(), strconv.Itoa(a.Port))
+}
+
+// ipPortString is net.JoinHostPort(ip.String() (with "%"+zone when zone is set),
+// strconv.Itoa(port)) in one allocation instead of three (sidecar patch: formatted for every
+// received datagram and every response's destination); ok false for what it does not
+// format the same way (an IP that is not 4 or 16 bytes, a port out of range).
+func ipPortString(ip net.IP, zone string, port int) (string, bool) {
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok || port < 0 || port > 65535 {
+		return "", false
+	}
+	a = a.Unmap() // net.IP prints an IPv4-mapped address as IPv4
+	if zone != "" {
+		if a.Is4() {
+			return "", false
+		}
+		a = a.WithZone(zone)
+	}
+	var buf [64]byte
+	return string(netip.AddrPortFrom(a, uint16(port)).AppendTo(buf[:0])), true
+}
+
+// udpAddrString is raddr.String() (sidecar patch: see ipPortString).
+func udpAddrString(raddr net.Addr) string {
+	if u, ok := raddr.(*net.UDPAddr); ok && u != nil {
+		if s, ok := ipPortString(u.IP, u.Zone, u.Port); ok {
+			return s
+		}
+	}
+	return raddr.String()
 }
 
 func (a *Addr) Copy(d *Addr) {

@@ -203,6 +203,28 @@ func headerToLower(s []byte) []byte {
 	return asciiToLower(s)
 }
 
+// headerNameEqual is HeaderToLower(a) == HeaderToLower(b) without lowering either (sidecar
+// patch: HeaderToLower allocates for every name outside its list that is not all a-z, such
+// as "Server" or "user-agent", and header lookups compared names that way).
+func headerNameEqual(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
 // HeaderToLower is fast ASCII lower string
 func HeaderToLower(s string) string {
 	// Avoid allocations

@@ -1,0 +1,44 @@
+package sip
+
+import (
+	"net"
+	"strconv"
+	"testing"
+)
+
+// TestAddrStringSidecar (sidecar patch): Addr.String and the received datagram's source
+// string are what net.JoinHostPort(ip.String(), port) gives, in one allocation.
+func TestAddrStringSidecar(t *testing.T) {
+	ips := []net.IP{
+		net.IPv4(127, 0, 0, 1), net.IP{10, 1, 2, 3}, net.ParseIP("::1"), net.ParseIP("2001:db8::5"),
+		net.ParseIP("fe80::1:2:3:4"), net.ParseIP("::ffff:192.0.2.1"), net.ParseIP("::192.0.2.1"), nil, net.IP{1, 2, 3},
+	}
+	for _, ip := range ips {
+		for _, port := range []int{0, 5, 5060, 65535, 70000, -1} {
+			for _, zone := range []string{"", "eth0"} {
+				u := &net.UDPAddr{IP: ip, Port: port, Zone: zone}
+				if got, want := udpAddrString(u), u.String(); got != want {
+					t.Errorf("udpAddrString(%#v) = %q, want %q", u, got, want)
+				}
+			}
+			a := Addr{IP: ip, Port: port, Hostname: "h.example"}
+			want := net.JoinHostPort(ip.String(), strconv.Itoa(port))
+			if ip == nil {
+				want = net.JoinHostPort("h.example", strconv.Itoa(port))
+			}
+			if got := a.String(); got != want {
+				t.Errorf("Addr{%v, %d}.String() = %q, want %q", ip, port, got, want)
+			}
+		}
+	}
+	a := Addr{IP: net.IPv4(192, 0, 2, 10), Port: 15060}
+	u := &net.UDPAddr{IP: net.IPv4(192, 0, 2, 10), Port: 15060}
+	var s string
+	if n := testing.AllocsPerRun(100, func() { s = a.String() }); n > 1 {
+		t.Errorf("Addr.String: %v allocations, want 1", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { s = udpAddrString(u) }); n > 1 {
+		t.Errorf("udpAddrString: %v allocations, want 1", n)
+	}
+	_ = s
+}
