@@ -176,6 +176,12 @@ type trustPacketConn struct {
 	stamps sync.Once // asks the kernel for receive timestamps, at the first read
 	// oob receives the timestamp. sipgo reads a packet connection from one goroutine only.
 	oob [rxStampSpace]byte
+	// lastSrc and lastAddr: the source of the last datagram returned and the address it was
+	// returned as, returned again for the next datagram from the same source (from
+	// Kamailio, nearly every one) instead of a new net.UDPAddr (two allocations). Readers
+	// must not change the address (sipgo does not).
+	lastSrc  netip.AddrPort
+	lastAddr *net.UDPAddr
 }
 
 // datagramAdmitter is the overload control of a UDP socket (overload.go).
@@ -214,7 +220,10 @@ func (c *trustPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 				continue
 			}
 		}
-		return n, net.UDPAddrFromAddrPort(src), nil
+		if c.lastAddr == nil || src != c.lastSrc {
+			c.lastSrc, c.lastAddr = src, net.UDPAddrFromAddrPort(src)
+		}
+		return n, c.lastAddr, nil
 	}
 }
 

@@ -42,3 +42,27 @@ func TestAddrStringSidecar(t *testing.T) {
 	}
 	_ = s
 }
+
+// TestAddrStringsSidecar (sidecar patch): the read loop formats a source address once
+// while the connection returns the same *net.UDPAddr, and anew for another one.
+func TestAddrStringsSidecar(t *testing.T) {
+	var a addrStrings
+	u := &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 5060}
+	if got := a.of(u); got != "192.0.2.1:5060" {
+		t.Fatalf("of = %q", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { _ = a.of(u) }); n != 0 {
+		t.Errorf("same address again: %v allocations, want 0", n)
+	}
+	v := &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 5060}
+	v2 := &net.UDPAddr{IP: net.IPv4(192, 0, 2, 2), Port: 5062}
+	if got := a.of(v2); got != "192.0.2.2:5062" {
+		t.Errorf("another address: %q", got)
+	}
+	if got := a.of(v); got != "192.0.2.1:5060" {
+		t.Errorf("an equal address at another pointer: %q", got)
+	}
+	if got := a.of(&net.TCPAddr{IP: net.IPv4(10, 0, 0, 1), Port: 1}); got != "10.0.0.1:1" {
+		t.Errorf("a non-UDP address: %q", got)
+	}
+}

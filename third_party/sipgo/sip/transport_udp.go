@@ -142,6 +142,7 @@ func (t *TransportUDP) readListenerConnection(conn *UDPConnection, laddr string,
 		t.pool.deleteExactN(addrs, conn)
 	}()
 
+	var sources addrStrings
 	for {
 		num, raddr, err := conn.ReadFrom(buf)
 		if err != nil {
@@ -161,7 +162,7 @@ func (t *TransportUDP) readListenerConnection(conn *UDPConnection, laddr string,
 		if len(bytes.Trim(data, "\x00")) == 0 {
 			continue
 		}
-		rastr := udpAddrString(raddr)
+		rastr := sources.of(raddr)
 		if t.readFilter != nil {
 			filtered, err := t.readFilter(TransportReadProps{
 				Transport:  t.Network(),
@@ -188,6 +189,26 @@ func (t *TransportUDP) readListenerConnection(conn *UDPConnection, laddr string,
 		t.parseAndHandle(data, rastr, handler)
 		lastRaddr = rastr
 	}
+}
+
+// addrStrings is raddr.String() for a read loop, the last *net.UDPAddr's string kept:
+// a connection that returns the same *net.UDPAddr again for the same source (sidecar's
+// does) gets it formatted once (sidecar patch).
+type addrStrings struct {
+	last *net.UDPAddr
+	str  string
+}
+
+func (a *addrStrings) of(raddr net.Addr) string {
+	u, ok := raddr.(*net.UDPAddr)
+	if ok && u != nil && u == a.last {
+		return a.str
+	}
+	s := udpAddrString(raddr)
+	if ok && u != nil {
+		a.last, a.str = u, s
+	}
+	return s
 }
 
 // This should performe better to avoid any interface allocation
