@@ -4,6 +4,8 @@ package sip
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"net"
 	"testing"
 	"time"
@@ -57,5 +59,24 @@ func TestServerRequestConnectionUDPFastPathAllocations(t *testing.T) {
 	t.Logf("%.0f allocations", n)
 	if n > 2 {
 		t.Errorf("serverRequestConnection (UDP, known source): %.0f allocations, want <= 2", n)
+	}
+}
+
+// A server transaction's Debug lines cost nothing when the logger is above Debug: Terminate
+// on a transaction allocates nothing (upstream boxed its key for each line it did not write).
+func TestServerTxDebugOffNoAllocation(t *testing.T) {
+	req := testCreateRequest(t, "OPTIONS", "sip:bob@127.0.0.1:5060", "UDP", "127.0.0.2:5066")
+	key, err := makeServerTxKey(req, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	tx := NewServerTx(key, req, nil, log)
+	if err := tx.Init(); err != nil {
+		t.Fatal(err)
+	}
+	tx.Terminate()
+	if n := testing.AllocsPerRun(100, tx.Terminate); n != 0 {
+		t.Errorf("Terminate with Debug off: %.0f allocations, want 0", n)
 	}
 }

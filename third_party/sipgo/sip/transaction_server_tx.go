@@ -1,6 +1,7 @@
 package sip
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -66,7 +67,9 @@ func (tx *ServerTx) Init() error {
 		})
 		tx.mu.Unlock()
 	}
-	tx.log.Debug("Server transaction initialized", "tx", tx.Key())
+	if tx.debugOn() {
+		tx.log.Debug("Server transaction initialized", "tx", tx.Key())
+	}
 	return nil
 }
 
@@ -156,7 +159,9 @@ func (tx *ServerTx) ackSendAsync(r *Request) {
 }
 
 func (tx *ServerTx) Terminate() {
-	tx.log.Debug("Server transaction terminating", "tx", tx.Key())
+	if tx.debugOn() {
+		tx.log.Debug("Server transaction terminating", "tx", tx.Key())
+	}
 	if tx.delete(ErrTransactionTerminated) {
 		// TODO: remove this double locking
 		tx.fsmMu.Lock()
@@ -269,7 +274,9 @@ func (tx *ServerTx) delete(err error) bool {
 	onterm := tx.onTerminate
 	tx.mu.Unlock()
 
-	tx.log.Debug("Server transaction destroyed", "tx", key)
+	if tx.debugOn() {
+		tx.log.Debug("Server transaction destroyed", "tx", key)
+	}
 	if onterm != nil {
 		onterm(key, err)
 	}
@@ -282,4 +289,11 @@ func (tx *ServerTx) delete(err error) bool {
 		}
 	}
 	return true
+}
+
+// debugOn reports whether the transaction's logger writes Debug records (sidecar patch: the
+// Debug lines of every server transaction boxed the key into an interface, an allocation
+// each, when Debug was off).
+func (tx *ServerTx) debugOn() bool {
+	return tx.log.Enabled(context.Background(), slog.LevelDebug)
 }
