@@ -66,3 +66,26 @@ func TestAddrStringsSidecar(t *testing.T) {
 		t.Errorf("a non-UDP address: %q", got)
 	}
 }
+
+// TestResponseRemoteAddressSidecar (sidecar patch): a response made from a request with a
+// resolved address sends there without parsing its destination back (no allocation), and
+// to the new destination once SetDestination changes it.
+func TestResponseRemoteAddressSidecar(t *testing.T) {
+	req := testCreateRequest(t, "INVITE", "sip:bob@127.0.0.1:5060", "UDP", "127.0.0.2:5066")
+	req.raddr = Addr{IP: net.ParseIP("192.0.2.9"), Port: 5066, Hostname: "192.0.2.9"}
+	res := NewResponseFromRequest(req, 200, "OK", nil)
+	if res.Destination() != "192.0.2.9:5066" {
+		t.Fatalf("destination %q", res.Destination())
+	}
+	var a Addr
+	if n := testing.AllocsPerRun(100, func() { a = res.remoteAddress() }); n != 0 {
+		t.Errorf("remoteAddress: %v allocations, want 0", n)
+	}
+	if !a.IP.Equal(net.IPv4(192, 0, 2, 9)) || a.Port != 5066 || a.Hostname != "192.0.2.9:5066" {
+		t.Errorf("remoteAddress = %+v", a)
+	}
+	res.SetDestination("198.51.100.1:5070")
+	if a = res.remoteAddress(); !a.IP.Equal(net.IPv4(198, 51, 100, 1)) || a.Port != 5070 {
+		t.Errorf("after SetDestination: remoteAddress = %+v", a)
+	}
+}

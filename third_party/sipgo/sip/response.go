@@ -263,6 +263,8 @@ func NewResponseFromRequest(
 	// If raddr is present this is resolved remote addr based on via header, otherwise use connection based source addr
 	if req.raddr.IP != nil {
 		res.SetDestination(req.raddr.String())
+		// sidecar patch: kept, so that remoteAddress does not parse dest back.
+		res.raddr = Addr{IP: req.raddr.IP, Port: req.raddr.Port, Hostname: res.dest}
 	} else {
 		res.SetDestination(req.Source())
 	}
@@ -273,6 +275,11 @@ func NewResponseFromRequest(
 // TODO we may want to have resolved IP destination as seperate variable like request
 func (r *Response) remoteAddress() Addr {
 	dst := r.dest
+	// sidecar patch: the request's resolved address NewResponseFromRequest made dest from,
+	// unless dest changed since (an allocation per response saved: net.ParseIP).
+	if r.raddr.IP != nil && r.raddr.Hostname == dst {
+		return r.raddr
+	}
 	host, port, _ := ParseAddr(dst)
 	return Addr{
 		IP:       net.ParseIP(host),
