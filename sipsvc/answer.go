@@ -16,8 +16,8 @@ func (c *call) writeFinal(a *sipstatus.Error, hdrs []sip.Header) error {
 	if a.Contact != "" && a.Code == sip.StatusInternalServerError {
 		c.logger().Warn("redirect refused", "error", a.Err)
 	}
-	if ua := c.s.cfg.UserAgent; ua != "" {
-		hdrs = append(hdrs, sip.NewHeader("Server", ua))
+	if h := c.s.fixed.server; h != nil {
+		hdrs = append(hdrs, h)
 	}
 	c.s.stats.reject(a.Code)
 	c.out.finalAt(time.Now())

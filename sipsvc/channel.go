@@ -110,8 +110,8 @@ func (c *call) Progress(ctx context.Context, code int) error {
 		body = sess.LocalSDP()
 		hdrs = append(hdrs, sip.NewHeader("Content-Type", "application/sdp"))
 	}
-	if ua := c.s.cfg.UserAgent; ua != "" {
-		hdrs = append(hdrs, sip.NewHeader("Server", ua))
+	if h := c.s.fixed.server; h != nil {
+		hdrs = append(hdrs, h)
 	}
 	if err := c.dlg.Respond(code, sipstatus.Phrase(code), body, hdrs...); err != nil {
 		return fmt.Errorf("progress %d: %w", code, err)
@@ -136,7 +136,7 @@ func (c *call) Answer(ctx context.Context) error {
 	}
 	res := sip.NewSDPResponseFromRequest(c.dlg.InviteRequest, sess.LocalSDP())
 	res.AppendHeader(c.s.allowHeader())
-	res.AppendHeader(supportedHeader())
+	res.AppendHeader(c.s.fixed.supported)
 	c.s.decorate(res)
 
 	// The claim fails when the caller's BYE in the early dialog won: it gets 487, not a 200.

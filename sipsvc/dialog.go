@@ -15,7 +15,7 @@ import (
 type dialogTable struct {
 	mu      sync.Mutex
 	m       map[string]*call
-	invites map[string]*call
+	invites map[inviteID]*call
 }
 
 // fromTag returns the tag of req's From header, "" when it has none.
@@ -27,16 +27,19 @@ func fromTag(req *sip.Request) string {
 	return ""
 }
 
-// inviteKey identifies a call's initial INVITE: its Call-ID and From tag.
-func inviteKey(req *sip.Request) string {
-	return callIDOf(req) + "\x00" + fromTag(req)
+// inviteID identifies a call's initial INVITE: its Call-ID and From tag (the request's own
+// strings, not a concatenation made per lookup).
+type inviteID struct{ callID, fromTag string }
+
+func inviteKey(req *sip.Request) inviteID {
+	return inviteID{callIDOf(req), fromTag(req)}
 }
 
 // addInvite records c as the live call started by the initial INVITE req.
 func (t *dialogTable) addInvite(req *sip.Request, c *call) {
 	t.mu.Lock()
 	if t.invites == nil {
-		t.invites = make(map[string]*call)
+		t.invites = make(map[inviteID]*call)
 	}
 	t.invites[inviteKey(req)] = c
 	t.mu.Unlock()

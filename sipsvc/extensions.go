@@ -126,6 +126,3 @@ func (s *Server) refuseRequire(req *sip.Request, tx sip.ServerTransaction) bool 
 	s.respond(req, tx, sip.StatusBadExtension, "", sip.NewHeader("Unsupported", strings.Join(tags, ", ")))
 	return true
 }
-
-// supportedHeader lists the SIP extensions the service supports: none.
-func supportedHeader() sip.Header { return sip.NewHeader("Supported", "") }

@@ -16,7 +16,7 @@ func (s *Server) handleOptions(req *sip.Request, tx sip.ServerTransaction) {
 	defer tx.Terminate()
 	if toTag(req) != "" {
 		if s.inDialog(req, tx) != nil {
-			s.respond(req, tx, sip.StatusOK, "", s.allowHeader(), acceptHeader(), supportedHeader())
+			s.respond(req, tx, sip.StatusOK, "", s.allowHeader(), acceptHeader(), s.fixed.supported)
 		}
 		return
 	}

@@ -97,7 +97,7 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	res.AppendHeader(sip.HeaderClone(&c.contact))
 	res.AppendHeader(c.s.allowHeader())
-	res.AppendHeader(supportedHeader())
+	res.AppendHeader(c.s.fixed.supported)
 	s.decorate(res)
 	c.logger().Info("re-INVITE accepted", "offer", len(offer) > 0)
 	err = c.respondUntilAck(tx, res, p.acked)

@@ -26,22 +26,39 @@ func (s *Server) respond(req *sip.Request, tx sip.ServerTransaction, code int, r
 	}
 }
 
+// fixedHeaders are the headers answers carry whose values are fixed at start, made once
+// and shared by every response (nothing changes a header once it is in a response): an
+// allocation per header and answer saved.
+type fixedHeaders struct {
+	server    sip.Header // nil without [sip] user-agent
+	allow     sip.Header
+	supported sip.Header // the SIP extensions the service supports: none
+}
+
+func newFixedHeaders(userAgent string, mwi bool) fixedHeaders {
+	h := fixedHeaders{
+		allow:     sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"),
+		supported: sip.NewHeader("Supported", ""),
+	}
+	if mwi {
+		h.allow = sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, SUBSCRIBE")
+	}
+	if userAgent != "" {
+		h.server = sip.NewHeader("Server", userAgent)
+	}
+	return h
+}
+
 // decorate adds the headers every answer carries: Server (when configured).
 func (s *Server) decorate(res *sip.Response) {
-	if s.cfg.UserAgent != "" && res.GetHeader("Server") == nil {
-		res.AppendHeader(sip.NewHeader("Server", s.cfg.UserAgent))
+	if s.fixed.server != nil && res.GetHeader("Server") == nil {
+		res.AppendHeader(s.fixed.server)
 	}
 }
 
-// allowHeader lists the methods the service handles.
 // allowHeader lists the methods the service takes: SUBSCRIBE (MWI) only when it serves
 // mailboxes (Options.Mailboxes), else SUBSCRIBE gets 405.
-func (s *Server) allowHeader() sip.Header {
-	if s.opts.Mailboxes != nil {
-		return sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, SUBSCRIBE")
-	}
-	return sip.NewHeader("Allow", "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO")
-}
+func (s *Server) allowHeader() sip.Header { return s.fixed.allow }
 
 func retryAfter(seconds int) sip.Header {
 	return sip.NewHeader("Retry-After", strconv.Itoa(seconds))

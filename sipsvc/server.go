@@ -51,6 +51,7 @@ type Server struct {
 	cfg     *config.SIP
 	log     *slog.Logger
 	tlsConf *tls.Config
+	fixed   fixedHeaders // answers' Server, Allow, Supported (respond.go)
 
 	ua     *sipgo.UserAgent
 	srv    *sipgo.Server
@@ -104,6 +105,7 @@ func New(opts Options) (*Server, error) {
 		log:     opts.Log,
 		ready:   make(chan struct{}),
 		drained: make(chan struct{}),
+		fixed:   newFixedHeaders(c.UserAgent, opts.Mailboxes != nil),
 	}
 	s.limit.max.Store(int64(c.MaxCalls))
 	s.admit = newAdmission(c.MaxCPS, s.limit.full)
