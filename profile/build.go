@@ -48,7 +48,8 @@ func (s *Set) build(t *tmpl, m Match, role Role, req *request.Request) (*Profile
 	if t.dynCodecs {
 		b.codecs, b.codecSet = make([]string, 0, 8), true // room for every known codec
 	}
-	data := NewData(req, t.name, m.Params, role)
+	data := borrowData(req, t.name, m.Params, role)
+	defer returnData(data)
 	for i := range t.ops {
 		o := &t.ops[i]
 		value := o.val.Text()

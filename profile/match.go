@@ -107,7 +107,9 @@ func (s *Set) Select(req *request.Request) (caller, callee Match, err error) {
 
 func (s *Set) selectRole(role Role, req *request.Request) (Match, error) {
 	mt := &s.match[role.index()]
-	text, err := mt.val.Execute(NewData(req, "", nil, role), maxSelection)
+	data := borrowData(req, "", nil, role)
+	text, err := mt.val.Execute(data, maxSelection)
+	returnData(data)
 	if err != nil {
 		return Match{}, fmt.Errorf("select template: %s: %w: %w", mt.where(), ErrInvalidValue, cleanExecErr(err))
 	}
