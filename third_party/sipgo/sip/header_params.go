@@ -141,7 +141,7 @@ func (hp HeaderParams) ToStringWrite(sep byte, buffer io.StringWriter) {
 		return
 	}
 
-	sepstr := string(sep)
+	sepstr := sepString(sep)
 	i := 0
 	for _, kv := range hp {
 		if i > 0 {
@@ -204,4 +204,19 @@ func (hp HeaderParams) Equals(other interface{}) bool {
 	}
 
 	return true
+}
+
+// sepString is string(sep) without an allocation for the separators parameters use
+// (sidecar patch: string(sep) escaped to the writer, an allocation per parameter list
+// written).
+func sepString(sep byte) string {
+	switch sep {
+	case ';':
+		return ";"
+	case '&':
+		return "&"
+	case ',':
+		return ","
+	}
+	return string(sep)
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 )
 
 var (
@@ -268,6 +269,21 @@ type UDPConnection struct {
 
 	mu       sync.RWMutex
 	refcount int
+
+	// lastDst is the address WriteMsg sent to last, reused for the next message to the
+	// same address (sidecar patch: a net.UDPAddr per message sent otherwise). Never
+	// changed once stored: writers only read it.
+	lastDst atomic.Pointer[net.UDPAddr]
+}
+
+// dstAddr is a *net.UDPAddr for ip, port, zone: the last one when it is the same address.
+func (c *UDPConnection) dstAddr(ip net.IP, port int, zone string) *net.UDPAddr {
+	if a := c.lastDst.Load(); a != nil && a.Port == port && a.Zone == zone && a.IP.Equal(ip) {
+		return a
+	}
+	a := &net.UDPAddr{IP: ip, Port: port, Zone: zone}
+	c.lastDst.Store(a)
+	return a
 }
 
 func (c *UDPConnection) close() error {
@@ -367,16 +383,13 @@ func (c *UDPConnection) WriteMsg(msg Message) error {
 		a.Port = port
 	}
 
-	raddr := net.UDPAddr{
-		IP:   a.IP,
-		Port: a.Port,
-		Zone: a.Zone,
+	port := a.Port
+	if port == 0 {
+		port = DefaultUdpPort
 	}
-	if raddr.Port == 0 {
-		raddr.Port = DefaultUdpPort
-	}
+	raddr := c.dstAddr(a.IP, port, a.Zone)
 
-	n, err = c.WriteTo(data, &raddr)
+	n, err = c.WriteTo(data, raddr)
 	if err != nil {
 		return fmt.Errorf("udp conn %s err. %w", c.PacketConn.LocalAddr().String(), err)
 	}
