@@ -69,6 +69,13 @@ func DefaultHeadersParser() map[string]HeaderParser {
 
 // ParseHeader parses a SIP header from the line and appends it to out.
 func (headersParser HeadersParser) ParseHeader(out []Header, line []byte) ([]Header, error) {
+	return headersParser.parseHeaderText(out, line, "")
+}
+
+// parseHeaderText is ParseHeader with text, when not empty, the same bytes as line as a
+// string: the header's name and value are then substrings of it instead of strings made
+// per header (sidecar patch: the parser converts a message's header section once).
+func (headersParser HeadersParser) parseHeaderText(out []Header, line []byte, text string) ([]Header, error) {
 	colonIdx := bytes.IndexByte(line, ':')
 	if colonIdx == -1 {
 		return out, fmt.Errorf("field name with no value in header: %q", line)
@@ -77,19 +84,36 @@ func (headersParser HeadersParser) ParseHeader(out []Header, line []byte) ([]Hea
 	fieldName := bytes.TrimSpace(line[:colonIdx])
 	lowerFieldName := headerToLower(fieldName)
 	fieldValue := bytes.TrimSpace(line[colonIdx+1:])
+	nameOf := func() string {
+		if text != "" {
+			return strings.TrimSpace(text[:colonIdx])
+		}
+		return string(fieldName)
+	}
 
 	headerParser, ok := headersParser[string(lowerFieldName)]
 	if !ok {
 		// We have no registered parser for this header type,
 		// so we encapsulate the header data in a GenericHeader struct.
 		// We do only forwarding on this with trimmed space. Validation and parsing is required by user
-		h := NewHeader(string(fieldName), string(fieldValue))
+		var value string
+		if text != "" {
+			value = strings.TrimSpace(text[colonIdx+1:])
+		} else {
+			value = string(fieldValue)
+		}
+		h := NewHeader(nameOf(), value)
 		out = append(out, h)
 		return out, nil
 	}
 
 	// NOTE: This line is a must and this conversion must here to stay
-	fieldText := string(fieldValue)
+	var fieldText string
+	if text != "" {
+		fieldText = strings.TrimSpace(text[colonIdx+1:])
+	} else {
+		fieldText = string(fieldValue)
+	}
 	// Support comma separated values
 	for {
 		// We have a registered parser for this header type - use it.

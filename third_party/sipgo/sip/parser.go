@@ -138,6 +138,12 @@ func (p *Parser) parseStartLine(data []byte, stream bool) (Message, int, error) 
 var errParseNoMoreHeaders = errors.New("no more headers")
 
 func (p *Parser) parseNextHeader(out []Header, data []byte) ([]Header, int, error) {
+	return p.parseNextHeaderText(out, data, "")
+}
+
+// parseNextHeaderText is parseNextHeader with text, when not empty, a string of at least
+// the header section's bytes from data's start (sidecar patch: see parseHeaderText).
+func (p *Parser) parseNextHeaderText(out []Header, data []byte, text string) ([]Header, int, error) {
 	line, n, err := nextLine(data)
 	if err != nil {
 		if err == io.EOF {
@@ -154,14 +160,19 @@ func (p *Parser) parseNextHeader(out []Header, data []byte) ([]Header, int, erro
 		return out, n, errParseNoMoreHeaders
 	}
 
+	lineText := ""
+	if len(line) <= len(text) {
+		lineText = text[:len(line)]
+	}
 	if n < len(data) && isHeaderContinuation(data[n]) {
 		line, n, err = foldHeaderLine(line, n, data)
 		if err != nil {
 			return out, 0, err
 		}
+		lineText = "" // a new buffer
 	}
 
-	out, err = p.headersParsers.ParseHeader(out, line)
+	out, err = p.headersParsers.parseHeaderText(out, line, lineText)
 	if err != nil {
 		// We might not need to return n here?
 		return out, n, err
@@ -227,9 +238,20 @@ func (p *Parser) parseHeadersOnly(msg Message, data []byte) (*ContentLengthHeade
 		contentLength *ContentLengthHeader
 		err           error
 	)
+	// sidecar patch: the header section as one string, of which every header's name and
+	// value are substrings (one allocation per message instead of one or two per header).
+	var text string
+	if end := bytes.Index(data, []byte("\r\n\r\n")); end >= 0 {
+		text = string(data[:end+2])
+	}
 	for {
-		headerBuf, n, err = p.parseNextHeader(headerBuf[:0], data)
+		headerBuf, n, err = p.parseNextHeaderText(headerBuf[:0], data, text)
 		data = data[n:]
+		if n <= len(text) {
+			text = text[n:]
+		} else {
+			text = ""
+		}
 		total += n
 		for _, h := range headerBuf {
 			switch h := h.(type) {
