@@ -16,7 +16,7 @@ type Call struct {
 	// Context, Exten and Priority are where the call is in the dialplan.
 	Context, Exten string
 	Priority       int
-	// Vars are the channel variables.
+	// Vars are the channel variables (nil until the first SetVar).
 	Vars map[string]string
 	// Log is the call's logger (with its call-id).
 	Log *slog.Logger

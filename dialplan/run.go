@@ -145,7 +145,7 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 	} else {
 		req = &request.Request{}
 	}
-	c := &Call{Channel: ch, Context: context, Exten: exten, Priority: 1, Vars: make(map[string]string), plan: p}
+	c := &Call{Channel: ch, Context: context, Exten: exten, Priority: 1, plan: p} // Vars made by the first SetVar
 	d := &Data{Request: req, call: c}
 	d.Caller, d.HasCaller = partyOrEmpty(ch.Caller())
 	d.Callee, d.HasCallee = partyOrEmpty(ch.Callee())
