@@ -182,6 +182,9 @@ type trustPacketConn struct {
 	// must not change the address (sipgo does not).
 	lastSrc  netip.AddrPort
 	lastAddr *net.UDPAddr
+	// reply is WriteTo as the function the overload check answers through, made once (a
+	// method value per datagram otherwise).
+	reply func([]byte, net.Addr) (int, error)
 }
 
 // datagramAdmitter is the overload control of a UDP socket (overload.go).
@@ -216,7 +219,10 @@ func (c *trustPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			if !ok || arrived.After(now) {
 				arrived = now
 			}
-			if !c.admit.admitNewCall(src, b[:n], arrived, c.WriteTo) {
+			if c.reply == nil {
+				c.reply = c.WriteTo
+			}
+			if !c.admit.admitNewCall(src, b[:n], arrived, c.reply) {
 				continue
 			}
 		}
