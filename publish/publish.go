@@ -112,6 +112,22 @@ type pub struct {
 	expires time.Duration // as granted
 	timer   *time.Timer
 	gone    bool
+	// ent is p.Entity parsed (entOf: the text it was parsed from): a modification or refresh
+	// of the same entity does not parse it again.
+	ent   sip.Uri
+	entOf string
+}
+
+// entity returns e.p.Entity parsed (e.mu held).
+func (e *pub) entity() (sip.Uri, error) {
+	if e.entOf != e.p.Entity || e.entOf == "" {
+		var u sip.Uri
+		if err := sip.ParseUri(e.p.Entity, &u); err != nil {
+			return sip.Uri{}, fmt.Errorf("publish: entity %q: %w", e.p.Entity, err)
+		}
+		e.ent, e.entOf = u, e.p.Entity
+	}
+	return e.ent, nil
 }
 
 // New returns a Client that sends through do.
@@ -326,10 +342,11 @@ func (c *Client) exchange(ctx context.Context, e *pub, expires time.Duration, bo
 			// Nothing to refresh: publish the state in full.
 			body, withBody = p.Body, true
 		}
-		req, err := build(p, e.etag, expires, body, withBody)
+		ent, err := e.entity()
 		if err != nil {
 			return err
 		}
+		req := build(p, ent, e.etag, expires, body, withBody)
 		res, err := c.doSized(ctx, req, p)
 		if err != nil {
 			return fmt.Errorf("publish %s %s: %w", p.Event, p.Entity, err)
@@ -415,12 +432,8 @@ func sizeBound(req *sip.Request, p Publication) int {
 	return n
 }
 
-// build renders a PUBLISH.
-func build(p Publication, etag string, expires time.Duration, body []byte, withBody bool) (*sip.Request, error) {
-	var ent sip.Uri
-	if err := sip.ParseUri(p.Entity, &ent); err != nil {
-		return nil, fmt.Errorf("publish: entity %q: %w", p.Entity, err)
-	}
+// build renders a PUBLISH to ent (p.Entity parsed; shared read-only by the request).
+func build(p Publication, ent sip.Uri, etag string, expires time.Duration, body []byte, withBody bool) *sip.Request {
 	req := sip.NewRequest(sip.PUBLISH, ent)
 	aor := sip.Uri{Scheme: ent.Scheme, User: ent.User, Host: ent.Host, Port: ent.Port}
 	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
@@ -443,5 +456,5 @@ func build(p Publication, etag string, expires time.Duration, body []byte, withB
 	} else {
 		req.SetBody(nil)
 	}
-	return req, nil
+	return req
 }
