@@ -36,13 +36,14 @@ import (
 // (counted and logged), except a terminated for a call whose earlier state went out (bounded
 // by the calls in progress): publishing never delays a call, and a lamp is never left busy.
 
-// blfWorkers bounds the PUBLISH transactions in flight. A worker spends most of a PUBLISH
-// waiting for its answer (a round trip through the socket, sipgo's read loop and its client
-// transaction, milliseconds when the machine is busy), so the publishing rate is about
-// blfWorkers / round trip while CPU is left: at 5,000 calls/s 4 workers, never idle (the
-// queue was full), published 3,150 PUBLISHes/s (0.63 per call): 1.3 ms each. 16 reach the
-// 10,000/s of 5,000 calls/s at up to 1.6 ms; a waiting worker is a parked goroutine.
-const blfWorkers = 16
+// blfWorkers bounds the PUBLISH transactions in flight. At 5,000 calls/s 4 workers, never
+// idle, published 0.63 of a call's 2 states; 16 published more (0.9-1.9 per call at
+// 2,000-4,000 calls/s on a shared machine) but, when CPU was short, cost the calls: the
+// answers to the extra PUBLISHes arrive on the SIP socket, whose read loop then dropped
+// INVITEs (kernel drops, retransmissions, fewer calls answered in 4 of 4 A/B runs at 4,000
+// calls/s; BENCHMARKS.md). Publishing is CPU-bound there, not latency-bound: keeping up needs
+// cheaper PUBLISHes, not more of them in flight.
+const blfWorkers = 4
 
 // blfTerminatedExpires is the lifetime of a terminated dialog's publication: it is not
 // refreshed and lapses at the server.
