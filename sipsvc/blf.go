@@ -37,7 +37,7 @@ import (
 // by the calls in progress): publishing never delays a call, and a lamp is never left busy.
 
 // blfWorkers bounds the PUBLISH transactions in flight. At 5,000 calls/s 4 workers, never
-// idle, published 0.63 of a call's 2 states. 16 published more (0.8-1.9 per call at 2,000-4,000
+// idle, published 0.63 of a call's 2 states. 16 published more (0.8-2.0 per call at 2,000-4,000
 // calls/s on a shared, overloaded machine) but answered fewer calls in 4 of 4 A/B pairs at
 // 4,000 calls/s, with kernel drops at the SIP socket in every 16-worker run (the extra
 // PUBLISHes' answers arrive on that socket; 4-worker runs had drops too, in 4 of 8): when CPU
