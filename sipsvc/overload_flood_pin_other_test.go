@@ -18,3 +18,6 @@ func (floodPin) String() string { return "unpinned" }
 
 // selfCPU: unknown off Linux.
 func selfCPU() time.Duration { return 0 }
+
+// sockDiagUDPDrops: unknown off Linux (udpSocketDrops reads /proc/net/udp).
+func sockDiagUDPDrops(port uint16) (int, bool) { return 0, false }

@@ -353,9 +353,18 @@ func udpRcvbufErrors() int {
 	return 0
 }
 
-// udpSocketDrops reads the drops counter of the IPv4 UDP socket bound to port from
-// /proc/net/udp (0: unknown).
+// udpSocketDrops reads the drops counter of the IPv4 UDP socket bound to port, through
+// sock_diag where it can, from /proc/net/udp otherwise (0: unknown).
 func udpSocketDrops(port uint16) int {
+	if d, ok := sockDiagUDPDrops(port); ok {
+		return d
+	}
+	return procDrops(port)
+}
+
+// procDrops reads the drops counter of the IPv4 UDP socket bound to port from /proc/net/udp
+// (0: unknown).
+func procDrops(port uint16) int {
 	b, err := os.ReadFile("/proc/net/udp")
 	if err != nil {
 		return 0
