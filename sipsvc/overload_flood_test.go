@@ -319,8 +319,9 @@ func TestOverloadQueueDelayFlood(t *testing.T) {
 	reliability.Log(t, reliability.Row{
 		Test: "sipsvc TestOverloadQueueDelayFlood",
 		Thrown: fmt.Sprintf("SIPp flood of new INVITEs at 3x the clean capacity measured first (%d cps; ladder of 3 s steps, shedding off: %s), "+
-			"%d/s for %d s (%d calls), default settings (max-cps unset, max-queue-delay %v), loopback",
-			capacity, strings.Join(ladder, "; "), rate, secs, r.calls, defaults.SIP.MaxQueueDelay),
+			"%d/s for %d s (%d calls), default settings (max-cps unset, max-queue-delay %v), loopback; ladder and flood with %s, "+
+			"SIPp's socket buffers 4 MiB; during the flood %s",
+			capacity, strings.Join(ladder, "; "), rate, secs, r.calls, defaults.SIP.MaxQueueDelay, pin, r.usage()),
 		Did: fmt.Sprintf("completed %d (%.0f/s, %.0f%% of the clean capacity; 486 from the dialplan), INVITE->486 p50 %.1f ms "+
 			"p99 %.1f ms (SIPp's clock, 4 ms ticks); refused %d INVITEs sent (retransmissions included) with a stateless 503 + "+
 			"Retry-After in the socket filter; peak RSS %d MiB "+
