@@ -246,6 +246,14 @@ func TestOverloadQueueDelayFlood(t *testing.T) {
 	var ladder []string
 	for _, rate := range []int{100, 200, 400, 800, 1200, 1600, 2400, 3200} {
 		r := sippFlood(t, e, pin, rate, 3)
+		if r.admitted == 0 && r.failed {
+			// SIPp did not run (its port taken between the probe and its bind, on a host
+			// shared with other tests): once more, then it is the test's failure.
+			t.Logf("ladder %d cps: SIPp answered nothing, again: %s", rate, tail(r.out, 300))
+			if r = sippFlood(t, e, pin, rate, 3); r.admitted == 0 {
+				t.Fatalf("ladder %d cps: SIPp answered nothing twice:\n%s", rate, tail(r.out, 1200))
+			}
+		}
 		ladder = append(ladder, fmt.Sprintf("%d cps: %d/%d answered, p99 %.0f ms", rate, r.admitted, r.calls, r.p(0.99)))
 		t.Logf("ladder %d cps: %d/%d answered, p99 %.0f ms; %s", rate, r.admitted, r.calls, r.p(0.99), r.usage())
 		if !r.clean() {
