@@ -216,9 +216,10 @@ func (r *floodRun) clean() bool {
 func TestOverloadQueueDelayFlood(t *testing.T) {
 	sippBinary(t)
 	if os.Getenv("SIDECAR_PENDING") != "1" {
-		t.Skip("pending (RELIABILITY.md, queue-delay flood): the sidecar's UDP reader falls behind until its socket " +
-			"drops (admission sheds only past 5x-10x max-queue-delay), so p99 and RSS miss; and on the shared host " +
-			"the CPU share changes between the ladder and the flood; SIDECAR_PENDING=1 runs it")
+		t.Skip("pending (RELIABILITY.md, queue-delay flood): given its CPU the sidecar completes 186% of the " +
+			"capacity with no drop or failed call, but admission holds the queue delay near max-queue-delay, so the " +
+			"admitted calls' p99 lands over 100 ms, and peak RSS is 1 GB at ~6,000 calls/s; on the shared host the " +
+			"ladder measures the neighbours' scheduling; SIDECAR_PENDING=1 runs it")
 	}
 	if testing.Short() {
 		t.Skip("a 30 s flood: not with -short")
@@ -245,7 +246,7 @@ func TestOverloadQueueDelayFlood(t *testing.T) {
 
 	capacity := 0
 	var ladder []string
-	for _, rate := range []int{100, 200, 400, 800, 1200, 1600, 2400, 3200} {
+	for _, rate := range []int{100, 200, 400, 800, 1200, 1600, 2400, 3200, 4800} {
 		r := sippFlood(t, e, pin, rate, 3)
 		if r.admitted == 0 && r.failed {
 			// SIPp did not run (its port taken between the probe and its bind, on a host
