@@ -66,7 +66,6 @@ func (e *Engine) Open(ctx context.Context, p media.Params) (media.Session, error
 		sessID: rand.Uint64N(1 << 62),
 		done:   make(chan struct{}),
 		closed: make(chan struct{}),
-		digits: make(chan media.Digit, digitQueue),
 	}
 	s.SetDTMFMode(p.DTMFMode)
 	var answer *sdp.Description

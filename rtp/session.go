@@ -59,7 +59,7 @@ type Session struct {
 	cands    candidates
 	dtmfMode atomic.Pointer[string]
 	rec      atomic.Pointer[recording] // the Record in progress, nil when none
-	digits   chan media.Digit
+	digits   digitBox
 }
 
 var _ media.Session = (*Session)(nil)
