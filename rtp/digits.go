@@ -1,6 +1,7 @@
 package rtp
 
 import (
+	"log/slog"
 	"sync"
 	"time"
 
@@ -99,6 +100,8 @@ func (s *Session) deliver(d media.Digit) {
 	select {
 	case ch <- d:
 	default:
-		s.log.Warn("dtmf queue full, digit dropped")
+		if l := s.logger(slog.LevelWarn); l != nil {
+			l.Warn("dtmf queue full, digit dropped")
+		}
 	}
 }
