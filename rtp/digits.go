@@ -82,12 +82,11 @@ func (s *Session) deliver(d media.Digit) {
 	b.mu.Lock()
 	if b.ch == nil && b.hash != nil {
 		// Echo runs and no app has listened yet: Echo drops every digit but '#', which
-		// ends it; the queue is not made for digits nobody reads.
+		// ends it; the queue is not made for digits nobody reads. The digits after the '#'
+		// are queued for the next app.
 		if d.Digit == '#' {
-			select {
-			case b.hash <- struct{}{}:
-			default:
-			}
+			b.hash <- struct{}{} // room for one, and the only send: hash is dropped below
+			b.hash = nil
 		}
 		b.mu.Unlock()
 		return
