@@ -71,10 +71,11 @@ load:
 	bench/media.sh
 
 # The load ladder with its reference and peer in one run (bench/README.md): call setup (answered
-# echo calls) for the sidecar, `sipp -sn uas` and the diago echo peer at each of RATES, then echo
-# media for the sidecar, the diago peer and a bare reflector at each N, then a sustained step
-# (SUSTAIN_RATE calls/s for SUSTAIN s, RSS every second, retained heap per call; SUSTAIN=0 skips
-# it). The raw tables, a PNG chart (bench/loadchart) and the markdown block (bench/report.py,
+# echo calls) for the sidecar without BLF (sidecar-echo, issue 14's path) and with it
+# (sidecar-echo-blf, the shipped subscriber template), `sipp -sn uas` and the diago echo peer at
+# each of RATES, then echo media for the sidecar, the diago peer and a bare reflector at each N,
+# then a sustained step without BLF and one with it (SUSTAIN_RATE calls/s for SUSTAIN s, RSS every
+# second, retained heap per call; SUSTAIN=0 skips both, SUSTAIN_BLF=0 the one with BLF). The raw tables, a PNG chart (bench/loadchart) and the markdown block (bench/report.py,
 # report.md) go to LOAD_OUT (default: a new directory under /tmp); the repository is left as it
 # was unless UPDATE=1, which writes the block between BENCHMARKS.md's markers and the chart to
 # BENCHMARKS.png (LABEL="..." adds a bold line saying what the run was). RATES, STEP, HOLD_MS,
@@ -90,17 +91,20 @@ bench-load:
 	(cd bench/diagoecho && $(GO) build -o "$$out/diagoecho" .); \
 	(cd bench/loadchart && $(GO) build -o "$$out/loadchart" .); \
 	SIDECAR="$$out/sidecar" DIAGOECHO="$$out/diagoecho" RTPLOAD="$$out/rtpload" OUT="$$out/cps" \
-	  RATES="$${RATES:-500 1000 2000 3000 4000 5000 6000}" TARGETS="sidecar-echo uas-200 diago-echo" bench/cps.sh; \
+	  RATES="$${RATES:-500 1000 2000 3000 4000 5000 6000}" TARGETS="sidecar-echo sidecar-echo-blf uas-200 diago-echo" bench/cps.sh; \
 	SIDECAR="$$out/sidecar" DIAGOECHO="$$out/diagoecho" OUT="$$out/media" \
 	  N="$${N:-100 200 500}" TARGETS="sidecar diago reflector" bench/media.sh; \
 	chart="-cps $$out/cps/results.tsv -media $$out/media/results.txt"; \
 	if [ "$${SUSTAIN:-60}" != 0 ]; then \
-	  SIDECARPROF="$$out/sidecarprof" RTPLOAD="$$out/rtpload" OUT="$$out/sustain" \
+	  SIDECARPROF="$$out/sidecarprof" RTPLOAD="$$out/rtpload" OUT="$$out/sustain" BLF=0 \
 	    SUSTAIN_RATE="$${SUSTAIN_RATE:-3000}" SUSTAIN="$${SUSTAIN:-60}" bench/sustain.sh; \
-	  chart="$$chart -sustain $$out/sustain/rss.tsv"; fi; \
+	  chart="$$chart -sustain $$out/sustain/rss.tsv"; \
+	  if [ "$${SUSTAIN_BLF:-1}" = 1 ]; then \
+	    SIDECARPROF="$$out/sidecarprof" RTPLOAD="$$out/rtpload" OUT="$$out/sustain-blf" BLF=1 \
+	      SUSTAIN_RATE="$${SUSTAIN_RATE:-3000}" SUSTAIN="$${SUSTAIN:-60}" bench/sustain.sh; fi; fi; \
 	"$$out/loadchart" $$chart -o "$$out/load.png"; \
 	bench/report.py "$$out" --label "$${LABEL:-}" >"$$out/report.md"; \
-	echo "# bench-load: tables $$out/{cps/results.tsv,media/results.txt,sustain/results.txt}, chart $$out/load.png, block $$out/report.md"; \
+	echo "# bench-load: tables $$out/{cps/results.tsv,media/results.txt,sustain/results.txt,sustain-blf/results.txt}, chart $$out/load.png, block $$out/report.md"; \
 	if [ "$${UPDATE:-0}" = 1 ]; then \
 	  bench/report.py "$$out" --label "$${LABEL:-}" --write BENCHMARKS.md; cp "$$out/load.png" BENCHMARKS.png; \
 	  echo "# bench-load: BENCHMARKS.md (between its markers) and BENCHMARKS.png updated"; fi

@@ -15,15 +15,20 @@
 # Targets (TARGETS, space-separated):
 #   sidecar-486   sidecar serve, INVITE to *486 with X-Caller-Template: identify, profile build,
 #                 dialplan, 486, ACK                                  (bench/sipp/uac_486.xml)
+#                 The sidecar-* targets other than *-blf name the bench's template
+#                 subscriber-noblf (bench/templates/bench.conf: the shipped subscriber with
+#                 publish-dialog-info = no): issue 14's path, without BLF, as the references.
 #   uas-486       reference: SIPp answering every INVITE 486          (bench/sipp/uas_486.xml)
 #   sidecar-echo  sidecar serve, INVITE to *43 (echo): 200 with SDP (an RTP session is opened),
 #                 ACK, HOLD_MS hold without RTP, BYE, 200             (bench/sipp/uac_answer.xml)
+#   sidecar-echo-blf  the same with the shipped subscriber template (publish-dialog-info = yes):
+#                 two PUBLISHes per call (confirmed, terminated) to `rtpload presence`
 #   uas-200       reference: `sipp -sn uas` (180, 200, ACK, BYE, 200), same UAC scenario
 #   diago-echo    peer: bench/diagoecho, an echo server on github.com/emiago/diago (its own Go
 #                 module): 100, 200 with SDP, ACK, hold, BYE, 200, same UAC scenario as sidecar-echo
 #
 # Settings (environment): RATES ("500 1000 2000 3000 4000"), STEP (seconds per step, 5),
-# HOLD_MS (100), TARGETS (all five), RETRANS_PERMILLE (1), P99_MS (50: the footer's "highest clean
+# HOLD_MS (100), TARGETS (all six), RETRANS_PERMILLE (1), P99_MS (50: the footer's "highest clean
 # rate with p99 <= P99_MS"), OUT (output directory; default a new directory under /tmp, kept),
 # DIAGO_RTP (diago-echo's RTP ports, 20000-30000), SIDECAR (a built binary; default: built from
 # this tree into OUT), DIAGOECHO (likewise for bench/diagoecho; when it cannot be built, e.g.
@@ -38,7 +43,7 @@ root=$(cd "$here/.." && pwd)
 RATES=${RATES:-"500 1000 2000 3000 4000"}
 STEP=${STEP:-5}
 HOLD_MS=${HOLD_MS:-100}
-TARGETS=${TARGETS:-"sidecar-486 uas-486 sidecar-echo uas-200 diago-echo"}
+TARGETS=${TARGETS:-"sidecar-486 uas-486 sidecar-echo sidecar-echo-blf uas-200 diago-echo"}
 RETRANS_PERMILLE=${RETRANS_PERMILLE:-1}
 P99_MS=${P99_MS:-50}
 # diago's RTP ports: its allocator walks its range from where the last call stopped and, when
@@ -75,6 +80,8 @@ if [ "$PRESENCE" = 1 ] && [[ " $TARGETS " == *" sidecar-"* ]]; then
 	start_presence "$RTPLOAD"
 	echo "# presence server (rtpload presence) on 127.0.0.1:$presence_port"
 fi
+# The shipped templates and the bench's subscriber-noblf, for every sidecar target.
+bench_templates "$OUT/templates"
 case " $TARGETS " in *" diago-echo "*)
 	if [ -z "${DIAGOECHO:-}" ]; then
 		DIAGOECHO=$OUT/diagoecho
@@ -95,6 +102,7 @@ start_server() { # target
 		cat >"$OUT/$t.ini" <<EOF
 [general]
 log-level = warn
+templates = $templates_dir
 [sip]
 listen = udp:127.0.0.1:$sp
 trusted = 127.0.0.0/8
@@ -148,7 +156,7 @@ run_step() {
 	# timeout(1): SIPp's own -timeout waits for calls in progress, forever if the server is gone.
 	(cd "$rttd" && /usr/bin/time -f '%U %S %e' -o "$tf" timeout -k 5 "$((STEP + 30))" \
 		sipp "127.0.0.1:$port" -sf "$scen" -s "$ext" -d "$HOLD_MS" -p "$up" -cp "$cp" -mp "$mp" \
-		"${sipp_common[@]}" -r "$r" -rp 1000 -m "$calls" -l "$calls" -timeout "$((STEP + 20))s" \
+		-key caller_template "$(caller_template "$t")" "${sipp_common[@]}" -r "$r" -rp 1000 -m "$calls" -l "$calls" -timeout "$((STEP + 20))s" \
 		-trace_stat -stf "$stf" -fd 1 -trace_rtt -rtt_freq 1 -trace_err -error_file "$OUT/$t-$r.err" \
 		>"$OUT/$t-$r.log" 2>&1) || true
 	sleep 0.3 # the server's last ACKs and BYEs
@@ -207,7 +215,7 @@ awk -F'\t' '/^#/ {next} $1 == "target" {for (i = 1; i <= NF; i++) c[$i] = i; nex
 	$c["verdict"] == "clean" {best[$1] = $2; us[$1, $2] = $c["srv_us/call"]}
 	END {
 		for (t in best) printf "# highest clean rate %s: %d cps\n", t, best[t]
-		n = split("sidecar-486 uas-486 sidecar-echo uas-200 diago-echo uas-200 sidecar-echo diago-echo", p, " ")
+		n = split("sidecar-486 uas-486 sidecar-echo uas-200 sidecar-echo-blf uas-200 sidecar-echo-blf sidecar-echo diago-echo uas-200 sidecar-echo diago-echo", p, " ")
 		for (i = 1; i < n; i += 2) {
 			a = p[i]; b = p[i + 1]; r = (best[a] < best[b] ? best[a] : best[b])
 			if (r > 0 && us[b, r] > 0)
@@ -217,6 +225,9 @@ awk -F'\t' '/^#/ {next} $1 == "target" {for (i = 1; i <= NF; i++) c[$i] = i; nex
 		if (best["uas-200"] > 0)
 			printf "# clean rate sidecar-echo / uas-200: %d / %d cps = %.2f\n", best["sidecar-echo"],
 				best["uas-200"], best["sidecar-echo"] / best["uas-200"]
+		if (best["uas-200"] > 0 && ("sidecar-echo-blf" in best))
+			printf "# clean rate sidecar-echo-blf / uas-200: %d / %d cps = %.2f\n", best["sidecar-echo-blf"],
+				best["uas-200"], best["sidecar-echo-blf"] / best["uas-200"]
 		if (best["diago-echo"] > 0)
 			printf "# clean rate sidecar-echo / diago-echo: %d / %d cps = %.2f\n", best["sidecar-echo"],
 				best["diago-echo"], best["sidecar-echo"] / best["diago-echo"]

@@ -101,6 +101,21 @@ presence_count() {
 		awk '{print $1 + $2} END {if (!NR) print 0}'
 }
 
+# bench_templates DIR: the shipped templates (templates/*.conf) and the bench's own
+# (bench/templates/*.conf: subscriber-noblf, the shipped subscriber with BLF off) into DIR, for
+# the sidecar's [general] templates. Sets templates_dir.
+bench_templates() {
+	mkdir -p "$1"
+	cp "$here/../templates/"*.conf "$here/templates/"*.conf "$1/"
+	templates_dir=$1
+}
+
+# caller_template TARGET: the X-Caller-Template the UAC sends to a sidecar target: the shipped
+# "subscriber" (BLF on) for *-blf targets, else the bench's "subscriber-noblf" (issue 14's path).
+caller_template() {
+	case $1 in *-blf) echo subscriber ;; *) echo subscriber-noblf ;; esac
+}
+
 # machine_line: date, nproc, CPU model; load average and CPU pressure now.
 machine_line() {
 	echo "# $(date -u '+%Y-%m-%d %H:%M:%S UTC') nproc=$(nproc)$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*:/ cpu=/')"

@@ -6,7 +6,8 @@
     bench/report.py LOAD_OUT --label "Short test run"  # a bold line saying what the run was
 
 LOAD_OUT holds cps/results.tsv (bench/cps.sh), media/results.txt (bench/media.sh), and
-optionally sustain/results.txt (bench/sustain.sh) and env.txt (commit= go= lines, written by
+optionally sustain/results.txt and sustain-blf/results.txt (bench/sustain.sh with BLF=0 and
+BLF=1) and env.txt (commit= go= lines, written by
 `make bench-load`). The block: date, machine (nproc, CPU model, load average and CPU pressure
 at the start), commit; issue 14's targets with the measured values and ratios, met or missed
 and by how much; then every raw row. Nothing is copied by hand: the tables come from the files.
@@ -21,6 +22,10 @@ import sys
 
 BEGIN, END = "<!-- make bench-load: begin -->", "<!-- make bench-load: end -->"
 SIDECAR, SIPP, DIAGO = "sidecar-echo", "uas-200", "diago-echo"
+# The sidecar with BLF: the shipped subscriber template (publish-dialog-info = yes), two PUBLISHes
+# per call to the bench's presence server. Not issue 14's path (filed before BLF; the references
+# publish nothing): its rows are shown next to the targets, never in their ratios.
+SIDECAR_BLF = "sidecar-echo-blf"
 
 
 def read_cps(path):
@@ -111,8 +116,11 @@ def ladder(rows):
 def report(out, label):
     ccom, crows = read_cps(os.path.join(out, "cps", "results.tsv"))
     mcom, mrows = read_kv(os.path.join(out, "media", "results.txt"))
-    spath = os.path.join(out, "sustain", "results.txt")
-    scom, srows = read_kv(spath) if os.path.exists(spath) else ([], [])
+    srows = []
+    for sub in ("sustain", "sustain-blf"):
+        spath = os.path.join(out, sub, "results.txt")
+        if os.path.exists(spath):
+            srows += read_kv(spath)[1]
     env = {}
     if os.path.exists(os.path.join(out, "env.txt")):
         with open(os.path.join(out, "env.txt")) as f:
@@ -132,7 +140,12 @@ def report(out, label):
     L.append(f"**Ladder:** {settings.split(' sidecar=')[0]}; each target stops at its first unclean "
              "step. Clean = every call answered (0 failed), retransmissions below 0.1% of the "
              "INVITEs, INVITE->final p99 <= 50 ms, and SIPp kept the rate; only clean steps count. "
-             "The sidecar's BLF PUBLISHes are answered by `rtpload presence` (bench/README.md).")
+             f"`{SIDECAR}` is issue 14's path (trust, header identification, both profiles, dialplan "
+             "`Answer` + `Echo` with an RTP session, BYE) with the bench's template `subscriber-noblf` "
+             "(the shipped `subscriber` with `publish-dialog-info = no`): the targets' ratios are "
+             f"computed on it. `{SIDECAR_BLF}` is the same call with the shipped `subscriber` "
+             "(BLF on): two PUBLISHes per call, answered by `rtpload presence` (bench/README.md); "
+             "its rows are shown for what BLF costs, outside the ratios.")
     L.append("")
     L.append("![load chart: p99 and CPU per call against the call rate, echo media CPU against "
              "concurrent calls, sustained RSS](BENCHMARKS.png)")
@@ -159,6 +172,22 @@ def report(out, label):
         ratio = a / b if r and a and b else None
         T.append(f"| CPU per call, sidecar / {name} (at {r:,} cps, both clean) | {fmt(a)} us | {fmt(b)} us | "
                  f"{fmt(ratio, 2)} | {'<= 3' if lim else ''} | {verdict_at_most(ratio, lim) if lim else ''} |")
+    bb = best.get(SIDECAR_BLF)
+    if any(r["target"] == SIDECAR_BLF for r in crows):
+        T.append(f"| with BLF (`{SIDECAR_BLF}`): highest clean rate / `sipp -sn uas` | {bb or 0:,} cps | "
+                 f"{sp:,} cps | {fmt(bb / sp if bb and sp else None, 2)} | for information | |")
+        for ref, name in ((SIDECAR, f"without BLF (`{SIDECAR}`)"), (SIPP, "`sipp -sn uas`")):
+            r = min(bb or 0, best.get(ref, 0))
+            a, b = us.get((SIDECAR_BLF, r)), us.get((ref, r))
+            if not (r and a and b):
+                T.append(f"| with BLF: CPU per call / {name} | no rate where both were clean | | | for information | |")
+                continue
+            T.append(f"| with BLF: CPU per call / {name} (at {r:,} cps, both clean) | {fmt(a)} us | {fmt(b)} us | "
+                     f"{fmt(a / b, 2)} | for information | |")
+        pubs = [(int(r["cps"]), r.get("pub/call", "NA"), r["verdict"]) for r in crows if r["target"] == SIDECAR_BLF]
+        T.append(f"| with BLF: PUBLISHes answered per call (2 = every state sent) | "
+                 + ", ".join(f"{p} at {c:,}{'' if v == 'clean' else ' (unclean)'}" for c, p, v in pubs)
+                 + " | | | for information | |")
     media = {}
     for name, kv in mrows:
         media.setdefault(int(kv.get("calls", 0)), {})[name] = kv
@@ -180,6 +209,14 @@ def report(out, label):
                  f"<= 32 KiB | {verdict_at_most(kb, 32)} |")
     for name, kv in srows:
         rate, secs = kv.get("rate"), kv.get("secs")
+        if kv.get("blf") == "1":
+            # With BLF: for information, next to the targets (which the BLF=0 step measures).
+            T.append(f"| with BLF: sustained {int(rate):,} cps for {secs} s | {kv.get('ok')} ok, "
+                     f"{kv.get('failed')} failed, {kv.get('retrans')} retrans, p99 {kv.get('p99_ms')} ms, "
+                     f"{kv.get('srv_us_per_call')} us/call, {kv.get('pub_per_call')} PUBLISH/call, "
+                     f"{kv.get('blf_dropped')} BLF events dropped | | | for information | "
+                     f"{kv.get('verdict')}{'' if kv.get('verdict') == 'clean' else ' (' + kv.get('why', '?') + ')'} |")
+            continue
         T.append(f"| sustained {int(rate):,} cps for {secs} s (clean as above) | {kv.get('ok')} ok, "
                  f"{kv.get('failed')} failed, {kv.get('retrans')} retrans, p99 {kv.get('p99_ms')} ms | | | "
                  f"clean at >= 5,000 cps | "
@@ -226,8 +263,10 @@ def report(out, label):
                      f"{g('rss_per_call_kb') if name != 'reflector' else '-'} | {g('gen_cpu_pct')} |")
         L.append("")
     for name, kv in srows:
-        L.append("Sustained step, raw (`bench/sustain.sh`: the sidecar as `bench/sidecarprof` without "
-                 "profiles; RSS sampled every second into `sustain/rss.tsv`; heap figures after a forced "
+        blf = kv.get("blf") == "1"
+        L.append(f"Sustained step{' with BLF' if blf else ''}, raw (`{'BLF=1 ' if blf else ''}bench/sustain.sh`: the "
+                 f"sidecar as `bench/sidecarprof` without profiles, template `{'subscriber' if blf else 'subscriber-noblf'}`; "
+                 f"RSS sampled every second into `{'sustain-blf' if blf else 'sustain'}/rss.tsv`; heap figures after a forced "
                  "GC, idle = 2 s after start, after = settle_s after the last call):")
         L.append("")
         L.append("```")

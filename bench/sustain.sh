@@ -4,7 +4,10 @@
 # One SIPp UAC places SUSTAIN_RATE answered echo calls per second for SUSTAIN seconds (the
 # cps.sh sidecar-echo step: INVITE *43 with X-Caller-Template, 200 with SDP, ACK, HOLD_MS hold,
 # BYE) against bench/sidecarprof (`sidecar serve` as cmd/sidecar wires it, with a forced-GC heap
-# statistics hook; profiles off unless PROFILE=1), its BLF PUBLISHes answered by `rtpload
+# statistics hook; profiles off unless PROFILE=1). BLF=0 (the default) is issue 14's path: the
+# UAC names the bench's template subscriber-noblf (bench/templates/bench.conf, the shipped
+# subscriber with publish-dialog-info = no), as cps.sh's sidecar-echo; BLF=1 names the shipped
+# subscriber, as cps.sh's sidecar-echo-blf: two PUBLISHes per call, answered by `rtpload
 # presence`. The sidecar's resident set size (and CPU ticks) is sampled every second into
 # OUT/rss.tsv; SIPp's outcome is judged as a cps.sh step (0 failed calls, retransmissions below
 # RETRANS_PERMILLE per mille of the INVITEs, p99 <= P99_MS, the rate kept). Memory:
@@ -16,7 +19,8 @@
 #     live_b_per_call). The sidecar's memory per ACTIVE call comes from media.sh.
 #
 # Settings (environment): SUSTAIN_RATE (3000), SUSTAIN (60 s), SETTLE (10 s), HOLD_MS (100),
-# RETRANS_PERMILLE (1), P99_MS (50), PRESENCE (1; 0: no presence server, PUBLISHes go to SIPp),
+# RETRANS_PERMILLE (1), P99_MS (50), BLF (0; 1: the shipped subscriber template, with BLF),
+# PRESENCE (1; 0: no presence server, PUBLISHes go to SIPp),
 # PROFILE (0; 1 writes OUT/cpu.pprof and OUT/heap.pprof), OUT (default a new directory under
 # /tmp, kept), SIDECARPROF and RTPLOAD (built binaries; default built from this tree into OUT).
 # Loopback only, free ports, bounded (SIPp by timeout(1): at most SUSTAIN + SETTLE + 45 s), everything started is
@@ -32,6 +36,7 @@ HOLD_MS=${HOLD_MS:-100}
 RETRANS_PERMILLE=${RETRANS_PERMILLE:-1}
 P99_MS=${P99_MS:-50}
 PRESENCE=${PRESENCE:-1}
+BLF=${BLF:-0}
 PROFILE=${PROFILE:-0}
 OUT=${OUT:-$(mktemp -d /tmp/sidecar-sustain.XXXXXX)}
 mkdir -p "$OUT"
@@ -55,11 +60,15 @@ if [ -z "${RTPLOAD:-}" ]; then
 	(cd "$root" && go build -o "$RTPLOAD" ./bench/rtpload)
 fi
 [ "$PRESENCE" = 1 ] && start_presence "$RTPLOAD"
+bench_templates "$OUT/templates"
+tmpl=$(caller_template sidecar-echo) # subscriber-noblf
+[ "$BLF" = 1 ] && tmpl=$(caller_template sidecar-echo-blf)
 
 read -r sp rtp up cp mp <<<"$(free_ports 5)"
 cat >"$OUT/sidecar.ini" <<EOF
 [general]
 log-level = warn
+templates = $templates_dir
 [sip]
 listen = udp:127.0.0.1:$sp
 trusted = 127.0.0.0/8
@@ -78,7 +87,7 @@ fi
 
 {
 	machine_line
-	echo "# sustain rate=${SUSTAIN_RATE}cps for ${SUSTAIN}s settle=${SETTLE}s hold=${HOLD_MS}ms presence=${presence_port:+127.0.0.1:}${presence_port:-none} server=$SIDECARPROF"
+	echo "# sustain rate=${SUSTAIN_RATE}cps for ${SUSTAIN}s settle=${SETTLE}s hold=${HOLD_MS}ms blf=$BLF template=$tmpl presence=${presence_port:+127.0.0.1:}${presence_port:-none} server=$SIDECARPROF"
 } | tee "$OUT/results.txt"
 
 prof=(-cpu "" -heap "")
@@ -126,7 +135,7 @@ c0=$(cpu_ticks "$spid") d0=$(udp_drops "$sp") pb0=$(presence_count)
 # gone: timeout(1) bounds it for certain.
 (cd "$rttd" && /usr/bin/time -f '%U %S %e' -o "$OUT/sipp.time" timeout -k 5 "$((SUSTAIN + 30))" \
 	sipp "127.0.0.1:$sp" -sf "$here/sipp/uac_answer.xml" -s '*43' -d "$HOLD_MS" -p "$up" -cp "$cp" -mp "$mp" \
-	"${sipp_common[@]}" -r "$SUSTAIN_RATE" -rp 1000 -m "$calls" -l "$calls" -timeout "$((SUSTAIN + 20))s" \
+	-key caller_template "$tmpl" "${sipp_common[@]}" -r "$SUSTAIN_RATE" -rp 1000 -m "$calls" -l "$calls" -timeout "$((SUSTAIN + 20))s" \
 	-trace_stat -stf "$stf" -fd 1 -trace_rtt -rtt_freq 1 -trace_err -error_file "$OUT/sipp.err" \
 	>"$OUT/sipp.log" 2>&1) || true
 sleep 0.3
@@ -156,7 +165,7 @@ pub=NA
 # BLF events the sidecar dropped (its queue was full): it logs the running count every 100.
 blfdrop=$(grep -o 'BLF event dropped: queue full.* dropped=[0-9]*' "$OUT/sidecar.log" | tail -1 | sed 's/.*dropped=//' || true)
 
-awk -v rate="$SUSTAIN_RATE" -v secs="$SUSTAIN" -v settle="$SETTLE" -v early="$early" -v calls="$calls" \
+awk -v blf="$BLF" -v rate="$SUSTAIN_RATE" -v secs="$SUSTAIN" -v settle="$SETTLE" -v early="$early" -v calls="$calls" \
 	-v ok="$ok" -v fail="$fail" -v retr="$retr" -v p50="$p50" -v p99="$p99" -v cpu="$((c1 - c0))" -v hz="$hz" \
 	-v drops="$((d1 - d0))" -v u="$u" -v s="$s" -v e="$e" -v hold="$HOLD_MS" -v pm="$RETRANS_PERMILLE" \
 	-v p99max="$P99_MS" -v pub="$pub" -v memfile="$OUT/memstats.txt" -v alive="$alive" -v blfdrop="${blfdrop:-0}" '
@@ -185,7 +194,7 @@ awk -v rate="$SUSTAIN_RATE" -v secs="$SUSTAIN" -v settle="$SETTLE" -v early="$ea
 		fin = okn + fail	# finished calls, answered or failed: each may leave state behind
 		hi = kv(idle, "heap_inuse_kb"); ha = kv(after, "heap_inuse_kb")
 		li = kv(idle, "heap_alloc_kb"); la = kv(after, "heap_alloc_kb")
-		printf "sustain rate=%d secs=%d calls=%d ok=%s failed=%s retrans=%s p50_ms=%s p99_ms=%s", rate, secs,
+		printf "sustain blf=%d rate=%d secs=%d calls=%d ok=%s failed=%s retrans=%s p50_ms=%s p99_ms=%s", blf, rate, secs,
 			calls, ok, fail, retr, p50, p99
 		printf " srv_us_per_call=%.1f srv_cpu_pct=%.1f kdrops=%d sipp_cpu_pct=%.0f sipp_s=%s pub_per_call=%s",
 			(okn ? cpu * 1e6 / hz / okn : 0), (e > 0 ? cpu * 100 / hz / e : 0), drops, (e > 0 ? 100 * (u + s) / e : 0), e,

@@ -112,6 +112,22 @@ type pub struct {
 	expires time.Duration // as granted
 	timer   *time.Timer
 	gone    bool
+	// ent is p.Entity parsed (entOf: the text it was parsed from): a modification or refresh
+	// of the same entity does not parse it again.
+	ent   sip.Uri
+	entOf string
+}
+
+// entity returns e.p.Entity parsed (e.mu held).
+func (e *pub) entity() (sip.Uri, error) {
+	if e.entOf != e.p.Entity || e.entOf == "" {
+		var u sip.Uri
+		if err := sip.ParseUri(e.p.Entity, &u); err != nil {
+			return sip.Uri{}, fmt.Errorf("publish: entity %q: %w", e.p.Entity, err)
+		}
+		e.ent, e.entOf = u, e.p.Entity
+	}
+	return e.ent, nil
 }
 
 // New returns a Client that sends through do.
@@ -326,11 +342,12 @@ func (c *Client) exchange(ctx context.Context, e *pub, expires time.Duration, bo
 			// Nothing to refresh: publish the state in full.
 			body, withBody = p.Body, true
 		}
-		req, err := build(p, e.etag, expires, body, withBody)
+		ent, err := e.entity()
 		if err != nil {
 			return err
 		}
-		res, err := c.doSized(ctx, req, p)
+		req := build(p, ent, e.etag, expires, body, withBody)
+		res, err := c.doSized(ctx, req, p, e.etag)
 		if err != nil {
 			return fmt.Errorf("publish %s %s: %w", p.Event, p.Entity, err)
 		}
@@ -340,13 +357,13 @@ func (c *Client) exchange(ctx context.Context, e *pub, expires time.Duration, bo
 				e.etag = ""
 				return nil
 			}
-			tag := res.GetHeader("SIP-ETag")
+			tag := findHeader(res, "SIP-ETag")
 			if tag == nil || strings.TrimSpace(tag.Value()) == "" {
 				return fmt.Errorf("publish %s %s: %w", p.Event, p.Entity, ErrNoETag)
 			}
 			e.etag = strings.TrimSpace(tag.Value())
 			e.expires = expires
-			if h := res.GetHeader("Expires"); h != nil {
+			if h := findHeader(res, "Expires"); h != nil {
 				if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil && n > 0 {
 					e.expires = time.Duration(n) * time.Second
 				}
@@ -363,7 +380,7 @@ func (c *Client) exchange(ctx context.Context, e *pub, expires time.Duration, bo
 			body, withBody = p.Body, true
 			continue
 		case res.StatusCode == sip.StatusIntervalToBrief && expires > 0:
-			if h := res.GetHeader("Min-Expires"); h != nil {
+			if h := findHeader(res, "Min-Expires"); h != nil {
 				if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil && n > 0 &&
 					time.Duration(n)*time.Second > expires {
 					expires = time.Duration(n) * time.Second
@@ -376,14 +393,14 @@ func (c *Client) exchange(ctx context.Context, e *pub, expires time.Duration, bo
 }
 
 // doSized sends req over p's transport, or over TCP when it is too big for a UDP datagram.
-func (c *Client) doSized(ctx context.Context, req *sip.Request, p Publication) (*sip.Response, error) {
+func (c *Client) doSized(ctx context.Context, req *sip.Request, p Publication, etag string) (*sip.Response, error) {
 	tp := strings.ToUpper(p.Transport)
 	if tp == "" {
 		tp = "UDP"
 	}
 	// The Via the client adds is ~80 bytes. A request whose upper bound fits is not rendered
 	// to measure it (rendering cost as much as the rest of building it).
-	if tp == "UDP" && sizeBound(req, p) > sip.UDPMTUSize-200 {
+	if tp == "UDP" && sizeBound(req, p, etag) > sip.UDPMTUSize-200 {
 		if n := len(req.String()); n+120 > sip.UDPMTUSize-200 {
 			c.log.Debug("PUBLISH too big for UDP: sending over TCP", "entity", p.Entity, "bytes", n)
 			tp = "TCP"
@@ -406,21 +423,26 @@ func (c *Client) doSized(ctx context.Context, req *sip.Request, p Publication) (
 
 // sizeBound is at least the size of req (as build makes it) with the Via the client adds:
 // the body, the entity three times (Request-URI, From, To), the values of the other headers
-// and 400 bytes for the names, the tags, the Call-ID and the Via.
-func sizeBound(req *sip.Request, p Publication) int {
-	n := len(req.Body()) + 3*len(p.Entity) + len(p.Event) + len(p.ContentType) + 400
-	if h := req.GetHeader("SIP-If-Match"); h != nil {
-		n += len(h.Value())
-	}
-	return n
+// (etag: the SIP-If-Match build was given) and 400 bytes for the names, the tags, the Call-ID
+// and the Via.
+func sizeBound(req *sip.Request, p Publication, etag string) int {
+	return len(req.Body()) + 3*len(p.Entity) + len(p.Event) + len(p.ContentType) + len(etag) + 400
 }
 
-// build renders a PUBLISH.
-func build(p Publication, etag string, expires time.Duration, body []byte, withBody bool) (*sip.Request, error) {
-	var ent sip.Uri
-	if err := sip.ParseUri(p.Entity, &ent); err != nil {
-		return nil, fmt.Errorf("publish: entity %q: %w", p.Entity, err)
+// findHeader is msg's first header called name (any case), nil when none. sipgo's GetHeader
+// lowercases the name of every header it passes that is not one of its own (Event, Expires,
+// SIP-ETag...): an allocation each; strings.EqualFold compares without one.
+func findHeader(msg interface{ Headers() []sip.Header }, name string) sip.Header {
+	for _, h := range msg.Headers() {
+		if strings.EqualFold(h.Name(), name) {
+			return h
+		}
 	}
+	return nil
+}
+
+// build renders a PUBLISH to ent (p.Entity parsed; shared read-only by the request).
+func build(p Publication, ent sip.Uri, etag string, expires time.Duration, body []byte, withBody bool) *sip.Request {
 	req := sip.NewRequest(sip.PUBLISH, ent)
 	aor := sip.Uri{Scheme: ent.Scheme, User: ent.User, Host: ent.Host, Port: ent.Port}
 	from := &sip.FromHeader{Address: aor, Params: sip.NewParams()}
@@ -432,6 +454,13 @@ func build(p Publication, etag string, expires time.Duration, body []byte, withB
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.PUBLISH})
 	mf := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&mf)
+	// The body (and Content-Length) before the headers sipgo does not know by name: SetBody
+	// looks Content-Length up, and sipgo's lookup lowercases every such header it passes.
+	if withBody && body != nil {
+		req.SetBody(body)
+	} else {
+		req.SetBody(nil)
+	}
 	req.AppendHeader(sip.NewHeader("Event", p.Event))
 	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(expires/time.Second))))
 	if etag != "" {
@@ -439,9 +468,6 @@ func build(p Publication, etag string, expires time.Duration, body []byte, withB
 	}
 	if withBody && body != nil {
 		req.AppendHeader(sip.NewHeader("Content-Type", p.ContentType))
-		req.SetBody(body)
-	} else {
-		req.SetBody(nil)
 	}
-	return req, nil
+	return req
 }

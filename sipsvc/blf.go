@@ -36,7 +36,13 @@ import (
 // (counted and logged), except a terminated for a call whose earlier state went out (bounded
 // by the calls in progress): publishing never delays a call, and a lamp is never left busy.
 
-// blfWorkers bounds the PUBLISH transactions in flight.
+// blfWorkers bounds the PUBLISH transactions in flight. At 5,000 calls/s 4 workers, never
+// idle, published 0.63 of a call's 2 states. 16 published more (0.8-2.0 per call at 2,000-4,000
+// calls/s on a shared, overloaded machine) but answered fewer calls in 4 of 4 A/B pairs at
+// 4,000 calls/s, with kernel drops at the SIP socket in every 16-worker run (the extra
+// PUBLISHes' answers arrive on that socket; 4-worker runs had drops too, in 4 of 8): when CPU
+// is short, more PUBLISHes in flight take it from the calls. Not conclusive on that machine
+// (BENCHMARKS.md), so 4 until measured quietly; keeping up needs cheaper PUBLISHes.
 const blfWorkers = 4
 
 // blfTerminatedExpires is the lifetime of a terminated dialog's publication: it is not

@@ -252,14 +252,15 @@ func noteFrom(line, note string) string {
 // styles gives every target the same colour in every panel: the sidecar red, the peer blue,
 // the references grey and black.
 var styles = map[string]color.Color{
-	"sidecar-echo": color.RGBA{R: 200, G: 30, B: 30, A: 255},
-	"sidecar":      color.RGBA{R: 200, G: 30, B: 30, A: 255},
-	"sidecar-486":  color.RGBA{R: 240, G: 130, B: 40, A: 255},
-	"diago-echo":   color.RGBA{R: 30, G: 80, B: 200, A: 255},
-	"diago":        color.RGBA{R: 30, G: 80, B: 200, A: 255},
-	"uas-200":      color.Black,
-	"uas-486":      color.Gray{Y: 110},
-	"reflector":    color.Black,
+	"sidecar-echo":     color.RGBA{R: 200, G: 30, B: 30, A: 255},
+	"sidecar-echo-blf": color.RGBA{R: 230, G: 120, B: 170, A: 255}, // the same with BLF PUBLISHes
+	"sidecar":          color.RGBA{R: 200, G: 30, B: 30, A: 255},
+	"sidecar-486":      color.RGBA{R: 240, G: 130, B: 40, A: 255},
+	"diago-echo":       color.RGBA{R: 30, G: 80, B: 200, A: 255},
+	"diago":            color.RGBA{R: 30, G: 80, B: 200, A: 255},
+	"uas-200":          color.Black,
+	"uas-486":          color.Gray{Y: 110},
+	"reflector":        color.Black,
 }
 
 // panel draws one plot: a line with round markers per target (crosses for unclean steps) and,

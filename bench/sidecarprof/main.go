@@ -1,4 +1,4 @@
-// Command sidecarprof is `sidecar serve` with the shipped templates, wired as
+// Command sidecarprof is `sidecar serve` (the shipped templates, or [general] templates), wired as
 // cmd/sidecar/serve.go wires it (app.NewRegistry, routing.Load, the media plane, sipsvc),
 // plus a CPU profile and a heap profile written to files: the sidecar itself has no pprof
 // endpoint, and this harness keeps profiling out of the product. It serves until -for has passed (or SIGINT/SIGTERM), profiling
@@ -98,7 +98,9 @@ func run(cfgPath string, limit time.Duration, p profiles) error {
 	if err != nil {
 		return err
 	}
-	bundle, diag := routing.Load(routing.Options{Config: cfg, Apps: reg}) // the shipped templates
+	// [general] templates as serve reads it (bench/sustain.sh points it at the shipped templates
+	// plus bench/templates), else the shipped templates.
+	bundle, diag := routing.Load(routing.Options{Config: cfg, Dir: cfg.General.Templates, Apps: reg})
 	if err := diag.Err(); err != nil {
 		return fmt.Errorf("load templates: %w", err)
 	}

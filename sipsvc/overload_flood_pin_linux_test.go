@@ -1,0 +1,182 @@
+package sipsvc_test
+
+import (
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// floodPin is how the flood test shares the machine's cores with SIPp: the test process (the
+// sidecar in it) on one CPU with GOMAXPROCS 1, SIPp on another, so the load generator never
+// takes the sidecar's CPU and the sidecar never starves SIPp (which then drops the sidecar's
+// answers in its own receive buffer and retransmits, measuring itself). Zero value: no
+// pinning (one CPU only, or no taskset).
+type floodPin struct {
+	sidecar, sipp int
+	taskset       string // taskset's path, to start SIPp on its CPU
+	on            bool
+}
+
+// pinFlood pins every thread of the test process to the first CPU it may run on and keeps the
+// second for SIPp (sippCommand), until the test ends. Without two CPUs or taskset it pins
+// nothing and says so.
+func pinFlood(t *testing.T) floodPin {
+	t.Helper()
+	var all unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil {
+		t.Logf("no pinning: sched_getaffinity: %v", err)
+		return floodPin{}
+	}
+	var cpus []int
+	for c := 0; c < 1024 && len(cpus) < 2; c++ {
+		if all.IsSet(c) {
+			cpus = append(cpus, c)
+		}
+	}
+	ts, err := exec.LookPath("taskset")
+	if len(cpus) < 2 || err != nil {
+		t.Logf("no pinning: CPUs %v, taskset: %v", cpus, err)
+		return floodPin{}
+	}
+	p := floodPin{sidecar: cpus[0], sipp: cpus[1], taskset: ts, on: true}
+	var one unix.CPUSet
+	one.Set(p.sidecar)
+	if err := setThreadsAffinity(&one); err != nil {
+		t.Fatalf("pin the test process to CPU %d: %v", p.sidecar, err)
+	}
+	prev := runtime.GOMAXPROCS(1)
+	t.Cleanup(func() {
+		if err := setThreadsAffinity(&all); err != nil {
+			t.Errorf("unpin the test process: %v", err)
+		}
+		if os.Getenv("GOMAXPROCS") == "" {
+			runtime.SetDefaultGOMAXPROCS()
+		} else {
+			runtime.GOMAXPROCS(prev)
+		}
+	})
+	return p
+}
+
+// setThreadsAffinity sets the affinity of every thread of the process (a thread made later
+// inherits its creator's), until a pass finds no thread it had not set.
+func setThreadsAffinity(set *unix.CPUSet) error {
+	done := map[int]bool{}
+	for {
+		ents, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return err
+		}
+		fresh := false
+		for _, e := range ents {
+			tid, err := strconv.Atoi(e.Name())
+			if err != nil || done[tid] {
+				continue
+			}
+			if err := unix.SchedSetaffinity(tid, set); err != nil && err != unix.ESRCH {
+				return err
+			}
+			done[tid], fresh = true, true
+		}
+		if !fresh {
+			return nil
+		}
+	}
+}
+
+// command is bin with args, started on SIPp's CPU when pinned.
+func (p floodPin) command(bin string, args ...string) (string, []string) {
+	if !p.on {
+		return bin, args
+	}
+	return p.taskset, append([]string{"-c", strconv.Itoa(p.sipp), bin}, args...)
+}
+
+// String describes the pinning for logs and RELIABILITY.md.
+func (p floodPin) String() string {
+	if !p.on {
+		return "unpinned"
+	}
+	return "the sidecar pinned to CPU " + strconv.Itoa(p.sidecar) + " (GOMAXPROCS 1), SIPp to CPU " + strconv.Itoa(p.sipp)
+}
+
+// selfCPU is the CPU time the test process (the sidecar in it) has used.
+func selfCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// sockDiagUDPDrops reads the drops counter of the IPv4 UDP socket bound to port through
+// sock_diag (netlink, NETLINK_SOCK_DIAG with the source port as filter, SK_MEMINFO_DROPS of
+// INET_DIAG_SKMEMINFO): one socket's figure without rendering /proc/net/udp, which costs
+// tens of ms of kernel time on a host with thousands of UDP sockets. ok false: unknown.
+func sockDiagUDPDrops(port uint16) (drops int, ok bool) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
+	if err != nil {
+		return 0, false
+	}
+	defer unix.Close(fd)
+	const (
+		hdrLen       = 16 // nlmsghdr
+		reqLen       = 56 // inet_diag_req_v2
+		msgLen       = 72 // inet_diag_msg
+		skmeminfo    = 7  // INET_DIAG_SKMEMINFO
+		flagsRequest = unix.NLM_F_REQUEST | unix.NLM_F_DUMP
+	)
+	req := make([]byte, hdrLen+reqLen)
+	ne := binary.NativeEndian
+	ne.PutUint32(req[0:], uint32(len(req)))
+	ne.PutUint16(req[4:], unix.SOCK_DIAG_BY_FAMILY)
+	ne.PutUint16(req[6:], flagsRequest)
+	ne.PutUint32(req[8:], 1)
+	b := req[hdrLen:]
+	b[0], b[1], b[2] = unix.AF_INET, unix.IPPROTO_UDP, 1<<(skmeminfo-1)
+	ne.PutUint32(b[4:], 0xffffffff)         // every state
+	binary.BigEndian.PutUint16(b[8:], port) // id.sport: the filter
+	ne.PutUint32(b[48:], 0xffffffff)        // cookie: none
+	ne.PutUint32(b[52:], 0xffffffff)
+	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return 0, false
+	}
+	buf := make([]byte, 1<<16)
+	for {
+		n, _, err := unix.Recvfrom(fd, buf, 0)
+		if err != nil {
+			return drops, ok
+		}
+		for m := buf[:n]; len(m) >= hdrLen; {
+			l := int(ne.Uint32(m[0:]))
+			if l < hdrLen || l > len(m) {
+				return drops, ok
+			}
+			switch ne.Uint16(m[4:]) {
+			case unix.NLMSG_DONE, unix.NLMSG_ERROR:
+				return drops, ok
+			}
+			body := m[hdrLen:l]
+			if len(body) >= msgLen && binary.BigEndian.Uint16(body[4:]) == port {
+				for a := body[msgLen:]; len(a) >= 4; {
+					al, at := int(ne.Uint16(a[0:])), ne.Uint16(a[2:])
+					if al < 4 || al > len(a) {
+						break
+					}
+					if at == skmeminfo && al >= 4+4*(unix.SK_MEMINFO_DROPS+1) {
+						drops += int(ne.Uint32(a[4+4*unix.SK_MEMINFO_DROPS:]))
+						ok = true
+					}
+					a = a[min(len(a), (al+3)&^3):]
+				}
+			}
+			m = m[min(len(m), (l+3)&^3):]
+		}
+	}
+}
