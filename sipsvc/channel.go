@@ -48,6 +48,9 @@ type call struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
+	stopDuration    func() bool // stops the max-duration timer (limitDuration)
+	stopDialogWatch func() bool // stops the dialog watch that cancels ctx when the dialog ends
+
 	offer []byte // the INVITE's SDP (the SDP part of a multipart body), nil for a late offer
 
 	out outcome // what the call record and the metrics need, filled as the call goes

@@ -65,15 +65,34 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, sip.StatusServiceUnavailable, "", retryAfter(retryAfterBusy))
 		return
 	}
-	defer s.limit.release()
 	s.stats.callsTotal.Add(1)
-	s.respond(req, tx, 100, "") // at once: stops the caller's retransmissions
-	s.runCall(req, tx, src, offer)
+	s.respond(req, tx, 100, "")      // at once: stops the caller's retransmissions
+	s.startCall(req, tx, src, offer) // releases the max-calls slot when the call is over
 }
 
 // runCall creates the dialog and the call, routes it, and ends it. offer is the INVITE's
-// SDP (nil for a late offer).
-func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte) {
+// SDP (nil for a late offer). Once the call exists, runCall sends on created the channel
+// closed when the initial 200 OK is acknowledged (startCall waits on it). The call's
+// goroutine waits in runCall as long as the call lasts: the setup and the end run in
+// helpers, so its frame, and the goroutine's stack, stay small.
+func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte,
+	created chan<- (<-chan struct{})) {
+	c := s.newCall(req, tx, src, offer, created)
+	if c == nil {
+		return
+	}
+	var trace dialplan.Trace
+	defer func() { c.teardown(trace) }()
+	trace, err := c.safeRoute()
+	c.finish(trace, err)
+}
+
+// newCall creates the dialog and the call of req and registers it; nil when no dialog can
+// be started (answered 400).
+//
+//go:noinline
+func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte,
+	created chan<- (<-chan struct{})) *call {
 	log := lazylog.With(s.log, slog.String("call_id", callIDOf(req)), slog.String("source", src.String()),
 		slog.String("transport", lowerTransport(req.Transport())))
 	contact := s.contactFor(req, tx)
@@ -82,34 +101,41 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 	if err != nil {
 		log.Warn("INVITE refused: cannot start a dialog", "error", err)
 		s.respond(req, tx, sip.StatusBadRequest, "")
-		return
+		return nil
 	}
 	c := &call{
 		s: s, sipReq: req, tx: tx, dlg: dlg, contact: contact, src: src,
 		start: time.Now(), log: log, offer: offer, st: newCallState(req.CSeq().SeqNo),
 	}
 	c.st.observe = s.blf.observer(c)
+	created <- c.st.acked
 	c.ctx, c.cancel = context.WithCancelCause(s.hangupCtx)
-	defer c.cancel(nil)
-	defer c.limitDuration(time.Duration(s.maxDuration.Load()))()
-	stop := context.AfterFunc(dlg.Context(), func() {
+	c.stopDuration = c.limitDuration(time.Duration(s.maxDuration.Load()))
+	c.stopDialogWatch = context.AfterFunc(dlg.Context(), func() {
 		if c.st.byeWasSent() {
 			c.cancel(errLocalHangup)
 			return
 		}
 		c.cancel(ErrPeerHangup)
 	})
-	defer stop()
 	s.dialogs.add(dlg.ID, c)
-	defer s.dialogs.remove(dlg.ID)
 	s.dialogs.addInvite(req, c)
-	defer s.dialogs.removeInvite(req, c)
-	var trace dialplan.Trace
-	defer func() { c.ended(trace) }() // last: after closeMedia
-	defer c.closeMedia()
+	return c
+}
 
-	trace, err = c.safeRoute()
-	c.finish(trace, err)
+// teardown undoes newCall once the call has finished: the media closed, then the call
+// recorded (ended), then the call forgotten and its timers and context released.
+//
+//go:noinline
+func (c *call) teardown(trace dialplan.Trace) {
+	s := c.s
+	defer c.cancel(nil)
+	defer c.stopDuration()
+	defer c.stopDialogWatch()
+	defer s.dialogs.remove(c.dlg.ID)
+	defer s.dialogs.removeInvite(c.sipReq, c)
+	defer func() { c.ended(trace) }() // last: after closeMedia
+	c.closeMedia()
 }
 
 // safeRoute is route with panic recovery, so a panicking identifier, template or dialplan
@@ -133,15 +159,29 @@ func (c *call) safeRoute() (trace dialplan.Trace, err error) {
 // runs its dialplan. Routing errors keep their SIP answers: an identifier's rejection or no
 // match, 500 for a profile that cannot be built.
 func (c *call) route() (dialplan.Trace, error) {
+	plan, context, exten, err := c.routing()
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	defer func() { c.s.opts.Metrics.ObserveDialplan(time.Since(t0)) }()
+	return plan.Run(c.ctx, c, context, exten, c.logger())
+}
+
+// routing routes the call (identification, profiles, dialplan context) and records what
+// it found: the dialplan, context and extension to run.
+//
+//go:noinline
+func (c *call) routing() (*dialplan.Plan, string, string, error) {
 	s := c.s
 	transport := lowerTransport(c.sipReq.Transport())
 	r, err := request.FromSIP(c.sipReq, c.src, transport)
 	if err != nil {
-		return nil, sipstatus.New(400, err)
+		return nil, "", "", sipstatus.New(400, err)
 	}
 	c.req = r
 	if s.opts.Router == nil {
-		return nil, sipstatus.New(500, errors.New("service has no router (templates, dialplan, identifier chain)"))
+		return nil, "", "", sipstatus.New(500, errors.New("service has no router (templates, dialplan, identifier chain)"))
 	}
 	// Identification and the profiles' templates run deep: on a goroutine of their own, so
 	// the call's goroutine, which waits as long as the call lasts, keeps a small stack.
@@ -161,7 +201,7 @@ func (c *call) route() (dialplan.Trace, error) {
 		}
 		// No identifier matched: answered with [sip] no-match; rejections and a profile
 		// that cannot be built already carry their answers (*sipstatus.Error).
-		return nil, identify.Answer(err, s.settings().noMatch)
+		return nil, "", "", identify.Answer(err, s.settings().noMatch)
 	}
 	c.caller, c.callee = rt.Caller, rt.Callee
 	s.mwi.learn(c.caller, c.src, transport)
@@ -170,9 +210,7 @@ func (c *call) route() (dialplan.Trace, error) {
 	c.setLogger(lazylog.With(c.logger(), append(attrs, slog.String("context", rt.Context), slog.String("exten", rt.Exten))...))
 	c.routed(rt.Context)
 	c.logger().Debug("call routed")
-	t0 := time.Now()
-	defer func() { s.opts.Metrics.ObserveDialplan(time.Since(t0)) }()
-	return rt.Run(c.ctx, c, c.logger())
+	return rt.Plan, rt.Context, rt.Exten, nil
 }
 
 // finish ends the call through the state machine's end transition: an unanswered call
