@@ -167,6 +167,9 @@ type runState struct {
 	ts      TraceStep // the step running
 	steps   int
 	jumps   int
+
+	call Call // c points here
+	data Data // d points here
 }
 
 // begin sets up a Run: the call's data, its profile variables, its first step. A nil state
@@ -183,8 +186,11 @@ func (p *Plan) begin(ctx context.Context, ch Channel, context, exten string, log
 	} else {
 		req = &request.Request{}
 	}
-	c := &Call{Channel: ch, Context: context, Exten: exten, Priority: 1, plan: p} // Vars made by the first SetVar
-	d := &Data{Request: req, call: c}
+	// One allocation for the run's state, its Call and its Data (they live as long).
+	r := &runState{p: p}
+	c, d := &r.call, &r.data
+	*c = Call{Channel: ch, Context: context, Exten: exten, Priority: 1, plan: p} // Vars made by the first SetVar
+	*d = Data{Request: req, call: c}
 	d.Caller, d.HasCaller = partyOrEmpty(ch.Caller())
 	d.Callee, d.HasCallee = partyOrEmpty(ch.Callee())
 	secrets := pinValues(d.Caller, d.Callee)
@@ -204,7 +210,8 @@ func (p *Plan) begin(ctx context.Context, ch Channel, context, exten string, log
 	if st == nil {
 		return nil, p.notFound(ctx, c, fmt.Errorf("run %s,%s: %w %q in context %q", context, exten, ErrNoExtension, exten, context))
 	}
-	return &runState{p: p, c: c, d: d, st: st, secrets: secrets, log: log}, nil
+	r.c, r.d, r.st, r.secrets, r.log = c, d, st, secrets, log
+	return r, nil
 }
 
 // prepare checks the bounds and expands the arguments of the next step, r.st. done ends
@@ -289,9 +296,13 @@ func (r *runState) after(ctx context.Context, res Result, err error) (done bool,
 	return false, nil
 }
 
+// noParty is the profile templates read for a party without a template: the zero Profile,
+// one for every call (templates only read a profile; nothing in the package writes one).
+var noParty = &profile.Profile{}
+
 func partyOrEmpty(p *profile.Profile) (*profile.Profile, bool) {
 	if p == nil {
-		return &profile.Profile{}, false
+		return noParty, false
 	}
 	return p, true
 }

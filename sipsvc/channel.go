@@ -30,14 +30,14 @@ var errLocalHangup = errors.New("call hung up")
 // concurrently, change it only through st's transitions. The other fields are set before
 // the call is shared (req, caller, callee: before the dialplan runs, read only by it).
 type call struct {
-	s       *Server
-	sipReq  *sip.Request
-	tx      sip.ServerTransaction
-	dlg     *sipgo.DialogServerSession
-	contact sip.ContactHeader
-	src     netip.AddrPort
-	start   time.Time
-	st      *callState
+	s      *Server
+	sipReq *sip.Request
+	tx     sip.ServerTransaction
+	dlg    *sipgo.DialogServerSession
+	ua     *sipgo.DialogUA // its ContactHDR is our Contact; shared between calls (dialogUA)
+	src    netip.AddrPort
+	start  time.Time
+	st     *callState
 
 	req            *request.Request
 	caller, callee *profile.Profile
@@ -48,8 +48,7 @@ type call struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
-	stopDuration    func() bool // stops the max-duration timer (limitDuration)
-	stopDialogWatch func() bool // stops the dialog watch that cancels ctx when the dialog ends
+	stopDuration func() bool // stops the max-duration timer (limitDuration)
 
 	offer []byte // the INVITE's SDP (the SDP part of a multipart body), nil for a late offer
 

@@ -26,7 +26,8 @@ import (
 const noFinalCode = 603
 
 // handleInvite runs one incoming call from the first packet to its end; the handler returns
-// when the call is over. Order: trust, Require (420), re-INVITE dispatch, a retransmission
+// once the call's final answer is out (a 200 OK: once acknowledged), the call going on on a
+// goroutine of its own (startCall). Order: trust, Require (420), re-INVITE dispatch, a retransmission
 // of a live call's INVITE (dropped), body (415), drain, max-calls, 100 Trying, then the call
 // (see runCall). Overload control refused already, before any transaction (overload.go).
 func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
@@ -95,8 +96,7 @@ func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 	created chan<- (<-chan struct{})) *call {
 	log := lazylog.With(s.log, slog.String("call_id", callIDOf(req)), slog.String("source", src.String()),
 		slog.String("transport", lowerTransport(req.Transport())))
-	contact := s.contactFor(req, tx)
-	dua := &sipgo.DialogUA{Client: s.client, ContactHDR: contact}
+	dua := s.dialogUA(req, tx)
 	dlg, err := dua.ReadInvite(req, tx)
 	if err != nil {
 		log.Warn("INVITE refused: cannot start a dialog", "error", err)
@@ -104,14 +104,20 @@ func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 		return nil
 	}
 	c := &call{
-		s: s, sipReq: req, tx: tx, dlg: dlg, contact: contact, src: src,
+		s: s, sipReq: req, tx: tx, dlg: dlg, ua: dua, src: src,
 		start: time.Now(), log: log, offer: offer, st: newCallState(req.CSeq().SeqNo),
 	}
 	c.st.observe = s.blf.observer(c)
 	created <- c.st.acked
 	c.ctx, c.cancel = context.WithCancelCause(s.hangupCtx)
 	c.stopDuration = c.limitDuration(time.Duration(s.maxDuration.Load()))
-	c.stopDialogWatch = context.AfterFunc(dlg.Context(), func() {
+	// The dialog's end (the caller's BYE, ours answered, a CANCEL) cancels the call's
+	// context: told by the dialog's state callback, called when its context is cancelled
+	// (no context.AfterFunc and its registration per call).
+	dlg.OnState(func(st sip.DialogState) {
+		if st != sip.DialogStateEnded {
+			return
+		}
 		if c.st.byeWasSent() {
 			c.cancel(errLocalHangup)
 			return
@@ -131,7 +137,6 @@ func (c *call) teardown(trace dialplan.Trace) {
 	s := c.s
 	defer c.cancel(nil)
 	defer c.stopDuration()
-	defer c.stopDialogWatch()
 	defer s.dialogs.remove(c.dlg.ID)
 	defer s.dialogs.removeInvite(c.sipReq, c)
 	defer func() { c.ended(trace) }() // last: after closeMedia
@@ -320,13 +325,33 @@ func (c *call) logEnd(trace dialplan.Trace, err, cause error) {
 	log.Log(context.Background(), level, "call ended", attrs...)
 }
 
+// dialogUA is the sipgo dialog user agent of a call started by req: its Contact is our
+// answers' (contactFor). Calls to a listener bound to a specific address share one
+// (dialogTable.ua); a wildcard listener's Contact takes the Request-URI's host, so each of
+// its calls gets its own.
+func (s *Server) dialogUA(req *sip.Request, tx sip.ServerTransaction) *sipgo.DialogUA {
+	local := localAddr(tx)
+	tp := lowerTransport(req.Transport())
+	if !local.IsValid() || local.Addr().IsUnspecified() {
+		return &sipgo.DialogUA{Client: s.client, ContactHDR: s.contactFor(req, tx)}
+	}
+	return s.dialogs.ua(uaKey{local, tp}, func() *sipgo.DialogUA {
+		return &sipgo.DialogUA{Client: s.client, ContactHDR: s.contactFor(req, tx)}
+	})
+}
+
+// localAddr is the local address of tx's connection, the zero AddrPort when unknown.
+func localAddr(tx sip.ServerTransaction) netip.AddrPort {
+	if co, ok := tx.(interface{ Connection() sip.Connection }); ok && co.Connection() != nil {
+		return addrPortOf(co.Connection().LocalAddr())
+	}
+	return netip.AddrPort{}
+}
+
 // contactFor is the Contact of our answers to req: the local address the request arrived
 // on, with its transport. A listener on a wildcard address uses the Request-URI's host.
 func (s *Server) contactFor(req *sip.Request, tx sip.ServerTransaction) sip.ContactHeader {
-	var local netip.AddrPort
-	if co, ok := tx.(interface{ Connection() sip.Connection }); ok && co.Connection() != nil {
-		local = addrPortOf(co.Connection().LocalAddr())
-	}
+	local := localAddr(tx)
 	uri := sip.Uri{Scheme: "sip", Host: local.Addr().Unmap().String(), Port: int(local.Port())}
 	if !local.IsValid() || local.Addr().IsUnspecified() {
 		uri.Host, uri.Port = req.Recipient.Host, req.Recipient.Port
