@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -113,9 +114,15 @@ func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 	c.stopDuration = c.limitDuration(time.Duration(s.maxDuration.Load()))
 	// The dialog's end (the caller's BYE, ours answered, a CANCEL) cancels the call's
 	// context: told by the dialog's state callback, called when its context is cancelled
-	// (no context.AfterFunc and its registration per call).
+	// (no context.AfterFunc and its registration per call). The callback cannot be removed
+	// and the dialog outlives the call (sipgo's INVITE transaction keeps it until Timer
+	// L), so it reaches the call through watch, which teardown clears.
+	watch := new(atomic.Pointer[call])
+	watch.Store(c)
+	c.watch = watch
 	dlg.OnState(func(st sip.DialogState) {
-		if st != sip.DialogStateEnded {
+		c := watch.Load()
+		if st != sip.DialogStateEnded || c == nil {
 			return
 		}
 		if c.st.byeWasSent() {
@@ -137,6 +144,7 @@ func (c *call) teardown(trace dialplan.Trace) {
 	s := c.s
 	defer c.cancel(nil)
 	defer c.stopDuration()
+	defer c.watch.Store(nil)
 	defer s.dialogs.remove(c.dlg.ID)
 	defer s.dialogs.removeInvite(c.sipReq, c)
 	defer func() { c.ended(trace) }() // last: after closeMedia
