@@ -45,19 +45,20 @@ func TestServerTxNon2xxAckHoldsNoGoroutine(t *testing.T) {
 	}
 	_, heap := settle()
 	perCall := int64(heap-baseHeap) / calls
-	t.Logf("after %d rejected and ACKed calls (transactions still in Timer I): goroutines %d -> %d, live heap %d bytes per call",
+	t.Logf("after %d rejected and ACKed calls (transactions still in Timer I): goroutines %d -> %d, live heap and stacks %d bytes per call",
 		calls, baseG, g, perCall)
 	if g > bound {
 		t.Fatalf("%d goroutines after %d rejected calls, baseline %d: ACKs of non-2xx finals hold a goroutine each until Timer I", g, calls, baseG)
 	}
 }
 
+// settle returns the goroutines and the live heap plus the goroutine stacks in use.
 func settle() (goroutines int, heap uint64) {
 	var ms runtime.MemStats
 	runtime.GC()
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
-	return runtime.NumGoroutine(), ms.HeapAlloc
+	return runtime.NumGoroutine(), ms.HeapAlloc + ms.StackInuse
 }
 
 // rejectingServer answers every INVITE with 486 and never reads the transaction's Acks.

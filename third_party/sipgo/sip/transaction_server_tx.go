@@ -22,6 +22,7 @@ type ServerTx struct {
 	timer_1xx    *time.Timer
 	timer_l      *time.Timer
 	reliable     bool
+	confirmed    bool // the ACK of a non-2xx final received (sidecar patch); under fsmMu
 }
 
 func NewServerTx(key string, origin *Request, conn Connection, logger *slog.Logger) *ServerTx {
@@ -189,7 +190,7 @@ func (tx *ServerTx) TerminateGracefully() {
 
 	// Check did we receive final response
 	tx.fsmMu.Lock()
-	finalized := tx.fsmResp != nil && !tx.fsmResp.IsProvisional()
+	finalized := tx.confirmed || tx.fsmResp != nil && !tx.fsmResp.IsProvisional()
 	tx.fsmMu.Unlock()
 	if !finalized {
 		tx.Terminate()
