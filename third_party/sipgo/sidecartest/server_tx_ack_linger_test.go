@@ -22,7 +22,11 @@ func TestServerTxNon2xxAckHoldsNoGoroutine(t *testing.T) {
 	sip.Timer_I = time.Minute // the rejected transactions stay Confirmed for the whole test
 	t.Cleanup(func() { sip.Timer_I = restore })
 
-	addr, stop := rejectingServer(t)
+	addr, stop := rejectingServer(t, func(req *sip.Request, tx sip.ServerTransaction) {
+		if err := tx.Respond(sip.NewResponseFromRequest(req, 486, "Busy Here", nil)); err != nil {
+			t.Errorf("respond 486: %v", err)
+		}
+	})
 	defer stop()
 	c := dialUAC(t, addr)
 	defer c.Close()
@@ -61,8 +65,51 @@ func settle() (goroutines int, heap uint64) {
 	return runtime.NumGoroutine(), ms.HeapAlloc + ms.StackInuse
 }
 
-// rejectingServer answers every INVITE with 486 and never reads the transaction's Acks.
-func rejectingServer(t *testing.T) (addr string, stop func()) {
+// The ACK still reaches a reader of Acks: DialogServerSession.WriteResponse, which waits
+// for it after a non-2xx final, returns on it, not at the end of the transaction.
+func TestDialogServerRejectGetsAck(t *testing.T) {
+	restore := sip.Timer_I
+	sip.Timer_I = time.Minute // without the ACK, WriteResponse would wait for Timer I
+	t.Cleanup(func() { sip.Timer_I = restore })
+
+	returned := make(chan error, 8)
+	var dialogs *sipgo.DialogServerCache
+	addr, stop := rejectingServer(t, func(req *sip.Request, tx sip.ServerTransaction) {
+		d, err := dialogs.ReadInvite(req, tx)
+		if err != nil {
+			returned <- err
+			return
+		}
+		returned <- d.Respond(486, "Busy Here", nil)
+	})
+	defer stop()
+	ua, err := sipgo.NewUA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ua.Close()
+	cli, err := sipgo.NewClient(ua)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dialogs = sipgo.NewDialogServerCache(cli, sip.ContactHeader{Address: sip.Uri{User: "uas", Host: "127.0.0.1"}})
+	c := dialUAC(t, addr)
+	defer c.Close()
+	for i := range 3 {
+		c.rejectedCall(t, fmt.Sprintf("dlg%d", i))
+		select {
+		case err := <-returned:
+			if err != nil {
+				t.Fatalf("call %d: %v", i, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("call %d: WriteResponse(486) still waiting 10 s after the ACK was sent", i)
+		}
+	}
+}
+
+// rejectingServer runs handle for every INVITE, over UDP.
+func rejectingServer(t *testing.T, handle func(req *sip.Request, tx sip.ServerTransaction)) (addr string, stop func()) {
 	t.Helper()
 	ua, err := sipgo.NewUA()
 	if err != nil {
@@ -72,11 +119,7 @@ func rejectingServer(t *testing.T) (addr string, stop func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
-		if err := tx.Respond(sip.NewResponseFromRequest(req, 486, "Busy Here", nil)); err != nil {
-			t.Errorf("respond 486: %v", err)
-		}
-	})
+	srv.OnInvite(handle)
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
