@@ -72,17 +72,6 @@ func TestDialogServerRejectGetsAck(t *testing.T) {
 	sip.Timer_I = time.Minute // without the ACK, WriteResponse would wait for Timer I
 	t.Cleanup(func() { sip.Timer_I = restore })
 
-	returned := make(chan error, 8)
-	var dialogs *sipgo.DialogServerCache
-	addr, stop := rejectingServer(t, func(req *sip.Request, tx sip.ServerTransaction) {
-		d, err := dialogs.ReadInvite(req, tx)
-		if err != nil {
-			returned <- err
-			return
-		}
-		returned <- d.Respond(486, "Busy Here", nil)
-	})
-	defer stop()
 	ua, err := sipgo.NewUA()
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +81,17 @@ func TestDialogServerRejectGetsAck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dialogs = sipgo.NewDialogServerCache(cli, sip.ContactHeader{Address: sip.Uri{User: "uas", Host: "127.0.0.1"}})
+	dialogs := sipgo.NewDialogServerCache(cli, sip.ContactHeader{Address: sip.Uri{User: "uas", Host: "127.0.0.1"}})
+	returned := make(chan error, 8)
+	addr, stop := rejectingServer(t, func(req *sip.Request, tx sip.ServerTransaction) {
+		d, err := dialogs.ReadInvite(req, tx)
+		if err != nil {
+			returned <- err
+			return
+		}
+		returned <- d.Respond(486, "Busy Here", nil)
+	})
+	defer stop()
 	c := dialUAC(t, addr)
 	defer c.Close()
 	for i := range 3 {
