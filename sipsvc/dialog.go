@@ -142,6 +142,10 @@ func (s *Server) handleAck(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	case ackInitial:
 		if c.ackInvite(req, tx) {
+			// Confirmed, with its INVITE transaction terminated (ackInvite): the dialog
+			// lets go of the 200 (its SDP, headers) and of the transaction, which
+			// dropped its own reference to the 200 (sipgo patches, PATCHED.md).
+			c.dlg.Slim()
 			return
 		}
 	}

@@ -14,6 +14,9 @@ import (
 type DialogServerSession struct {
 	Dialog
 	inviteTx sip.ServerTransaction
+	// slimMu (sidecar patch) orders Slim, which replaces InviteRequest, InviteResponse and
+	// inviteTx, against the in-dialog methods reading them (dialogMsgs).
+	slimMu sync.RWMutex
 	// s        *DialogServer
 	ua *DialogUA
 
@@ -37,7 +40,9 @@ func (s *DialogServerSession) ReadBye(req *sip.Request, tx sip.ServerTransaction
 	}
 
 	defer s.Close()
-	defer s.inviteTx.Terminate() // Terminat`es Invite transaction
+	if _, _, itx := s.dialogMsgs(); itx != nil {
+		defer itx.Terminate() // Terminat`es Invite transaction
+	}
 
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	if err := tx.Respond(res); err != nil {
@@ -96,19 +101,20 @@ func (s *DialogServerSession) WriteRequest(req *sip.Request) error {
 }
 
 func (s *DialogServerSession) buildReq(req *sip.Request) {
+	inviteReq, inviteRes, _ := s.dialogMsgs()
 	// Keep any request inside dialog
 	mustHaveHeaders := make([]sip.Header, 0, 5)
-	if h, invH := req.From(), s.InviteResponse; h == nil && invH != nil {
+	if h, invH := req.From(), inviteRes; h == nil && invH != nil {
 		hh := invH.To().AsFrom()
 		mustHaveHeaders = append(mustHaveHeaders, &hh)
 	}
 
-	if h, invH := req.To(), s.InviteRequest.From(); h == nil {
+	if h, invH := req.To(), inviteReq.From(); h == nil {
 		hh := invH.AsTo()
 		mustHaveHeaders = append(mustHaveHeaders, &hh)
 	}
 
-	if h, invH := req.CallID(), s.InviteRequest.CallID(); h == nil {
+	if h, invH := req.CallID(), inviteReq.CallID(); h == nil {
 		mustHaveHeaders = append(mustHaveHeaders, sip.HeaderClone(invH))
 	}
 
@@ -120,7 +126,7 @@ func (s *DialogServerSession) buildReq(req *sip.Request) {
 	cseq := req.CSeq()
 	if cseq == nil {
 		cseq = &sip.CSeqHeader{
-			SeqNo:      s.InviteRequest.CSeq().SeqNo,
+			SeqNo:      inviteReq.CSeq().SeqNo,
 			MethodName: req.Method,
 		}
 		mustHaveHeaders = append(mustHaveHeaders, cseq)
@@ -138,7 +144,7 @@ func (s *DialogServerSession) buildReq(req *sip.Request) {
 	}
 
 	// https://datatracker.ietf.org/doc/html/rfc3261#section-16.12.1.2
-	rrs := s.InviteRequest.GetHeaders("Record-Route")
+	rrs := inviteReq.GetHeaders("Record-Route")
 	for i := range rrs {
 		recordRoute := rrs[i]
 		req.AppendHeader(sip.NewHeader("Route", recordRoute.Value()))
@@ -174,12 +180,12 @@ func (s *DialogServerSession) buildReq(req *sip.Request) {
 	}
 
 	if s.ua.RewriteContact && len(rrs) == 0 {
-		req.SetDestination(s.InviteRequest.Source())
+		req.SetDestination(inviteReq.Source())
 	}
 
 	// TODO check is contact header routable
 	// If not then we should force destination as source address
-	req.SetTransport(s.InviteRequest.Transport())
+	req.SetTransport(inviteReq.Transport())
 }
 
 // Close is always good to call for cleanup or terminating dialog state
@@ -387,8 +393,8 @@ func (s *DialogServerSession) WriteResponseNoWait(res *sip.Response) error {
 }
 
 func (s *DialogServerSession) Bye(ctx context.Context) error {
-	req := s.Dialog.InviteRequest
-	cont := s.Dialog.InviteRequest.Contact()
+	req, _, _ := s.dialogMsgs()
+	cont := req.Contact()
 	bye := sip.NewRequest(sip.BYE, cont.Address)
 	bye.SetTransport(req.Transport())
 
@@ -410,19 +416,21 @@ func (s *DialogServerSession) WriteBye(ctx context.Context, bye *sip.Request) er
 	// 	return nil
 	// }
 
-	res := s.Dialog.InviteResponse
+	_, res, inviteTx := s.dialogMsgs()
 
 	if !res.IsSuccess() {
 		return fmt.Errorf("can not send bye on NON success response")
 	}
 
 	// This is tricky
-	defer s.inviteTx.Terminate() // Terminates INVITE in all cases
-	for {
+	if inviteTx != nil { // nil once Slim dropped it: the dialog is confirmed
+		defer inviteTx.Terminate() // Terminates INVITE in all cases
+	}
+	for inviteTx != nil {
 		state = s.state.Load()
 		if sip.DialogState(state) < sip.DialogStateConfirmed {
 			select {
-			case <-s.inviteTx.Done():
+			case <-inviteTx.Done():
 				// Wait until we timeout
 			case <-time.After(sip.T1):
 				// Recheck state
@@ -459,10 +467,48 @@ func (s *DialogServerSession) WriteBye(ctx context.Context, bye *sip.Request) er
 func (dt *DialogServerSession) validateRequest(req *sip.Request) (err error) {
 	// Make sure this is bye for this dialog
 
-	if req.CSeq().SeqNo < dt.InviteRequest.CSeq().SeqNo {
+	inviteReq, _, _ := dt.dialogMsgs()
+	if req.CSeq().SeqNo < inviteReq.CSeq().SeqNo {
 		return ErrDialogInvalidCseq
 	}
 	return nil
+}
+
+// dialogMsgs (sidecar patch) returns the dialog's INVITE, its last response and the INVITE
+// server transaction (nil once Slim dropped it), ordered against Slim.
+func (s *DialogServerSession) dialogMsgs() (*sip.Request, *sip.Response, sip.ServerTransaction) {
+	s.slimMu.RLock()
+	defer s.slimMu.RUnlock()
+	return s.InviteRequest, s.InviteResponse, s.inviteTx
+}
+
+// Slim (sidecar patch) makes a confirmed dialog keep only what in-dialog requests (BYE
+// either way, re-INVITE, INFO) need: InviteResponse, the 2xx with its SDP and headers, is
+// replaced by a bare 2xx holding only the dialog's To (InviteRequest's, which has our tag),
+// and the INVITE server transaction, which the ACK ended, is dropped (Terminate it first:
+// a terminated transaction lets go of its response). InviteRequest stays: it shares its
+// headers with the received INVITE. It returns false, changing nothing, when the dialog is
+// not confirmed with a 2xx. Respond, RespondSDP and WriteResponse are not for a slimmed
+// dialog. The caller must not read InviteResponse concurrently with Slim (the session's
+// own in-dialog methods may run concurrently).
+func (s *DialogServerSession) Slim() bool {
+	if s.LoadState() != sip.DialogStateConfirmed {
+		return false
+	}
+	inviteReq, inviteRes, _ := s.dialogMsgs()
+	if inviteReq == nil || inviteRes == nil || !inviteRes.IsSuccess() {
+		return false
+	}
+	to := inviteReq.To()
+	if to == nil {
+		return false
+	}
+	res := sip.NewResponse(inviteRes.StatusCode, "")
+	res.AppendHeader(to)
+	s.slimMu.Lock()
+	s.InviteResponse, s.inviteTx = res, nil
+	s.slimMu.Unlock()
+	return true
 }
 
 // DialogServerCache serves as quick way to start building dialog server

@@ -175,6 +175,7 @@ func (tx *ServerTx) Terminate() {
 		// TODO: remove this double locking
 		tx.fsmMu.Lock()
 		tx.fsmErr = ErrTransactionTerminated
+		tx.releaseMessages()
 		tx.fsmMu.Unlock()
 	}
 }
@@ -298,6 +299,14 @@ func (tx *ServerTx) delete(err error) bool {
 		}
 	}
 	return true
+}
+
+// releaseMessages (sidecar patch) drops a terminated transaction's last response, ACK and
+// CANCEL, which nothing reads once it is terminated: a TU keeping the transaction (an
+// answered call's INVITE transaction, kept for the call) no longer keeps its 2xx. Under
+// fsmMu.
+func (tx *ServerTx) releaseMessages() {
+	tx.fsmResp, tx.fsmAck, tx.fsmCancel = nil, nil, nil
 }
 
 // debugOn reports whether the transaction's logger writes Debug records (sidecar patch: the

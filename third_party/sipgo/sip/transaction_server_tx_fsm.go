@@ -266,6 +266,7 @@ func (tx *ServerTx) actDelete() fsmInput {
 		tx.fsmErr = ErrTransactionTerminated
 	}
 	tx.delete(tx.fsmErr)
+	tx.releaseMessages() // sidecar patch: see releaseMessages
 	return FsmInputNone
 }
 
