@@ -20,10 +20,12 @@ import (
 // (Echo), the media session included: the call, its dialog, what routing built for it.
 // Measured 2026-12-06: 13.1-13.3 KB before (a Contact and a sipgo DialogUA per call, a
 // context.AfterFunc on the dialog's context, three allocations and an empty profile per
-// dialplan run), 12.4 KB after. The largest part left is sipgo's: the parsed INVITE, its
-// server transaction and the 200 OK (~5 KB), which the transaction's Timer L (32 s) and
-// the dialog's invite transaction keep reachable.
-const maxHeapPerCall = 12800
+// dialplan run), 12.4 KB after; 11.45-11.47 KB once the confirmed dialog lets go of the
+// 200 OK and of its INVITE transaction, which drops its own reference to the 200 when
+// terminated (sipgo's DialogServerSession.Slim, PATCHED.md). The largest part left is the
+// parsed INVITE (~2.2 KB), which the call keeps for the dialplan (request.Request reads
+// its headers lazily, and the call's sipReq), with the dialog's shallow copy of it.
+const maxHeapPerCall = 11900
 
 func liveHeap() uint64 {
 	runtime.GC()
