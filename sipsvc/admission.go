@@ -241,6 +241,17 @@ func (a *admission) remember(branch []byte, at time.Time, waits bool) {
 	a.next++
 }
 
+// arrival returns the arrival time remembered for the INVITE of branch (false: none).
+func (a *admission) arrival(branch string) (time.Time, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	seq, ok := a.recent[branch]
+	if !ok {
+		return time.Time{}, false
+	}
+	return a.log[seq%recentInvites].at, true
+}
+
 func (a *admission) seen(branch []byte) bool {
 	if len(branch) == 0 {
 		return false

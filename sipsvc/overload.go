@@ -186,6 +186,21 @@ func (s *Server) routedInvite(req *sip.Request) {
 	}
 }
 
+// inviteArrival is when req, a new INVITE, arrived: the socket's receive time the UDP filter
+// kept for it (admission.remember), else now (TCP, TLS, or no longer remembered).
+func (s *Server) inviteArrival(req *sip.Request) time.Time {
+	if req.Transport() == "UDP" {
+		if v := req.Via(); v != nil {
+			if b, ok := v.Params.Get("branch"); ok {
+				if at, ok := s.admit.arrival(b); ok {
+					return at
+				}
+			}
+		}
+	}
+	return time.Now()
+}
+
 // QueueDelay reports the overload control's measurements of the new INVITEs admitted over
 // UDP while max-queue-delay is on: how many got a first response, and the mean and the
 // longest wait for it (from arrival at the socket).
