@@ -21,9 +21,14 @@ const (
 // datagram that is not a new INVITE goes up; a new INVITE (arrived at the socket at arrived)
 // goes up when admission admits it, and is otherwise answered 503 with Retry-After here,
 // statelessly, through send, and not passed up. A retransmission of an INVITE admitted
-// recently (same top Via branch) goes up to its transaction.
+// recently (same top Via branch) goes up to its transaction. The ACK of such a 503 (the
+// refused INVITE's branch) is absorbed here: no transaction has it, and sipgo would parse
+// it for nothing. backlog reads how full the socket's receive queue is.
 func (s *Server) admitNewCall(src netip.AddrPort, b []byte, arrived time.Time,
-	send func([]byte, net.Addr) (int, error)) bool {
+	send func([]byte, net.Addr) (int, error), backlog *backlogGauge) bool {
+	if isRequestOf(b, "ACK") {
+		return !s.admit.wasRefused(viaBranch(b), arrived)
+	}
 	if !isRequestOf(b, "INVITE") || !s.live.Load().trusted.Allows(src) {
 		return true // an untrusted INVITE (untrusted = reject) goes up for its 403: it takes no token
 	}
@@ -36,7 +41,12 @@ func (s *Server) admitNewCall(src netip.AddrPort, b []byte, arrived time.Time,
 	if h.toTag {
 		return true // in dialog (a re-INVITE): never refused here, takes no token
 	}
-	ok, start, _ := s.admit.admitAt(time.Now(), arrived)
+	now := time.Now()
+	var fill float64
+	if s.admit.shedsOnDelay() {
+		fill = backlog.read()
+	}
+	ok, start, _ := s.admit.admitAt(now, arrived, fill)
 	if ok {
 		// Its wait counts in the queue delay only when the handler will see it: sipgo
 		// drops a request without these headers without a word.
@@ -46,6 +56,7 @@ func (s *Server) admitNewCall(src netip.AddrPort, b []byte, arrived time.Time,
 	if !answerable {
 		return true // unanswerable here: sipgo answers 400 or drops it
 	}
+	s.admit.refusedBranch(branch, now)
 	if _, err := send(h.reply(s.cfg.UserAgent), net.UDPAddrFromAddrPort(src)); err != nil {
 		s.log.Debug("overload 503 not sent", "source", src.String(), "error", err)
 	}
