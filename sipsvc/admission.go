@@ -29,7 +29,8 @@ import (
 // admitted INVITE still waiting, or the new INVITE itself in the socket, has waited longer
 // than half of max-queue-delay (queueTarget) while at least minQueue admitted INVITEs wait
 // (a standing queue, not one late datagram); when the socket's receive queue is half full
-// (backlogShed: the reader is behind, and the kernel drops what no longer fits); when the
+// (backlogShed: the reader is behind, and the kernel drops what no longer fits) or when it
+// and the socketRun datagrams read before it each waited past half the setting there; when the
 // INVITE waited in the socket past socketBehind times the setting; or when recent waits were
 // late (lateFactor). The waits it keeps are bounded (recentInvites) and expire after
 // pendingExpiry, so an INVITE the sidecar never answers (one sipgo drops) cannot hold the
@@ -112,6 +113,11 @@ type admission struct {
 	refusedNext     uint64
 	lastRefusal     atomic.Int64
 
+	// lateRun counts the consecutive datagrams read whose wait in the socket passed half of
+	// max-queue-delay (maxDelayNs, the setting readable without mu); see socketRun.
+	lateRun    atomic.Int64
+	maxDelayNs atomic.Int64
+
 	// Late waits: how many measured waits exceeded maxDelay in the current lateWindow
 	// (started at lateStart) and in the one before.
 	lateStart         time.Time
@@ -139,6 +145,12 @@ const queueTarget = 2
 // far behind is seconds of traffic at a normal rate, about 50-100 ms at a flood's, and the
 // kernel drops every datagram past the buffer: shed before the socket does.
 const backlogShed = 0.5
+
+// socketRun: a new INVITE that waited in the socket past half of max-queue-delay is refused
+// when the last socketRun datagrams read (of any kind) each waited that long too: a standing
+// backlog in the socket, whose length is counted in datagrams, so it is tens of milliseconds
+// of a flood but seconds of a normal rate (one long stall, a reload storm's, is not one).
+const socketRun = 256
 
 // lateWindow is the span over which late waits are counted: the measured waits of the last
 // one to two windows refuse while at least minQueue of them were late.
@@ -179,6 +191,16 @@ func (a *admission) setMaxDelay(d time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.maxDelay = d
+	a.maxDelayNs.Store(int64(d))
+}
+
+// socketWait notes the wait in the socket of one datagram read (see socketRun).
+func (a *admission) socketWait(d time.Duration) {
+	if m := a.maxDelayNs.Load(); m > 0 && int64(d) > m/queueTarget {
+		a.lateRun.Add(1)
+	} else if a.lateRun.Load() != 0 {
+		a.lateRun.Store(0)
+	}
 }
 
 // admit decides one new INVITE at now that arrived now (over TCP or TLS). It returns ok, and
@@ -201,7 +223,7 @@ func (a *admission) admitAt(now, arrived time.Time, backlog float64) (ok, start 
 	case a.inflight != nil && a.inflight():
 		reason = refusedFull
 	case a.maxDelay > 0 && (a.lateLocked(now) >= a.minLate || now.Sub(arrived) > socketBehind*a.maxDelay ||
-		backlog >= backlogShed ||
+		backlog >= backlogShed || (now.Sub(arrived) > a.maxDelay/queueTarget && a.lateRun.Load() >= socketRun) ||
 		(a.waiting.Load() >= a.minQueue && max(now.Sub(arrived), a.queueDelayLocked(now)) > a.maxDelay/queueTarget)):
 		reason = refusedDelay
 		a.shed = now
@@ -450,8 +472,4 @@ func (a *admission) rateLimit() int {
 }
 
 // shedsOnDelay reports whether max-queue-delay is on (the socket's backlog is worth reading).
-func (a *admission) shedsOnDelay() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.maxDelay > 0
-}
+func (a *admission) shedsOnDelay() bool { return a.maxDelayNs.Load() > 0 }

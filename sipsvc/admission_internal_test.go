@@ -128,8 +128,8 @@ func TestAdmissionQueueDelay(t *testing.T) {
 	}
 
 	a := newAdmission(0, nil)
-	a.minQueue = 1   // the timing below, with one INVITE waiting or more
-	a.minLate = 1000 // late waits: TestAdmissionLateWaits
+	a.minQueue = 1                       // the timing below, with one INVITE waiting or more
+	a.minLate = 1000                     // late waits: TestAdmissionLateWaits
 	a.setMaxDelay(40 * time.Millisecond) // refuses past half of it (queueTarget): 20 ms
 	admit := func(now, arrived int, branch string, wantOK bool, wantReason string) {
 		t.Helper()
@@ -338,5 +338,32 @@ func TestAdmissionRefusedBranches(t *testing.T) {
 	}
 	if len(a.refusedBranches) != recentInvites {
 		t.Fatalf("%d refused branches kept, want %d", len(a.refusedBranches), recentInvites)
+	}
+}
+
+// A socket wait past half of max-queue-delay refuses once socketRun datagrams in a row
+// waited that long (a standing backlog), not after a shorter run, and a datagram read in
+// time ends the run.
+func TestAdmissionSocketRun(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	a := newAdmission(0, nil)
+	a.setMaxDelay(100 * time.Millisecond)
+	late := t0.Add(-51 * time.Millisecond) // past half the setting
+	for range socketRun - 1 {
+		a.socketWait(51 * time.Millisecond)
+	}
+	if ok, _, _ := a.admitAt(t0, late, 0); !ok {
+		t.Fatalf("refused after %d late datagrams, want %d", socketRun-1, socketRun)
+	}
+	a.socketWait(51 * time.Millisecond)
+	if ok, _, _ := a.admitAt(t0, t0.Add(-50*time.Millisecond), 0); !ok {
+		t.Fatal("refused an INVITE that waited exactly half the setting")
+	}
+	if ok, _, reason := a.admitAt(t0, late, 0); ok || reason != refusedDelay {
+		t.Fatalf("%d late datagrams: ok %v reason %q, want refused for the delay", socketRun, ok, reason)
+	}
+	a.socketWait(time.Millisecond)
+	if ok, _, _ := a.admitAt(t0.Add(time.Second), late.Add(time.Second), 0); !ok {
+		t.Fatal("still refused after a datagram read in time")
 	}
 }

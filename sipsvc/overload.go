@@ -26,6 +26,8 @@ const (
 // it for nothing. backlog reads how full the socket's receive queue is.
 func (s *Server) admitNewCall(src netip.AddrPort, b []byte, arrived time.Time,
 	send func([]byte, net.Addr) (int, error), backlog *backlogGauge) bool {
+	now := time.Now()
+	s.admit.socketWait(now.Sub(arrived))
 	if isRequestOf(b, "ACK") {
 		return !s.admit.wasRefused(viaBranch(b), arrived)
 	}
@@ -41,7 +43,6 @@ func (s *Server) admitNewCall(src netip.AddrPort, b []byte, arrived time.Time,
 	if h.toTag {
 		return true // in dialog (a re-INVITE): never refused here, takes no token
 	}
-	now := time.Now()
 	var fill float64
 	if s.admit.shedsOnDelay() {
 		fill = backlog.read()
