@@ -175,8 +175,8 @@ func (s *Server) preTransaction(req *sip.Request) *sip.Response {
 
 // sentResponse is the UDP socket filter's look at each datagram the sidecar sends: a final
 // response to an INVITE admitted over UDP ends its wait (admission.responded), when routing
-// did not end it first (routedInvite). A 100 Trying does not: the handler sends it first
-// thing, before the work a busy node falls behind on.
+// did not end it first (routedInvite). A provisional response does not: the 100 Trying goes
+// out only for a call still unanswered 200 ms after its arrival (trying.go).
 func (s *Server) sentResponse(b []byte) {
 	if s.admit.waiting.Load() == 0 || len(b) < 12 || b[8] < '2' || !isResponseTo(b, "INVITE") {
 		return
