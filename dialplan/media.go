@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sidecar-voip/sidecar/internal/shallow"
 	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/profile"
 )
@@ -32,6 +33,21 @@ func MediaFor(caller, callee *profile.Profile) media.Params {
 		}
 	}
 	return p
+}
+
+// Answer answers the call (Channel.Answer) on a goroutine of its own: opening the media,
+// the SDP and the 200 OK run deep, and the call's goroutine, which then waits as long as the
+// call lasts (Echo, Playback), keeps a small stack (package shallow).
+func (c *Call) Answer(ctx context.Context) (err error) {
+	shallow.Run(func() { err = c.Channel.Answer(ctx) })
+	return err
+}
+
+// Progress sends a provisional response (Channel.Progress) on a goroutine of its own, as
+// Answer does: a 183 opens the media.
+func (c *Call) Progress(ctx context.Context, code int) (err error) {
+	shallow.Run(func() { err = c.Channel.Progress(ctx, code) })
+	return err
 }
 
 // Audio returns the call's audio for an application. When the call has no media yet and

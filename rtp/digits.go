@@ -1,6 +1,8 @@
 package rtp
 
 import (
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/sidecar-voip/sidecar/media"
@@ -10,9 +12,27 @@ import (
 // digitQueue bounds the digits waiting for an app; more are dropped.
 const digitQueue = 32
 
+// digitBox is the session's digit queue, made on first use: most calls never see a digit,
+// and the queue (1 KB) would otherwise be held by every active call.
+type digitBox struct {
+	mu   sync.Mutex
+	ch   chan media.Digit // the queue; nil until an app asks for it or a digit arrives
+	hash chan struct{}    // while Echo runs without a queue: told of '#' (see Session.Echo)
+}
+
+// queue returns the digit queue, making it when create is true; nil otherwise when none exists.
+func (b *digitBox) queue(create bool) chan media.Digit {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ch == nil && create {
+		b.ch = make(chan media.Digit, digitQueue)
+	}
+	return b.ch
+}
+
 // Digits returns the channel of received digits (RFC 4733 events and injected INFO digits,
 // filtered by SetDTMFMode). It is shared by the apps that run in turn on the call.
-func (s *Session) Digits() <-chan media.Digit { return s.digits }
+func (s *Session) Digits() <-chan media.Digit { return s.digits.queue(true) }
 
 // SetDTMFMode changes which digits reach Digits (media.Params.DTMFMode sets it at Open):
 // "rfc4733" (or "rfc2833") keeps RTP events, "info" keeps SIP INFO, "inband" keeps inband
@@ -41,9 +61,13 @@ func (s *Session) InjectDTMF(digit rune, dur time.Duration) {
 
 // FlushDigits discards digits queued before an app starts listening.
 func (s *Session) FlushDigits() {
+	ch := s.digits.queue(false)
+	if ch == nil {
+		return
+	}
 	for {
 		select {
-		case <-s.digits:
+		case <-ch:
 		default:
 			return
 		}
@@ -54,9 +78,29 @@ func (s *Session) deliver(d media.Digit) {
 	if m := *s.dtmfMode.Load(); m != "auto" && m != string(d.Source) {
 		return
 	}
+	b := &s.digits
+	b.mu.Lock()
+	if b.ch == nil && b.hash != nil {
+		// Echo runs and no app has listened yet: Echo drops every digit but '#', which
+		// ends it; the queue is not made for digits nobody reads. The digits after the '#'
+		// are queued for the next app.
+		if d.Digit == '#' {
+			b.hash <- struct{}{} // room for one, and the only send: hash is dropped below
+			b.hash = nil
+		}
+		b.mu.Unlock()
+		return
+	}
+	if b.ch == nil {
+		b.ch = make(chan media.Digit, digitQueue)
+	}
+	ch := b.ch
+	b.mu.Unlock()
 	select {
-	case s.digits <- d:
+	case ch <- d:
 	default:
-		s.log.Warn("dtmf queue full, digit dropped")
+		if l := s.logger(slog.LevelWarn); l != nil {
+			l.Warn("dtmf queue full, digit dropped")
+		}
 	}
 }

@@ -61,12 +61,10 @@ func (e *Engine) Open(ctx context.Context, p media.Params) (media.Session, error
 	s := &Session{
 		engine: e,
 		callID: p.CallID,
-		log:    e.log.With("call_id", p.CallID),
 		codecs: append([]string(nil), codecs...),
 		sessID: rand.Uint64N(1 << 62),
 		done:   make(chan struct{}),
 		closed: make(chan struct{}),
-		digits: make(chan media.Digit, digitQueue),
 	}
 	s.SetDTMFMode(p.DTMFMode)
 	var answer *sdp.Description
@@ -119,7 +117,9 @@ func (e *Engine) Open(ctx context.Context, p media.Params) (media.Session, error
 	e.sessions[s] = struct{}{}
 	e.mu.Unlock()
 	e.clock.add(s)
-	s.log.Debug("media session opened", "port", s.port)
+	if l := s.logger(slog.LevelDebug); l != nil {
+		l.Debug("media session opened", "port", s.port)
+	}
 	return s, nil
 }
 

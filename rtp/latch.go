@@ -1,6 +1,7 @@
 package rtp
 
 import (
+	"log/slog"
 	"net/netip"
 	"time"
 
@@ -142,7 +143,9 @@ func (s *Session) latch(r *route, from netip.AddrPort) *route {
 	}
 	n.send = r.send || (!r.dst.IsValid() && !r.hold)
 	if s.route.CompareAndSwap(r, &n) {
-		s.log.Debug("rtp latched", "from", from)
+		if l := s.logger(slog.LevelDebug); l != nil {
+			l.Debug("rtp latched", "from", from)
+		}
 		return &n
 	}
 	return s.route.Load()

@@ -67,7 +67,7 @@ func (p *pair) handle(kind int, b []byte, from netip.AddrPort, pkt *rtp.Packet) 
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			s.log.Error("media packet handler panic", "socket", [...]string{"rtp", "rtcp"}[kind], "panic", r, "stack", string(debug.Stack()))
+			s.engine.log.With("call_id", s.callID).Error("media packet handler panic", "socket", [...]string{"rtp", "rtcp"}[kind], "panic", r, "stack", string(debug.Stack()))
 			p.sess = nil
 			s.end("internal error")
 		}

@@ -82,7 +82,7 @@ func (s *Session) Record(ctx context.Context, sink media.Sink) error {
 	defer func() {
 		s.rec.CompareAndSwap(rec, nil)
 		if n := rec.dropped.Load(); n > 0 {
-			s.log.Warn("recording sink too slow: frames replaced by silence", "frames", n)
+			s.engine.log.With("call_id", s.callID).Warn("recording sink too slow: frames replaced by silence", "frames", n)
 		}
 	}()
 	silence := make([]int16, silenceChunk)

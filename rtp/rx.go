@@ -66,7 +66,8 @@ func (s *Session) handleRTP(b []byte, from netip.AddrPort, pkt *rtp.Packet, now 
 // echoPacket sends a received packet back with the session's SSRC and sequence, its
 // timestamp shifted by a constant: payload and marker are untouched. The constant is chosen
 // when Echo starts (and when the caller's SSRC changes) so that the first echoed packet
-// continues the session's stream clock; that packet carries the marker.
+// continues the session's stream clock; that packet carries the marker. b is rewritten in
+// place (header bytes only) and sent.
 func (s *Session) echoPacket(b []byte, pkt *rtp.Packet, r *route) {
 	if len(b) < 12 || len(b) > maxPacket || !r.dst.IsValid() {
 		return
@@ -78,8 +79,7 @@ func (s *Session) echoPacket(b []byte, pkt *rtp.Packet, r *route) {
 	now := time.Now()
 	s.tx.mu.Lock()
 	defer s.tx.mu.Unlock()
-	out := s.tx.buf[:len(b)]
-	copy(out, b)
+	out := b // rewritten in place: the handlers after echo read pkt, whose header is parsed already
 	if s.tx.echoSync || pkt.SSRC != s.tx.echoSSRC {
 		s.tx.echoSync, s.tx.echoSSRC = false, pkt.SSRC
 		s.tx.echoOffset = s.clockTS(now, rate) - pkt.Timestamp
@@ -101,6 +101,23 @@ func (s *Session) Echo(ctx context.Context) error {
 	s.tx.mu.Lock()
 	s.tx.echoSync = true
 	s.tx.mu.Unlock()
+	// Without a digit queue (no app listened, no digit came), Echo waits for '#' alone and
+	// the queue is not made (see deliver); with one, it reads and drops the queued digits.
+	b := &s.digits
+	b.mu.Lock()
+	ch, hash := b.ch, chan struct{}(nil)
+	if ch == nil {
+		hash = make(chan struct{}, 1)
+		b.hash = hash
+	}
+	b.mu.Unlock()
+	if hash != nil {
+		defer func() {
+			b.mu.Lock()
+			b.hash = nil
+			b.mu.Unlock()
+		}()
+	}
 	s.echo.Store(true)
 	defer s.echo.Store(false)
 	for {
@@ -109,7 +126,9 @@ func (s *Session) Echo(ctx context.Context) error {
 			return ctx.Err()
 		case <-s.closed:
 			return media.ErrClosed
-		case d := <-s.digits:
+		case <-hash:
+			return nil
+		case d := <-ch:
 			if d.Digit == '#' {
 				return nil
 			}

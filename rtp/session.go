@@ -2,6 +2,7 @@ package rtp
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"net/netip"
@@ -22,7 +23,6 @@ const defaultPtime = 20 * time.Millisecond
 type Session struct {
 	engine *Engine
 	callID string
-	log    *slog.Logger
 	codecs []string
 	sessID uint64
 
@@ -59,7 +59,7 @@ type Session struct {
 	cands    candidates
 	dtmfMode atomic.Pointer[string]
 	rec      atomic.Pointer[recording] // the Record in progress, nil when none
-	digits   chan media.Digit
+	digits   digitBox
 }
 
 var _ media.Session = (*Session)(nil)
@@ -76,6 +76,16 @@ type route struct {
 	te           sdp.Format
 	hasTE        bool
 	ptime        time.Duration
+}
+
+// logger returns the engine's logger with the session's Call-ID, or nil when it writes
+// nothing at level: a session keeps no logger of its own (one With per session was held by
+// every active call for the few lines a session logs).
+func (s *Session) logger(level slog.Level) *slog.Logger {
+	if !s.engine.log.Enabled(context.Background(), level) {
+		return nil
+	}
+	return s.engine.log.With("call_id", s.callID)
 }
 
 // touch records activity now.
@@ -267,7 +277,9 @@ func (s *Session) Done() <-chan struct{} { return s.done }
 
 func (s *Session) end(why string) {
 	s.doneOnce.Do(func() {
-		s.log.Info("media session ended", "reason", why)
+		if l := s.logger(slog.LevelInfo); l != nil {
+			l.Info("media session ended", "reason", why)
+		}
 		close(s.done)
 	})
 }
@@ -292,8 +304,10 @@ func (s *Session) Close() error {
 		s.sendBye()
 		s.release()
 		st := s.Stats()
-		s.log.Debug("media session closed", "codec", s.Codec(), "sent", st.PacketsSent, "received", st.PacketsReceived,
-			"lost", st.PacketsLost, "jitter", st.Jitter, "dropped", st.Dropped, "remote_lost", st.RemoteLost)
+		if l := s.logger(slog.LevelDebug); l != nil {
+			l.Debug("media session closed", "codec", s.Codec(), "sent", st.PacketsSent, "received", st.PacketsReceived,
+				"lost", st.PacketsLost, "jitter", st.Jitter, "dropped", st.Dropped, "remote_lost", st.RemoteLost)
+		}
 	})
 	return nil
 }

@@ -33,9 +33,12 @@ type sender struct {
 	lastSent   time.Time
 	packets    uint32
 	octets     uint32
-	buf        [maxPacket]byte
 	hdr        rtp.Header
 }
+
+// sendBufs holds the buffers packets are built in: shared by the sessions rather than one
+// 1.5 KB buffer in every session (a session sends from one goroutine at a time, briefly).
+var sendBufs = sync.Pool{New: func() any { return new([maxPacket]byte) }}
 
 func (t *sender) init() {
 	t.ssrc = rand.Uint32()
@@ -74,12 +77,14 @@ func (s *Session) send(r *route, pt uint8, marker bool, ts, span uint32, payload
 		return // on hold: the stream keeps its timing but nothing goes out
 	}
 	t.hdr = rtp.Header{Version: 2, Marker: marker || t.skipped, PayloadType: pt, SequenceNumber: t.seq, Timestamp: ts, SSRC: t.ssrc}
-	n, err := t.hdr.MarshalTo(t.buf[:])
-	if err != nil || n+len(payload) > len(t.buf) {
+	buf := sendBufs.Get().(*[maxPacket]byte)
+	defer sendBufs.Put(buf)
+	n, err := t.hdr.MarshalTo(buf[:])
+	if err != nil || n+len(payload) > len(buf) {
 		return
 	}
-	n += copy(t.buf[n:], payload)
-	if err := s.write(kindRTP, t.buf[:n], r.dst); err == nil {
+	n += copy(buf[n:], payload)
+	if err := s.write(kindRTP, buf[:n], r.dst); err == nil {
 		t.wrote(ts, span, len(payload))
 	}
 }

@@ -15,8 +15,10 @@ import (
 	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/identify"
 	"github.com/sidecar-voip/sidecar/internal/lazylog"
+	"github.com/sidecar-voip/sidecar/internal/shallow"
 	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/request"
+	"github.com/sidecar-voip/sidecar/routing"
 )
 
 // noFinalCode answers a call whose dialplan ended without answering or rejecting it, as
@@ -123,7 +125,11 @@ func (c *call) safeRoute() (trace dialplan.Trace, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.s.stats.panics.Add(1)
-			c.logger().Error("call panic", "panic", r, "stack", string(debug.Stack()))
+			stack := debug.Stack()
+			if p, ok := r.(*shallow.Panic); ok { // in a step run off the call's goroutine
+				r, stack = p.Value, p.Stack
+			}
+			c.logger().Error("call panic", "panic", r, "stack", string(stack))
 			err = sipstatus.Newf(500, "panic: %v", r)
 		}
 	}()
@@ -144,7 +150,10 @@ func (c *call) route() (dialplan.Trace, error) {
 	if s.opts.Router == nil {
 		return nil, sipstatus.New(500, errors.New("service has no router (templates, dialplan, identifier chain)"))
 	}
-	rt, err := s.opts.Router.Route(c.ctx, r)
+	// Identification and the profiles' templates run deep: on a goroutine of their own, so
+	// the call's goroutine, which waits as long as the call lasts, keeps a small stack.
+	var rt routing.Routing
+	shallow.Run(func() { rt, err = s.opts.Router.Route(c.ctx, r) })
 	s.routedInvite(c.sipReq) // overload control's queue delay ends here (overload.go)
 	c.out.routed(&rt, s.opts.Metrics)
 	// The routing attributes go into one With (one logger per call, not two).

@@ -1,0 +1,87 @@
+package sipsvc_test
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/sidecar-voip/sidecar/internal/lazylog"
+	"github.com/sidecar-voip/sidecar/rtp"
+	"github.com/sidecar-voip/sidecar/sipsvc"
+)
+
+// maxStackPerCall bounds the goroutine stack an answered call holds while its dialplan waits
+// (Echo): the call's goroutine waits a few KB deep, in an 8 KB stack, because routing and
+// answering, which go 10-16 KB deep, run off it (package shallow). Run on it, they left every
+// active call with a 16 KB stack.
+const maxStackPerCall = 12 << 10
+
+// echoWaiters counts the goroutines waiting in a media session's Echo.
+func echoWaiters() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return bytes.Count(buf[:n], []byte("rtp.(*Session).Echo("))
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+func stackInuse() uint64 {
+	runtime.GC()
+	runtime.GC() // stacks shrink during a collection's scan
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.StackInuse
+}
+
+// TestActiveCallStack: answered calls waiting in Echo hold at most maxStackPerCall of stack
+// each (measured after a GC: what a collection cannot shrink).
+func TestActiveCallStack(t *testing.T) {
+	const n = 100
+	engine, err := rtp.NewEngine(rtp.Config{
+		PortMin: 32000, PortMax: 32399, Address: netip.MustParseAddr("127.0.0.1"),
+		Bind: netip.MustParseAddr("127.0.0.1"),
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer engine.Close()
+	// Logging as "sidecar serve" at log-level = warn (as bench/media.sh runs it): a call's
+	// Debug lines, written on its goroutine, would grow its stack.
+	log := slog.New(lazylog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	e := startEnvOpts(t, nil, func(o *sipsvc.Options) { o.Media, o.Log = engine, log })
+	u := newRawUAC(t, "127.0.0.1", e.udp)
+	before := stackInuse()
+	for i := range n {
+		offer := fmt.Sprintf("v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
+			"m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n", 40000+2*i)
+		inv := msg{method: "INVITE", ruri: "sip:echo@" + e.udp.String(), toUser: "echo", body: offer,
+			headers: []string{"X-Caller-Template: sub"}}
+		u.send(u.text(&inv))
+		ok := u.final(5 * time.Second)
+		if ok.StatusCode != 200 {
+			t.Fatalf("call %d: got %d, want 200", i, ok.StatusCode)
+		}
+		u.send(u.ackFor(inv, ok))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for echoWaiters() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d calls waiting in Echo after 10 s", echoWaiters(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	after := stackInuse()
+	per := (after - min(before, after)) / n
+	t.Logf("stack per active echo call: %d B (%d KiB in use before the calls, %d after)", per, before>>10, after>>10)
+	if per > maxStackPerCall {
+		t.Errorf("an active echo call holds %d B of stack, want <= %d", per, maxStackPerCall)
+	}
+}
