@@ -55,6 +55,15 @@ func (t *tryingTx) Respond(res *sip.Response) error {
 	return t.ServerTransaction.Respond(res)
 }
 
+// Connection is the transaction's connection (contactFor reads the local address from it),
+// nil when the transaction has none to give.
+func (t *tryingTx) Connection() sip.Connection {
+	if co, ok := t.ServerTransaction.(interface{ Connection() sip.Connection }); ok {
+		return co.Connection()
+	}
+	return nil
+}
+
 // done marks the call over: no 100 after it (sipgo answered a CANCEL, or the call ended).
 func (t *tryingTx) done() {
 	t.mu.Lock()

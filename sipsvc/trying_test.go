@@ -72,3 +72,18 @@ func TestTryingSentForSlowDialplan(t *testing.T) {
 	}
 	u.send(u.ackNon2xx(inv, final))
 }
+
+// The 200 of an answered call names the address the INVITE came to in its Contact, not a
+// host name: the wrapped transaction still gives its connection (a Contact without the
+// address sent Kamailio's in-dialog requests nowhere).
+func TestTryingKeepsContactAddress(t *testing.T) {
+	e := startEnv(t, nil)
+	u := newRawUAC(t, "127.0.0.1", e.udp)
+	inv, ok := answerCall(t, e, u)
+	co := ok.Contact()
+	if co == nil || co.Address.Host != e.udp.Addr().String() || co.Address.Port != int(e.udp.Port()) {
+		t.Errorf("200 Contact %v, want sip:%s", co, e.udp)
+	}
+	tag, _ := ok.To().Params.Get("tag")
+	hangUp(t, u, inv, tag, inv.cseq+1)
+}
