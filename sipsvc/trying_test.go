@@ -73,13 +73,20 @@ func TestTryingSentForSlowDialplan(t *testing.T) {
 	u.send(u.ackNon2xx(inv, final))
 }
 
-// The 200 of an answered call names the address the INVITE came to in its Contact, not a
-// host name: the wrapped transaction still gives its connection (a Contact without the
-// address sent Kamailio's in-dialog requests nowhere).
+// The 200 of an answered call names the address the INVITE came to in its Contact, not the
+// Request-URI's host: the wrapped transaction still gives its connection (a Contact of
+// sip:sip.test sent Kamailio's ACK and BYE nowhere).
 func TestTryingKeepsContactAddress(t *testing.T) {
 	e := startEnv(t, nil)
 	u := newRawUAC(t, "127.0.0.1", e.udp)
-	inv, ok := answerCall(t, e, u)
+	inv := msg{method: "INVITE", ruri: "sip:answer@sip.test", toUser: "answer", body: offerSDP,
+		headers: []string{"X-Caller-Template: sub"}}
+	u.send(u.text(&inv))
+	ok := u.final(2 * time.Second)
+	if ok.StatusCode != 200 {
+		t.Fatalf("answer: got %d, want 200", ok.StatusCode)
+	}
+	u.send(u.ackFor(inv, ok))
 	co := ok.Contact()
 	if co == nil || co.Address.Host != e.udp.Addr().String() || co.Address.Port != int(e.udp.Port()) {
 		t.Errorf("200 Contact %v, want sip:%s", co, e.udp)
