@@ -136,6 +136,47 @@ func (p *Plan) find(context, exten, priority string) *step {
 // app's SecretArgs and every argument containing the caller's or callee's mailbox PIN (of 3
 // digits or more) read "****"; errors name the step without its arguments.
 func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *slog.Logger) (Trace, error) {
+	// The loop below is where a call waits (in an application) as long as it lasts: it keeps
+	// a small frame, the setup and each step's work run in the helpers (run.go's runState),
+	// so the call's goroutine keeps a small stack.
+	r, err := p.begin(ctx, ch, context, exten, log)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	for {
+		args, done, err := r.prepare(ctx)
+		if done {
+			return r.trace, err
+		}
+		res, err := r.st.app.Run(ctx, r.c, args)
+		if done, err := r.after(ctx, res, err); done {
+			return r.trace, err
+		}
+	}
+}
+
+// runState is one Run's state between its steps.
+type runState struct {
+	p       *Plan
+	c       *Call
+	d       *Data
+	st      *step
+	secrets []string
+	log     *slog.Logger
+	trace   Trace
+	ts      TraceStep // the step running
+	steps   int
+	jumps   int
+
+	call Call // c points here
+	data Data // d points here
+}
+
+// begin sets up a Run: the call's data, its profile variables, its first step. A nil state
+// ends the Run with err.
+//
+//go:noinline
+func (p *Plan) begin(ctx context.Context, ch Channel, context, exten string, log *slog.Logger) (*runState, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -145,8 +186,11 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 	} else {
 		req = &request.Request{}
 	}
-	c := &Call{Channel: ch, Context: context, Exten: exten, Priority: 1, plan: p} // Vars made by the first SetVar
-	d := &Data{Request: req, call: c}
+	// One allocation for the run's state, its Call and its Data (they live as long).
+	r := &runState{p: p}
+	c, d := &r.call, &r.data
+	*c = Call{Channel: ch, Context: context, Exten: exten, Priority: 1, plan: p} // Vars made by the first SetVar
+	*d = Data{Request: req, call: c}
 	d.Caller, d.HasCaller = partyOrEmpty(ch.Caller())
 	d.Callee, d.HasCallee = partyOrEmpty(ch.Callee())
 	secrets := pinValues(d.Caller, d.Callee)
@@ -159,87 +203,106 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 			log.Warn("dialplan: profile variable ignored", "error", err)
 		}
 	}
-	var trace Trace
 	if p.contexts[context] == nil {
-		return trace, p.notFound(ctx, c, fmt.Errorf("run %s,%s: %w %q", context, exten, ErrNoContext, context))
+		return nil, p.notFound(ctx, c, fmt.Errorf("run %s,%s: %w %q", context, exten, ErrNoContext, context))
 	}
 	st := p.find(context, exten, "1")
 	if st == nil {
-		return trace, p.notFound(ctx, c, fmt.Errorf("run %s,%s: %w %q in context %q", context, exten, ErrNoExtension, exten, context))
+		return nil, p.notFound(ctx, c, fmt.Errorf("run %s,%s: %w %q in context %q", context, exten, ErrNoExtension, exten, context))
 	}
-	jumps := 0
-	for steps := 0; ; steps++ {
-		if err := ctx.Err(); err != nil {
-			return trace, fmt.Errorf("run %s,%s,%d: %w", c.Context, c.Exten, c.Priority, err)
-		}
-		if steps >= MaxSteps || jumps > MaxJumps {
-			err := fmt.Errorf("run %s,%s,%d: %w: more than %d steps or %d jumps in a row", c.Context, c.Exten, c.Priority, ErrLoop, MaxSteps, MaxJumps)
-			return trace, p.fail(ctx, c, err)
-		}
-		c.Priority = st.Priority
-		d.Context, d.Exten = c.Context, c.Exten
-		args := make([]string, len(st.vals))
-		for i, v := range st.vals {
-			s, err := v.Execute(d, safetmpl.DefaultLimit)
-			if err != nil {
-				err = fmt.Errorf("%s: argument %d of %s: %w", st.Pos, i+1, st.App, redact(err, secrets))
-				return trace, p.fail(ctx, c, err)
-			}
-			args[i] = s
-		}
-		shown := maskSecrets(st.app.masked(args), secrets)
-		ts := TraceStep{Context: c.Context, Exten: c.Exten, Priority: st.Priority, App: st.App, Args: shown}
-		trace = append(trace, ts)
-		if log.Enabled(ctx, slog.LevelDebug) { // the arguments are not built at a higher level
-			log.Debug("dialplan step", "context", c.Context, "exten", c.Exten, "priority", st.Priority,
-				"app", st.App, "args", shown, "at", st.Pos.String())
-		}
-		res, err := st.app.Run(ctx, c, args)
-		if err != nil {
-			// The error names the step without its arguments, and an application's own
-			// message has the PINs masked: errors are logged at Info and above.
-			err = fmt.Errorf("run %s: %w", ts.Brief(), redact(err, secrets))
-			if ctx.Err() != nil || errors.Is(err, ErrEnded) {
-				return trace, err
-			}
-			return trace, p.fail(ctx, c, err)
-		}
-		switch res.Kind {
-		case Stop:
-			return trace, nil
-		case Jump:
-			jumps++
-			t := res.Target
-			if t.Context == "" {
-				t.Context = c.Context
-			}
-			if t.Exten == "" {
-				t.Exten = c.Exten
-			}
-			next := p.find(t.Context, t.Exten, t.Priority)
-			if next == nil {
-				err := fmt.Errorf("run %s: %w %s", ts.Brief(), ErrBadTarget, maskTarget(t, secrets))
-				return trace, p.fail(ctx, c, err)
-			}
-			c.Context, c.Exten, st = t.Context, t.Exten, next
-		default:
-			jumps = 0
-			next := p.find(c.Context, c.Exten, strconv.Itoa(st.Priority+1))
-			if next == nil {
-				log.Debug("dialplan: end of extension", "context", c.Context, "exten", c.Exten, "priority", st.Priority)
-				if err := hangupCause(ctx, c, CauseNormalClearing); err != nil {
-					return trace, fmt.Errorf("run %s,%s,%d: end of extension: %w", c.Context, c.Exten, st.Priority, err)
-				}
-				return trace, nil
-			}
-			st = next
-		}
-	}
+	r.c, r.d, r.st, r.secrets, r.log = c, d, st, secrets, log
+	return r, nil
 }
+
+// prepare checks the bounds and expands the arguments of the next step, r.st. done ends
+// the Run with err.
+//
+//go:noinline
+func (r *runState) prepare(ctx context.Context) (args []string, done bool, err error) {
+	p, c, d, st, secrets := r.p, r.c, r.d, r.st, r.secrets
+	if err := ctx.Err(); err != nil {
+		return nil, true, fmt.Errorf("run %s,%s,%d: %w", c.Context, c.Exten, c.Priority, err)
+	}
+	if r.steps >= MaxSteps || r.jumps > MaxJumps {
+		err := fmt.Errorf("run %s,%s,%d: %w: more than %d steps or %d jumps in a row", c.Context, c.Exten, c.Priority, ErrLoop, MaxSteps, MaxJumps)
+		return nil, true, p.fail(ctx, c, err)
+	}
+	r.steps++
+	c.Priority = st.Priority
+	d.Context, d.Exten = c.Context, c.Exten
+	args = make([]string, len(st.vals))
+	for i, v := range st.vals {
+		s, err := v.Execute(d, safetmpl.DefaultLimit)
+		if err != nil {
+			err = fmt.Errorf("%s: argument %d of %s: %w", st.Pos, i+1, st.App, redact(err, secrets))
+			return nil, true, p.fail(ctx, c, err)
+		}
+		args[i] = s
+	}
+	shown := maskSecrets(st.app.masked(args), secrets)
+	r.ts = TraceStep{Context: c.Context, Exten: c.Exten, Priority: st.Priority, App: st.App, Args: shown}
+	r.trace = append(r.trace, r.ts)
+	if r.log.Enabled(ctx, slog.LevelDebug) { // the arguments are not built at a higher level
+		r.log.Debug("dialplan step", "context", c.Context, "exten", c.Exten, "priority", st.Priority,
+			"app", st.App, "args", shown, "at", st.Pos.String())
+	}
+	return args, false, nil
+}
+
+// after takes the result of the step r.st and finds the next: done ends the Run with err.
+//
+//go:noinline
+func (r *runState) after(ctx context.Context, res Result, err error) (done bool, _ error) {
+	p, c, st, secrets, log := r.p, r.c, r.st, r.secrets, r.log
+	if err != nil {
+		// The error names the step without its arguments, and an application's own
+		// message has the PINs masked: errors are logged at Info and above.
+		err = fmt.Errorf("run %s: %w", r.ts.Brief(), redact(err, secrets))
+		if ctx.Err() != nil || errors.Is(err, ErrEnded) {
+			return true, err
+		}
+		return true, p.fail(ctx, c, err)
+	}
+	switch res.Kind {
+	case Stop:
+		return true, nil
+	case Jump:
+		r.jumps++
+		t := res.Target
+		if t.Context == "" {
+			t.Context = c.Context
+		}
+		if t.Exten == "" {
+			t.Exten = c.Exten
+		}
+		next := p.find(t.Context, t.Exten, t.Priority)
+		if next == nil {
+			err := fmt.Errorf("run %s: %w %s", r.ts.Brief(), ErrBadTarget, maskTarget(t, secrets))
+			return true, p.fail(ctx, c, err)
+		}
+		c.Context, c.Exten, r.st = t.Context, t.Exten, next
+	default:
+		r.jumps = 0
+		next := p.find(c.Context, c.Exten, strconv.Itoa(st.Priority+1))
+		if next == nil {
+			log.Debug("dialplan: end of extension", "context", c.Context, "exten", c.Exten, "priority", st.Priority)
+			if err := hangupCause(ctx, c, CauseNormalClearing); err != nil {
+				return true, fmt.Errorf("run %s,%s,%d: end of extension: %w", c.Context, c.Exten, st.Priority, err)
+			}
+			return true, nil
+		}
+		r.st = next
+	}
+	return false, nil
+}
+
+// noParty is the profile templates read for a party without a template: the zero Profile,
+// one for every call (templates only read a profile; nothing in the package writes one).
+var noParty = &profile.Profile{}
 
 func partyOrEmpty(p *profile.Profile) (*profile.Profile, bool) {
 	if p == nil {
-		return &profile.Profile{}, false
+		return noParty, false
 	}
 	return p, true
 }

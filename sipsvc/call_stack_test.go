@@ -16,10 +16,12 @@ import (
 )
 
 // maxStackPerCall bounds the goroutine stack an answered call holds while its dialplan waits
-// (Echo): the call's goroutine waits a few KB deep, in an 8 KB stack, because routing and
-// answering, which go 10-16 KB deep, run off it (package shallow). Run on it, they left every
-// active call with a 16 KB stack.
-const maxStackPerCall = 12 << 10
+// (Echo): the call's goroutine waits ~2 KB deep, in a 4 KB stack (8 KB when Go's adaptive
+// starting stack size is 8 KB at its start), because routing and answering, which go 10-16
+// KB deep, run off it (package shallow), and it is not sipgo's handler goroutine (startCall).
+// Run on it, they left every active call with a 16 KB stack; on sipgo's handler goroutine,
+// with 8-9 KB.
+const maxStackPerCall = 7 << 10
 
 // echoWaiters counts the goroutines waiting in a media session's Echo.
 func echoWaiters() int {

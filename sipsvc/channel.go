@@ -30,14 +30,14 @@ var errLocalHangup = errors.New("call hung up")
 // concurrently, change it only through st's transitions. The other fields are set before
 // the call is shared (req, caller, callee: before the dialplan runs, read only by it).
 type call struct {
-	s       *Server
-	sipReq  *sip.Request
-	tx      sip.ServerTransaction
-	dlg     *sipgo.DialogServerSession
-	contact sip.ContactHeader
-	src     netip.AddrPort
-	start   time.Time
-	st      *callState
+	s      *Server
+	sipReq *sip.Request
+	tx     sip.ServerTransaction
+	dlg    *sipgo.DialogServerSession
+	ua     *sipgo.DialogUA // its ContactHDR is our Contact; shared between calls (dialogUA)
+	src    netip.AddrPort
+	start  time.Time
+	st     *callState
 
 	req            *request.Request
 	caller, callee *profile.Profile
@@ -47,6 +47,9 @@ type call struct {
 
 	ctx    context.Context
 	cancel context.CancelCauseFunc
+
+	stopDuration func() bool           // stops the max-duration timer (limitDuration)
+	watch        *atomic.Pointer[call] // the dialog's end watch reaches the call through it (newCall)
 
 	offer []byte // the INVITE's SDP (the SDP part of a multipart body), nil for a late offer
 

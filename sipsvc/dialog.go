@@ -2,8 +2,10 @@ package sipsvc
 
 import (
 	"mime"
+	"net/netip"
 	"sync"
 
+	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 
 	"github.com/sidecar-voip/sidecar/rtp/dtmf"
@@ -16,6 +18,29 @@ type dialogTable struct {
 	mu      sync.Mutex
 	m       map[string]*call
 	invites map[inviteID]*call
+	uas     map[uaKey]*sipgo.DialogUA // one per listener address and transport (ua)
+}
+
+// uaKey names the listener a call arrived on: its local address (never a wildcard) and
+// transport. There are as many as listeners.
+type uaKey struct {
+	local     netip.AddrPort
+	transport string
+}
+
+// ua returns the dialog user agent of listener k, made by mk the first time.
+func (t *dialogTable) ua(k uaKey, mk func() *sipgo.DialogUA) *sipgo.DialogUA {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if u := t.uas[k]; u != nil {
+		return u
+	}
+	if t.uas == nil {
+		t.uas = make(map[uaKey]*sipgo.DialogUA)
+	}
+	u := mk()
+	t.uas[k] = u
+	return u
 }
 
 // fromTag returns the tag of req's From header, "" when it has none.

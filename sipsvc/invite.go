@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -26,10 +27,11 @@ import (
 const noFinalCode = 603
 
 // handleInvite runs one incoming call from the first packet to its end; the handler returns
-// when the call is over. Order: trust, Require (420), re-INVITE dispatch, a retransmission
-// of a live call's INVITE (dropped), body (415), drain, max-calls, then the call (see
-// runCall), with a 100 Trying only if no response went out within 200 ms (trying.go).
-// Overload control refused already, before any transaction (overload.go).
+// once the call's final answer is out (a 200 OK: once acknowledged), the call going on on a
+// goroutine of its own (startCall). Order: trust, Require (420), re-INVITE dispatch, a
+// retransmission of a live call's INVITE (dropped), body (415), drain, max-calls, then the
+// call (see runCall), with a 100 Trying only if no response went out within 200 ms
+// (trying.go). Overload control refused already, before any transaction (overload.go).
 func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	src, ok := s.trusted(req, tx)
 	if !ok {
@@ -66,57 +68,94 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		s.respond(req, tx, sip.StatusServiceUnavailable, "", retryAfter(retryAfterBusy))
 		return
 	}
-	defer s.limit.release()
 	s.stats.callsTotal.Add(1)
 	// 100 Trying only when no other response goes out within 200 ms of the INVITE's
 	// arrival (trying.go): an echo or busy call answers in about a millisecond.
 	ttx := &tryingTx{ServerTransaction: tx, req: req, due: s.inviteArrival(req).Add(tryingAfter - tryingLead), s: s}
-	defer ttx.done()
+	defer ttx.done() // the final answer is out: no 100 after it
 	if !s.trying.add(ttx, time.Now()) {
 		ttx.trying() // already due (a node behind), or the queue is full: at once
 	}
-	s.runCall(req, ttx, src, offer)
+	s.startCall(req, ttx, src, offer) // releases the max-calls slot when the call is over
 }
 
 // runCall creates the dialog and the call, routes it, and ends it. offer is the INVITE's
-// SDP (nil for a late offer).
-func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte) {
+// SDP (nil for a late offer). Once the call exists, runCall sends on created the channel
+// closed when the initial 200 OK is acknowledged (startCall waits on it). The call's
+// goroutine waits in runCall as long as the call lasts: the setup and the end run in
+// helpers, so its frame, and the goroutine's stack, stay small.
+func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte,
+	created chan<- (<-chan struct{})) {
+	c := s.newCall(req, tx, src, offer, created)
+	if c == nil {
+		return
+	}
+	var trace dialplan.Trace
+	defer func() { c.teardown(trace) }()
+	trace, err := c.safeRoute()
+	c.finish(trace, err)
+}
+
+// newCall creates the dialog and the call of req and registers it; nil when no dialog can
+// be started (answered 400).
+//
+//go:noinline
+func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte,
+	created chan<- (<-chan struct{})) *call {
 	log := lazylog.With(s.log, slog.String("call_id", callIDOf(req)), slog.String("source", src.String()),
 		slog.String("transport", lowerTransport(req.Transport())))
-	contact := s.contactFor(req, tx)
-	dua := &sipgo.DialogUA{Client: s.client, ContactHDR: contact}
+	dua := s.dialogUA(req, tx)
 	dlg, err := dua.ReadInvite(req, tx)
 	if err != nil {
 		log.Warn("INVITE refused: cannot start a dialog", "error", err)
 		s.respond(req, tx, sip.StatusBadRequest, "")
-		return
+		return nil
 	}
 	c := &call{
-		s: s, sipReq: req, tx: tx, dlg: dlg, contact: contact, src: src,
+		s: s, sipReq: req, tx: tx, dlg: dlg, ua: dua, src: src,
 		start: time.Now(), log: log, offer: offer, st: newCallState(req.CSeq().SeqNo),
 	}
 	c.st.observe = s.blf.observer(c)
+	created <- c.st.acked
 	c.ctx, c.cancel = context.WithCancelCause(s.hangupCtx)
-	defer c.cancel(nil)
-	defer c.limitDuration(time.Duration(s.maxDuration.Load()))()
-	stop := context.AfterFunc(dlg.Context(), func() {
+	c.stopDuration = c.limitDuration(time.Duration(s.maxDuration.Load()))
+	// The dialog's end (the caller's BYE, ours answered, a CANCEL) cancels the call's
+	// context: told by the dialog's state callback, called when its context is cancelled
+	// (no context.AfterFunc and its registration per call). The callback cannot be removed
+	// and the dialog outlives the call (sipgo's INVITE transaction keeps it until Timer
+	// L), so it reaches the call through watch, which teardown clears.
+	watch := new(atomic.Pointer[call])
+	watch.Store(c)
+	c.watch = watch
+	dlg.OnState(func(st sip.DialogState) {
+		c := watch.Load()
+		if st != sip.DialogStateEnded || c == nil {
+			return
+		}
 		if c.st.byeWasSent() {
 			c.cancel(errLocalHangup)
 			return
 		}
 		c.cancel(ErrPeerHangup)
 	})
-	defer stop()
 	s.dialogs.add(dlg.ID, c)
-	defer s.dialogs.remove(dlg.ID)
 	s.dialogs.addInvite(req, c)
-	defer s.dialogs.removeInvite(req, c)
-	var trace dialplan.Trace
-	defer func() { c.ended(trace) }() // last: after closeMedia
-	defer c.closeMedia()
+	return c
+}
 
-	trace, err = c.safeRoute()
-	c.finish(trace, err)
+// teardown undoes newCall once the call has finished: the media closed, then the call
+// recorded (ended), then the call forgotten and its timers and context released.
+//
+//go:noinline
+func (c *call) teardown(trace dialplan.Trace) {
+	s := c.s
+	defer c.cancel(nil)
+	defer c.stopDuration()
+	defer c.watch.Store(nil)
+	defer s.dialogs.remove(c.dlg.ID)
+	defer s.dialogs.removeInvite(c.sipReq, c)
+	defer func() { c.ended(trace) }() // last: after closeMedia
+	c.closeMedia()
 }
 
 // safeRoute is route with panic recovery, so a panicking identifier, template or dialplan
@@ -140,15 +179,29 @@ func (c *call) safeRoute() (trace dialplan.Trace, err error) {
 // runs its dialplan. Routing errors keep their SIP answers: an identifier's rejection or no
 // match, 500 for a profile that cannot be built.
 func (c *call) route() (dialplan.Trace, error) {
+	plan, context, exten, err := c.routing()
+	if err != nil {
+		return nil, err
+	}
+	t0 := time.Now()
+	defer func() { c.s.opts.Metrics.ObserveDialplan(time.Since(t0)) }()
+	return plan.Run(c.ctx, c, context, exten, c.logger())
+}
+
+// routing routes the call (identification, profiles, dialplan context) and records what
+// it found: the dialplan, context and extension to run.
+//
+//go:noinline
+func (c *call) routing() (*dialplan.Plan, string, string, error) {
 	s := c.s
 	transport := lowerTransport(c.sipReq.Transport())
 	r, err := request.FromSIP(c.sipReq, c.src, transport)
 	if err != nil {
-		return nil, sipstatus.New(400, err)
+		return nil, "", "", sipstatus.New(400, err)
 	}
 	c.req = r
 	if s.opts.Router == nil {
-		return nil, sipstatus.New(500, errors.New("service has no router (templates, dialplan, identifier chain)"))
+		return nil, "", "", sipstatus.New(500, errors.New("service has no router (templates, dialplan, identifier chain)"))
 	}
 	// Identification and the profiles' templates run deep: on a goroutine of their own, so
 	// the call's goroutine, which waits as long as the call lasts, keeps a small stack.
@@ -168,7 +221,7 @@ func (c *call) route() (dialplan.Trace, error) {
 		}
 		// No identifier matched: answered with [sip] no-match; rejections and a profile
 		// that cannot be built already carry their answers (*sipstatus.Error).
-		return nil, identify.Answer(err, s.settings().noMatch)
+		return nil, "", "", identify.Answer(err, s.settings().noMatch)
 	}
 	c.caller, c.callee = rt.Caller, rt.Callee
 	s.mwi.learn(c.caller, c.src, transport)
@@ -177,9 +230,7 @@ func (c *call) route() (dialplan.Trace, error) {
 	c.setLogger(lazylog.With(c.logger(), append(attrs, slog.String("context", rt.Context), slog.String("exten", rt.Exten))...))
 	c.routed(rt.Context)
 	c.logger().Debug("call routed")
-	t0 := time.Now()
-	defer func() { s.opts.Metrics.ObserveDialplan(time.Since(t0)) }()
-	return rt.Run(c.ctx, c, c.logger())
+	return rt.Plan, rt.Context, rt.Exten, nil
 }
 
 // finish ends the call through the state machine's end transition: an unanswered call
@@ -289,13 +340,33 @@ func (c *call) logEnd(trace dialplan.Trace, err, cause error) {
 	log.Log(context.Background(), level, "call ended", attrs...)
 }
 
+// dialogUA is the sipgo dialog user agent of a call started by req: its Contact is our
+// answers' (contactFor). Calls to a listener bound to a specific address share one
+// (dialogTable.ua); a wildcard listener's Contact takes the Request-URI's host, so each of
+// its calls gets its own.
+func (s *Server) dialogUA(req *sip.Request, tx sip.ServerTransaction) *sipgo.DialogUA {
+	local := localAddr(tx)
+	tp := lowerTransport(req.Transport())
+	if !local.IsValid() || local.Addr().IsUnspecified() {
+		return &sipgo.DialogUA{Client: s.client, ContactHDR: s.contactFor(req, tx)}
+	}
+	return s.dialogs.ua(uaKey{local, tp}, func() *sipgo.DialogUA {
+		return &sipgo.DialogUA{Client: s.client, ContactHDR: s.contactFor(req, tx)}
+	})
+}
+
+// localAddr is the local address of tx's connection, the zero AddrPort when unknown.
+func localAddr(tx sip.ServerTransaction) netip.AddrPort {
+	if co, ok := tx.(interface{ Connection() sip.Connection }); ok && co.Connection() != nil {
+		return addrPortOf(co.Connection().LocalAddr())
+	}
+	return netip.AddrPort{}
+}
+
 // contactFor is the Contact of our answers to req: the local address the request arrived
 // on, with its transport. A listener on a wildcard address uses the Request-URI's host.
 func (s *Server) contactFor(req *sip.Request, tx sip.ServerTransaction) sip.ContactHeader {
-	var local netip.AddrPort
-	if co, ok := tx.(interface{ Connection() sip.Connection }); ok && co.Connection() != nil {
-		local = addrPortOf(co.Connection().LocalAddr())
-	}
+	local := localAddr(tx)
 	uri := sip.Uri{Scheme: "sip", Host: local.Addr().Unmap().String(), Port: int(local.Port())}
 	if !local.IsValid() || local.Addr().IsUnspecified() {
 		uri.Host, uri.Port = req.Recipient.Host, req.Recipient.Port

@@ -95,7 +95,7 @@ func (s *Server) handleReInvite(req *sip.Request, tx sip.ServerTransaction) {
 
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", body)
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
-	res.AppendHeader(sip.HeaderClone(&c.contact))
+	res.AppendHeader(sip.HeaderClone(&c.ua.ContactHDR))
 	res.AppendHeader(c.s.allowHeader())
 	res.AppendHeader(c.s.fixed.supported)
 	s.decorate(res)

@@ -247,6 +247,12 @@ func (tx *ClientTx) delete(err error) bool {
 		tx.timer_d.Stop()
 		tx.timer_d = nil
 	}
+	// sidecar patch: Timer M (RFC 6026, 64*T1 after a 2xx to an INVITE) was never stopped
+	// here, keeping a terminated transaction reachable 32 s.
+	if tx.timer_m != nil {
+		tx.timer_m.Stop()
+		tx.timer_m = nil
+	}
 	tx.mu.Unlock()
 	// Maybe there is better way
 	if onterm != nil {

@@ -287,9 +287,14 @@ func (tx *ClientTx) actInviteFinal() fsmInput {
 		tx.timer_b = nil
 	}
 
-	tx.timer_d = time.AfterFunc(tx.timer_d_time, func() {
-		tx.spinFsm(client_input_timer_d)
-	})
+	// sidecar patch: not on a transaction Terminate already closed (the final passed up
+	// may return the caller, whose Terminate runs before this lock), or the timer would
+	// keep the deleted transaction 32 s.
+	if !tx.closed {
+		tx.timer_d = time.AfterFunc(tx.timer_d_time, func() {
+			tx.spinFsm(client_input_timer_d)
+		})
+	}
 
 	tx.mu.Unlock()
 
@@ -311,6 +316,13 @@ func (tx *ClientTx) actFinal() fsmInput {
 	if tx.timer_b != nil {
 		tx.timer_b.Stop()
 		tx.timer_b = nil
+	}
+
+	// sidecar patch: a transaction closed meanwhile (Client.Do's deferred Terminate, run as
+	// soon as the final is passed up above) is deleted already: arming Timer K on it would
+	// keep it, its request and response reachable 5 s more.
+	if tx.closed {
+		return FsmInputNone
 	}
 
 	// tx.Log().Tracef("timer_d set to %v", tx.timer_d_time)
@@ -414,9 +426,12 @@ func (tx *ClientTx) actPassupAccept() fsmInput {
 		tx.timer_b = nil
 	}
 
-	tx.timer_m = time.AfterFunc(Timer_M, func() {
-		tx.spinFsm(client_input_timer_m)
-	})
+	// sidecar patch: not on a closed transaction (as Timer D and K above).
+	if !tx.closed {
+		tx.timer_m = time.AfterFunc(Timer_M, func() {
+			tx.spinFsm(client_input_timer_m)
+		})
+	}
 	tx.mu.Unlock()
 
 	return FsmInputNone

@@ -22,6 +22,7 @@ type ServerTx struct {
 	timer_1xx    *time.Timer
 	timer_l      *time.Timer
 	reliable     bool
+	confirmed    bool // the ACK of a non-2xx final received (sidecar patch); under fsmMu
 }
 
 func NewServerTx(key string, origin *Request, conn Connection, logger *slog.Logger) *ServerTx {
@@ -29,8 +30,9 @@ func NewServerTx(key string, origin *Request, conn Connection, logger *slog.Logg
 	tx.key = key
 	tx.conn = conn
 
-	// about ~10 retransmits
-	tx.acks = make(chan *Request)
+	// sidecar patch: one slot, filled by the first ACK passed up and never waited on (see
+	// ackSendAsync).
+	tx.acks = make(chan *Request, 1)
 	// tx.cancels = make(chan *Request)
 	tx.done = make(chan struct{})
 	tx.log = logger
@@ -130,32 +132,39 @@ func (tx *ServerTx) Respond(res *Response) error {
 	return tx.spinFsmWithResponse(input, res)
 }
 
-// Acks makes channel for sending acks. Channel is created on demand
+// Acks delivers the ACK of a non-2xx final (and ACKs passed up in the Accepted state): one
+// waits in the channel for a reader, later ones arriving while it is unread are dropped.
 func (tx *ServerTx) Acks() <-chan *Request {
 	return tx.acks
 }
 
+// ackSend hands r to a reader of Acks without blocking (sidecar patch). The channel has one
+// slot: the first ACK passed up waits there for a reader, and an ACK arriving while the slot
+// is still full is dropped (logged at Debug), as is an ACK after the transaction ended.
+// Upstream's channel was unbuffered and an ACK no one was reading at once was handed to a
+// new goroutine that blocked until the transaction ended: a goroutine (and its stack) per
+// non-2xx final held for Timer I (T4, 5 s on UDP) when the TU never reads Acks.
 func (tx *ServerTx) ackSend(r *Request) {
 	select {
 	case <-tx.done:
+	default:
+		select {
+		case tx.acks <- r:
+			return
+		default:
+		}
+	}
+	if tx.debugOn() {
 		callID := ""
 		if h := r.CallID(); h != nil {
 			callID = h.Value()
 		}
 		tx.log.Debug("ACK missed", "callid", callID, "tx", tx.Key())
-	case tx.acks <- r:
 	}
 }
 
 func (tx *ServerTx) ackSendAsync(r *Request) {
-	select {
-	case tx.acks <- r:
-		return
-	default:
-	}
-
-	// Go routines should be cheap and it will prevent blocking
-	go tx.ackSend(r)
+	tx.ackSend(r)
 }
 
 func (tx *ServerTx) Terminate() {
@@ -181,7 +190,7 @@ func (tx *ServerTx) TerminateGracefully() {
 
 	// Check did we receive final response
 	tx.fsmMu.Lock()
-	finalized := tx.fsmResp != nil && !tx.fsmResp.IsProvisional()
+	finalized := tx.confirmed || tx.fsmResp != nil && !tx.fsmResp.IsProvisional()
 	tx.fsmMu.Unlock()
 	if !finalized {
 		tx.Terminate()

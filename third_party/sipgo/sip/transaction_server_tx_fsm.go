@@ -290,6 +290,13 @@ func (tx *ServerTx) actConfirm() fsmInput {
 	tx.mu.Unlock()
 
 	tx.passAck()
+	// sidecar patch: Confirmed only absorbs retransmitted ACKs and INVITEs until Timer I
+	// (5 s on UDP), which needs the key alone: the final response (retransmitted no more),
+	// the ACK (passed up above) and a CANCEL are let go instead of kept to the end.
+	tx.fsmResp = nil
+	tx.fsmAck = nil
+	tx.fsmCancel = nil
+	tx.confirmed = true
 	return FsmInputNone
 }
 

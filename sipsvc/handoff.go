@@ -1,0 +1,48 @@
+package sipsvc
+
+import (
+	"net/netip"
+	"runtime/debug"
+
+	"github.com/emiago/sipgo/sip"
+)
+
+// startCall runs the admitted call req (runCall) on a goroutine of its own, which releases
+// its max-calls slot when the call is over, and waits only for its setup: until the 200 OK
+// is acknowledged or the call is over. sipgo's handler goroutine, which called
+// handleInvite, then returns: the call's goroutine, which waits as long as the call lasts
+// (Echo, Playback), starts shallow and never carries the frames of sipgo's transport and
+// transaction layers below the handler, so its stack stays small.
+//
+// sipgo terminates an INVITE transaction still without a final answer when its handler
+// returns (ServerTx.TerminateGracefully), so the handler waits until the final answer is
+// out: a 200 OK until its ACK (ackInvite then ends the transaction itself), any other final
+// answer until the call's goroutine is done.
+func (s *Server) startCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte) {
+	done := make(chan struct{})
+	confirmed := make(chan (<-chan struct{}), 1)
+	go func() {
+		defer close(done)
+		defer s.limit.release()
+		defer func() {
+			if r := recover(); r != nil {
+				// A panic off route (which recovers its own, safeRoute): as guard would.
+				s.stats.panics.Add(1)
+				s.log.Error("sip handler panic", "method", string(req.Method), "call_id", callIDOf(req),
+					"panic", r, "stack", string(debug.Stack()))
+				s.respond(req, tx, 500, "")
+			}
+		}()
+		s.runCall(req, tx, src, offer, confirmed)
+	}()
+	var acked <-chan struct{}
+	select {
+	case acked = <-confirmed:
+	case <-done:
+		return
+	}
+	select {
+	case <-acked:
+	case <-done:
+	}
+}
