@@ -19,15 +19,22 @@ import (
 //
 // The queue delay needs no configured rate. For each new INVITE admitted over UDP the filter
 // keeps its arrival time (the kernel's receive timestamp, SO_TIMESTAMPNS, so the wait in the
-// socket's receive buffer counts) until the sidecar sends its first response to it
-// (trustPacketConn.WriteTo sees it: normally the 100 Trying, sent first thing by the INVITE
-// handler). A new INVITE is refused when the oldest admitted INVITE still without a response
-// has waited longer than max-queue-delay, or when the INVITE itself already waited that long
-// in the socket: the node then sheds what it cannot start in time instead of queueing it.
-// The waits it keeps are bounded (recentInvites) and expire after pendingExpiry, so an
-// INVITE the sidecar never answers (one sipgo drops) cannot hold the node in overload.
-// Either wait refuses only while at least minQueue admitted INVITEs wait for their first
-// response: a standing queue, not one late datagram.
+// socket's receive buffer counts) until the sidecar's own work on it is done: its call
+// routed (Server.routedInvite, called by the INVITE handler) or a final response sent
+// before that (trustPacketConn.WriteTo sees it). A provisional response does not end it:
+// the 100 Trying goes out only for a call still unanswered 200 ms after its arrival
+// (trying.go), and never for one the node is merely slow to start. The node sheds what it
+// cannot start in time instead of queueing it, and aims below the setting, since the
+// admitted calls' own latency must stay under it: a new INVITE is refused when the oldest
+// admitted INVITE still waiting, or the new INVITE itself in the socket, has waited longer
+// than half of max-queue-delay (queueTarget) while at least minQueue admitted INVITEs wait
+// (a standing queue, not one late datagram); when the socket's receive queue is half full
+// (backlogShed: the reader is behind, and the kernel drops what no longer fits) or when it
+// and the socketRun datagrams read before it each waited past half the setting there; when the
+// INVITE waited in the socket past socketBehind times the setting; or when recent waits were
+// late (lateFactor). The waits it keeps are bounded (recentInvites) and expire after
+// pendingExpiry, so an INVITE the sidecar never answers (one sipgo drops) cannot hold the
+// node in overload.
 
 // overloadHold is how long after the last refusal the node still counts as overloaded (its
 // OPTIONS answer 503, the episode is not over).
@@ -97,6 +104,20 @@ type admission struct {
 
 	delay delayStats
 
+	// refusedBranches maps the branch of each INVITE refused over UDP (the last recentInvites,
+	// in refusedLog) to its sequence number, so the ACK of its 503 (same branch) is absorbed in
+	// the filter instead of parsed by sipgo; lastRefusal (UnixNano) limits the look-ups to
+	// ackWindow after a refusal.
+	refusedBranches map[string]uint64
+	refusedLog      [recentInvites]string
+	refusedNext     uint64
+	lastRefusal     atomic.Int64
+
+	// lateRun counts the consecutive datagrams read whose wait in the socket passed half of
+	// max-queue-delay (maxDelayNs, the setting readable without mu); see socketRun.
+	lateRun    atomic.Int64
+	maxDelayNs atomic.Int64
+
 	// Late waits: how many measured waits exceeded maxDelay in the current lateWindow
 	// (started at lateStart) and in the one before.
 	lateStart         time.Time
@@ -114,6 +135,23 @@ const socketBehind = 10
 // a GC-heavy heap) often takes a few tens of milliseconds without any queue.
 const lateFactor = 5
 
+// queueTarget: the queue delay refuses past max-queue-delay / queueTarget, so the admitted
+// calls' waits, and their latency, stay below the setting rather than at it.
+const queueTarget = 2
+
+// backlogShed: a new INVITE is refused while the socket's receive queue holds at least this
+// share of its buffer (SO_MEMINFO; Linux counts up to a quarter of the buffer in read
+// datagrams not yet released, so half is at least a quarter really queued). A reader that
+// far behind is seconds of traffic at a normal rate, about 50-100 ms at a flood's, and the
+// kernel drops every datagram past the buffer: shed before the socket does.
+const backlogShed = 0.5
+
+// socketRun: a new INVITE that waited in the socket past half of max-queue-delay is refused
+// when the last socketRun datagrams read (of any kind) each waited that long too: a standing
+// backlog in the socket, whose length is counted in datagrams, so it is tens of milliseconds
+// of a flood but seconds of a normal rate (one long stall, a reload storm's, is not one).
+const socketRun = 256
+
 // lateWindow is the span over which late waits are counted: the measured waits of the last
 // one to two windows refuse while at least minQueue of them were late.
 const lateWindow = 100 * time.Millisecond
@@ -130,7 +168,7 @@ type delayStats struct {
 // reports the in-flight limit reached (nil: none), without queue-delay shedding (setMaxDelay).
 func newAdmission(rate int, full func() bool) *admission {
 	a := &admission{inflight: full, recent: make(map[string]uint64, recentInvites), minQueue: minQueue,
-		minLate: minQueue}
+		minLate: minQueue, refusedBranches: make(map[string]uint64)}
 	a.setRate(rate)
 	return a
 }
@@ -153,18 +191,29 @@ func (a *admission) setMaxDelay(d time.Duration) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.maxDelay = d
+	a.maxDelayNs.Store(int64(d))
+}
+
+// socketWait notes the wait in the socket of one datagram read (see socketRun).
+func (a *admission) socketWait(d time.Duration) {
+	if m := a.maxDelayNs.Load(); m > 0 && int64(d) > m/queueTarget {
+		a.lateRun.Add(1)
+	} else if a.lateRun.Load() != 0 {
+		a.lateRun.Store(0)
+	}
 }
 
 // admit decides one new INVITE at now that arrived now (over TCP or TLS). It returns ok, and
 // start true when this refusal opens an overload episode (the caller logs it once).
 func (a *admission) admit(now time.Time) (ok, start bool) {
-	ok, start, _ = a.admitAt(now, now)
+	ok, start, _ = a.admitAt(now, now, 0)
 	return ok, start
 }
 
-// admitAt decides one new INVITE at now that arrived at the socket at arrived. Refused, it
-// also returns the reason (refusedFull, refusedRate, refusedDelay).
-func (a *admission) admitAt(now, arrived time.Time) (ok, start bool, reason string) {
+// admitAt decides one new INVITE at now that arrived at the socket at arrived, while the
+// socket's receive queue is backlog full (0-1; 0 unknown). Refused, it also returns the
+// reason (refusedFull, refusedRate, refusedDelay).
+func (a *admission) admitAt(now, arrived time.Time, backlog float64) (ok, start bool, reason string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.episode && now.Sub(a.refused) >= overloadHold {
@@ -174,7 +223,8 @@ func (a *admission) admitAt(now, arrived time.Time) (ok, start bool, reason stri
 	case a.inflight != nil && a.inflight():
 		reason = refusedFull
 	case a.maxDelay > 0 && (a.lateLocked(now) >= a.minLate || now.Sub(arrived) > socketBehind*a.maxDelay ||
-		(a.waiting.Load() >= a.minQueue && max(now.Sub(arrived), a.queueDelayLocked(now)) > a.maxDelay)):
+		backlog >= backlogShed || (now.Sub(arrived) > a.maxDelay/queueTarget && a.lateRun.Load() >= socketRun) ||
+		(a.waiting.Load() >= a.minQueue && max(now.Sub(arrived), a.queueDelayLocked(now)) > a.maxDelay/queueTarget)):
 		reason = refusedDelay
 		a.shed = now
 	case a.rate > 0:
@@ -239,6 +289,54 @@ func (a *admission) remember(branch []byte, at time.Time, waits bool) {
 	}
 	a.recent[k] = a.next
 	a.next++
+}
+
+// ackWindow is how long after the last refusal ACKs are matched against the refused
+// branches: the caller's ACK of a 503 comes within its transaction's lifetime (64*T1).
+const ackWindow = 32 * time.Second
+
+// refusedBranch records the branch of an INVITE refused over UDP at now.
+func (a *admission) refusedBranch(branch []byte, now time.Time) {
+	if len(branch) == 0 {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	i := a.refusedNext % recentInvites
+	if old := a.refusedLog[i]; old != "" {
+		if seq, ok := a.refusedBranches[old]; ok && seq+recentInvites == a.refusedNext {
+			delete(a.refusedBranches, old)
+		}
+	}
+	k := string(branch)
+	a.refusedLog[i] = k
+	a.refusedBranches[k] = a.refusedNext
+	a.refusedNext++
+	a.lastRefusal.Store(now.UnixNano())
+}
+
+// wasRefused reports whether an ACK of top Via branch at now acknowledges a 503 of the
+// filter (an INVITE refused recently over UDP).
+func (a *admission) wasRefused(branch []byte, now time.Time) bool {
+	last := a.lastRefusal.Load()
+	if last == 0 || now.UnixNano()-last > int64(ackWindow) || len(branch) == 0 {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.refusedBranches[string(branch)]
+	return ok
+}
+
+// arrival returns the arrival time remembered for the INVITE of branch (false: none).
+func (a *admission) arrival(branch string) (time.Time, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	seq, ok := a.recent[branch]
+	if !ok {
+		return time.Time{}, false
+	}
+	return a.log[seq%recentInvites].at, true
 }
 
 func (a *admission) seen(branch []byte) bool {
@@ -372,3 +470,6 @@ func (a *admission) rateLimit() int {
 	defer a.mu.Unlock()
 	return int(a.rate)
 }
+
+// shedsOnDelay reports whether max-queue-delay is on (the socket's backlog is worth reading).
+func (a *admission) shedsOnDelay() bool { return a.maxDelayNs.Load() > 0 }

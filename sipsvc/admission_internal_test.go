@@ -100,7 +100,7 @@ func TestAdmissionRecent(t *testing.T) {
 }
 
 // The queue delay: a new INVITE is refused while the oldest admitted one without a response
-// waited past max-queue-delay, or when it waited that long in the socket itself; a response
+// waited past half of max-queue-delay, or when it waited that long in the socket itself; a response
 // ends a wait; a wait past pendingExpiry no longer counts; OPTIONS answer 503 for
 // overloadHold after a refusal; max-cps and max-calls keep their own reasons.
 func TestAdmissionQueueDelay(t *testing.T) {
@@ -110,30 +110,30 @@ func TestAdmissionQueueDelay(t *testing.T) {
 	q := newAdmission(0, nil)
 	q.setMaxDelay(20 * time.Millisecond)
 	q.remember([]byte("late"), at(0), true)
-	if ok, _, _ := q.admitAt(at(100), at(90)); !ok {
+	if ok, _, _ := q.admitAt(at(100), at(90), 0); !ok {
 		t.Fatal("refused with one INVITE waiting")
 	}
 	// ... but a datagram that waited in the socket past socketBehind times the setting is.
-	if ok, _, _ := q.admitAt(at(100), at(100-socketBehind*20)); !ok {
+	if ok, _, _ := q.admitAt(at(100), at(100-socketBehind*20), 0); !ok {
 		t.Fatal("refused at exactly socketBehind times the setting")
 	}
-	if ok, _, reason := q.admitAt(at(100), at(100-socketBehind*20-1)); ok || reason != refusedDelay {
+	if ok, _, reason := q.admitAt(at(100), at(100-socketBehind*20-1), 0); ok || reason != refusedDelay {
 		t.Fatalf("socket wait past socketBehind times the setting: ok %v reason %q, want refused", ok, reason)
 	}
 	for i := range minQueue - 1 {
 		q.remember([]byte{'q', byte(i)}, at(0), true)
 	}
-	if ok, _, reason := q.admitAt(at(100), at(100)); ok || reason != refusedDelay {
+	if ok, _, reason := q.admitAt(at(100), at(100), 0); ok || reason != refusedDelay {
 		t.Fatalf("%d waiting 100 ms: ok %v reason %q, want refused for the delay", minQueue, ok, reason)
 	}
 
 	a := newAdmission(0, nil)
-	a.minQueue = 1   // the timing below, with one INVITE waiting or more
-	a.minLate = 1000 // late waits: TestAdmissionLateWaits
-	a.setMaxDelay(20 * time.Millisecond)
+	a.minQueue = 1                       // the timing below, with one INVITE waiting or more
+	a.minLate = 1000                     // late waits: TestAdmissionLateWaits
+	a.setMaxDelay(40 * time.Millisecond) // refuses past half of it (queueTarget): 20 ms
 	admit := func(now, arrived int, branch string, wantOK bool, wantReason string) {
 		t.Helper()
-		ok, _, reason := a.admitAt(at(now), at(arrived))
+		ok, _, reason := a.admitAt(at(now), at(arrived), 0)
 		if ok != wantOK || reason != wantReason {
 			t.Fatalf("%s at %d ms (arrived %d): ok %v reason %q; want %v %q", branch, now, arrived, ok, reason,
 				wantOK, wantReason)
@@ -183,12 +183,12 @@ func TestAdmissionQueueDelay(t *testing.T) {
 	// The other reasons.
 	full := true
 	b := newAdmission(1, func() bool { return full })
-	if ok, _, reason := b.admitAt(at(0), at(0)); ok || reason != refusedFull {
+	if ok, _, reason := b.admitAt(at(0), at(0), 0); ok || reason != refusedFull {
 		t.Fatalf("full: ok %v reason %q", ok, reason)
 	}
 	full = false
-	b.admitAt(at(0), at(0))
-	if ok, _, reason := b.admitAt(at(0), at(0)); ok || reason != refusedRate || b.lastReason() != refusedRate {
+	b.admitAt(at(0), at(0), 0)
+	if ok, _, reason := b.admitAt(at(0), at(0), 0); ok || reason != refusedRate || b.lastReason() != refusedRate {
 		t.Fatalf("rate: ok %v reason %q", ok, reason)
 	}
 }
@@ -276,19 +276,94 @@ func TestAdmissionLateWaits(t *testing.T) {
 		}
 		a.responded(b, at(101)) // past lateFactor times the setting: late
 	}
-	if ok, _, _ := a.admitAt(at(101), at(101)); !ok {
+	if ok, _, _ := a.admitAt(at(101), at(101), 0); !ok {
 		t.Fatalf("refused with %d late waits, want %d before refusing", minQueue-1, minQueue)
 	}
 	b := []byte("last")
 	a.remember(b, at(5), true)
 	a.responded(b, at(110))
-	if ok, _, reason := a.admitAt(at(110), at(110)); ok || reason != refusedDelay {
+	if ok, _, reason := a.admitAt(at(110), at(110), 0); ok || reason != refusedDelay {
 		t.Fatalf("%d late waits: ok %v reason %q, want refused for the delay", minQueue, ok, reason)
 	}
 	if a.waiting.Load() != 0 {
 		t.Fatalf("%d waiting, want 0: the late waits refuse alone", a.waiting.Load())
 	}
-	if ok, _, _ := a.admitAt(at(110+2*int(lateWindow/time.Millisecond)), at(310)); !ok {
+	if ok, _, _ := a.admitAt(at(110+2*int(lateWindow/time.Millisecond)), at(310), 0); !ok {
 		t.Fatal("still refused two windows after the late waits")
+	}
+}
+
+// A receive queue at least backlogShed full refuses new INVITEs however few wait, while
+// max-queue-delay is on; below it, or with the setting off, it does not.
+func TestAdmissionSocketBacklog(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	a := newAdmission(0, nil)
+	a.setMaxDelay(100 * time.Millisecond)
+	if ok, _, _ := a.admitAt(t0, t0, backlogShed-0.01); !ok {
+		t.Fatal("refused below backlogShed")
+	}
+	if ok, _, reason := a.admitAt(t0, t0, backlogShed); ok || reason != refusedDelay {
+		t.Fatalf("backlog at backlogShed: ok %v reason %q, want refused for the delay", ok, reason)
+	}
+	if !a.overloaded(t0) {
+		t.Fatal("not overloaded after a backlog refusal")
+	}
+	a.setMaxDelay(0)
+	if ok, _, _ := a.admitAt(t0, t0, 1); !ok {
+		t.Fatal("refused for the backlog with max-queue-delay off")
+	}
+}
+
+// The branches of refused INVITEs are remembered (the last recentInvites), so their ACKs
+// are absorbed, for ackWindow after the last refusal only.
+func TestAdmissionRefusedBranches(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	a := newAdmission(0, nil)
+	if a.wasRefused([]byte("z9hG4bK-r"), t0) {
+		t.Fatal("refused before any refusal")
+	}
+	a.refusedBranch([]byte("z9hG4bK-r"), t0)
+	if !a.wasRefused([]byte("z9hG4bK-r"), t0.Add(time.Second)) || a.wasRefused([]byte("z9hG4bK-other"), t0) ||
+		a.wasRefused(nil, t0) {
+		t.Fatal("wasRefused wrong")
+	}
+	if a.wasRefused([]byte("z9hG4bK-r"), t0.Add(ackWindow+time.Millisecond)) {
+		t.Fatal("ACK matched past ackWindow")
+	}
+	for i := range recentInvites {
+		a.refusedBranch([]byte{'r', byte(i), byte(i >> 8)}, t0)
+	}
+	if a.wasRefused([]byte("z9hG4bK-r"), t0) {
+		t.Fatal("oldest refused branch not forgotten")
+	}
+	if len(a.refusedBranches) != recentInvites {
+		t.Fatalf("%d refused branches kept, want %d", len(a.refusedBranches), recentInvites)
+	}
+}
+
+// A socket wait past half of max-queue-delay refuses once socketRun datagrams in a row
+// waited that long (a standing backlog), not after a shorter run, and a datagram read in
+// time ends the run.
+func TestAdmissionSocketRun(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	a := newAdmission(0, nil)
+	a.setMaxDelay(100 * time.Millisecond)
+	late := t0.Add(-51 * time.Millisecond) // past half the setting
+	for range socketRun - 1 {
+		a.socketWait(51 * time.Millisecond)
+	}
+	if ok, _, _ := a.admitAt(t0, late, 0); !ok {
+		t.Fatalf("refused after %d late datagrams, want %d", socketRun-1, socketRun)
+	}
+	a.socketWait(51 * time.Millisecond)
+	if ok, _, _ := a.admitAt(t0, t0.Add(-50*time.Millisecond), 0); !ok {
+		t.Fatal("refused an INVITE that waited exactly half the setting")
+	}
+	if ok, _, reason := a.admitAt(t0, late, 0); ok || reason != refusedDelay {
+		t.Fatalf("%d late datagrams: ok %v reason %q, want refused for the delay", socketRun, ok, reason)
+	}
+	a.socketWait(time.Millisecond)
+	if ok, _, _ := a.admitAt(t0.Add(time.Second), late.Add(time.Second), 0); !ok {
+		t.Fatal("still refused after a datagram read in time")
 	}
 }

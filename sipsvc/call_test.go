@@ -256,19 +256,20 @@ func TestCancelBeforeAnswer(t *testing.T) {
 	inv := msg{method: "INVITE", ruri: "sip:ring@" + e.udp.String(), toUser: "ring", body: offerSDP,
 		headers: []string{"X-Caller-Template: sub"}, branch: "z9hG4bK" + token()}
 	u.send(u.text(&inv))
-	// 100 Trying at once, then 180 Ringing from the dialplan.
+	// 180 Ringing from the dialplan at once, so no 100 Trying (trying.go); a 100 before it
+	// is allowed (a loaded machine may take 200 ms to ring).
 	var got []int
-	for len(got) < 2 {
+	for len(got) == 0 || got[len(got)-1] != 180 {
 		m := u.next(2 * time.Second)
 		if m == nil {
-			t.Fatalf("provisional answers: got %v, want [100 180]", got)
+			t.Fatalf("provisional answers: got %v, want [180] or [100 180]", got)
 		}
 		if r, ok := m.(*sip.Response); ok {
 			got = append(got, r.StatusCode)
 		}
 	}
-	if got[0] != 100 || got[1] != 180 {
-		t.Fatalf("provisional answers %v, want [100 180]", got)
+	if len(got) > 2 || (len(got) == 2 && got[0] != 100) {
+		t.Fatalf("provisional answers %v, want [180] or [100 180]", got)
 	}
 	cancel := inv
 	cancel.method, cancel.body, cancel.headers = "CANCEL", "", nil

@@ -174,6 +174,8 @@ type trustPacketConn struct {
 	admit datagramAdmitter
 
 	stamps sync.Once // asks the kernel for receive timestamps, at the first read
+	// backlog reads the socket's receive queue for the overload check (made at the first read).
+	backlog *backlogGauge
 	// oob receives the timestamp. sipgo reads a packet connection from one goroutine only.
 	oob [rxStampSpace]byte
 	// lastSrc and lastAddr: the source of the last datagram returned and the address it was
@@ -191,7 +193,9 @@ type trustPacketConn struct {
 type datagramAdmitter interface {
 	// admitNewCall reports whether datagram b from src, which arrived at the socket at
 	// arrived, goes up; false when it answered the datagram itself (503) through send.
-	admitNewCall(src netip.AddrPort, b []byte, arrived time.Time, send func([]byte, net.Addr) (int, error)) bool
+	// backlog reads how full the socket's receive queue is.
+	admitNewCall(src netip.AddrPort, b []byte, arrived time.Time, send func([]byte, net.Addr) (int, error),
+		backlog *backlogGauge) bool
 	// sentResponse sees each datagram sent.
 	sentResponse(b []byte)
 }
@@ -203,7 +207,10 @@ var _ net.PacketConn = (*trustPacketConn)(nil)
 // kernel's receive timestamp (SO_TIMESTAMPNS) where there is one, else the time of the read.
 func (c *trustPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	if c.admit != nil {
-		c.stamps.Do(func() { enableRxStamps(c.UDPConn) })
+		c.stamps.Do(func() {
+			enableRxStamps(c.UDPConn)
+			c.backlog = newBacklogGauge(c.UDPConn)
+		})
 	}
 	for {
 		n, oobn, flags, src, err := c.UDPConn.ReadMsgUDPAddrPort(b, c.oob[:])
@@ -222,7 +229,7 @@ func (c *trustPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			if c.reply == nil {
 				c.reply = c.WriteTo
 			}
-			if !c.admit.admitNewCall(src, b[:n], arrived, c.reply) {
+			if !c.admit.admitNewCall(src, b[:n], arrived, c.reply, c.backlog) {
 				continue
 			}
 		}

@@ -28,9 +28,10 @@ const noFinalCode = 603
 
 // handleInvite runs one incoming call from the first packet to its end; the handler returns
 // once the call's final answer is out (a 200 OK: once acknowledged), the call going on on a
-// goroutine of its own (startCall). Order: trust, Require (420), re-INVITE dispatch, a retransmission
-// of a live call's INVITE (dropped), body (415), drain, max-calls, 100 Trying, then the call
-// (see runCall). Overload control refused already, before any transaction (overload.go).
+// goroutine of its own (startCall). Order: trust, Require (420), re-INVITE dispatch, a
+// retransmission of a live call's INVITE (dropped), body (415), drain, max-calls, then the
+// call (see runCall), with a 100 Trying only if no response went out within 200 ms
+// (trying.go). Overload control refused already, before any transaction (overload.go).
 func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	src, ok := s.trusted(req, tx)
 	if !ok {
@@ -68,8 +69,14 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	s.stats.callsTotal.Add(1)
-	s.respond(req, tx, 100, "")      // at once: stops the caller's retransmissions
-	s.startCall(req, tx, src, offer) // releases the max-calls slot when the call is over
+	// 100 Trying only when no other response goes out within 200 ms of the INVITE's
+	// arrival (trying.go): an echo or busy call answers in about a millisecond.
+	ttx := &tryingTx{ServerTransaction: tx, req: req, due: s.inviteArrival(req).Add(tryingAfter - tryingLead), s: s}
+	defer ttx.done() // the final answer is out: no 100 after it
+	if !s.trying.add(ttx, time.Now()) {
+		ttx.trying() // already due (a node behind), or the queue is full: at once
+	}
+	s.startCall(req, ttx, src, offer) // releases the max-calls slot when the call is over
 }
 
 // runCall creates the dialog and the call, routes it, and ends it. offer is the INVITE's

@@ -21,9 +21,16 @@ const (
 // datagram that is not a new INVITE goes up; a new INVITE (arrived at the socket at arrived)
 // goes up when admission admits it, and is otherwise answered 503 with Retry-After here,
 // statelessly, through send, and not passed up. A retransmission of an INVITE admitted
-// recently (same top Via branch) goes up to its transaction.
+// recently (same top Via branch) goes up to its transaction. The ACK of such a 503 (the
+// refused INVITE's branch) is absorbed here: no transaction has it, and sipgo would parse
+// it for nothing. backlog reads how full the socket's receive queue is.
 func (s *Server) admitNewCall(src netip.AddrPort, b []byte, arrived time.Time,
-	send func([]byte, net.Addr) (int, error)) bool {
+	send func([]byte, net.Addr) (int, error), backlog *backlogGauge) bool {
+	now := time.Now()
+	s.admit.socketWait(now.Sub(arrived))
+	if isRequestOf(b, "ACK") {
+		return !s.admit.wasRefused(viaBranch(b), arrived)
+	}
 	if !isRequestOf(b, "INVITE") || !s.live.Load().trusted.Allows(src) {
 		return true // an untrusted INVITE (untrusted = reject) goes up for its 403: it takes no token
 	}
@@ -36,7 +43,11 @@ func (s *Server) admitNewCall(src netip.AddrPort, b []byte, arrived time.Time,
 	if h.toTag {
 		return true // in dialog (a re-INVITE): never refused here, takes no token
 	}
-	ok, start, _ := s.admit.admitAt(time.Now(), arrived)
+	var fill float64
+	if s.admit.shedsOnDelay() {
+		fill = backlog.read()
+	}
+	ok, start, _ := s.admit.admitAt(now, arrived, fill)
 	if ok {
 		// Its wait counts in the queue delay only when the handler will see it: sipgo
 		// drops a request without these headers without a word.
@@ -46,6 +57,7 @@ func (s *Server) admitNewCall(src netip.AddrPort, b []byte, arrived time.Time,
 	if !answerable {
 		return true // unanswerable here: sipgo answers 400 or drops it
 	}
+	s.admit.refusedBranch(branch, now)
 	if _, err := send(h.reply(s.cfg.UserAgent), net.UDPAddrFromAddrPort(src)); err != nil {
 		s.log.Debug("overload 503 not sent", "source", src.String(), "error", err)
 	}
@@ -163,8 +175,8 @@ func (s *Server) preTransaction(req *sip.Request) *sip.Response {
 
 // sentResponse is the UDP socket filter's look at each datagram the sidecar sends: a final
 // response to an INVITE admitted over UDP ends its wait (admission.responded), when routing
-// did not end it first (routedInvite). A 100 Trying does not: the handler sends it first
-// thing, before the work a busy node falls behind on.
+// did not end it first (routedInvite). A provisional response does not: the 100 Trying goes
+// out only for a call still unanswered 200 ms after its arrival (trying.go).
 func (s *Server) sentResponse(b []byte) {
 	if s.admit.waiting.Load() == 0 || len(b) < 12 || b[8] < '2' || !isResponseTo(b, "INVITE") {
 		return
@@ -184,6 +196,21 @@ func (s *Server) routedInvite(req *sip.Request) {
 			s.admit.responded([]byte(b), time.Now())
 		}
 	}
+}
+
+// inviteArrival is when req, a new INVITE, arrived: the socket's receive time the UDP filter
+// kept for it (admission.remember), else now (TCP, TLS, or no longer remembered).
+func (s *Server) inviteArrival(req *sip.Request) time.Time {
+	if req.Transport() == "UDP" {
+		if v := req.Via(); v != nil {
+			if b, ok := v.Params.Get("branch"); ok {
+				if at, ok := s.admit.arrival(b); ok {
+					return at
+				}
+			}
+		}
+	}
+	return time.Now()
 }
 
 // QueueDelay reports the overload control's measurements of the new INVITEs admitted over

@@ -61,6 +61,7 @@ type Server struct {
 	mediaWatch      mediaWatch // ends calls whose media ended by itself (mediawatch.go)
 	limit           limiter
 	admit           *admission       // overload control (admission.go)
+	trying          tryingQueue      // calls waiting for their 100 Trying (trying.go)
 	overloadRefused [2]atomic.Uint64 // INVITE, OPTIONS refused by overload control
 	stats           counters
 	untrustedLog    rateLimit
