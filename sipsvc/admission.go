@@ -25,12 +25,15 @@ import (
 // the 100 Trying goes out only for a call still unanswered 200 ms after its arrival
 // (trying.go), and never for one the node is merely slow to start. The node sheds what it
 // cannot start in time instead of queueing it, and aims below the setting, since the
-// admitted calls' own latency must stay under it: a new INVITE is refused when the oldest
-// admitted INVITE still waiting, or the new INVITE itself in the socket, has waited longer
-// than half of max-queue-delay (queueTarget) while at least minQueue admitted INVITEs wait
-// (a standing queue, not one late datagram); when the socket's receive queue is half full
-// (backlogShed: the reader is behind, and the kernel drops what no longer fits) or when it
-// and the socketRun datagrams read before it each waited past half the setting there; when the
+// admitted calls' own latency must stay under it: with at least minQueue admitted INVITEs
+// waiting (a queue, not one late datagram), a new INVITE is refused when the oldest admitted
+// INVITE still waiting, or the new INVITE itself in the socket, has waited longer than
+// max-queue-delay, or longer than half of it (queueTarget) with the queue above that half
+// for as long as the setting (a standing queue, as CoDel tells one from a burst: a GC pause
+// or a scheduling stall at a clean rate passes without a refusal); when the socket's receive
+// queue is half full (backlogShed: the reader is behind, and the kernel drops what no longer
+// fits) or when it and the socketRun datagrams read before it, a run that began at least the
+// setting ago, each waited past half the setting there; when the
 // INVITE waited in the socket past socketBehind times the setting; or when recent waits were
 // late (lateFactor). The waits it keeps are bounded (recentInvites) and expire after
 // pendingExpiry, so an INVITE the sidecar never answers (one sipgo drops) cannot hold the
@@ -117,6 +120,14 @@ type admission struct {
 	// max-queue-delay (maxDelayNs, the setting readable without mu); see socketRun.
 	lateRun    atomic.Int64
 	maxDelayNs atomic.Int64
+	// lateRunSince is when the current run of late datagrams began (UnixNano; see socketRun).
+	lateRunSince atomic.Int64
+
+	// aboveSince is when the queue delay last went above the target (max-queue-delay /
+	// queueTarget) with at least minQueue waiting, zero while it is not; standFor is how long
+	// it must stay there before it refuses (standing; tests lower it).
+	aboveSince time.Time
+	standFor   time.Duration
 
 	// Late waits: how many measured waits exceeded maxDelay in the current lateWindow
 	// (started at lateStart) and in the one before.
@@ -135,8 +146,9 @@ const socketBehind = 10
 // a GC-heavy heap) often takes a few tens of milliseconds without any queue.
 const lateFactor = 5
 
-// queueTarget: the queue delay refuses past max-queue-delay / queueTarget, so the admitted
-// calls' waits, and their latency, stay below the setting rather than at it.
+// queueTarget: a queue standing above max-queue-delay / queueTarget for as long as the
+// setting refuses, so the admitted calls' waits, and their latency, stay below the setting
+// rather than at it.
 const queueTarget = 2
 
 // backlogShed: a new INVITE is refused while the socket's receive queue holds at least this
@@ -147,9 +159,9 @@ const queueTarget = 2
 const backlogShed = 0.5
 
 // socketRun: a new INVITE that waited in the socket past half of max-queue-delay is refused
-// when the last socketRun datagrams read (of any kind) each waited that long too: a standing
-// backlog in the socket, whose length is counted in datagrams, so it is tens of milliseconds
-// of a flood but seconds of a normal rate (one long stall, a reload storm's, is not one).
+// when the last socketRun datagrams read (of any kind) each waited that long too, in a run
+// that began at least max-queue-delay ago: a standing backlog in the socket (one stall, a
+// GC pause or a reload storm's, makes a run of late datagrams that ends sooner).
 const socketRun = 256
 
 // lateWindow is the span over which late waits are counted: the measured waits of the last
@@ -168,7 +180,7 @@ type delayStats struct {
 // reports the in-flight limit reached (nil: none), without queue-delay shedding (setMaxDelay).
 func newAdmission(rate int, full func() bool) *admission {
 	a := &admission{inflight: full, recent: make(map[string]uint64, recentInvites), minQueue: minQueue,
-		minLate: minQueue, refusedBranches: make(map[string]uint64)}
+		minLate: minQueue, refusedBranches: make(map[string]uint64), standFor: -1}
 	a.setRate(rate)
 	return a
 }
@@ -194,13 +206,50 @@ func (a *admission) setMaxDelay(d time.Duration) {
 	a.maxDelayNs.Store(int64(d))
 }
 
-// socketWait notes the wait in the socket of one datagram read (see socketRun).
-func (a *admission) socketWait(d time.Duration) {
+// socketWait notes the wait d in the socket of one datagram read at now (see socketRun).
+func (a *admission) socketWait(now time.Time, d time.Duration) {
 	if m := a.maxDelayNs.Load(); m > 0 && int64(d) > m/queueTarget {
-		a.lateRun.Add(1)
+		if a.lateRun.Add(1) == 1 {
+			a.lateRunSince.Store(now.UnixNano())
+		}
 	} else if a.lateRun.Load() != 0 {
 		a.lateRun.Store(0)
 	}
+}
+
+// standing returns how long the queue must stay above the target before it refuses: standFor
+// when a test set it, else max-queue-delay itself. a.mu is held.
+func (a *admission) standing() time.Duration {
+	if a.standFor >= 0 {
+		return a.standFor
+	}
+	return a.maxDelay
+}
+
+// delayRefusesLocked is the queue-delay decision for a new INVITE at now that arrived at the
+// socket at arrived, while the socket's receive queue is backlog full. a.mu is held.
+func (a *admission) delayRefusesLocked(now, arrived time.Time, backlog float64) bool {
+	inSocket := now.Sub(arrived)
+	if a.lateLocked(now) >= a.minLate || inSocket > socketBehind*a.maxDelay || backlog >= backlogShed {
+		return true
+	}
+	target, stand := a.maxDelay/queueTarget, a.standing()
+	if inSocket > target && a.lateRun.Load() >= socketRun && now.UnixNano()-a.lateRunSince.Load() >= int64(stand) {
+		return true
+	}
+	if a.waiting.Load() < a.minQueue {
+		a.aboveSince = time.Time{}
+		return false
+	}
+	d := max(inSocket, a.queueDelayLocked(now))
+	if d <= target {
+		a.aboveSince = time.Time{}
+		return false
+	}
+	if a.aboveSince.IsZero() {
+		a.aboveSince = now
+	}
+	return d > a.maxDelay || now.Sub(a.aboveSince) >= stand
 }
 
 // admit decides one new INVITE at now that arrived now (over TCP or TLS). It returns ok, and
@@ -222,9 +271,7 @@ func (a *admission) admitAt(now, arrived time.Time, backlog float64) (ok, start 
 	switch {
 	case a.inflight != nil && a.inflight():
 		reason = refusedFull
-	case a.maxDelay > 0 && (a.lateLocked(now) >= a.minLate || now.Sub(arrived) > socketBehind*a.maxDelay ||
-		backlog >= backlogShed || (now.Sub(arrived) > a.maxDelay/queueTarget && a.lateRun.Load() >= socketRun) ||
-		(a.waiting.Load() >= a.minQueue && max(now.Sub(arrived), a.queueDelayLocked(now)) > a.maxDelay/queueTarget)):
+	case a.maxDelay > 0 && a.delayRefusesLocked(now, arrived, backlog):
 		reason = refusedDelay
 		a.shed = now
 	case a.rate > 0:

@@ -130,6 +130,7 @@ func TestAdmissionQueueDelay(t *testing.T) {
 	a := newAdmission(0, nil)
 	a.minQueue = 1                       // the timing below, with one INVITE waiting or more
 	a.minLate = 1000                     // late waits: TestAdmissionLateWaits
+	a.standFor = 0                       // above the target refuses at once: TestAdmissionStandingQueue
 	a.setMaxDelay(40 * time.Millisecond) // refuses past half of it (queueTarget): 20 ms
 	admit := func(now, arrived int, branch string, wantOK bool, wantReason string) {
 		t.Helper()
@@ -348,22 +349,76 @@ func TestAdmissionSocketRun(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
 	a := newAdmission(0, nil)
 	a.setMaxDelay(100 * time.Millisecond)
+	a.standFor = 0                         // the run's duration: TestAdmissionStandingQueue
 	late := t0.Add(-51 * time.Millisecond) // past half the setting
 	for range socketRun - 1 {
-		a.socketWait(51 * time.Millisecond)
+		a.socketWait(t0, 51*time.Millisecond)
 	}
 	if ok, _, _ := a.admitAt(t0, late, 0); !ok {
 		t.Fatalf("refused after %d late datagrams, want %d", socketRun-1, socketRun)
 	}
-	a.socketWait(51 * time.Millisecond)
+	a.socketWait(t0, 51*time.Millisecond)
 	if ok, _, _ := a.admitAt(t0, t0.Add(-50*time.Millisecond), 0); !ok {
 		t.Fatal("refused an INVITE that waited exactly half the setting")
 	}
 	if ok, _, reason := a.admitAt(t0, late, 0); ok || reason != refusedDelay {
 		t.Fatalf("%d late datagrams: ok %v reason %q, want refused for the delay", socketRun, ok, reason)
 	}
-	a.socketWait(time.Millisecond)
+	a.socketWait(t0, time.Millisecond)
 	if ok, _, _ := a.admitAt(t0.Add(time.Second), late.Add(time.Second), 0); !ok {
 		t.Fatal("still refused after a datagram read in time")
+	}
+}
+
+// The queue delay refuses past the target (half of max-queue-delay) only once it has stayed
+// above it for as long as the setting (a standing queue, not a burst or one stall), and past
+// the setting itself at once; a run of late datagrams in the socket likewise refuses only once
+// it has lasted that long.
+func TestAdmissionStandingQueue(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	a := newAdmission(0, nil)
+	a.minQueue = 1
+	a.minLate = 1000
+	a.setMaxDelay(100 * time.Millisecond) // target 50 ms, standing 100 ms
+	admit := func(now int, branch string, wantOK bool) {
+		t.Helper()
+		ok, _, reason := a.admitAt(at(now), at(now), 0)
+		if ok != wantOK || (!ok && reason != refusedDelay) {
+			t.Fatalf("%s at %d ms: ok %v reason %q, want ok %v", branch, now, ok, reason, wantOK)
+		}
+		if ok {
+			a.remember([]byte(branch), at(now), true)
+		}
+	}
+	a.remember([]byte("b1"), at(0), true)
+	admit(60, "b2", true) // b1 waited 60 ms: above the target since 60
+	a.responded([]byte("b1"), at(100))
+	admit(120, "b3", true) // b2 waited 60 ms: above for 60 ms, not yet standing
+	a.responded([]byte("b2"), at(150))
+	admit(170, "b4", true) // b3 waited 50 ms: not above, the episode is over
+	if ok, _, _ := a.admitAt(at(230), at(230), 0); ok {
+		t.Fatal("b3 waited 110 ms, past the setting: admitted, want refused at once")
+	}
+	a.responded([]byte("b3"), at(200))
+	admit(240, "b5", true) // b4 waited 70 ms: above since 240
+	a.responded([]byte("b4"), at(300))
+	admit(320, "b6", true) // b5 waited 80 ms: above for 80 ms
+	a.responded([]byte("b5"), at(370))
+	admit(380, "b7", false) // b6 waited 60 ms: above for 140 ms, a standing queue
+	a.responded([]byte("b6"), at(390))
+	admit(400, "b8", true) // nothing waits: admitted again
+
+	// A run of socketRun late datagrams refuses only once it has lasted the standing time.
+	b := newAdmission(0, nil)
+	b.setMaxDelay(100 * time.Millisecond)
+	for range socketRun {
+		b.socketWait(at(1000), 60*time.Millisecond)
+	}
+	if ok, _, _ := b.admitAt(at(1050), at(990), 0); !ok {
+		t.Fatal("a run of late datagrams 50 ms long refused, want admitted")
+	}
+	if ok, _, reason := b.admitAt(at(1100), at(1040), 0); ok || reason != refusedDelay {
+		t.Fatalf("a run of late datagrams 100 ms long: ok %v reason %q, want refused", ok, reason)
 	}
 }

@@ -27,7 +27,7 @@ const (
 func (s *Server) admitNewCall(src netip.AddrPort, b []byte, arrived time.Time,
 	send func([]byte, net.Addr) (int, error), backlog *backlogGauge) bool {
 	now := time.Now()
-	s.admit.socketWait(now.Sub(arrived))
+	s.admit.socketWait(now, now.Sub(arrived))
 	if isRequestOf(b, "ACK") {
 		return !s.admit.wasRefused(viaBranch(b), arrived)
 	}
