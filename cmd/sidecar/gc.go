@@ -7,15 +7,17 @@ import (
 )
 
 // defaultGOGC is the garbage collector's target that "sidecar serve" sets when the
-// environment does not set GOGC: a call's SIP and media setup allocates ~40-50 KB that is
-// garbage once the call ends, against ~16 KB live per active echo call (measured at 500
-// calls: heap after a forced GC), so the default 100 spends ~17% of the CPU at 2,500
-// calls/s collecting; 400 trades a larger heap (up to 5x the live heap between collections,
-// and a 16 MB minimum heap goal instead of 4 MB) for a fraction of that (BENCHMARKS.md). At
-// 500 active calls (bench/media.sh) the resident set per call measured the same with 100,
-// 200 and 400 (within the run-to-run noise): the heap then peaks near that minimum either
-// way. GOMEMLIMIT (unset by default) caps the heap when memory is tight; docs/operations.md.
-const defaultGOGC = 400
+// environment does not set GOGC: Go's own default, 100, chosen by measurement on the quiet
+// 2-core machine (2026-12-06, bench/cps.sh at 5,000 answered calls/s and bench/media.sh at
+// 500 echo calls, the same binary alternated): an answered echo call allocates ~32 KB during
+// setup and keeps ~11.5 KB live plus a 4-8 KB stack while it lasts, so 400 (this program's
+// default until then) saved ~7% of the CPU per call at 5,000 calls/s (183 against 198 us,
+// three runs each, within the run-to-run noise) but held ~37 KiB of resident memory per
+// active call against ~30 KiB with 100: the heap may grow to (1 + GOGC/100) times the live
+// heap between collections, with a minimum goal of 4 MB x GOGC/100. GOGC=400 in the
+// environment is the CPU-for-memory trade for a node short of CPU; GOMEMLIMIT (unset by
+// default) caps the heap when memory is tight (docs/deployment.md).
+const defaultGOGC = 100
 
 // setGCDefaults applies defaultGOGC unless GOGC is set in the environment, and says which.
 func setGCDefaults(log *slog.Logger) {
