@@ -43,43 +43,67 @@ func stackInuse() uint64 {
 	return m.StackInuse
 }
 
-// TestActiveCallStack: answered calls waiting in Echo hold at most maxStackPerCall of stack
-// each (measured after a GC: what a collection cannot shrink).
-func TestActiveCallStack(t *testing.T) {
-	const n = 100
+// echoCalls is a sidecar with its own RTP engine (ports portMin-portMax) that logs as
+// "sidecar serve" at log-level = warn (as bench/media.sh runs it: a call's Debug lines,
+// written on its goroutine, would grow its stack), and a UAC placing answered calls to Echo.
+type echoCalls struct {
+	t *testing.T
+	e *env
+	u *rawUAC
+}
+
+func newEchoCalls(t *testing.T, portMin, portMax int) *echoCalls {
+	t.Helper()
 	engine, err := rtp.NewEngine(rtp.Config{
-		PortMin: 32000, PortMax: 32399, Address: netip.MustParseAddr("127.0.0.1"),
+		PortMin: portMin, PortMax: portMax, Address: netip.MustParseAddr("127.0.0.1"),
 		Bind: netip.MustParseAddr("127.0.0.1"),
 	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer engine.Close()
-	// Logging as "sidecar serve" at log-level = warn (as bench/media.sh runs it): a call's
-	// Debug lines, written on its goroutine, would grow its stack.
+	t.Cleanup(func() { engine.Close() })
 	log := slog.New(lazylog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	e := startEnvOpts(t, nil, func(o *sipsvc.Options) { o.Media, o.Log = engine, log })
-	u := newRawUAC(t, "127.0.0.1", e.udp)
-	before := stackInuse()
-	for i := range n {
-		offer := fmt.Sprintf("v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
-			"m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n", 40000+2*i)
-		inv := msg{method: "INVITE", ruri: "sip:echo@" + e.udp.String(), toUser: "echo", body: offer,
-			headers: []string{"X-Caller-Template: sub"}}
-		u.send(u.text(&inv))
-		ok := u.final(5 * time.Second)
-		if ok.StatusCode != 200 {
-			t.Fatalf("call %d: got %d, want 200", i, ok.StatusCode)
-		}
-		u.send(u.ackFor(inv, ok))
+	return &echoCalls{t: t, e: e, u: newRawUAC(t, "127.0.0.1", e.udp)}
+}
+
+// call places answered echo call i (its RTP port 40000+2i) and acknowledges the 200.
+func (c *echoCalls) call(i int) {
+	c.t.Helper()
+	offer := fmt.Sprintf("v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"+
+		"m=audio %d RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n", 40000+2*i)
+	inv := msg{method: "INVITE", ruri: "sip:echo@" + c.e.udp.String(), toUser: "echo", body: offer,
+		headers: []string{"X-Caller-Template: sub"}}
+	c.u.send(c.u.text(&inv))
+	ok := c.u.final(5 * time.Second)
+	if ok.StatusCode != 200 {
+		c.t.Fatalf("call %d: got %d, want 200", i, ok.StatusCode)
 	}
+	c.u.send(c.u.ackFor(inv, ok))
+}
+
+// waitEcho waits (10 s at most) until want calls wait in Echo.
+func (c *echoCalls) waitEcho(want int) {
+	c.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for echoWaiters() < n {
+	for echoWaiters() < want {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d calls waiting in Echo after 10 s", echoWaiters(), n)
+			c.t.Fatalf("%d of %d calls waiting in Echo after 10 s", echoWaiters(), want)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// TestActiveCallStack: answered calls waiting in Echo hold at most maxStackPerCall of stack
+// each (measured after a GC: what a collection cannot shrink).
+func TestActiveCallStack(t *testing.T) {
+	const n = 100
+	c := newEchoCalls(t, 32000, 32399)
+	before := stackInuse()
+	for i := range n {
+		c.call(i)
+	}
+	c.waitEcho(n)
 	after := stackInuse()
 	per := (after - min(before, after)) / n
 	t.Logf("stack per active echo call: %d B (%d KiB in use before the calls, %d after)", per, before>>10, after>>10)
