@@ -13,7 +13,13 @@ import (
 // INVITE as sent and the 200.
 func answerCall(t *testing.T, e *env, u *rawUAC) (msg, *sip.Response) {
 	t.Helper()
-	inv := msg{method: "INVITE", ruri: "sip:answer@" + e.udp.String(), toUser: "answer", body: offerSDP,
+	return answerCallTo(t, u, "sip:answer@"+e.udp.String())
+}
+
+// answerCallTo is answerCall with the INVITE's Request-URI ruri (its user "answer").
+func answerCallTo(t *testing.T, u *rawUAC, ruri string) (msg, *sip.Response) {
+	t.Helper()
+	inv := msg{method: "INVITE", ruri: ruri, toUser: "answer", body: offerSDP,
 		headers: []string{"X-Caller-Template: sub"}}
 	u.send(u.text(&inv))
 	ok := u.final(2 * time.Second)

@@ -79,14 +79,7 @@ func TestTryingSentForSlowDialplan(t *testing.T) {
 func TestTryingKeepsContactAddress(t *testing.T) {
 	e := startEnv(t, nil)
 	u := newRawUAC(t, "127.0.0.1", e.udp)
-	inv := msg{method: "INVITE", ruri: "sip:answer@sip.test", toUser: "answer", body: offerSDP,
-		headers: []string{"X-Caller-Template: sub"}}
-	u.send(u.text(&inv))
-	ok := u.final(2 * time.Second)
-	if ok.StatusCode != 200 {
-		t.Fatalf("answer: got %d, want 200", ok.StatusCode)
-	}
-	u.send(u.ackFor(inv, ok))
+	inv, ok := answerCallTo(t, u, "sip:answer@sip.test")
 	co := ok.Contact()
 	if co == nil || co.Address.Host != e.udp.Addr().String() || co.Address.Port != int(e.udp.Port()) {
 		t.Errorf("200 Contact %v, want sip:%s", co, e.udp)
