@@ -357,13 +357,13 @@ func (c *Client) exchange(ctx context.Context, e *pub, expires time.Duration, bo
 				e.etag = ""
 				return nil
 			}
-			tag := findHeader(res, "SIP-ETag")
+			tag := res.GetHeader("SIP-ETag")
 			if tag == nil || strings.TrimSpace(tag.Value()) == "" {
 				return fmt.Errorf("publish %s %s: %w", p.Event, p.Entity, ErrNoETag)
 			}
 			e.etag = strings.TrimSpace(tag.Value())
 			e.expires = expires
-			if h := findHeader(res, "Expires"); h != nil {
+			if h := res.GetHeader("Expires"); h != nil {
 				if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil && n > 0 {
 					e.expires = time.Duration(n) * time.Second
 				}
@@ -380,7 +380,7 @@ func (c *Client) exchange(ctx context.Context, e *pub, expires time.Duration, bo
 			body, withBody = p.Body, true
 			continue
 		case res.StatusCode == sip.StatusIntervalToBrief && expires > 0:
-			if h := findHeader(res, "Min-Expires"); h != nil {
+			if h := res.GetHeader("Min-Expires"); h != nil {
 				if n, err := strconv.Atoi(strings.TrimSpace(h.Value())); err == nil && n > 0 &&
 					time.Duration(n)*time.Second > expires {
 					expires = time.Duration(n) * time.Second
@@ -429,18 +429,6 @@ func sizeBound(req *sip.Request, p Publication, etag string) int {
 	return len(req.Body()) + 3*len(p.Entity) + len(p.Event) + len(p.ContentType) + len(etag) + 400
 }
 
-// findHeader is msg's first header called name (any case), nil when none. sipgo's GetHeader
-// lowercases the name of every header it passes that is not one of its own (Event, Expires,
-// SIP-ETag...): an allocation each; strings.EqualFold compares without one.
-func findHeader(msg interface{ Headers() []sip.Header }, name string) sip.Header {
-	for _, h := range msg.Headers() {
-		if strings.EqualFold(h.Name(), name) {
-			return h
-		}
-	}
-	return nil
-}
-
 // build renders a PUBLISH to ent (p.Entity parsed; shared read-only by the request).
 func build(p Publication, ent sip.Uri, etag string, expires time.Duration, body []byte, withBody bool) *sip.Request {
 	req := sip.NewRequest(sip.PUBLISH, ent)
@@ -454,8 +442,7 @@ func build(p Publication, ent sip.Uri, etag string, expires time.Duration, body 
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.PUBLISH})
 	mf := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&mf)
-	// The body (and Content-Length) before the headers sipgo does not know by name: SetBody
-	// looks Content-Length up, and sipgo's lookup lowercases every such header it passes.
+	// The body and its Content-Length, then the PUBLISH's own headers.
 	if withBody && body != nil {
 		req.SetBody(body)
 	} else {
