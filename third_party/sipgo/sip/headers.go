@@ -250,9 +250,9 @@ func (hs *headers) GetHeader(name string) Header {
 
 // getHeader is direct access; name in any case (sidecar patch: compared without lowering
 // either name, so no allocation).
-func (hs *headers) getHeader(nameLower string) Header {
+func (hs *headers) getHeader(name string) Header {
 	for _, h := range hs.headerOrder {
-		if headerNameEqual(h.Name(), nameLower) {
+		if headerNameEqual(h.Name(), name) {
 			return h
 		}
 	}

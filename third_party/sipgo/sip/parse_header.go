@@ -83,12 +83,13 @@ func (headersParser HeadersParser) parseHeaderText(out []Header, line []byte, te
 
 	fieldName := bytes.TrimSpace(line[:colonIdx])
 	lowerFieldName := headerToLower(fieldName)
-	fieldValue := bytes.TrimSpace(line[colonIdx+1:])
-	nameOf := func() string {
-		if text != "" {
-			return strings.TrimSpace(text[:colonIdx])
-		}
-		return string(fieldName)
+	// The name and the value as substrings of text when the message's header section is
+	// one string (sidecar patch), else converted from the line.
+	var fieldText string
+	if text != "" {
+		fieldText = strings.TrimSpace(text[colonIdx+1:])
+	} else {
+		fieldText = string(bytes.TrimSpace(line[colonIdx+1:]))
 	}
 
 	headerParser, ok := headersParser[string(lowerFieldName)]
@@ -96,24 +97,16 @@ func (headersParser HeadersParser) parseHeaderText(out []Header, line []byte, te
 		// We have no registered parser for this header type,
 		// so we encapsulate the header data in a GenericHeader struct.
 		// We do only forwarding on this with trimmed space. Validation and parsing is required by user
-		var value string
+		var name string
 		if text != "" {
-			value = strings.TrimSpace(text[colonIdx+1:])
+			name = strings.TrimSpace(text[:colonIdx])
 		} else {
-			value = string(fieldValue)
+			name = string(fieldName)
 		}
-		h := NewHeader(nameOf(), value)
-		out = append(out, h)
+		out = append(out, NewHeader(name, fieldText))
 		return out, nil
 	}
 
-	// NOTE: This line is a must and this conversion must here to stay
-	var fieldText string
-	if text != "" {
-		fieldText = strings.TrimSpace(text[colonIdx+1:])
-	} else {
-		fieldText = string(fieldValue)
-	}
 	// Support comma separated values
 	for {
 		// We have a registered parser for this header type - use it.

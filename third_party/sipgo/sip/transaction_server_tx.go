@@ -31,7 +31,7 @@ func NewServerTx(key string, origin *Request, conn Connection, logger *slog.Logg
 	tx.conn = conn
 
 	// sidecar patch: one slot, filled by the first ACK passed up and never waited on (see
-	// ackSendAsync).
+	// ackSend).
 	tx.acks = make(chan *Request, 1)
 	// tx.cancels = make(chan *Request)
 	tx.done = make(chan struct{})
@@ -161,10 +161,6 @@ func (tx *ServerTx) ackSend(r *Request) {
 		}
 		tx.log.Debug("ACK missed", "callid", callID, "tx", tx.Key())
 	}
-}
-
-func (tx *ServerTx) ackSendAsync(r *Request) {
-	tx.ackSend(r)
 }
 
 func (tx *ServerTx) Terminate() {

@@ -294,9 +294,7 @@ func (tx *ServerTx) actConfirm() fsmInput {
 	// sidecar patch: Confirmed only absorbs retransmitted ACKs and INVITEs until Timer I
 	// (5 s on UDP), which needs the key alone: the final response (retransmitted no more),
 	// the ACK (passed up above) and a CANCEL are let go instead of kept to the end.
-	tx.fsmResp = nil
-	tx.fsmAck = nil
-	tx.fsmCancel = nil
+	tx.releaseMessages()
 	tx.confirmed = true
 	return FsmInputNone
 }
@@ -329,7 +327,7 @@ func (tx *ServerTx) passAck() {
 		return
 	}
 
-	tx.ackSendAsync(r)
+	tx.ackSend(r)
 }
 
 func (tx *ServerTx) passResp() error {
