@@ -362,11 +362,15 @@ func (a *admission) refusedBranch(branch []byte, now time.Time) {
 	a.lastRefusal.Store(now.UnixNano())
 }
 
-// wasRefused reports whether an ACK of top Via branch at now acknowledges a 503 of the
-// filter (an INVITE refused recently over UDP).
-func (a *admission) wasRefused(branch []byte, now time.Time) bool {
+// wasRefused reports whether the ACK datagram ack, at now, acknowledges a 503 of the filter
+// (its top Via branch is one of an INVITE refused recently over UDP).
+func (a *admission) wasRefused(ack []byte, now time.Time) bool {
 	last := a.lastRefusal.Load()
-	if last == 0 || now.UnixNano()-last > int64(ackWindow) || len(branch) == 0 {
+	if last == 0 || now.UnixNano()-last > int64(ackWindow) {
+		return false
+	}
+	branch := viaBranch(ack) // only within the window: the ACK of every call comes here
+	if len(branch) == 0 {
 		return false
 	}
 	a.mu.Lock()

@@ -320,21 +320,24 @@ func TestAdmissionSocketBacklog(t *testing.T) {
 func TestAdmissionRefusedBranches(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
 	a := newAdmission(0, nil)
-	if a.wasRefused([]byte("z9hG4bK-r"), t0) {
+	ack := func(branch string) []byte {
+		return []byte("ACK sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=" + branch + "\r\n\r\n")
+	}
+	if a.wasRefused(ack("z9hG4bK-r"), t0) {
 		t.Fatal("refused before any refusal")
 	}
 	a.refusedBranch([]byte("z9hG4bK-r"), t0)
-	if !a.wasRefused([]byte("z9hG4bK-r"), t0.Add(time.Second)) || a.wasRefused([]byte("z9hG4bK-other"), t0) ||
-		a.wasRefused(nil, t0) {
+	if !a.wasRefused(ack("z9hG4bK-r"), t0.Add(time.Second)) || a.wasRefused(ack("z9hG4bK-other"), t0) ||
+		a.wasRefused([]byte("ACK sip:a@b SIP/2.0\r\n\r\n"), t0) {
 		t.Fatal("wasRefused wrong")
 	}
-	if a.wasRefused([]byte("z9hG4bK-r"), t0.Add(ackWindow+time.Millisecond)) {
+	if a.wasRefused(ack("z9hG4bK-r"), t0.Add(ackWindow+time.Millisecond)) {
 		t.Fatal("ACK matched past ackWindow")
 	}
 	for i := range recentInvites {
 		a.refusedBranch([]byte{'r', byte(i), byte(i >> 8)}, t0)
 	}
-	if a.wasRefused([]byte("z9hG4bK-r"), t0) {
+	if a.wasRefused(ack("z9hG4bK-r"), t0) {
 		t.Fatal("oldest refused branch not forgotten")
 	}
 	if len(a.refusedBranches) != recentInvites {

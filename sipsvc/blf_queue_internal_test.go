@@ -90,7 +90,15 @@ func TestBLFInOrderUnderLowLoad(t *testing.T) {
 	for _, st := range []string{dialoginfo.Early, dialoginfo.Confirmed, dialoginfo.Terminated, dialoginfo.Terminated} {
 		r.b.enqueue(ps, st, 0, nil)
 		if st == dialoginfo.Terminated && len(got) == 3 {
-			break // the ended phase after the ending one: nothing more to send
+			// The ended phase after the ending one: nothing more to send (enqueue decides
+			// synchronously, and the worker marked terminated sent when it took it).
+			r.b.qmu.Lock()
+			pending, n := ps.pending, r.b.npending
+			r.b.qmu.Unlock()
+			if pending != "" || n != 0 {
+				t.Errorf("a second terminated queued: pending %q, %d calls pending", pending, n)
+			}
+			break
 		}
 		got = append(got, <-r.done)
 	}

@@ -191,10 +191,10 @@ type trustPacketConn struct {
 
 // datagramAdmitter is the overload control of a UDP socket (overload.go).
 type datagramAdmitter interface {
-	// admitNewCall reports whether datagram b from src, which arrived at the socket at
-	// arrived, goes up; false when it answered the datagram itself (503) through send.
+	// admitNewCall reports whether datagram b from src, read at now, which arrived at the
+	// socket at arrived, goes up; false when it answered the datagram itself (503) through send.
 	// backlog reads how full the socket's receive queue is.
-	admitNewCall(src netip.AddrPort, b []byte, arrived time.Time, send func([]byte, net.Addr) (int, error),
+	admitNewCall(src netip.AddrPort, b []byte, now, arrived time.Time, send func([]byte, net.Addr) (int, error),
 		backlog *backlogGauge) bool
 	// sentResponse sees each datagram sent.
 	sentResponse(b []byte)
@@ -210,6 +210,7 @@ func (c *trustPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		c.stamps.Do(func() {
 			enableRxStamps(c.UDPConn)
 			c.backlog = newBacklogGauge(c.UDPConn)
+			c.reply = c.WriteTo
 		})
 	}
 	for {
@@ -226,10 +227,7 @@ func (c *trustPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			if !ok || arrived.After(now) {
 				arrived = now
 			}
-			if c.reply == nil {
-				c.reply = c.WriteTo
-			}
-			if !c.admit.admitNewCall(src, b[:n], arrived, c.reply, c.backlog) {
+			if !c.admit.admitNewCall(src, b[:n], now, arrived, c.reply, c.backlog) {
 				continue
 			}
 		}

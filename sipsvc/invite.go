@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/netip"
 	"runtime/debug"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -103,7 +102,7 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte,
 	created chan<- (<-chan struct{})) *call {
 	log := lazylog.With(s.log, slog.String("call_id", callIDOf(req)), slog.String("source", src.String()),
-		slog.String("transport", lowerTransport(req.Transport())))
+		slog.String("transport", sip.NetworkToLower(req.Transport())))
 	dua := s.dialogUA(req, tx)
 	dlg, err := dua.ReadInvite(req, tx)
 	if err != nil {
@@ -194,7 +193,7 @@ func (c *call) route() (dialplan.Trace, error) {
 //go:noinline
 func (c *call) routing() (*dialplan.Plan, string, string, error) {
 	s := c.s
-	transport := lowerTransport(c.sipReq.Transport())
+	transport := sip.NetworkToLower(c.sipReq.Transport())
 	r, err := request.FromSIP(c.sipReq, c.src, transport)
 	if err != nil {
 		return nil, "", "", sipstatus.New(400, err)
@@ -346,7 +345,7 @@ func (c *call) logEnd(trace dialplan.Trace, err, cause error) {
 // its calls gets its own.
 func (s *Server) dialogUA(req *sip.Request, tx sip.ServerTransaction) *sipgo.DialogUA {
 	local := localAddr(tx)
-	tp := lowerTransport(req.Transport())
+	tp := sip.NetworkToLower(req.Transport())
 	if !local.IsValid() || local.Addr().IsUnspecified() {
 		return &sipgo.DialogUA{Client: s.client, ContactHDR: s.contactFor(req, tx)}
 	}
@@ -374,23 +373,9 @@ func (s *Server) contactFor(req *sip.Request, tx sip.ServerTransaction) sip.Cont
 			uri.Port = int(local.Port())
 		}
 	}
-	if tp := lowerTransport(req.Transport()); tp != "udp" {
+	if tp := sip.NetworkToLower(req.Transport()); tp != "udp" {
 		uri.UriParams = sip.NewParams()
 		uri.UriParams.Add("transport", tp)
 	}
 	return sip.ContactHeader{Address: uri}
-}
-
-// lowerTransport is sipgo's transport name (UDP, TCP, TLS, ...) in lower case, without
-// allocating for the usual ones.
-func lowerTransport(t string) string {
-	switch t {
-	case "UDP":
-		return "udp"
-	case "TCP":
-		return "tcp"
-	case "TLS":
-		return "tls"
-	}
-	return strings.ToLower(t)
 }

@@ -19,17 +19,16 @@ const (
 
 // admitNewCall is the overload check of the UDP socket filter, after the trust check: a
 // datagram that is not a new INVITE goes up; a new INVITE (arrived at the socket at arrived)
-// goes up when admission admits it, and is otherwise answered 503 with Retry-After here,
+// goes up when admission admits it at now, and is otherwise answered 503 with Retry-After here,
 // statelessly, through send, and not passed up. A retransmission of an INVITE admitted
 // recently (same top Via branch) goes up to its transaction. The ACK of such a 503 (the
 // refused INVITE's branch) is absorbed here: no transaction has it, and sipgo would parse
 // it for nothing. backlog reads how full the socket's receive queue is.
-func (s *Server) admitNewCall(src netip.AddrPort, b []byte, arrived time.Time,
+func (s *Server) admitNewCall(src netip.AddrPort, b []byte, now, arrived time.Time,
 	send func([]byte, net.Addr) (int, error), backlog *backlogGauge) bool {
-	now := time.Now()
 	s.admit.socketWait(now, now.Sub(arrived))
 	if isRequestOf(b, "ACK") {
-		return !s.admit.wasRefused(viaBranch(b), arrived)
+		return !s.admit.wasRefused(b, arrived)
 	}
 	if !isRequestOf(b, "INVITE") || !s.live.Load().trusted.Allows(src) {
 		return true // an untrusted INVITE (untrusted = reject) goes up for its 403: it takes no token

@@ -41,7 +41,7 @@ type tryingTx struct {
 	sip.ServerTransaction
 	req *sip.Request
 	due time.Time
-	s   *Server // decorates the 100
+	s   *Server // sends the 100
 
 	mu       sync.Mutex
 	answered bool
@@ -49,9 +49,7 @@ type tryingTx struct {
 
 // Respond sends res; after it, the sweep sends no 100.
 func (t *tryingTx) Respond(res *sip.Response) error {
-	t.mu.Lock()
-	t.answered = true
-	t.mu.Unlock()
+	t.done()
 	return t.ServerTransaction.Respond(res)
 }
 
@@ -79,11 +77,8 @@ func (t *tryingTx) trying() bool {
 		return false
 	}
 	t.answered = true
-	res := sip.NewResponseFromRequest(t.req, sip.StatusTrying, "Trying", nil)
-	if t.s != nil {
-		t.s.decorate(res)
-	}
-	_ = t.ServerTransaction.Respond(res) // a transport error ends the transaction: the call sees it
+	// A transport error ends the transaction: the call sees it.
+	t.s.respond(t.req, t.ServerTransaction, sip.StatusTrying, "")
 	return true
 }
 
