@@ -2,7 +2,6 @@ package sipsvc
 
 import (
 	"net/netip"
-	"runtime/debug"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -26,11 +25,7 @@ func (s *Server) startCall(req *sip.Request, tx sip.ServerTransaction, src netip
 		defer s.limit.release()
 		defer func() {
 			if r := recover(); r != nil {
-				// A panic off route (which recovers its own, safeRoute): as guard would.
-				s.stats.panics.Add(1)
-				s.log.Error("sip handler panic", "method", string(req.Method), "call_id", callIDOf(req),
-					"panic", r, "stack", string(debug.Stack()))
-				s.respond(req, tx, 500, "")
+				s.handlerPanic(req, tx, r) // a panic off route (which recovers its own, safeRoute)
 			}
 		}()
 		s.runCall(req, tx, src, offer, confirmed)

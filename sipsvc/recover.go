@@ -15,15 +15,8 @@ import (
 func (s *Server) guard(h sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
 		defer func() {
-			r := recover()
-			if r == nil {
-				return
-			}
-			s.stats.panics.Add(1)
-			s.log.Error("sip handler panic", "method", string(req.Method), "call_id", callIDOf(req),
-				"panic", r, "stack", string(debug.Stack()))
-			if tx != nil && !req.IsAck() {
-				s.respond(req, tx, 500, "")
+			if r := recover(); r != nil {
+				s.handlerPanic(req, tx, r)
 			}
 		}()
 		if code, why := malformed(req); code != 0 {
@@ -43,5 +36,16 @@ func (s *Server) recoverGo(what string) {
 	if r := recover(); r != nil {
 		s.stats.panics.Add(1)
 		s.log.Error("goroutine panic", "in", what, "panic", r, "stack", string(debug.Stack()))
+	}
+}
+
+// handlerPanic is what a recovered panic r of a request's handler (or of the call's goroutine
+// it started) does: counted, logged with its stack, and a 500 where a response can go.
+func (s *Server) handlerPanic(req *sip.Request, tx sip.ServerTransaction, r any) {
+	s.stats.panics.Add(1)
+	s.log.Error("sip handler panic", "method", string(req.Method), "call_id", callIDOf(req),
+		"panic", r, "stack", string(debug.Stack()))
+	if tx != nil && !req.IsAck() {
+		s.respond(req, tx, 500, "")
 	}
 }
