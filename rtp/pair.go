@@ -1,6 +1,7 @@
 package rtp
 
 import (
+	"log/slog"
 	"net/netip"
 	"runtime/debug"
 	"sync"
@@ -67,7 +68,9 @@ func (p *pair) handle(kind int, b []byte, from netip.AddrPort, pkt *rtp.Packet) 
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			s.engine.log.With("call_id", s.callID).Error("media packet handler panic", "socket", [...]string{"rtp", "rtcp"}[kind], "panic", r, "stack", string(debug.Stack()))
+			if l := s.logger(slog.LevelError); l != nil {
+				l.Error("media packet handler panic", "socket", [...]string{"rtp", "rtcp"}[kind], "panic", r, "stack", string(debug.Stack()))
+			}
 			p.sess = nil
 			s.end("internal error")
 		}

@@ -2,6 +2,7 @@ package rtp
 
 import (
 	"context"
+	"log/slog"
 	"sync/atomic"
 
 	"github.com/pion/rtp"
@@ -82,7 +83,9 @@ func (s *Session) Record(ctx context.Context, sink media.Sink) error {
 	defer func() {
 		s.rec.CompareAndSwap(rec, nil)
 		if n := rec.dropped.Load(); n > 0 {
-			s.engine.log.With("call_id", s.callID).Warn("recording sink too slow: frames replaced by silence", "frames", n)
+			if l := s.logger(slog.LevelWarn); l != nil {
+				l.Warn("recording sink too slow: frames replaced by silence", "frames", n)
+			}
 		}
 	}()
 	silence := make([]int16, silenceChunk)
