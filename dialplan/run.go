@@ -148,7 +148,7 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 		if done {
 			return r.trace, err
 		}
-		res, err := r.st.app.Run(ctx, r.c, args)
+		res, err := r.st.app.Run(ctx, &r.call, args)
 		if done, err := r.after(ctx, res, err); done {
 			return r.trace, err
 		}
@@ -157,19 +157,14 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 
 // runState is one Run's state between its steps.
 type runState struct {
-	p       *Plan
-	c       *Call
-	d       *Data
 	st      *step
 	secrets []string
-	log     *slog.Logger
-	trace   Trace
-	ts      TraceStep // the step running
+	trace   Trace // its last step is the one running
 	steps   int
 	jumps   int
 
-	call Call // c points here
-	data Data // d points here
+	call Call // the plan is call.plan, the logger call.Log
+	data Data
 }
 
 // begin sets up a Run: the call's data, its profile variables, its first step. A nil state
@@ -187,7 +182,7 @@ func (p *Plan) begin(ctx context.Context, ch Channel, context, exten string, log
 		req = &request.Request{}
 	}
 	// One allocation for the run's state, its Call and its Data (they live as long).
-	r := &runState{p: p}
+	r := &runState{}
 	c, d := &r.call, &r.data
 	*c = Call{Channel: ch, Context: context, Exten: exten, Priority: 1, plan: p} // Vars made by the first SetVar
 	*d = Data{Request: req, call: c}
@@ -210,7 +205,7 @@ func (p *Plan) begin(ctx context.Context, ch Channel, context, exten string, log
 	if st == nil {
 		return nil, p.notFound(ctx, c, fmt.Errorf("run %s,%s: %w %q in context %q", context, exten, ErrNoExtension, exten, context))
 	}
-	r.c, r.d, r.st, r.secrets, r.log = c, d, st, secrets, log
+	r.st, r.secrets = st, secrets
 	return r, nil
 }
 
@@ -219,7 +214,8 @@ func (p *Plan) begin(ctx context.Context, ch Channel, context, exten string, log
 //
 //go:noinline
 func (r *runState) prepare(ctx context.Context) (args []string, done bool, err error) {
-	p, c, d, st, secrets := r.p, r.c, r.d, r.st, r.secrets
+	c, d, st, secrets := &r.call, &r.data, r.st, r.secrets
+	p := c.plan
 	if err := ctx.Err(); err != nil {
 		return nil, true, fmt.Errorf("run %s,%s,%d: %w", c.Context, c.Exten, c.Priority, err)
 	}
@@ -240,10 +236,9 @@ func (r *runState) prepare(ctx context.Context) (args []string, done bool, err e
 		args[i] = s
 	}
 	shown := maskSecrets(st.app.masked(args), secrets)
-	r.ts = TraceStep{Context: c.Context, Exten: c.Exten, Priority: st.Priority, App: st.App, Args: shown}
-	r.trace = append(r.trace, r.ts)
-	if r.log.Enabled(ctx, slog.LevelDebug) { // the arguments are not built at a higher level
-		r.log.Debug("dialplan step", "context", c.Context, "exten", c.Exten, "priority", st.Priority,
+	r.trace = append(r.trace, TraceStep{Context: c.Context, Exten: c.Exten, Priority: st.Priority, App: st.App, Args: shown})
+	if c.Log.Enabled(ctx, slog.LevelDebug) { // the arguments are not built at a higher level
+		c.Log.Debug("dialplan step", "context", c.Context, "exten", c.Exten, "priority", st.Priority,
 			"app", st.App, "args", shown, "at", st.Pos.String())
 	}
 	return args, false, nil
@@ -253,11 +248,12 @@ func (r *runState) prepare(ctx context.Context) (args []string, done bool, err e
 //
 //go:noinline
 func (r *runState) after(ctx context.Context, res Result, err error) (done bool, _ error) {
-	p, c, st, secrets, log := r.p, r.c, r.st, r.secrets, r.log
+	c, st, secrets := &r.call, r.st, r.secrets
+	p, log, running := c.plan, c.Log, r.trace[len(r.trace)-1]
 	if err != nil {
 		// The error names the step without its arguments, and an application's own
 		// message has the PINs masked: errors are logged at Info and above.
-		err = fmt.Errorf("run %s: %w", r.ts.Brief(), redact(err, secrets))
+		err = fmt.Errorf("run %s: %w", running.Brief(), redact(err, secrets))
 		if ctx.Err() != nil || errors.Is(err, ErrEnded) {
 			return true, err
 		}
@@ -277,7 +273,7 @@ func (r *runState) after(ctx context.Context, res Result, err error) (done bool,
 		}
 		next := p.find(t.Context, t.Exten, t.Priority)
 		if next == nil {
-			err := fmt.Errorf("run %s: %w %s", r.ts.Brief(), ErrBadTarget, maskTarget(t, secrets))
+			err := fmt.Errorf("run %s: %w %s", running.Brief(), ErrBadTarget, maskTarget(t, secrets))
 			return true, p.fail(ctx, c, err)
 		}
 		c.Context, c.Exten, r.st = t.Context, t.Exten, next
