@@ -2,10 +2,15 @@ package sipsvc_test
 
 import (
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +26,95 @@ type floodPin struct {
 	sidecar, sipp int
 	taskset       string // taskset's path, to start SIPp on its CPU
 	on            bool
+
+	// quota is the share of its CPU the test process may use (cgroup v1 CPU quota, cfs
+	// period quotaPeriod), 0 when no quota is set; cgroup is that group's directory.
+	quota  float64
+	cgroup string
+}
+
+// quotaPeriod is the CFS period of the flood's CPU quota: short, so a throttled sidecar
+// waits at most the rest of a period (under 10 ms) before it runs again, a few ms added
+// to a call's latency, not the 100 ms of the default period.
+const quotaPeriod = 10 * time.Millisecond
+
+// errNoCgroup: no writable cgroup v1 cpu controller (a container, cgroup v2 only).
+var errNoCgroup = errors.New("no writable cgroup v1 cpu controller")
+
+// limitCPU moves the whole test process into a new cgroup v1 cpu group limited to share of
+// one CPU (quotaPeriod), so SIPp on its own CPU can generate 3x the sidecar's capacity,
+// until the test ends; p.quota and p.cgroup say so. Without a writable cgroup v1 cpu
+// controller it returns errNoCgroup (wrapped) and changes nothing.
+func (p *floodPin) limitCPU(t *testing.T, share float64) error {
+	t.Helper()
+	const root = "/sys/fs/cgroup/cpu"
+	if _, err := os.Stat(filepath.Join(root, "cpu.cfs_quota_us")); err != nil {
+		return fmt.Errorf("limit CPU: %w (%v)", errNoCgroup, err)
+	}
+	parent := root
+	if b, err := os.ReadFile("/proc/self/cgroup"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			f := strings.SplitN(l, ":", 3)
+			if len(f) == 3 && slices.Contains(strings.Split(f[1], ","), "cpu") {
+				parent = filepath.Join(root, f[2])
+			}
+		}
+	}
+	dir := filepath.Join(parent, fmt.Sprintf("sidecar-flood-%d", os.Getpid()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return fmt.Errorf("limit CPU: %w: %v", errNoCgroup, err)
+	}
+	period := quotaPeriod.Microseconds()
+	write := func(file, v string) error { return os.WriteFile(filepath.Join(dir, file), []byte(v), 0o644) }
+	err := write("cpu.cfs_period_us", strconv.FormatInt(period, 10))
+	if err == nil {
+		err = write("cpu.cfs_quota_us", strconv.FormatInt(int64(share*float64(period)), 10))
+	}
+	if err == nil {
+		err = write("cgroup.procs", strconv.Itoa(os.Getpid())) // every thread of the process
+	}
+	if err != nil {
+		os.Remove(dir)
+		return fmt.Errorf("limit CPU: %w: %v", errNoCgroup, err)
+	}
+	p.quota, p.cgroup = share, dir
+	t.Cleanup(func() {
+		if err := os.WriteFile(filepath.Join(parent, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+			t.Errorf("leave the flood's cgroup: %v", err)
+		}
+		// The kernel empties the group asynchronously: rmdir fails with EBUSY for a moment.
+		for i := 0; i < 100; i++ {
+			if err := os.Remove(dir); err == nil || os.IsNotExist(err) {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Errorf("remove the flood's cgroup %s: still busy", dir)
+	})
+	return nil
+}
+
+// throttled reads how many periods of the quota the process was throttled in, and for how
+// long in all (0, 0: no quota).
+func (p floodPin) throttled() (periods int, d time.Duration) {
+	if p.cgroup == "" {
+		return 0, 0
+	}
+	b, err := os.ReadFile(filepath.Join(p.cgroup, "cpu.stat"))
+	if err != nil {
+		return 0, 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		k, v, _ := strings.Cut(l, " ")
+		n, _ := strconv.ParseInt(v, 10, 64)
+		switch k {
+		case "nr_throttled":
+			periods = int(n)
+		case "throttled_time":
+			d = time.Duration(n)
+		}
+	}
+	return periods, d
 }
 
 // pinFlood pins every thread of the test process to the first CPU it may run on and keeps the
@@ -103,7 +197,11 @@ func (p floodPin) String() string {
 	if !p.on {
 		return "unpinned"
 	}
-	return "the sidecar pinned to CPU " + strconv.Itoa(p.sidecar) + " (GOMAXPROCS 1), SIPp to CPU " + strconv.Itoa(p.sipp)
+	s := "the sidecar pinned to CPU " + strconv.Itoa(p.sidecar) + " (GOMAXPROCS 1)"
+	if p.quota > 0 {
+		s += fmt.Sprintf(" limited to %.0f%% of it (cgroup v1 CPU quota, %v period)", 100*p.quota, quotaPeriod)
+	}
+	return s + ", SIPp to CPU " + strconv.Itoa(p.sipp)
 }
 
 // selfCPU is the CPU time the test process (the sidecar in it) has used.

@@ -3,6 +3,7 @@
 package sipsvc_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 )
@@ -15,6 +16,14 @@ func pinFlood(t *testing.T) floodPin { t.Log("no pinning: not Linux"); return fl
 func (floodPin) command(bin string, args ...string) (string, []string) { return bin, args }
 
 func (floodPin) String() string { return "unpinned" }
+
+// limitCPU: no cgroups off Linux.
+func (*floodPin) limitCPU(t *testing.T, share float64) error {
+	return errors.New("limit CPU: no cgroups off Linux")
+}
+
+// throttled: no quota off Linux.
+func (floodPin) throttled() (int, time.Duration) { return 0, 0 }
 
 // selfCPU: unknown off Linux.
 func selfCPU() time.Duration { return 0 }

@@ -39,15 +39,17 @@ type floodRun struct {
 	sidecarBusy       float64       // how busy the sidecar's CPU (all CPUs unpinned) was, 0-1
 	sippBusy          float64       // how busy SIPp's CPU was (pinned), 0-1
 	retrans, timeouts int           // SIPp's INVITE retransmissions and timed-out calls
+	sent              float64       // the rate SIPp created calls at, by its own stats (0: unknown)
+	throttled         time.Duration // how long the sidecar's CPU quota held it off its CPU
 }
 
 // usage is one line of a run's CPU and drop figures, for logs and failure messages.
 func (r *floodRun) usage() string {
 	s := r.elapsed.Seconds()
-	return fmt.Sprintf("sidecar CPU %.0f%% of a core, SIPp %.0f%%; drops: SIPp's socket %d, the sidecar's %d; "+
+	return fmt.Sprintf("SIPp sent %.0f calls/s; sidecar CPU %.0f%% of a core (throttled %v), SIPp %.0f%%; drops: SIPp's socket %d, the sidecar's %d; "+
 		"SIPp retransmissions %d; CPU busy (every process on the machine): the sidecar's %.0f%%, SIPp's %.0f%%",
-		100*r.selfCPU.Seconds()/s, 100*r.sippCPU.Seconds()/s, r.sippDrops, r.sidecarDrops, r.retrans,
-		100*r.sidecarBusy, 100*r.sippBusy)
+		r.sent, 100*r.selfCPU.Seconds()/s, r.throttled.Round(time.Millisecond), 100*r.sippCPU.Seconds()/s, r.sippDrops,
+		r.sidecarDrops, r.retrans, 100*r.sidecarBusy, 100*r.sippBusy)
 }
 
 // p returns the q quantile of the admitted calls' INVITE->486 times, in ms (NaN: none).
@@ -99,6 +101,7 @@ func sippFlood(t *testing.T, e *env, pin floodPin, rate int, secs float64) *floo
 	if pin.on {
 		sidecarCPU, sippCPU = pin.sidecar, pin.sipp
 	}
+	_, thrBefore := pin.throttled()
 	sb, st := cpuTicks(sidecarCPU)
 	pb, pt := cpuTicks(sippCPU)
 	// SIPp's socket is gone when it exits: its drops are sampled while it runs, through
@@ -132,7 +135,9 @@ func sippFlood(t *testing.T, e *env, pin floodPin, rate int, secs float64) *floo
 	sa, sta := cpuTicks(sidecarCPU)
 	pa, pta := cpuTicks(sippCPU)
 	r.sidecarBusy, r.sippBusy = busyShare(sa-sb, sta-st), busyShare(pa-pb, pta-pt)
-	r.retrans, r.timeouts = sippStatTotals(filepath.Join(dir, "stat.csv"))
+	_, thrAfter := pin.throttled()
+	r.throttled = thrAfter - thrBefore
+	r.retrans, r.timeouts, r.sent = sippStatTotals(filepath.Join(dir, "stat.csv"), calls)
 	if err != nil {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {
@@ -224,9 +229,24 @@ func TestOverloadQueueDelayFlood(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 30 s flood: not with -short")
 	}
-	// The ladder and the flood run under the same pinning, so the 3x is of the capacity the
-	// sidecar has on its own core.
+	// The ladder and the flood run under the same pinning and CPU quota, so the 3x is of the
+	// capacity the sidecar has on its share of its core; the share is less than SIPp's whole
+	// core, so SIPp can generate 3x that capacity (on one core SIPp cannot flood a sidecar
+	// that has a whole core of its own at 3x).
 	pin := pinFlood(t)
+	share := 0.25
+	if v := os.Getenv("SIDECAR_FLOOD_CPU"); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 1 {
+			t.Fatalf("SIDECAR_FLOOD_CPU=%q: want the sidecar's share of its CPU, 0-1", v)
+		}
+		share = f
+	}
+	if pin.on {
+		if err := pin.limitCPU(t, share); err != nil {
+			t.Logf("no CPU quota (%v): the sidecar has its whole CPU, SIPp may not reach 3x its capacity", err)
+		}
+	}
 	t.Logf("cores: %s", pin)
 	e := startEnvOpts(t, func(c *config.Config) {
 		c.SIP.Trusted = config.MustParseTrustList("127.0.0.1/32")
@@ -244,40 +264,7 @@ func TestOverloadQueueDelayFlood(t *testing.T) {
 	w := sippFlood(t, e, pin, 100, 1)
 	t.Logf("warm-up 100 cps x 1 s: %d/%d answered, p99 %.0f ms; %s", w.admitted, w.calls, w.p(0.99), w.usage())
 
-	capacity := 0
-	var ladder []string
-	rates := []int{100, 200, 400, 800, 1200, 1600, 2400, 3200, 4800}
-	if v := os.Getenv("SIDECAR_FLOOD_CAPACITY"); v != "" {
-		// A capacity given (an A/B comparison of two builds on a shared host, whose ladder
-		// would measure the neighbours): no ladder, the flood is 3x it.
-		c, err := strconv.Atoi(v)
-		if err != nil || c <= 0 {
-			t.Fatalf("SIDECAR_FLOOD_CAPACITY=%q: want a rate in calls/s", v)
-		}
-		capacity, rates = c, nil
-		ladder = append(ladder, fmt.Sprintf("%d cps given (SIDECAR_FLOOD_CAPACITY)", c))
-	}
-	for _, rate := range rates {
-		r := sippFlood(t, e, pin, rate, 3)
-		if r.admitted == 0 && r.failed {
-			// SIPp did not run (its port taken between the probe and its bind, on a host
-			// shared with other tests): once more, then it is the test's failure.
-			t.Logf("ladder %d cps: SIPp answered nothing, again: %s", rate, tail(r.out, 300))
-			if r = sippFlood(t, e, pin, rate, 3); r.admitted == 0 {
-				t.Fatalf("ladder %d cps: SIPp answered nothing twice:\n%s", rate, tail(r.out, 1200))
-			}
-		}
-		ladder = append(ladder, fmt.Sprintf("%d cps: %d/%d answered, p99 %.0f ms", rate, r.admitted, r.calls, r.p(0.99)))
-		t.Logf("ladder %d cps: %d/%d answered, p99 %.0f ms; %s", rate, r.admitted, r.calls, r.p(0.99), r.usage())
-		if !r.clean() {
-			break
-		}
-		capacity = rate
-	}
-	t.Logf("clean capacity ladder: %s", strings.Join(ladder, "; "))
-	if capacity == 0 {
-		t.Fatalf("not clean even at the ladder's first step (%s): the machine is too loaded to measure", ladder[0])
-	}
+	capacity, ladder := floodLadder(t, e, pin)
 
 	cfg := *e.cfg
 	cfg.SIP.MaxQueueDelay = defaults.SIP.MaxQueueDelay
@@ -292,6 +279,9 @@ func TestOverloadQueueDelayFlood(t *testing.T) {
 	r := sippFlood(t, e, pin, rate, secs)
 	end := time.Now()
 	t.Logf("flood %d cps: %s; %d calls timed out", rate, r.usage(), r.timeouts)
+	if r.sent > 0 && r.sent < 0.9*float64(rate) {
+		t.Errorf("SIPp created calls at %.0f/s, not the flood's %d/s: the load generator, not the sidecar, was short", r.sent, rate)
+	}
 	if r.failed {
 		t.Errorf("flood at %d cps: a call failed (a timeout or an answer other than 486/503)\nerrors:\n%s\noutput:\n%s",
 			rate, sippErrorKinds(r.errs), tail(r.out, 1200))
@@ -351,6 +341,72 @@ func TestOverloadQueueDelayFlood(t *testing.T) {
 			back.Seconds()),
 		Lost: "nothing: every call got a final answer (SIPp: 0 failed calls, no timeout)",
 	})
+}
+
+// ladderTop is the ladder's highest step: past it the sidecar's capacity is more than SIPp
+// on one core can flood at 3x.
+const ladderTop = 25600
+
+// floodLadder measures the sidecar's clean capacity with 3 s SIPp runs, shedding off: the
+// rate doubles from 100 cps up to the first step that is not clean, then halves the gap
+// between the last clean step and the first unclean one until it is within an eighth of the
+// clean one, so an unclean step bounds it from above. It returns the last clean rate and the steps, for
+// the logs and the row. SIDECAR_FLOOD_CAPACITY=N skips it (an A/B comparison of two builds
+// on a shared host, whose ladder would measure the neighbours). The capacity exceeding the
+// ladder's top skips the test: SIPp cannot flood it at 3x.
+func floodLadder(t *testing.T, e *env, pin floodPin) (capacity int, ladder []string) {
+	t.Helper()
+	if v := os.Getenv("SIDECAR_FLOOD_CAPACITY"); v != "" {
+		c, err := strconv.Atoi(v)
+		if err != nil || c <= 0 {
+			t.Fatalf("SIDECAR_FLOOD_CAPACITY=%q: want a rate in calls/s", v)
+		}
+		return c, []string{fmt.Sprintf("%d cps given (SIDECAR_FLOOD_CAPACITY)", c)}
+	}
+	step := func(rate int) bool {
+		r := sippFlood(t, e, pin, rate, 3)
+		if r.admitted == 0 && r.failed {
+			// SIPp did not run (its port taken between the probe and its bind, on a host
+			// shared with other tests): once more, then it is the test's failure.
+			t.Logf("ladder %d cps: SIPp answered nothing, again: %s", rate, tail(r.out, 300))
+			if r = sippFlood(t, e, pin, rate, 3); r.admitted == 0 {
+				t.Fatalf("ladder %d cps: SIPp answered nothing twice:\n%s", rate, tail(r.out, 1200))
+			}
+		}
+		ok := r.clean()
+		verdict := "clean"
+		if !ok {
+			verdict = "not clean"
+		}
+		ladder = append(ladder, fmt.Sprintf("%d cps: %d/%d answered, p99 %.0f ms (%s)", rate, r.admitted, r.calls, r.p(0.99), verdict))
+		t.Logf("ladder %d cps: %d/%d answered, p99 %.0f ms, %s; %s", rate, r.admitted, r.calls, r.p(0.99), verdict, r.usage())
+		return ok
+	}
+	lo, hi := 0, 0
+	for rate := 100; rate <= ladderTop; rate *= 2 {
+		if !step(rate) {
+			hi = rate
+			break
+		}
+		lo = rate
+	}
+	if lo == 0 {
+		t.Fatalf("not clean even at the ladder's first step (%s): the machine is too loaded to measure", ladder[0])
+	}
+	if hi == 0 {
+		t.Skipf("clean up to the ladder's top, %d cps (%s): SIPp on one core cannot flood the sidecar at 3x; "+
+			"give it less CPU (SIDECAR_FLOOD_CPU)", lo, pin)
+	}
+	for hi-lo > lo/8 {
+		mid := (lo + hi) / 2 / 50 * 50
+		if step(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	t.Logf("clean capacity ladder: %s", strings.Join(ladder, "; "))
+	return lo, ladder
 }
 
 // udpRcvbufErrors reads the host's UDP RcvbufErrors (datagrams dropped because a socket's
@@ -445,28 +501,51 @@ func busyShare(busy, total int64) float64 {
 }
 
 // sippStatTotals reads the cumulative retransmissions and timed-out calls from the last line
-// of SIPp's -trace_stat file (0, 0: none).
-func sippStatTotals(file string) (retrans, timeouts int) {
+// of SIPp's -trace_stat file (one line a second), and the rate it created its calls at: the
+// calls created by its last line with fewer than calls created, over that line's time since
+// the start (0: unknown, SIPp created all of them within its first second).
+func sippStatTotals(file string, calls int) (retrans, timeouts int, sent float64) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return 0, 0
+		return 0, 0, 0
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	if len(lines) < 2 {
-		return 0, 0
+		return 0, 0, 0
 	}
-	head, last := strings.Split(lines[0], ";"), strings.Split(lines[len(lines)-1], ";")
-	for i, h := range head {
-		if i >= len(last) {
+	head := strings.Split(lines[0], ";")
+	col := func(f []string, name string) string {
+		for i, h := range head {
+			if strings.TrimSpace(h) == name && i < len(f) {
+				return strings.TrimSpace(f[i])
+			}
+		}
+		return ""
+	}
+	// StartTime and CurrentTime are "date<TAB>time<TAB>unix seconds".
+	epoch := func(f []string, name string) float64 {
+		v := strings.Fields(col(f, name))
+		if len(v) < 3 {
+			return 0
+		}
+		x, _ := strconv.ParseFloat(v[2], 64)
+		return x
+	}
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ";")
+		created, _ := strconv.Atoi(col(f, "TotalCallCreated"))
+		if created >= calls {
 			break
 		}
-		v, _ := strconv.Atoi(strings.TrimSpace(last[i]))
-		switch strings.TrimSpace(h) {
-		case "Retransmissions(C)":
-			retrans = v
-		case "FailedTimeoutOnRecv(C)", "FailedMaxUDPRetrans(C)":
-			timeouts += v
+		if d := epoch(f, "CurrentTime") - epoch(f, "StartTime"); d > 0.5 && created > 0 {
+			sent = float64(created) / d
 		}
 	}
-	return retrans, timeouts
+	last := strings.Split(lines[len(lines)-1], ";")
+	retrans, _ = strconv.Atoi(col(last, "Retransmissions(C)"))
+	for _, name := range []string{"FailedTimeoutOnRecv(C)", "FailedMaxUDPRetrans(C)"} {
+		v, _ := strconv.Atoi(col(last, name))
+		timeouts += v
+	}
+	return retrans, timeouts, sent
 }
