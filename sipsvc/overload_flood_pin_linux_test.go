@@ -28,9 +28,10 @@ type floodPin struct {
 	on            bool
 
 	// quota is the share of its CPU the test process may use (cgroup v1 CPU quota, cfs
-	// period quotaPeriod), 0 when no quota is set; cgroup is that group's directory.
-	quota  float64
-	cgroup string
+	// period quotaPeriod), 0 when no quota is set; cgroup is that group's directory, sippGroup
+	// the group SIPp starts in (no quota), both in a group of weight floodShares.
+	quota             float64
+	cgroup, sippGroup string
 }
 
 // quotaPeriod is the CFS period of the flood's CPU quota: short, so a throttled sidecar
@@ -38,12 +39,20 @@ type floodPin struct {
 // to a call's latency, not the 100 ms of the default period.
 const quotaPeriod = 10 * time.Millisecond
 
+// floodShares is the cpu.shares of the group holding the sidecar's and SIPp's groups: 8x a
+// nice-0 process group's 1024, so the quota the sidecar is given is the CPU it gets, and
+// SIPp its whole core, while other processes share the machine (they still get what the
+// two leave; the quota caps the sidecar).
+const floodShares = 8192
+
 // errNoCgroup: no writable cgroup v1 cpu controller (a container, cgroup v2 only).
 var errNoCgroup = errors.New("no writable cgroup v1 cpu controller")
 
-// limitCPU moves the whole test process into a new cgroup v1 cpu group limited to share of
-// one CPU (quotaPeriod), so SIPp on its own CPU can generate 3x the sidecar's capacity,
-// until the test ends; p.quota and p.cgroup say so. Without a writable cgroup v1 cpu
+// limitCPU gives the sidecar and SIPp a defined share of the machine, until the test ends:
+// it moves the whole test process into a new cgroup v1 cpu group limited to share of one
+// CPU (quotaPeriod), so SIPp on its own CPU can generate 3x the sidecar's capacity, and
+// makes a group for SIPp (command starts SIPp in it), both under a group of weight
+// floodShares. p.quota, p.cgroup and p.sippGroup say so. Without a writable cgroup v1 cpu
 // controller it returns errNoCgroup (wrapped) and changes nothing.
 func (p *floodPin) limitCPU(t *testing.T, share float64) error {
 	t.Helper()
@@ -60,36 +69,54 @@ func (p *floodPin) limitCPU(t *testing.T, share float64) error {
 			}
 		}
 	}
-	dir := filepath.Join(parent, fmt.Sprintf("sidecar-flood-%d", os.Getpid()))
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return fmt.Errorf("limit CPU: %w: %v", errNoCgroup, err)
+	top := filepath.Join(parent, fmt.Sprintf("sidecar-flood-%d", os.Getpid()))
+	side, sipp := filepath.Join(top, "sidecar"), filepath.Join(top, "sipp")
+	var made []string
+	undo := func() {
+		for _, d := range slices.Backward(made) {
+			// The kernel empties a group asynchronously: rmdir fails with EBUSY for a moment.
+			for i := 0; i < 100; i++ {
+				if err := os.Remove(d); err == nil || os.IsNotExist(err) {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
 	}
+	write := func(dir, file, v string) error { return os.WriteFile(filepath.Join(dir, file), []byte(v), 0o644) }
 	period := quotaPeriod.Microseconds()
-	write := func(file, v string) error { return os.WriteFile(filepath.Join(dir, file), []byte(v), 0o644) }
-	err := write("cpu.cfs_period_us", strconv.FormatInt(period, 10))
-	if err == nil {
-		err = write("cpu.cfs_quota_us", strconv.FormatInt(int64(share*float64(period)), 10))
+	var err error
+	for _, d := range []string{top, side, sipp} {
+		if err = os.Mkdir(d, 0o755); err != nil {
+			break
+		}
+		made = append(made, d)
 	}
 	if err == nil {
-		err = write("cgroup.procs", strconv.Itoa(os.Getpid())) // every thread of the process
+		err = write(top, "cpu.shares", strconv.Itoa(floodShares))
+	}
+	if err == nil {
+		err = write(side, "cpu.cfs_period_us", strconv.FormatInt(period, 10))
+	}
+	if err == nil {
+		err = write(side, "cpu.cfs_quota_us", strconv.FormatInt(int64(share*float64(period)), 10))
+	}
+	if err == nil {
+		err = write(side, "cgroup.procs", strconv.Itoa(os.Getpid())) // every thread of the process
 	}
 	if err != nil {
-		os.Remove(dir)
+		undo()
 		return fmt.Errorf("limit CPU: %w: %v", errNoCgroup, err)
 	}
-	p.quota, p.cgroup = share, dir
+	p.quota, p.cgroup, p.sippGroup = share, side, sipp
 	t.Cleanup(func() {
-		if err := os.WriteFile(filepath.Join(parent, "cgroup.procs"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		if err := write(parent, "cgroup.procs", strconv.Itoa(os.Getpid())); err != nil {
 			t.Errorf("leave the flood's cgroup: %v", err)
 		}
-		// The kernel empties the group asynchronously: rmdir fails with EBUSY for a moment.
-		for i := 0; i < 100; i++ {
-			if err := os.Remove(dir); err == nil || os.IsNotExist(err) {
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
+		undo()
+		if _, err := os.Stat(top); err == nil {
+			t.Errorf("remove the flood's cgroup %s: still busy", top)
 		}
-		t.Errorf("remove the flood's cgroup %s: still busy", dir)
 	})
 	return nil
 }
@@ -189,7 +216,13 @@ func (p floodPin) command(bin string, args ...string) (string, []string) {
 	if !p.on {
 		return bin, args
 	}
-	return p.taskset, append([]string{"-c", strconv.Itoa(p.sipp), bin}, args...)
+	args = append([]string{"-c", strconv.Itoa(p.sipp), bin}, args...)
+	if p.sippGroup == "" {
+		return p.taskset, args
+	}
+	// Into SIPp's group before it starts: the shell moves itself, then becomes taskset.
+	script := `echo $$ >"$0/cgroup.procs" && exec "$@"`
+	return "/bin/sh", append([]string{"-c", script, p.sippGroup, p.taskset}, args...)
 }
 
 // String describes the pinning for logs and RELIABILITY.md.
@@ -199,7 +232,8 @@ func (p floodPin) String() string {
 	}
 	s := "the sidecar pinned to CPU " + strconv.Itoa(p.sidecar) + " (GOMAXPROCS 1)"
 	if p.quota > 0 {
-		s += fmt.Sprintf(" limited to %.0f%% of it (cgroup v1 CPU quota, %v period)", 100*p.quota, quotaPeriod)
+		s += fmt.Sprintf(" limited to %.0f%% of it (cgroup v1 CPU quota, %v period; the sidecar's and SIPp's groups under cpu.shares %d)",
+			100*p.quota, quotaPeriod, floodShares)
 	}
 	return s + ", SIPp to CPU " + strconv.Itoa(p.sipp)
 }
