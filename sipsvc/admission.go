@@ -133,7 +133,19 @@ type admission struct {
 	// (started at lateStart) and in the one before.
 	lateStart         time.Time
 	lateCur, latePrev int
+
+	// service is the mean time the node takes per admitted INVITE while it has work (an
+	// exponentially weighted mean of each one's done minus the later of its arrival and the
+	// previous one's done: a busy node's time per call, idle time left out; see
+	// serviceWeight); lastDone is the previous INVITE's done. The wait a new INVITE can
+	// expect is the waiting INVITEs times service.
+	service  time.Duration
+	lastDone time.Time
 }
+
+// serviceWeight is the weight of the latest sample in the mean service time (1/64: a mean
+// over the last hundred or so calls, a fraction of a second under load).
+const serviceWeight = 64
 
 // socketBehind: a new INVITE that waited in the socket's buffer longer than socketBehind
 // times max-queue-delay is refused however few INVITEs wait: the reader is that far behind,
@@ -242,6 +254,12 @@ func (a *admission) delayRefusesLocked(now, arrived time.Time, backlog float64) 
 		return false
 	}
 	d := max(inSocket, a.queueDelayLocked(now))
+	// The wait a new INVITE can expect is behind every admitted one still waiting, not the
+	// oldest's alone: past the target it is refused, so admitting at a flood's rate while the
+	// oldest is still young cannot queue more work than the target holds.
+	if expect := time.Duration(a.waiting.Load()) * a.service; inSocket+expect > target {
+		return true
+	}
 	if d <= target {
 		a.aboveSince = time.Time{}
 		return false
@@ -416,6 +434,14 @@ func (a *admission) responded(branch []byte, now time.Time) bool {
 	e.responded = true
 	a.waiting.Add(-1)
 	d := now.Sub(e.at)
+	start := e.at
+	if a.lastDone.After(start) {
+		start = a.lastDone
+	}
+	if svc := now.Sub(start); svc >= 0 {
+		a.service += (svc - a.service) / serviceWeight
+	}
+	a.lastDone = now
 	a.lateLocked(now)
 	if a.maxDelay > 0 && d > lateFactor*a.maxDelay {
 		a.lateCur++
