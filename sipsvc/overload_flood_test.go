@@ -283,8 +283,8 @@ func TestOverloadQueueDelayFlood(t *testing.T) {
 		t.Errorf("SIPp created calls at %.0f/s, not the flood's %d/s: the load generator, not the sidecar, was short", r.sent, rate)
 	}
 	if r.failed {
-		t.Errorf("flood at %d cps: a call failed (a timeout or an answer other than 486/503)\nerrors:\n%s\noutput:\n%s",
-			rate, sippErrorKinds(r.errs), tail(r.out, 1200))
+		t.Errorf("flood at %d cps: a call failed (a timeout or an answer other than 486/503)\nerrors:\n%s\nlast errors:\n%s\noutput:\n%s",
+			rate, sippErrorKinds(r.errs), tail(r.errs, 1500), tail(r.out, 1200))
 	}
 	// Back to normal: OPTIONS 200 and a call answered, within 1 s of the flood's end.
 	waitFor(t, 5*time.Second, "OPTIONS 200 after the flood", func() bool {
