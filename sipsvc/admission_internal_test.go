@@ -1,6 +1,7 @@
 package sipsvc
 
 import (
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -423,5 +424,52 @@ func TestAdmissionStandingQueue(t *testing.T) {
 	}
 	if ok, _, reason := b.admitAt(at(1100), at(1040), 0); ok || reason != refusedDelay {
 		t.Fatalf("a run of late datagrams 100 ms long: ok %v reason %q, want refused", ok, reason)
+	}
+}
+
+// The expected wait: a new INVITE is refused when the INVITEs already waiting, times the
+// node's mean time per call, would hold it past max-queue-delay / expectTarget, though the
+// oldest of them has not waited at all yet; idle time between calls is no part of the time
+// per call.
+func TestAdmissionExpectedWait(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	at := func(us int) time.Time { return t0.Add(time.Duration(us) * time.Microsecond) }
+	a := newAdmission(0, nil)
+	a.minLate = 1000       // late waits: TestAdmissionLateWaits
+	a.standFor = time.Hour // the standing queue: TestAdmissionStandingQueue
+	a.setMaxDelay(100 * time.Millisecond)
+	// A busy node: one call every 2 ms, each done before the next arrives.
+	us := 0
+	for i := range 1000 {
+		b := []byte(fmt.Sprintf("busy%d", i))
+		a.remember(b, at(us), true)
+		us += 2000
+		a.responded(b, at(us))
+	}
+	if a.service < 1900*time.Microsecond || a.service > 2*time.Millisecond {
+		t.Fatalf("mean time per call %v after 1000 calls of 2 ms, want about 2ms", a.service)
+	}
+	// 13 arrive at once: the 13th waits behind 12, 12 x 2 ms = 24 ms, under the 25 ms target.
+	for i := range 13 {
+		if ok, _, reason := a.admitAt(at(us), at(us), 0); !ok {
+			t.Fatalf("INVITE %d of a burst of 13 refused (%s): behind %d it expects %d ms", i, reason, i, 2*i)
+		}
+		a.remember([]byte(fmt.Sprintf("burst%d", i)), at(us), true)
+	}
+	// The 14th would wait 26 ms: refused, while the oldest waiting has waited 0 ms.
+	if ok, _, reason := a.admitAt(at(us), at(us), 0); ok || reason != refusedDelay {
+		t.Fatalf("14th INVITE behind 13 of 2 ms each: ok %v reason %q, want refused for the delay", ok, reason)
+	}
+	// The burst served, then a second idle: the next call's time is its own 1 ms, not the idle second.
+	for i := range 13 {
+		us += 2000
+		a.responded([]byte(fmt.Sprintf("burst%d", i)), at(us))
+	}
+	before := a.service
+	us += 1_000_000
+	a.remember([]byte("after-idle"), at(us), true)
+	a.responded([]byte("after-idle"), at(us+1000))
+	if a.service > before {
+		t.Fatalf("mean time per call %v -> %v after an idle second and a 1 ms call, want it not to grow", before, a.service)
 	}
 }
