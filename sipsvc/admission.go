@@ -30,7 +30,9 @@ import (
 // INVITE still waiting, or the new INVITE itself in the socket, has waited longer than
 // max-queue-delay, or longer than half of it (queueTarget) with the queue above that half
 // for as long as the setting (a standing queue, as CoDel tells one from a burst: a GC pause
-// or a scheduling stall at a clean rate passes without a refusal); when the socket's receive
+// or a scheduling stall at a clean rate passes without a refusal), or when the waiting
+// INVITEs times the node's mean time per call (service) would hold the new one past a
+// quarter of the setting (expectTarget); when the socket's receive
 // queue is half full (backlogShed: the reader is behind, and the kernel drops what no longer
 // fits) or when it and the socketRun datagrams read before it, a run that began at least the
 // setting ago, each waited past half the setting there; when the
