@@ -32,7 +32,7 @@ import (
 // for as long as the setting (a standing queue, as CoDel tells one from a burst: a GC pause
 // or a scheduling stall at a clean rate passes without a refusal), or when the waiting
 // INVITEs times the node's mean time per call (service) would hold the new one past a
-// quarter of the setting (expectTarget); when the socket's receive
+// eighth of the setting (expectTarget); when the socket's receive
 // queue is half full (backlogShed: the reader is behind, and the kernel drops what no longer
 // fits) or when it and the socketRun datagrams read before it, a run that began at least the
 // setting ago, each waited past half the setting there; when the
@@ -146,11 +146,12 @@ type admission struct {
 }
 
 // expectTarget: a new INVITE is refused when the wait it can expect (the waiting INVITEs
-// times the mean time per call) is past max-queue-delay / expectTarget. A quarter, not
-// the half of queueTarget: the expectation is a mean, and the admitted calls' p99 must
-// stay under the setting through GC cycles and a throttled CPU (a half held the p99 at
-// 120-130 ms under a 3x flood, a quarter at 76 ms).
-const expectTarget = 4
+// times the mean time per call) is past max-queue-delay / expectTarget. An eighth, far
+// under the half of queueTarget: the expectation is a mean, and the admitted calls' p99
+// must stay under the setting through GC cycles and a throttled CPU (under a 3x flood on a
+// quarter of a core, a half held the p99 at 120-130 ms, a quarter at 68-104 ms, an eighth
+// at 88 ms with the same calls completed).
+const expectTarget = 8
 
 // serviceWeight is the weight of the latest sample in the mean service time (1/64: a mean
 // over the last hundred or so calls, a fraction of a second under load).

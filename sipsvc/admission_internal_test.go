@@ -438,7 +438,11 @@ func TestAdmissionExpectedWait(t *testing.T) {
 	a.minLate = 1000       // late waits: TestAdmissionLateWaits
 	a.standFor = time.Hour // the standing queue: TestAdmissionStandingQueue
 	a.setMaxDelay(100 * time.Millisecond)
-	// A busy node: one call every 2 ms, each done before the next arrives.
+	// A busy node: one call every 2 ms, each done before the next arrives. The target is
+	// max-queue-delay / expectTarget: 12.5 ms.
+	if expectTarget != 8 {
+		t.Fatalf("expectTarget %d: the figures below assume 8", expectTarget)
+	}
 	us := 0
 	for i := range 1000 {
 		b := []byte(fmt.Sprintf("busy%d", i))
@@ -449,19 +453,20 @@ func TestAdmissionExpectedWait(t *testing.T) {
 	if a.service < 1900*time.Microsecond || a.service > 2*time.Millisecond {
 		t.Fatalf("mean time per call %v after 1000 calls of 2 ms, want about 2ms", a.service)
 	}
-	// 13 arrive at once: the 13th waits behind 12, 12 x 2 ms = 24 ms, under the 25 ms target.
-	for i := range 13 {
+	// With 1.5 ms per call, 9 arrive at once: the 9th waits behind 8 (minQueue), 12 ms.
+	a.service = 1500 * time.Microsecond
+	for i := range 9 {
 		if ok, _, reason := a.admitAt(at(us), at(us), 0); !ok {
-			t.Fatalf("INVITE %d of a burst of 13 refused (%s): behind %d it expects %d ms", i, reason, i, 2*i)
+			t.Fatalf("INVITE %d of a burst of 9 refused (%s): behind %d it expects %.1f ms", i, reason, i, 1.5*float64(i))
 		}
 		a.remember([]byte(fmt.Sprintf("burst%d", i)), at(us), true)
 	}
-	// The 14th would wait 26 ms: refused, while the oldest waiting has waited 0 ms.
+	// The 10th would wait 13.5 ms: refused, while the oldest waiting has waited 0 ms.
 	if ok, _, reason := a.admitAt(at(us), at(us), 0); ok || reason != refusedDelay {
-		t.Fatalf("14th INVITE behind 13 of 2 ms each: ok %v reason %q, want refused for the delay", ok, reason)
+		t.Fatalf("10th INVITE behind 9 of 1.5 ms each: ok %v reason %q, want refused for the delay", ok, reason)
 	}
 	// The burst served, then a second idle: the next call's time is its own 1 ms, not the idle second.
-	for i := range 13 {
+	for i := range 9 {
 		us += 2000
 		a.responded([]byte(fmt.Sprintf("burst%d", i)), at(us))
 	}
