@@ -23,8 +23,8 @@ var peerOffers = map[string]string{
 		"m=audio 4000 RTP/AVP 96 97 0 18 101\r\na=rtpmap:96 opus/48000/2\r\na=fmtp:96 minptime=10;useinbandfec=1\r\n" +
 		"a=rtpmap:97 AMR-WB/16000\r\na=rtpmap:101 telephone-event/48000\r\na=fmtp:18 annexb=no\r\na=rtcp:4001\r\na=ptime:30\r\n",
 	"hold-media-c": "v=0\r\no=- 1 3 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\nm=audio 4000 RTP/AVP 8\r\nc=IN IP4 0.0.0.0\r\na=inactive\r\n",
-	"lf-only": "v=0\no=- 1 1 IN IP4 192.0.2.1\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\nm=audio 4000 RTP/AVP 0 101\na=rtpmap:101 telephone-event/8000\na=fmtp:101 0-16\n",
-	"no-audio": "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=video 5000 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n",
+	"lf-only":      "v=0\no=- 1 1 IN IP4 192.0.2.1\ns=-\nc=IN IP4 192.0.2.1\nt=0 0\nm=audio 4000 RTP/AVP 0 101\na=rtpmap:101 telephone-event/8000\na=fmtp:101 0-16\n",
+	"no-audio":     "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\nm=video 5000 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\n",
 	"webrtc": "v=0\r\no=- 46117317 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\na=msid-semantic: WMS\r\n" +
 		"m=audio 9 UDP/TLS/RTP/SAVPF 111 0\r\nc=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=mid:0\r\na=rtpmap:111 opus/48000/2\r\n",
 	"rtcp-addr": "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtcp:4005 IN IP4 5.6.7.8\r\n",
@@ -58,7 +58,7 @@ func fastCorpus(t *testing.T) [][]byte {
 			"96 opus/48000/9", "96 opus/0", "96 opus/1000001", "101 telephone-event/16000", "101 TELEPHONE-EVENT/8000", "0 pcmu/8000",
 			"8 PCMA/8000/1", "96 opus/48000/", "96 /8000", "96 opus", "128 opus/48000", "96 op us/8000", "96 opus/48000 ", "96\topus/48000",
 			"0 PCMU/8000\u00a0", "96 G726-32/8000", "0 PCMU/08000"},
-		"a=fmtp:": {"101 0-15", "101  0-15 ", "101", "x 0-15", "0101 0-11", "101\t0-15", "200 0-15", "96 a=b; c=d"},
+		"a=fmtp:":  {"101 0-15", "101  0-15 ", "101", "x 0-15", "0101 0-11", "101\t0-15", "200 0-15", "96 a=b; c=d"},
 		"a=ptime:": {"20", " 20", "0020", "0", "1001", "x", "", "10000"},
 		"a=rtcp:":  {"4001", "4001 IN IP4 10.0.0.1", "0", "x", "4001 IN IP6 ::1", "4001  IN IP4 10.0.0.1"},
 		"c=": {"IN IP4 0.0.0.0", "IN IP4 01.2.3.4", "IN IP4 1.2.3", "IN IP4 256.1.1.1", "IN IP4 1.2.3.4.", "IN IP4 .1.2.3",
