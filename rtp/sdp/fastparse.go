@@ -416,10 +416,17 @@ type audioSection struct {
 	ptime   int
 	rtcp    []byte // the last a=rtcp value
 	hasRTCP bool
-	rtpmaps [16]Format
+	rtpmaps [16]rtpmapLine
 	nRtpmap int
 	fmtps   [16]fmtp
 	nFmtp   int
+}
+
+// rtpmapLine is an a=rtpmap read but not yet looked up in the codec table.
+type rtpmapLine struct {
+	pt, channels uint8
+	rate         int32
+	encoding     []byte
 }
 
 type fmtp struct {
@@ -513,7 +520,7 @@ func (a *audioSection) read(d *Description, st Stream, sessConn []byte, sessDir 
 		pt, _ := strconv.ParseUint(s, 10, 7)
 		var f Format
 		if m := a.rtpmap(uint8(pt)); m != nil {
-			f = *m
+			f = m.format()
 		} else if c, static := codecs.Static(uint8(pt)); static {
 			f = format(c)
 		} else {
@@ -526,9 +533,9 @@ func (a *audioSection) read(d *Description, st Stream, sessConn []byte, sessDir 
 }
 
 // rtpmap returns the last a=rtpmap of pt, nil when none.
-func (a *audioSection) rtpmap(pt uint8) *Format {
+func (a *audioSection) rtpmap(pt uint8) *rtpmapLine {
 	for i := a.nRtpmap - 1; i >= 0; i-- {
-		if a.rtpmaps[i].PT == pt {
+		if a.rtpmaps[i].pt == pt {
 			return &a.rtpmaps[i]
 		}
 	}
@@ -565,47 +572,54 @@ func fmtpString(b []byte) string {
 }
 
 // rtpmap reads "96 opus/48000/2" written plainly (parseRtpmap reads the rest: false here).
-func rtpmap(v []byte) (Format, bool) {
+func rtpmap(v []byte) (rtpmapLine, bool) {
 	pt, rest, ok := bytes.Cut(v, []byte(" "))
 	if !ok {
-		return Format{}, false
+		return rtpmapLine{}, false
 	}
 	n, ok := payloadType(pt)
 	if !ok {
-		return Format{}, false
+		return rtpmapLine{}, false
 	}
 	enc, rest, ok := bytes.Cut(rest, []byte("/"))
 	if !ok || !plainName(enc) {
-		return Format{}, false
+		return rtpmapLine{}, false
 	}
 	rateB, chB, hasCh := bytes.Cut(rest, []byte("/"))
 	rate, ok := number(rateB, 7)
 	if !ok || rate <= 0 || rate > 1000000 {
-		return Format{}, false
+		return rtpmapLine{}, false
 	}
 	ch := 1
 	if hasCh {
 		if ch, ok = number(chB, 1); !ok || ch < 1 || ch > 8 {
-			return Format{}, false
+			return rtpmapLine{}, false
 		}
 	}
-	f := Format{PT: n, ClockRate: rate, Channels: ch}
-	if c, ok := codecs.ByEncoding(string(enc), rate, ch); ok {
+	return rtpmapLine{pt: n, channels: uint8(ch), rate: int32(rate), encoding: enc}, true
+}
+
+// format returns the line's Format as parseRtpmap does (Fmtp empty), the encoding a shared
+// string when the codec table spells it so.
+func (r *rtpmapLine) format() Format {
+	rate, ch := int(r.rate), int(r.channels)
+	f := Format{PT: r.pt, ClockRate: rate, Channels: ch}
+	if c, ok := codecs.ByEncoding(string(r.encoding), rate, ch); ok {
 		f.Name = c.Name
-		if c.Encoding == string(enc) {
+		if c.Encoding == string(r.encoding) {
 			f.Encoding = c.Encoding
 		}
-	} else if strings.EqualFold(string(enc), TelephoneEvent) {
+	} else if strings.EqualFold(string(r.encoding), TelephoneEvent) {
 		f.Name = TelephoneEvent
 	}
 	if f.Encoding == "" {
-		if string(enc) == TelephoneEvent {
+		if string(r.encoding) == TelephoneEvent {
 			f.Encoding = TelephoneEvent
 		} else {
-			f.Encoding = string(enc)
+			f.Encoding = string(r.encoding)
 		}
 	}
-	return f, true
+	return f
 }
 
 // plainName reports an encoding name of letters, digits and ".-_+" only: nothing

@@ -19,14 +19,14 @@ func Negotiate(offer *Description, codecs []string) ([]Format, error) {
 	if len(codecs) == 0 {
 		codecs = table.Default()
 	}
-	var out []Format
-	seen := map[string]bool{}
+	// One allocation: at most one format per offered one, telephone-event included.
+	out := make([]Format, 0, min(len(codecs), len(offer.Formats))+1)
 	for _, name := range codecs {
 		name = strings.ToLower(strings.TrimSpace(name))
-		if name == TelephoneEvent || seen[name] {
+		// A name listed twice matches what it matched the first time: skip it.
+		if name == TelephoneEvent || hasName(out, name) {
 			continue
 		}
-		seen[name] = true
 		for _, f := range offer.Formats {
 			if f.Name == name {
 				out = append(out, f)
@@ -93,6 +93,15 @@ func OfferFormats(codecs []string) ([]Format, error) {
 	}
 	te, _ := Known(TelephoneEvent)
 	return append(out, te), nil
+}
+
+func hasName(fs []Format, name string) bool {
+	for _, f := range fs {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // telephoneEvent finds the telephone-event format at rate, else at 8000 Hz.
