@@ -1,6 +1,7 @@
 package sdp
 
 import (
+	"bytes"
 	"net/netip"
 	"strconv"
 )
@@ -26,8 +27,12 @@ type Local struct {
 	Audio int
 }
 
-// Marshal writes the SDP body with CRLF line ends.
-func (l *Local) Marshal() []byte { return l.AppendTo(make([]byte, 0, l.size())) }
+// Marshal writes the SDP body with CRLF line ends. It is written on the stack and copied
+// once to the heap, so that the body a session keeps has no spare capacity.
+func (l *Local) Marshal() []byte {
+	var buf [512]byte
+	return bytes.Clone(l.AppendTo(buf[:0]))
+}
 
 // AppendTo appends the SDP body (Marshal's bytes) to b.
 func (l *Local) AppendTo(b []byte) []byte {
@@ -78,18 +83,6 @@ func (l *Local) appendAddr(b []byte) []byte {
 		return append(b, "invalid IP"...)
 	}
 	return l.Addr.AppendTo(b)
-}
-
-// size returns about how long the body is, so that Marshal allocates once.
-func (l *Local) size() int {
-	n := 96 + 2*len("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff") + 40*len(l.Formats)
-	for _, f := range l.Formats {
-		n += len(f.Encoding) + len(f.Fmtp)
-	}
-	for _, s := range l.Streams {
-		n += 12 + len(s.Media) + len(s.Proto) + 4*len(s.Formats)
-	}
-	return n
 }
 
 func (l *Local) appendAudio(b []byte) []byte {
