@@ -56,7 +56,7 @@ type Session struct {
 	// the pair's lock.
 	dtmfRx   dtmf.Receiver
 	inband   *inband
-	cands    candidates
+	cands    *candidates // allocated by the first packet from a source other than the SDP's
 	dtmfMode atomic.Pointer[string]
 	rec      atomic.Pointer[recording] // the Record in progress, nil when none
 	digits   digitBox
@@ -260,7 +260,7 @@ func newRoute(d *sdp.Description, formats []sdp.Format) *route {
 	// without it, shared (a route never changes them).
 	if n := len(formats); n > 0 && formats[n-1].Name == sdp.TelephoneEvent {
 		r.te, r.hasTE = formats[n-1], true
-		r.formats = formats[:n-1:n-1]
+		r.formats = formats[: n-1 : n-1]
 	}
 	for _, f := range r.formats {
 		if f.Name == sdp.TelephoneEvent { // not from Negotiate or Select: keep the general way
