@@ -30,9 +30,10 @@ import (
 // INVITE still waiting, or the new INVITE itself in the socket, has waited longer than
 // max-queue-delay, or longer than half of it (queueTarget) with the queue above that half
 // for as long as the setting (a standing queue, as CoDel tells one from a burst: a GC pause
-// or a scheduling stall at a clean rate passes without a refusal), or when the waiting
-// INVITEs times the node's mean time per call (service) would hold the new one past a
-// eighth of the setting (expectTarget); when the socket's receive
+// or a scheduling stall at a clean rate passes without a refusal), or, once another rule
+// has refused (an episode), when the waiting INVITEs times the node's mean time per call
+// (service) would hold the new one past an eighth of the setting (expectTarget); when the
+// socket's receive
 // queue is half full (backlogShed: the reader is behind, and the kernel drops what no longer
 // fits) or when it and the socketRun datagrams read before it, a run that began at least the
 // setting ago, each waited past half the setting there; when the
@@ -266,8 +267,12 @@ func (a *admission) delayRefusesLocked(now, arrived time.Time, backlog float64) 
 	d := max(inSocket, a.queueDelayLocked(now))
 	// The wait a new INVITE can expect is behind every admitted one still waiting, not the
 	// oldest's alone: past the target it is refused, so admitting at a flood's rate while the
-	// oldest is still young cannot queue more work than the target holds.
-	if expect := time.Duration(a.waiting.Load()) * a.service; inSocket+expect > a.maxDelay/expectTarget {
+	// oldest is still young cannot queue more work than the target holds. Only within an
+	// episode another rule opened (a refusal in the last overloadHold): a stall at a clean
+	// rate (a reload storm, a GC-heavy heap) makes the time per call and the waiting count
+	// look like a flood's for a moment, and must not refuse.
+	shedding := !a.shed.IsZero() && now.Sub(a.shed) < overloadHold
+	if expect := time.Duration(a.waiting.Load()) * a.service; shedding && inSocket+expect > a.maxDelay/expectTarget {
 		return true
 	}
 	if d <= target {

@@ -427,10 +427,10 @@ func TestAdmissionStandingQueue(t *testing.T) {
 	}
 }
 
-// The expected wait: a new INVITE is refused when the INVITEs already waiting, times the
-// node's mean time per call, would hold it past max-queue-delay / expectTarget, though the
-// oldest of them has not waited at all yet; idle time between calls is no part of the time
-// per call.
+// The expected wait: within an overload episode, a new INVITE is refused when the INVITEs
+// already waiting, times the node's mean time per call, would hold it past max-queue-delay
+// / expectTarget, though the oldest of them has not waited at all yet; idle time between
+// calls is no part of the time per call.
 func TestAdmissionExpectedWait(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
 	at := func(us int) time.Time { return t0.Add(time.Duration(us) * time.Microsecond) }
@@ -461,7 +461,12 @@ func TestAdmissionExpectedWait(t *testing.T) {
 		}
 		a.remember([]byte(fmt.Sprintf("burst%d", i)), at(us), true)
 	}
-	// The 10th would wait 13.5 ms: refused, while the oldest waiting has waited 0 ms.
+	// The 10th would wait 13.5 ms: admitted while no other rule refused (a stall at a clean
+	// rate), refused within an episode, while the oldest waiting has waited 0 ms.
+	if ok, _, reason := a.admitAt(at(us), at(us), 0); !ok {
+		t.Fatalf("10th INVITE behind 9 of 1.5 ms each with no episode: refused (%s), want admitted", reason)
+	}
+	a.shed = at(us - 400_000) // another rule refused 400 ms ago: an episode (overloadHold)
 	if ok, _, reason := a.admitAt(at(us), at(us), 0); ok || reason != refusedDelay {
 		t.Fatalf("10th INVITE behind 9 of 1.5 ms each: ok %v reason %q, want refused for the delay", ok, reason)
 	}
