@@ -144,6 +144,11 @@ type admission struct {
 	// expect is the waiting INVITEs times service.
 	service  time.Duration
 	lastDone time.Time
+	// opened is the last refusal by a rule other than the expected wait (max-cps or the
+	// queue delay's others): the expected wait refuses only for overloadHold past it.
+	// expectRefused says the last delay refusal was the expected wait's.
+	opened        time.Time
+	expectRefused bool
 }
 
 // expectTarget: a new INVITE is refused when the wait it can expect (the waiting INVITEs
@@ -252,6 +257,7 @@ func (a *admission) standing() time.Duration {
 // delayRefusesLocked is the queue-delay decision for a new INVITE at now that arrived at the
 // socket at arrived, while the socket's receive queue is backlog full. a.mu is held.
 func (a *admission) delayRefusesLocked(now, arrived time.Time, backlog float64) bool {
+	a.expectRefused = false
 	inSocket := now.Sub(arrived)
 	if a.lateLocked(now) >= a.minLate || inSocket > socketBehind*a.maxDelay || backlog >= backlogShed {
 		return true
@@ -271,8 +277,10 @@ func (a *admission) delayRefusesLocked(now, arrived time.Time, backlog float64) 
 	// episode another rule opened (a refusal in the last overloadHold): a stall at a clean
 	// rate (a reload storm, a GC-heavy heap) makes the time per call and the waiting count
 	// look like a flood's for a moment, and must not refuse.
-	shedding := !a.shed.IsZero() && now.Sub(a.shed) < overloadHold
+	// Its own refusals do not extend the episode: it would sustain itself.
+	shedding := !a.opened.IsZero() && now.Sub(a.opened) < overloadHold
 	if expect := time.Duration(a.waiting.Load()) * a.service; shedding && inSocket+expect > a.maxDelay/expectTarget {
+		a.expectRefused = true
 		return true
 	}
 	if d <= target {
@@ -307,6 +315,9 @@ func (a *admission) admitAt(now, arrived time.Time, backlog float64) (ok, start 
 	case a.maxDelay > 0 && a.delayRefusesLocked(now, arrived, backlog):
 		reason = refusedDelay
 		a.shed = now
+		if !a.expectRefused {
+			a.opened = now
+		}
 	case a.rate > 0:
 		if !a.last.IsZero() {
 			a.tokens = min(a.burst, a.tokens+now.Sub(a.last).Seconds()*a.rate)
@@ -316,7 +327,7 @@ func (a *admission) admitAt(now, arrived time.Time, backlog float64) (ok, start 
 			a.tokens--
 		} else {
 			reason = refusedRate
-			a.shed = now
+			a.shed, a.opened = now, now
 		}
 	}
 	if reason == "" {

@@ -466,9 +466,13 @@ func TestAdmissionExpectedWait(t *testing.T) {
 	if ok, _, reason := a.admitAt(at(us), at(us), 0); !ok {
 		t.Fatalf("10th INVITE behind 9 of 1.5 ms each with no episode: refused (%s), want admitted", reason)
 	}
-	a.shed = at(us - 400_000) // another rule refused 400 ms ago: an episode (overloadHold)
+	a.opened = at(us - 450_000) // another rule refused 450 ms ago: an episode (overloadHold)
 	if ok, _, reason := a.admitAt(at(us), at(us), 0); ok || reason != refusedDelay {
 		t.Fatalf("10th INVITE behind 9 of 1.5 ms each: ok %v reason %q, want refused for the delay", ok, reason)
+	}
+	// Its own refusals do not keep the episode open: past overloadHold since, admitted.
+	if ok, _, reason := a.admitAt(at(us+60_000), at(us+60_000), 0); !ok {
+		t.Fatalf("past overloadHold since another rule refused: refused (%s), want admitted", reason)
 	}
 	// The burst served, then a second idle: the next call's time is its own 1 ms, not the idle second.
 	for i := range 9 {
