@@ -144,11 +144,10 @@ type admission struct {
 	// expect is the waiting INVITEs times service.
 	service  time.Duration
 	lastDone time.Time
-	// opened is the last refusal by a rule other than the expected wait (max-cps or the
-	// queue delay's others): the expected wait refuses only for overloadHold past it.
-	// expectRefused says the last delay refusal was the expected wait's.
-	opened        time.Time
-	expectRefused bool
+	// New INVITEs decided (admitted or refused) in the current lateWindow, begun at
+	// arriveStart, and in the one before (arrivalRateLocked).
+	arriveStart           time.Time
+	arriveCur, arrivePrev int
 }
 
 // expectTarget: a new INVITE is refused when the wait it can expect (the waiting INVITEs
@@ -257,7 +256,6 @@ func (a *admission) standing() time.Duration {
 // delayRefusesLocked is the queue-delay decision for a new INVITE at now that arrived at the
 // socket at arrived, while the socket's receive queue is backlog full. a.mu is held.
 func (a *admission) delayRefusesLocked(now, arrived time.Time, backlog float64) bool {
-	a.expectRefused = false
 	inSocket := now.Sub(arrived)
 	if a.lateLocked(now) >= a.minLate || inSocket > socketBehind*a.maxDelay || backlog >= backlogShed {
 		return true
@@ -277,10 +275,12 @@ func (a *admission) delayRefusesLocked(now, arrived time.Time, backlog float64) 
 	// episode another rule opened (a refusal in the last overloadHold): a stall at a clean
 	// rate (a reload storm, a GC-heavy heap) makes the time per call and the waiting count
 	// look like a flood's for a moment, and must not refuse.
-	// Its own refusals do not extend the episode: it would sustain itself.
-	shedding := !a.opened.IsZero() && now.Sub(a.opened) < overloadHold
-	if expect := time.Duration(a.waiting.Load()) * a.service; shedding && inSocket+expect > a.maxDelay/expectTarget {
-		a.expectRefused = true
+	// And only while new INVITEs arrive faster than the node's mean time per call lets it
+	// route them (offered load over 1): a refusal of its own then extends the episode, but a
+	// node that lags at a rate it can carry is not flooded, and recovers by itself.
+	shedding := !a.shed.IsZero() && now.Sub(a.shed) < overloadHold
+	if expect := time.Duration(a.waiting.Load()) * a.service; shedding && inSocket+expect > a.maxDelay/expectTarget &&
+		a.arrivalRateLocked(now)*a.service.Seconds() > 1 {
 		return true
 	}
 	if d <= target {
@@ -309,15 +309,14 @@ func (a *admission) admitAt(now, arrived time.Time, backlog float64) (ok, start 
 	if a.episode && now.Sub(a.refused) >= overloadHold {
 		a.episode = false
 	}
+	a.arrivalRateLocked(now)
+	a.arriveCur++
 	switch {
 	case a.inflight != nil && a.inflight():
 		reason = refusedFull
 	case a.maxDelay > 0 && a.delayRefusesLocked(now, arrived, backlog):
 		reason = refusedDelay
 		a.shed = now
-		if !a.expectRefused {
-			a.opened = now
-		}
 	case a.rate > 0:
 		if !a.last.IsZero() {
 			a.tokens = min(a.burst, a.tokens+now.Sub(a.last).Seconds()*a.rate)
@@ -327,7 +326,7 @@ func (a *admission) admitAt(now, arrived time.Time, backlog float64) (ok, start 
 			a.tokens--
 		} else {
 			reason = refusedRate
-			a.shed, a.opened = now, now
+			a.shed = now
 		}
 	}
 	if reason == "" {
@@ -490,6 +489,22 @@ func (a *admission) lateLocked(now time.Time) int {
 		a.lateStart = now
 	}
 	return a.latePrev + a.lateCur
+}
+
+// arrivalRateLocked rolls the arrival windows to now and returns the rate of new INVITEs
+// decided over the current and the previous lateWindow, per second. a.mu is held.
+func (a *admission) arrivalRateLocked(now time.Time) float64 {
+	since := now.Sub(a.arriveStart)
+	if since >= lateWindow {
+		a.arrivePrev = a.arriveCur
+		if since >= 2*lateWindow {
+			a.arrivePrev = 0
+		}
+		a.arriveCur = 0
+		a.arriveStart = now
+		since = 0
+	}
+	return float64(a.arrivePrev+a.arriveCur) / (lateWindow + since).Seconds()
 }
 
 // queueDelayLocked is how long the oldest admitted INVITE still without a response has
