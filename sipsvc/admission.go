@@ -144,10 +144,6 @@ type admission struct {
 	// expect is the waiting INVITEs times service.
 	service  time.Duration
 	lastDone time.Time
-	// New INVITEs decided (admitted or refused) in the current lateWindow, begun at
-	// arriveStart, and in the one before (arrivalRateLocked).
-	arriveStart           time.Time
-	arriveCur, arrivePrev int
 }
 
 // expectTarget: a new INVITE is refused when the wait it can expect (the waiting INVITEs
@@ -275,12 +271,8 @@ func (a *admission) delayRefusesLocked(now, arrived time.Time, backlog float64) 
 	// episode another rule opened (a refusal in the last overloadHold): a stall at a clean
 	// rate (a reload storm, a GC-heavy heap) makes the time per call and the waiting count
 	// look like a flood's for a moment, and must not refuse.
-	// And only while new INVITEs arrive faster than the node's mean time per call lets it
-	// route them (offered load over 1): a refusal of its own then extends the episode, but a
-	// node that lags at a rate it can carry is not flooded, and recovers by itself.
 	shedding := !a.shed.IsZero() && now.Sub(a.shed) < overloadHold
-	if expect := time.Duration(a.waiting.Load()) * a.service; shedding && inSocket+expect > a.maxDelay/expectTarget &&
-		a.arrivalRateLocked(now)*a.service.Seconds() > 1 {
+	if expect := time.Duration(a.waiting.Load()) * a.service; shedding && inSocket+expect > a.maxDelay/expectTarget {
 		return true
 	}
 	if d <= target {
@@ -309,8 +301,6 @@ func (a *admission) admitAt(now, arrived time.Time, backlog float64) (ok, start 
 	if a.episode && now.Sub(a.refused) >= overloadHold {
 		a.episode = false
 	}
-	a.arrivalRateLocked(now)
-	a.arriveCur++
 	switch {
 	case a.inflight != nil && a.inflight():
 		reason = refusedFull
@@ -489,22 +479,6 @@ func (a *admission) lateLocked(now time.Time) int {
 		a.lateStart = now
 	}
 	return a.latePrev + a.lateCur
-}
-
-// arrivalRateLocked rolls the arrival windows to now and returns the rate of new INVITEs
-// decided over the current and the previous lateWindow, per second. a.mu is held.
-func (a *admission) arrivalRateLocked(now time.Time) float64 {
-	since := now.Sub(a.arriveStart)
-	if since >= lateWindow {
-		a.arrivePrev = a.arriveCur
-		if since >= 2*lateWindow {
-			a.arrivePrev = 0
-		}
-		a.arriveCur = 0
-		a.arriveStart = now
-		since = 0
-	}
-	return float64(a.arrivePrev+a.arriveCur) / (lateWindow + since).Seconds()
 }
 
 // queueDelayLocked is how long the oldest admitted INVITE still without a response has
