@@ -33,6 +33,11 @@ type TransactionLayer struct {
 	// transaction is made for it.
 	preRequest func(req *Request) *Response
 
+	// confirmed (sidecar patch, PATCHED.md) holds the keys of the INVITE server
+	// transactions ended on the ACK of their non-2xx final until their Timer I: the ACKs
+	// and INVITEs retransmitted for them are absorbed.
+	confirmed *confirmedKeys
+
 	log *slog.Logger
 }
 
@@ -78,6 +83,7 @@ func NewTransactionLayer(tpl *TransportLayer, options ...TransactionLayerOption)
 		tpl:                tpl,
 		clientTransactions: newTransactionStore[*ClientTx](),
 		serverTransactions: newTransactionStore[*ServerTx](),
+		confirmed:          newConfirmedKeys(),
 
 		reqHandler:    defaultRequestHandler,
 		unRespHandler: defaultUnhandledRespHandler,
@@ -181,6 +187,14 @@ func (txl *TransactionLayer) handleRequest(req *Request) error {
 		}
 
 		tx, exists := txl.getServerTx(key)
+		if !exists && txl.confirmed.has(key) {
+			// sidecar patch: the INVITE's transaction was Confirmed (see confirmedKeys),
+			// where a CANCEL is answered 200 and changes nothing.
+			if err := txl.tpl.WriteMsg(NewResponseFromRequest(req, StatusOK, "OK", nil)); err != nil {
+				return fmt.Errorf("Failed to respond 200 for CANCEL: %w", err)
+			}
+			return nil
+		}
 		if exists {
 			// Send 200 OK for CANCEL first, then terminate the INVITE.
 			// The CANCEL client transaction retransmits until it receives
@@ -250,6 +264,10 @@ func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 		return nil
 	}
 	txl.serverTransactions.unlock()
+	if (req.Method == INVITE || req.Method == ACK) && txl.confirmed.has(key) {
+		// sidecar patch: a retransmission for a Confirmed transaction, absorbed.
+		return nil
+	}
 
 	// Connections are singleflight operations
 	conn, err := txl.tpl.serverRequestConnection(10*time.Second, req)
@@ -284,6 +302,7 @@ func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 	}
 
 	tx = NewServerTx(key, req, conn, txl.log)
+	tx.onConfirm = txl.confirmed.add
 	if err := tx.Init(); err != nil {
 		txl.serverTransactions.unlock()
 		// Init failed: this tx never reaches delete(), so release the connection
@@ -453,6 +472,7 @@ func (txl *TransactionLayer) getServerTx(key string) (*ServerTx, bool) {
 func (txl *TransactionLayer) Close() {
 	txl.clientTransactions.terminateAll()
 	txl.serverTransactions.terminateAll()
+	txl.confirmed.close()
 	txl.log.Debug("transaction layer closed")
 }
 

@@ -23,6 +23,11 @@ type ServerTx struct {
 	timer_l      *time.Timer
 	reliable     bool
 	confirmed    bool // the ACK of a non-2xx final received (sidecar patch); under fsmMu
+	// onConfirm (sidecar patch, PATCHED.md), set by the transaction layer before the
+	// transaction is used, takes the key of a transaction Confirmed by the ACK of its
+	// non-2xx final to absorb retransmissions for ttl (its Timer I, 0 on reliable
+	// transports): the transaction then ends at once instead of on its Timer I.
+	onConfirm func(key string, ttl time.Duration)
 }
 
 func NewServerTx(key string, origin *Request, conn Connection, logger *slog.Logger) *ServerTx {
