@@ -36,8 +36,11 @@ func NewServerTx(key string, origin *Request, conn Connection, logger *slog.Logg
 	tx.conn = conn
 
 	// sidecar patch: one slot, filled by the first ACK passed up and never waited on (see
-	// ackSend).
-	tx.acks = make(chan *Request, 1)
+	// ackSend); only for an INVITE, the one transaction that gets ACKs (the nil channel of
+	// the others blocks a reader forever, as their empty one did).
+	if origin.IsInvite() {
+		tx.acks = make(chan *Request, 1)
+	}
 	// tx.cancels = make(chan *Request)
 	tx.done = make(chan struct{})
 	tx.log = logger
