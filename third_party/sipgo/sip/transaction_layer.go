@@ -38,6 +38,9 @@ type TransactionLayer struct {
 	// and INVITEs retransmitted for them are absorbed.
 	confirmed *confirmedKeys
 
+	// noTimer1xx (sidecar patch): server INVITE transactions arm no Timer_1xx.
+	noTimer1xx bool
+
 	log *slog.Logger
 }
 
@@ -75,6 +78,16 @@ func WithTransactionLayerTerminateOnConnClose() TransactionLayerOption {
 func WithTransactionLayerPreRequest(f func(req *Request) *Response) TransactionLayerOption {
 	return func(txl *TransactionLayer) {
 		txl.preRequest = f
+	}
+}
+
+// WithTransactionLayerNoTimer1xx (sidecar patch, PATCHED.md): the INVITE server
+// transactions of the layer arm no Timer_1xx, which sends a 100 Trying when the TU sent no
+// response within 200 ms (RFC 3261 17.2.1): a TU that sends its own 100 when due (as
+// sidecar does, sipsvc/trying.go) spares a timer per INVITE.
+func WithTransactionLayerNoTimer1xx() TransactionLayerOption {
+	return func(txl *TransactionLayer) {
+		txl.noTimer1xx = true
 	}
 }
 
@@ -303,6 +316,7 @@ func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 
 	tx = NewServerTx(key, req, conn, txl.log)
 	tx.onConfirm = txl.confirmed.add
+	tx.noTimer1xx = txl.noTimer1xx
 	if err := tx.Init(); err != nil {
 		txl.serverTransactions.unlock()
 		// Init failed: this tx never reaches delete(), so release the connection

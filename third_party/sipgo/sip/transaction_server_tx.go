@@ -28,6 +28,9 @@ type ServerTx struct {
 	// non-2xx final to absorb retransmissions for ttl (its Timer I, 0 on reliable
 	// transports): the transaction then ends at once instead of on its Timer I.
 	onConfirm func(key string, ttl time.Duration)
+	// noTimer1xx (sidecar patch), set by the transaction layer before Init: no Timer_1xx
+	// (WithTransactionLayerNoTimer1xx).
+	noTimer1xx bool
 }
 
 func NewServerTx(key string, origin *Request, conn Connection, logger *slog.Logger) *ServerTx {
@@ -61,7 +64,7 @@ func (tx *ServerTx) Init() error {
 	tx.mu.Unlock()
 
 	// RFC 3261 - 17.2.1
-	if tx.Origin().IsInvite() {
+	if tx.Origin().IsInvite() && !tx.noTimer1xx {
 		tx.mu.Lock()
 		tx.timer_1xx = time.AfterFunc(Timer_1xx, func() {
 			trying := NewResponseFromRequest(
