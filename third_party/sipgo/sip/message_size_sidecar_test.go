@@ -6,6 +6,7 @@ package sip
 // Acks channel; isIPV6 rejects a host without parsing it.
 
 import (
+	"bytes"
 	"net"
 	"strings"
 	"testing"
@@ -101,5 +102,46 @@ func TestIsIPV6Sidecar(t *testing.T) {
 		if allocs := testing.AllocsPerRun(100, func() { isIPV6(h) }); allocs != 0 {
 			t.Errorf("isIPV6(%q): %.0f allocations, want 0 (rejected without net.ParseIP)", h, allocs)
 		}
+	}
+}
+
+// A message with a body is written without a copy of its body (writeBody).
+func TestBodyWriteNoCopy(t *testing.T) {
+	req, _, _ := testCreateInvite(t, "sip:127.0.0.99:5060", "UDP", "127.0.0.2:5060")
+	body := []byte(strings.Repeat("a=sendrecv\r\n", 20))
+	res := NewSDPResponseFromRequest(req, body)
+	req.SetBody(body)
+	var buf bytes.Buffer
+	for _, tc := range []struct {
+		name string
+		m    Message
+	}{{"request", req}, {"response", res}} {
+		m := tc.m
+		buf.Reset()
+		m.StringWrite(&buf)
+		if !strings.HasSuffix(buf.String(), "\r\n\r\n"+string(body)) {
+			t.Fatalf("%s written without its body after the header section", tc.name)
+		}
+		var sb strings.Builder
+		m.StringWrite(&sb)
+		if sb.String() != buf.String() {
+			t.Fatal("a strings.Builder and a bytes.Buffer got different text")
+		}
+		// Against the same message without its body: writing the body allocates nothing.
+		withBody := testing.AllocsPerRun(50, func() { buf.Reset(); m.StringWrite(&buf) })
+		setBody(m, nil)
+		without := testing.AllocsPerRun(50, func() { buf.Reset(); m.StringWrite(&buf) })
+		if withBody != without {
+			t.Errorf("%s: %.0f allocations to write it with its body, %.0f without (the body copied)", tc.name, withBody, without)
+		}
+	}
+}
+
+func setBody(m Message, body []byte) {
+	switch m := m.(type) {
+	case *Request:
+		m.body = body
+	case *Response:
+		m.body = body
 	}
 }

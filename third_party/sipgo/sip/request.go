@@ -101,7 +101,7 @@ func (req *Request) StringWrite(buffer io.StringWriter) {
 	buffer.WriteString("\r\n")
 	// message body
 	if req.body != nil {
-		buffer.WriteString(string(req.body))
+		writeBody(buffer, req.body)
 		return
 	}
 	// buffer.WriteString("\r\n")
