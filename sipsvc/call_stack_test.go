@@ -18,10 +18,9 @@ import (
 // maxStackPerCall bounds the goroutine stack an answered call holds while its dialplan waits
 // (Echo): the call's goroutine waits ~2 KB deep, in a 4 KB stack (8 KB when Go's adaptive
 // starting stack size is 8 KB at its start), because routing and answering, which go 10-16
-// KB deep, run off it (routing on sipgo's handler goroutine before the call's starts,
-// answering through package shallow), and it is not sipgo's handler goroutine (startCall).
-// Run on it, they left every active call with a 16 KB stack; the call's dialplan run on
-// sipgo's handler goroutine, with 8-9 KB.
+// KB deep, run off it (package shallow), and it is not sipgo's handler goroutine (startCall).
+// Run on it, they left every active call with a 16 KB stack; on sipgo's handler goroutine,
+// with 8-9 KB.
 const maxStackPerCall = 7 << 10
 
 // echoWaiters counts the goroutines waiting in a media session's Echo.

@@ -18,6 +18,7 @@ import (
 	"github.com/sidecar-voip/sidecar/internal/shallow"
 	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/request"
+	"github.com/sidecar-voip/sidecar/routing"
 )
 
 // noFinalCode answers a call whose dialplan ended without answering or rejecting it, as
@@ -28,7 +29,7 @@ const noFinalCode = 603
 // once the call's final answer is out (a 200 OK: once acknowledged), the call going on on a
 // goroutine of its own (startCall). Order: trust, Require (420), re-INVITE dispatch, a
 // retransmission of a live call's INVITE (dropped), body (415), drain, max-calls, then the
-// call (see startCall), with a 100 Trying only if no response went out within 200 ms
+// call (see runCall), with a 100 Trying only if no response went out within 200 ms
 // (trying.go). Overload control refused already, before any transaction (overload.go).
 func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	src, ok := s.trusted(req, tx)
@@ -77,24 +78,29 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.startCall(req, ttx, src, offer) // releases the max-calls slot when the call is over
 }
 
-// run runs the routed call's dialplan (plan, from exten in context) and ends it, on the
-// call's goroutine (startCall). It waits in the dialplan as long as the call lasts: the end
-// runs in helpers, so its frame, and the goroutine's stack, stay small.
-func (c *call) run(plan *dialplan.Plan, context, exten string) {
-	trace, err := c.safeRun(plan, context, exten)
-	c.end(trace, err)
-}
-
-// end ends the call (finish: its final answer or BYE, its log line) and undoes newCall
-// (teardown), whatever panics on the way.
-func (c *call) end(trace dialplan.Trace, err error) {
-	defer c.teardown(trace)
+// runCall creates the dialog and the call, routes it, and ends it. offer is the INVITE's
+// SDP (nil for a late offer). Once the call exists, runCall sends on created the channel
+// closed when the initial 200 OK is acknowledged (startCall waits on it). The call's
+// goroutine waits in runCall as long as the call lasts: the setup and the end run in
+// helpers, so its frame, and the goroutine's stack, stay small.
+func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte,
+	created chan<- (<-chan struct{})) {
+	c := s.newCall(req, tx, src, offer, created)
+	if c == nil {
+		return
+	}
+	var trace dialplan.Trace
+	defer func() { c.teardown(trace) }()
+	trace, err := c.safeRoute()
 	c.finish(trace, err)
 }
 
 // newCall creates the dialog and the call of req and registers it; nil when no dialog can
 // be started (answered 400).
-func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte) *call {
+//
+//go:noinline
+func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte,
+	created chan<- (<-chan struct{})) *call {
 	log := lazylog.With(s.log, slog.String("call_id", callIDOf(req)), slog.String("source", src.String()),
 		slog.String("transport", sip.NetworkToLower(req.Transport())))
 	dua := s.dialogUA(req, tx)
@@ -109,6 +115,7 @@ func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 		start: time.Now(), log: log, offer: offer, st: newCallState(req.CSeq().SeqNo),
 	}
 	c.st.observe = s.blf.observer(c)
+	created <- c.st.acked
 	c.ctx, c.cancel = context.WithCancelCause(s.hangupCtx)
 	c.stopDuration = c.limitDuration(time.Duration(s.maxDuration.Load()))
 	// The dialog's end (the caller's BYE, ours answered, a CANCEL) cancels the call's
@@ -150,46 +157,40 @@ func (c *call) teardown(trace dialplan.Trace) {
 	c.closeMedia()
 }
 
-// safeRouting is routing with panic recovery, so a panicking identifier or template still
-// gets its call ended properly (500).
-func (c *call) safeRouting() (plan *dialplan.Plan, context, exten string, err error) {
+// safeRoute is route with panic recovery, so a panicking identifier, template or dialplan
+// application still gets its call ended properly: 500 when unanswered, BYE when answered.
+func (c *call) safeRoute() (trace dialplan.Trace, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = c.panicked(r)
+			c.s.stats.panics.Add(1)
+			stack := debug.Stack()
+			if p, ok := r.(*shallow.Panic); ok { // in a step run off the call's goroutine
+				r, stack = p.Value, p.Stack
+			}
+			c.logger().Error("call panic", "panic", r, "stack", string(stack))
+			err = sipstatus.Newf(500, "panic: %v", r)
 		}
 	}()
-	return c.routing()
+	return c.route()
 }
 
-// safeRun runs the routed call's dialplan (plan, from exten in context) with panic recovery,
-// so a panicking dialplan application still gets its call ended properly: 500 when
-// unanswered, BYE when answered.
-func (c *call) safeRun(plan *dialplan.Plan, context, exten string) (trace dialplan.Trace, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			err = c.panicked(r)
-		}
-	}()
+// route routes the call (routing.Router: identification, profiles, dialplan context) and
+// runs its dialplan. Routing errors keep their SIP answers: an identifier's rejection or no
+// match, 500 for a profile that cannot be built.
+func (c *call) route() (dialplan.Trace, error) {
+	plan, context, exten, err := c.routing()
+	if err != nil {
+		return nil, err
+	}
 	t0 := time.Now()
 	defer func() { c.s.opts.Metrics.ObserveDialplan(time.Since(t0)) }()
 	return plan.Run(c.ctx, c, context, exten, c.logger())
 }
 
-// panicked counts and logs the panic r recovered while routing the call or running its
-// dialplan, and returns the error that answers it (500).
-func (c *call) panicked(r any) error {
-	c.s.stats.panics.Add(1)
-	stack := debug.Stack()
-	if p, ok := r.(*shallow.Panic); ok { // in a step run off the call's goroutine
-		r, stack = p.Value, p.Stack
-	}
-	c.logger().Error("call panic", "panic", r, "stack", string(stack))
-	return sipstatus.Newf(500, "panic: %v", r)
-}
-
 // routing routes the call (identification, profiles, dialplan context) and records what
-// it found: the dialplan, context and extension to run. Routing errors keep their SIP
-// answers: an identifier's rejection or no match, 500 for a profile that cannot be built.
+// it found: the dialplan, context and extension to run.
+//
+//go:noinline
 func (c *call) routing() (*dialplan.Plan, string, string, error) {
 	s := c.s
 	transport := sip.NetworkToLower(c.sipReq.Transport())
@@ -201,9 +202,10 @@ func (c *call) routing() (*dialplan.Plan, string, string, error) {
 	if s.opts.Router == nil {
 		return nil, "", "", sipstatus.New(500, errors.New("service has no router (templates, dialplan, identifier chain)"))
 	}
-	// Identification and the profiles' templates run deep: on sipgo's handler goroutine
-	// (startCall), never on the call's, which waits as long as the call lasts.
-	rt, err := s.opts.Router.Route(c.ctx, r)
+	// Identification and the profiles' templates run deep: on a goroutine of their own, so
+	// the call's goroutine, which waits as long as the call lasts, keeps a small stack.
+	var rt routing.Routing
+	shallow.Run(func() { rt, err = s.opts.Router.Route(c.ctx, r) })
 	s.routedInvite(c.sipReq) // overload control's queue delay ends here (overload.go)
 	c.out.routed(&rt, s.opts.Metrics)
 	// The routing attributes go into one With (one logger per call, not two).
@@ -263,7 +265,7 @@ func (c *call) finish(trace dialplan.Trace, err error) {
 	c.logEnd(trace, err, cause)
 }
 
-// ended records the finished call: the metrics and the call record. teardown calls it last,
+// ended records the finished call: the metrics and the call record. runCall calls it last,
 // after the media is closed (its counters are final).
 func (c *call) ended(trace dialplan.Trace) {
 	snap := c.st.snapshot()

@@ -1,5 +1,5 @@
 // Package shallow keeps a long-lived goroutine's stack small: Run runs a deep but short step
-// (answering a call) on another goroutine, one of a few kept for that, and waits
+// (routing a call, answering it) on another goroutine, one of a few kept for that, and waits
 // for it.
 //
 // A goroutine's stack grows to the deepest point it ever reached and shrinks only at a
