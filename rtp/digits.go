@@ -44,8 +44,17 @@ func (s *Session) SetDTMFMode(mode string) {
 	if mode == "" {
 		mode = "auto"
 	}
+	for i := range dtmfModes {
+		if dtmfModes[i] == mode {
+			s.dtmfMode.Store(&dtmfModes[i]) // shared: no allocation per call
+			return
+		}
+	}
 	s.dtmfMode.Store(&mode)
 }
+
+// dtmfModes are the documented DTMF modes, which sessions point to; never written.
+var dtmfModes = [...]string{"auto", string(media.SourceRFC4733), string(media.SourceInfo), string(media.SourceInband)}
 
 // InjectDTMF delivers a digit received outside RTP (SIP INFO) to the session's apps. Unknown
 // characters are ignored.

@@ -67,13 +67,16 @@ func (e *Engine) Open(ctx context.Context, p media.Params) (media.Session, error
 		closed: make(chan struct{}),
 	}
 	s.SetDTMFMode(p.DTMFMode)
-	var answer *sdp.Description
+	var (
+		answer  *sdp.Description
+		formats []sdp.Format
+	)
 	if len(offer) > 0 {
 		d, err := sdp.Parse(offer)
 		if err != nil {
 			return nil, notAcceptable(err)
 		}
-		if _, err := sdp.Negotiate(d, codecs); err != nil {
+		if formats, err = sdp.Negotiate(d, codecs); err != nil {
 			return nil, notAcceptable(err)
 		}
 		answer = d
@@ -99,7 +102,7 @@ func (e *Engine) Open(ctx context.Context, p media.Params) (media.Session, error
 	s.pair, s.port = pr, pr.port
 
 	if answer != nil {
-		_, err = s.applyOffer(answer)
+		_, err = s.answer(answer, formats)
 	} else {
 		_, err = s.makeOffer()
 	}

@@ -77,13 +77,15 @@ func (s *Session) admit(r *route, from netip.AddrPort, pkt *rtp.Packet, now time
 	if r.latched || at-r.since > latchWindow {
 		return r, false
 	}
-	if s.cands.since != r.since {
-		s.cands = candidates{since: r.since}
+	if s.cands == nil {
+		s.cands = &candidates{since: r.since} // most sessions never need one
+	} else if s.cands.since != r.since {
+		*s.cands = candidates{since: r.since}
 	}
 	if s.cands.count(from, pkt, at) < latchPackets {
 		return r, false
 	}
-	s.cands = candidates{since: r.since}
+	*s.cands = candidates{since: r.since}
 	return s.latch(r, from), true
 }
 

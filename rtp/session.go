@@ -56,7 +56,7 @@ type Session struct {
 	// the pair's lock.
 	dtmfRx   dtmf.Receiver
 	inband   *inband
-	cands    candidates
+	cands    *candidates // allocated by the first packet from a source other than the SDP's
 	dtmfMode atomic.Pointer[string]
 	rec      atomic.Pointer[recording] // the Record in progress, nil when none
 	digits   digitBox
@@ -163,6 +163,11 @@ func (s *Session) applyOffer(d *sdp.Description) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return s.answer(d, formats)
+}
+
+// answer answers an offer with the formats negotiated for it.
+func (s *Session) answer(d *sdp.Description, formats []sdp.Format) ([]byte, error) {
 	r := newRoute(d, formats)
 	local := sdp.Local{
 		Formats:   formats,
@@ -230,29 +235,44 @@ func (s *Session) setRoute(r *route) {
 }
 
 // setLocal renders the local SDP, bumping the o= version only when the content changes.
-// Callers hold s.mu.
+// The first one is written once, with version 1; a later one is first written with the
+// current version into a stack buffer, to compare. Callers hold s.mu.
 func (s *Session) setLocal(l sdp.Local) []byte {
 	l.SessionID = s.sessID
 	l.Addr = s.engine.cfg.Address
 	l.Port = s.port
-	l.Version = s.version
-	body := l.Marshal()
-	if s.localSDP == nil || !bytes.Equal(body, s.localSDP) {
-		s.version++
+	if s.localSDP != nil {
 		l.Version = s.version
-		body = l.Marshal()
+		var buf [512]byte
+		if bytes.Equal(l.AppendTo(buf[:0]), s.localSDP) {
+			return s.localSDP
+		}
 	}
-	s.localSDP = body
-	return body
+	s.version++
+	l.Version = s.version
+	s.localSDP = l.Marshal()
+	return s.localSDP
 }
 
 func newRoute(d *sdp.Description, formats []sdp.Format) *route {
-	r := &route{ptime: defaultPtime}
-	for _, f := range formats {
-		if f.Name == sdp.TelephoneEvent {
-			r.te, r.hasTE = f, true
-		} else {
-			r.formats = append(r.formats, f)
+	r := &route{ptime: defaultPtime, formats: formats}
+	// Negotiate and Select put telephone-event last, if at all: the codecs are formats
+	// without it, shared (a route never changes them).
+	if n := len(formats); n > 0 && formats[n-1].Name == sdp.TelephoneEvent {
+		r.te, r.hasTE = formats[n-1], true
+		r.formats = formats[: n-1 : n-1]
+	}
+	for _, f := range r.formats {
+		if f.Name == sdp.TelephoneEvent { // not from Negotiate or Select: keep the general way
+			r.formats, r.hasTE = nil, false
+			for _, f := range formats {
+				if f.Name == sdp.TelephoneEvent {
+					r.te, r.hasTE = f, true
+				} else {
+					r.formats = append(r.formats, f)
+				}
+			}
+			break
 		}
 	}
 	if d.Ptime >= 10 && d.Ptime <= 60 && d.Ptime%10 == 0 {

@@ -10,11 +10,13 @@ import (
 	"github.com/sidecar-voip/sidecar/sipsvc"
 )
 
-// What a rejected call keeps after its final answer: sipgo keeps the INVITE server
-// transaction until Timer I (T4 after the ACK of the 486, 5 s on UDP), made a minute here
-// so every transaction of the test is still there when measured. Before the patched sipgo
+// What a rejected call keeps after its final answer: sipgo absorbs the retransmissions of
+// the INVITE until Timer I (T4 after the ACK of the 486, 5 s on UDP), made a minute here
+// so every rejected call of the test is still held when measured. Before the patched sipgo
 // (third_party/sipgo/PATCHED.md) the ACK, which the service never reads from the
-// transaction, held a goroutine per rejected call until then.
+// transaction, held a goroutine per rejected call until then, and the transaction with
+// its parsed INVITE stayed: ~7 KB per rejected call, 55,000 of them (RSS 950 MB) under
+// the 3x flood (TestOverloadQueueDelayFlood). Now the layer holds its key alone.
 func TestRejectedCallsLingerWithoutGoroutines(t *testing.T) {
 	const calls = 300
 	restore := sip.Timer_I
@@ -55,13 +57,25 @@ func TestRejectedCallsLingerWithoutGoroutines(t *testing.T) {
 	for g = runtime.NumGoroutine(); g > bound && time.Now().Before(deadline); g = runtime.NumGoroutine() {
 		time.Sleep(20 * time.Millisecond) // the ACKs are handled on goroutines of sipgo's own
 	}
+	// Each call's INVITE also waits tryingAfter (200 ms) in the 100 Trying queue, answered
+	// or not: measured once that is empty, what is left is what Timer I holds.
+	waitFor(t, 5*time.Second, "the 100 Trying queue empty", func() bool { return sipsvc.TryingWaiting(e.srv) == 0 })
 	_, mem := liveMemory()
+	perCall := (int64(mem) - int64(baseMem)) / calls
 	t.Logf("%d rejected calls, their INVITE transactions in Timer I: goroutines %d -> %d, live heap and stacks %+d bytes per call",
-		calls, baseG, g, (int64(mem)-int64(baseMem))/calls)
+		calls, baseG, g, perCall)
 	if g > bound {
 		t.Fatalf("%d goroutines after %d rejected calls (baseline %d): a goroutine per rejected call until Timer I", g, calls, baseG)
 	}
+	if perCall > maxHeldPerRejectedCall {
+		t.Fatalf("%d bytes live per rejected call until Timer I, want <= %d: the INVITE transaction (and its INVITE) kept, not its key",
+			perCall, maxHeldPerRejectedCall)
+	}
 }
+
+// maxHeldPerRejectedCall bounds the live heap a rejected and ACKed call leaves until Timer
+// I: its transaction key in sipgo's set (~150 B), with room for the test's noise.
+const maxHeldPerRejectedCall = 1024
 
 // liveMemory returns the goroutines and the live heap plus goroutine stacks after a GC.
 func liveMemory() (goroutines int, bytes uint64) {

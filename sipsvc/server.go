@@ -123,7 +123,7 @@ func New(opts Options) (*Server, error) {
 	uaOpts := []sipgo.UserAgentOption{
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(sipLog), streamTransports()),
 		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(sipLog),
-			sip.WithTransactionLayerPreRequest(s.preTransaction)),
+			sip.WithTransactionLayerPreRequest(s.preTransaction), sip.WithTransactionLayerNoTimer1xx()),
 	}
 	if c.UserAgent != "" {
 		uaOpts = append(uaOpts, sipgo.WithUserAgent(c.UserAgent))

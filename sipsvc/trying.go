@@ -18,8 +18,9 @@ import (
 // No timer per INVITE: each call's transaction (tryingTx, which sees every response the
 // call sends) waits in one FIFO (tryingQueue) that one shared timer sweeps, taking every
 // entry due within the next tryingTick at once. A retransmitted INVITE gets the transaction's
-// last response from sipgo (the 100 once sent). sipgo's own 200 ms Timer_1xx (per
-// transaction, armed at its creation) remains the backstop; the first response stops it.
+// last response from sipgo (the 100 once sent). sipgo's own 200 ms Timer_1xx (a timer per
+// transaction) is off (sip.WithTransactionLayerNoTimer1xx, server.go): every INVITE path
+// answers at once or goes through this queue.
 
 // tryingAfter is how long past the INVITE's arrival the 100 waits for another response.
 const tryingAfter = 200 * time.Millisecond

@@ -1,9 +1,9 @@
 package sdp
 
 import (
+	"bytes"
 	"net/netip"
 	"strconv"
-	"strings"
 )
 
 // Local is the SDP the sidecar sends: an answer (Streams copied from the offer, Audio its
@@ -27,65 +27,103 @@ type Local struct {
 	Audio int
 }
 
-// Marshal writes the SDP body with CRLF line ends.
+// Marshal writes the SDP body with CRLF line ends. It is written on the stack and copied
+// once to the heap, so that the body a session keeps has no spare capacity.
 func (l *Local) Marshal() []byte {
-	var b strings.Builder
+	var buf [512]byte
+	return bytes.Clone(l.AppendTo(buf[:0]))
+}
+
+// AppendTo appends the SDP body (Marshal's bytes) to b.
+func (l *Local) AppendTo(b []byte) []byte {
 	ipv := "IP4"
 	if l.Addr.Is6() {
 		ipv = "IP6"
 	}
-	addr := l.Addr.String()
-	line := func(parts ...string) {
-		for _, p := range parts {
-			b.WriteString(p)
-		}
-		b.WriteString("\r\n")
-	}
-	line("v=0")
-	line("o=sidecar ", strconv.FormatUint(l.SessionID, 10), " ", strconv.FormatUint(l.Version, 10), " IN ", ipv, " ", addr)
-	line("s=sidecar")
-	line("c=IN ", ipv, " ", addr)
-	line("t=0 0")
+	b = append(b, "v=0\r\no=sidecar "...)
+	b = strconv.AppendUint(b, l.SessionID, 10)
+	b = append(b, ' ')
+	b = strconv.AppendUint(b, l.Version, 10)
+	b = append(b, " IN "...)
+	b = append(b, ipv...)
+	b = append(b, ' ')
+	b = l.appendAddr(b)
+	b = append(b, "\r\ns=sidecar\r\nc=IN "...)
+	b = append(b, ipv...)
+	b = append(b, ' ')
+	b = l.appendAddr(b)
+	b = append(b, "\r\nt=0 0\r\n"...)
 	if len(l.Streams) == 0 {
-		l.audio(line)
-		return []byte(b.String())
+		return l.appendAudio(b)
 	}
 	for i, s := range l.Streams {
 		if i == l.Audio {
-			l.audio(line)
+			b = l.appendAudio(b)
 			continue
 		}
-		formats := s.Formats
-		if len(formats) == 0 {
-			formats = []string{"0"}
+		b = append(b, "m="...)
+		b = append(b, s.Media...)
+		b = append(b, " 0 "...)
+		b = append(b, s.Proto...)
+		if len(s.Formats) == 0 {
+			b = append(b, " 0"...)
 		}
-		line("m=", s.Media, " 0 ", s.Proto, " ", strings.Join(formats, " "))
+		for _, f := range s.Formats {
+			b = append(b, ' ')
+			b = append(b, f...)
+		}
+		b = append(b, "\r\n"...)
 	}
-	return []byte(b.String())
+	return b
 }
 
-func (l *Local) audio(line func(...string)) {
-	pts := make([]string, len(l.Formats))
-	for i, f := range l.Formats {
-		pts[i] = strconv.Itoa(int(f.PT))
+// appendAddr appends Addr as its String method writes it.
+func (l *Local) appendAddr(b []byte) []byte {
+	if !l.Addr.IsValid() {
+		return append(b, "invalid IP"...)
 	}
-	line("m=audio ", strconv.Itoa(l.Port), " RTP/AVP ", strings.Join(pts, " "))
+	return l.Addr.AppendTo(b)
+}
+
+func (l *Local) appendAudio(b []byte) []byte {
+	b = append(b, "m=audio "...)
+	b = strconv.AppendInt(b, int64(l.Port), 10)
+	b = append(b, " RTP/AVP"...)
 	for _, f := range l.Formats {
-		enc := f.Encoding + "/" + strconv.Itoa(f.ClockRate)
+		b = append(b, ' ')
+		b = strconv.AppendUint(b, uint64(f.PT), 10)
+	}
+	b = append(b, "\r\n"...)
+	for _, f := range l.Formats {
+		b = append(b, "a=rtpmap:"...)
+		b = strconv.AppendUint(b, uint64(f.PT), 10)
+		b = append(b, ' ')
+		b = append(b, f.Encoding...)
+		b = append(b, '/')
+		b = strconv.AppendInt(b, int64(f.ClockRate), 10)
 		if f.Channels > 1 {
-			enc += "/" + strconv.Itoa(f.Channels)
+			b = append(b, '/')
+			b = strconv.AppendInt(b, int64(f.Channels), 10)
 		}
-		line("a=rtpmap:", strconv.Itoa(int(f.PT)), " ", enc)
+		b = append(b, "\r\n"...)
 		if f.Fmtp != "" {
-			line("a=fmtp:", strconv.Itoa(int(f.PT)), " ", f.Fmtp)
+			b = append(b, "a=fmtp:"...)
+			b = strconv.AppendUint(b, uint64(f.PT), 10)
+			b = append(b, ' ')
+			b = append(b, f.Fmtp...)
+			b = append(b, "\r\n"...)
 		}
 	}
 	if l.Ptime > 0 {
-		line("a=ptime:", strconv.Itoa(l.Ptime))
+		b = append(b, "a=ptime:"...)
+		b = strconv.AppendInt(b, int64(l.Ptime), 10)
+		b = append(b, "\r\n"...)
 	}
 	dir := l.Direction
 	if dir == "" {
 		dir = SendRecv
 	}
-	line("a=", string(dir))
+	b = append(b, "a="...)
+	b = append(b, dir...)
+	return append(b, "\r\n"...)
 }

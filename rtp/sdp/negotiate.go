@@ -2,6 +2,7 @@ package sdp
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	table "github.com/sidecar-voip/sidecar/media/codecs"
@@ -19,25 +20,36 @@ func Negotiate(offer *Description, codecs []string) ([]Format, error) {
 	if len(codecs) == 0 {
 		codecs = table.Default()
 	}
-	var out []Format
-	seen := map[string]bool{}
+	// The offer's formats chosen, by index (a name listed twice matches the same one), then
+	// one allocation of the exact size: a session keeps the result.
+	chosen := make([]int, 0, 16)
 	for _, name := range codecs {
 		name = strings.ToLower(strings.TrimSpace(name))
-		if name == TelephoneEvent || seen[name] {
+		if name == TelephoneEvent {
 			continue
 		}
-		seen[name] = true
-		for _, f := range offer.Formats {
+		for i, f := range offer.Formats {
 			if f.Name == name {
-				out = append(out, f)
+				if !slices.Contains(chosen, i) {
+					chosen = append(chosen, i)
+				}
 				break
 			}
 		}
 	}
-	if len(out) == 0 {
+	if len(chosen) == 0 {
 		return nil, fmt.Errorf("%w: offered %s, allowed %s", ErrNoCodec, names(offer.Formats), strings.Join(codecs, ","))
 	}
-	if te, ok := telephoneEvent(offer.Formats, out[0].ClockRate); ok {
+	te, hasTE := telephoneEvent(offer.Formats, offer.Formats[chosen[0]].ClockRate)
+	n := len(chosen)
+	if hasTE {
+		n++
+	}
+	out := make([]Format, len(chosen), n)
+	for j, i := range chosen {
+		out[j] = offer.Formats[i]
+	}
+	if hasTE {
 		out = append(out, te)
 	}
 	return out, nil

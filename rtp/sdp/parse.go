@@ -90,6 +90,9 @@ func (d *Description) Hold() bool {
 func (d *Description) AddrPort() netip.AddrPort { return netip.AddrPortFrom(d.Addr, uint16(d.Port)) }
 
 // Parse reads an SDP body. Any problem is an error wrapping ErrMalformed; Parse never panics.
+// The common shape of an offer is read by a hand parser (parseFast) that allocates only what
+// the Description keeps; anything else goes through pion's parser, which gives the same
+// Description for what both read.
 func Parse(body []byte) (d *Description, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -99,11 +102,20 @@ func Parse(body []byte) (d *Description, err error) {
 	if len(body) > maxSize {
 		return nil, fmt.Errorf("%w: %d bytes is over %d", ErrMalformed, len(body), maxSize)
 	}
+	if d, ok := parseFast(body); ok {
+		return d, nil
+	}
+	return parsePion(body)
+}
+
+// parsePion parses body with pion's SDP parser: the reference for every body, and the parser
+// of those parseFast leaves to it (unusual line orders or spellings, and every error).
+func parsePion(body []byte) (*Description, error) {
 	var s psdp.SessionDescription
 	if err := s.Unmarshal(body); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	d = &Description{Audio: -1}
+	d := &Description{Audio: -1}
 	for i, m := range s.MediaDescriptions {
 		st := Stream{Media: m.MediaName.Media, Port: m.MediaName.Port.Value, Proto: strings.Join(m.MediaName.Protos, "/"), Formats: m.MediaName.Formats}
 		d.Streams = append(d.Streams, st)

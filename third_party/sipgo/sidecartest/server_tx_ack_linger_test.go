@@ -15,7 +15,8 @@ import (
 // sidecar patch: the ACK of a non-2xx final is put in the transaction's one-slot Acks
 // channel, not handed to a goroutine that blocks until Timer I ends the transaction.
 // N calls are rejected with 486 over real UDP, each ACKed, with no one reading Acks; with
-// Timer I made long, upstream keeps one goroutine per rejected call until it fires.
+// Timer I made long, upstream keeps one goroutine per rejected call until it fires, and
+// the transaction with its INVITE (the patch holds the key alone: confirmedKeys).
 func TestServerTxNon2xxAckHoldsNoGoroutine(t *testing.T) {
 	const calls = 400
 	restore := sip.Timer_I
@@ -54,7 +55,19 @@ func TestServerTxNon2xxAckHoldsNoGoroutine(t *testing.T) {
 	if g > bound {
 		t.Fatalf("%d goroutines after %d rejected calls, baseline %d: ACKs of non-2xx finals hold a goroutine each until Timer I", g, calls, baseG)
 	}
+	// sidecar patch (confirmedKeys): the transaction ends on the ACK, its key alone held
+	// until Timer I: 4,276 B per call before (the transaction, its INVITE, its Timer I, the
+	// ACK unread in Acks), ~150 B after.
+	if perCall > maxConfirmedBytes {
+		t.Fatalf("%d bytes live per rejected call held for Timer I, want <= %d: the Confirmed transaction is kept, not its key",
+			perCall, maxConfirmedBytes)
+	}
 }
+
+// maxConfirmedBytes bounds the live heap per INVITE server transaction Confirmed by the ACK
+// of its non-2xx final, until Timer I: its key in the layer's set (the key string, a map
+// entry, a queue entry).
+const maxConfirmedBytes = 512
 
 // settle returns the goroutines and the live heap plus the goroutine stacks in use.
 func settle() (goroutines int, heap uint64) {

@@ -193,3 +193,14 @@ func (msg *MessageData) Destination() string {
 func (msg *MessageData) SetDestination(dest string) {
 	msg.dest = dest
 }
+
+// writeBody writes body to buffer (sidecar patch): straight from the slice when buffer is
+// also an io.Writer (the transports' bytes.Buffer, a strings.Builder), instead of through a
+// string copy of the body (an allocation of its size, an SDP, per message written).
+func writeBody(buffer io.StringWriter, body []byte) {
+	if w, ok := buffer.(io.Writer); ok {
+		w.Write(body)
+		return
+	}
+	buffer.WriteString(string(body))
+}

@@ -91,7 +91,9 @@ func (p *Parser) ParseHeaders(data []byte, stream bool) (Message, int, error) {
 }
 
 func (p *Parser) parseHeaders(data []byte, stream bool) (Message, *ContentLengthHeader, int, error) {
-	msg, total, err := p.parseStartLine(data, stream)
+	// sidecar patch: the message made without a header list, parseHeadersOnly makes it
+	// for the header section's lines.
+	msg, total, err := p.parseStartLineCap(data, stream, 0)
 	if err != nil {
 		return msg, nil, total, err
 	}
@@ -103,6 +105,12 @@ func (p *Parser) parseHeaders(data []byte, stream bool) (Message, *ContentLength
 }
 
 func (p *Parser) parseStartLine(data []byte, stream bool) (Message, int, error) {
+	return p.parseStartLineCap(data, stream, defaultHeaderCap)
+}
+
+// parseStartLineCap is parseStartLine making the message's header list with room for
+// hdrCap headers (sidecar patch).
+func (p *Parser) parseStartLineCap(data []byte, stream bool, hdrCap int) (Message, int, error) {
 	var (
 		total   int
 		skipped bool
@@ -128,7 +136,7 @@ func (p *Parser) parseStartLine(data []byte, stream bool) (Message, int, error) 
 	}
 	total += n
 
-	msg, err := parseLine(string(startLine))
+	msg, err := parseLineCap(string(startLine), hdrCap)
 	if err != nil {
 		return nil, total, err
 	}
@@ -241,9 +249,15 @@ func (p *Parser) parseHeadersOnly(msg Message, data []byte) (*ContentLengthHeade
 	// sidecar patch: the header section as one string, of which every header's name and
 	// value are substrings (one allocation per message instead of one or two per header).
 	var text string
+	hdrCap := defaultHeaderCap
 	if end := bytes.Index(data, []byte("\r\n\r\n")); end >= 0 {
 		text = string(data[:end+2])
+		// sidecar patch: room for one header per line (a line's comma-separated values,
+		// several headers, grow it) instead of 10 whatever the message, grown to 20 by the
+		// 11th header.
+		hdrCap = strings.Count(text, "\n")
 	}
+	presizeHeaders(msg, hdrCap)
 	for {
 		headerBuf, n, err = p.parseNextHeaderText(headerBuf[:0], data, text)
 		data = data[n:]
@@ -337,6 +351,29 @@ func (p *Parser) NewSIPStream() *ParserStream {
 }
 
 func parseLine(startLine string) (msg Message, err error) {
+	return parseLineCap(startLine, defaultHeaderCap)
+}
+
+// presizeHeaders gives msg, when its header list has no room yet, room for n headers
+// (sidecar patch).
+func presizeHeaders(msg Message, n int) {
+	var hs *headers
+	switch m := msg.(type) {
+	case *Request:
+		hs = &m.headers
+	case *Response:
+		hs = &m.headers
+	default:
+		return
+	}
+	if cap(hs.headerOrder) == 0 && n > 0 {
+		hs.headerOrder = make([]Header, 0, n)
+	}
+}
+
+// parseLineCap is parseLine making the message's header list with room for hdrCap
+// headers (sidecar patch).
+func parseLineCap(startLine string, hdrCap int) (msg Message, err error) {
 	if parts, ok := split3(startLine); ok {
 		if isRequest(parts) {
 			recipient := Uri{}
@@ -345,7 +382,7 @@ func parseLine(startLine string) (msg Message, err error) {
 				return nil, err
 			}
 
-			m := NewRequest(method, recipient)
+			m := newRequestCap(method, recipient, hdrCap)
 			m.SipVersion = sipVersion
 			return m, nil
 		}
@@ -355,7 +392,7 @@ func parseLine(startLine string) (msg Message, err error) {
 				return nil, err
 			}
 
-			m := NewResponse(statusCode, reason)
+			m := newResponseCap(statusCode, reason, hdrCap)
 			m.SipVersion = sipVersion
 			return m, nil
 		}

@@ -25,6 +25,15 @@ type Request struct {
 // No headers are added. AppendHeader should be called to add Headers.
 // r.SetBody can be called to set proper ContentLength header
 func NewRequest(method RequestMethod, recipient Uri) *Request {
+	return newRequestCap(method, recipient, defaultHeaderCap)
+}
+
+// defaultHeaderCap is the room for headers of a message built by NewRequest or NewResponse.
+const defaultHeaderCap = 10
+
+// newRequestCap is NewRequest with room for hdrCap headers (sidecar patch: the parser
+// sizes a received request's header list to its header section).
+func newRequestCap(method RequestMethod, recipient Uri, hdrCap int) *Request {
 	if recipient.UriParams != nil {
 		// mostly this are empty
 		recipient.UriParams = recipient.UriParams.clone()
@@ -37,7 +46,7 @@ func NewRequest(method RequestMethod, recipient Uri) *Request {
 	req.SipVersion = "SIP/2.0"
 	// req.headers = newHeaders()
 	req.headers = headers{
-		headerOrder: make([]Header, 0, 10), // making capacity allows faster appending headers
+		headerOrder: make([]Header, 0, hdrCap), // making capacity allows faster appending headers
 	}
 	req.Method = method
 	req.Recipient = recipient
@@ -92,7 +101,7 @@ func (req *Request) StringWrite(buffer io.StringWriter) {
 	buffer.WriteString("\r\n")
 	// message body
 	if req.body != nil {
-		buffer.WriteString(string(req.body))
+		writeBody(buffer, req.body)
 		return
 	}
 	// buffer.WriteString("\r\n")

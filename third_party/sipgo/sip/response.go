@@ -26,11 +26,17 @@ func NewResponse(
 	statusCode int,
 	reason string,
 ) *Response {
+	return newResponseCap(statusCode, reason, defaultHeaderCap)
+}
+
+// newResponseCap is NewResponse with room for hdrCap headers (sidecar patch: the parser
+// and NewResponseFromRequest size the header list to what the response gets).
+func newResponseCap(statusCode int, reason string, hdrCap int) *Response {
 	res := &Response{}
 	res.SipVersion = "SIP/2.0"
 	res.headers = headers{
 		// headers:     make(map[string]Header),
-		headerOrder: make([]Header, 0, 10),
+		headerOrder: make([]Header, 0, hdrCap),
 	}
 	res.StatusCode = statusCode
 	res.Reason = reason
@@ -86,7 +92,7 @@ func (res *Response) StringWrite(buffer io.StringWriter) {
 	// message body
 	if res.body != nil {
 		// buffer.WriteString("\r\n")
-		buffer.WriteString(string(res.body))
+		writeBody(buffer, res.body)
 		return
 	}
 	// buffer.WriteString("\r\n")
@@ -199,18 +205,20 @@ func NewResponseFromRequest(
 	reason string,
 	body []byte,
 ) *Response {
-	res := NewResponse(
-		statusCode,
-		reason,
-	)
-	res.SipVersion = req.SipVersion
 	// RFC 3261 §20, Table 3.
 	allowedMethod := req.Method != REGISTER && !req.IsAck()
 	allowedStatus := (statusCode >= 180 && statusCode < 190) ||
 		(statusCode >= 200 && statusCode < 300)
 	// RFC 3261 §12.1–12.1.1 also requires copying for early-dialog responses.
 	earlyInvite := req.IsInvite() && statusCode > 100 && statusCode < 200
-	if allowedMethod && (allowedStatus || earlyInvite) {
+	copyRR := allowedMethod && (allowedStatus || earlyInvite)
+	res := newResponseCap(
+		statusCode,
+		reason,
+		responseHeaderCap(req, copyRR),
+	)
+	res.SipVersion = req.SipVersion
+	if copyRR {
 		CopyHeaders("Record-Route", req, res)
 	}
 	CopyHeaders("Via", req, res)
@@ -270,6 +278,30 @@ func NewResponseFromRequest(
 	}
 
 	return res
+}
+
+// responseRoom is the room NewResponseFromRequest leaves for headers after those it copies
+// from the request: Content-Length and what a TU adds to a response (Contact,
+// Content-Type, Allow, Supported, Server, one more).
+const responseRoom = 7
+
+// responseHeaderCap (sidecar patch) is the room for headers of a response to req: its Via
+// headers (and Record-Route when copyRR), From, To, Call-ID, CSeq and responseRoom, instead
+// of 10 whatever the response, grown to 20 by the 11th header (a 200 OK with its SDP,
+// Contact, Allow and Supported had 11 or more).
+func responseHeaderCap(req *Request, copyRR bool) int {
+	n := 4 + responseRoom
+	for _, h := range req.headerOrder {
+		switch h.(type) {
+		case *ViaHeader:
+			n++
+		case *RecordRouteHeader:
+			if copyRR {
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // TODO we may want to have resolved IP destination as seperate variable like request

@@ -33,6 +33,14 @@ type TransactionLayer struct {
 	// transaction is made for it.
 	preRequest func(req *Request) *Response
 
+	// confirmed (sidecar patch, PATCHED.md) holds the keys of the INVITE server
+	// transactions ended on the ACK of their non-2xx final until their Timer I: the ACKs
+	// and INVITEs retransmitted for them are absorbed.
+	confirmed *confirmedKeys
+
+	// noTimer1xx (sidecar patch): server INVITE transactions arm no Timer_1xx.
+	noTimer1xx bool
+
 	log *slog.Logger
 }
 
@@ -73,11 +81,22 @@ func WithTransactionLayerPreRequest(f func(req *Request) *Response) TransactionL
 	}
 }
 
+// WithTransactionLayerNoTimer1xx (sidecar patch, PATCHED.md): the INVITE server
+// transactions of the layer arm no Timer_1xx, which sends a 100 Trying when the TU sent no
+// response within 200 ms (RFC 3261 17.2.1): a TU that sends its own 100 when due (as
+// sidecar does, sipsvc/trying.go) spares a timer per INVITE.
+func WithTransactionLayerNoTimer1xx() TransactionLayerOption {
+	return func(txl *TransactionLayer) {
+		txl.noTimer1xx = true
+	}
+}
+
 func NewTransactionLayer(tpl *TransportLayer, options ...TransactionLayerOption) *TransactionLayer {
 	txl := &TransactionLayer{
 		tpl:                tpl,
 		clientTransactions: newTransactionStore[*ClientTx](),
 		serverTransactions: newTransactionStore[*ServerTx](),
+		confirmed:          newConfirmedKeys(),
 
 		reqHandler:    defaultRequestHandler,
 		unRespHandler: defaultUnhandledRespHandler,
@@ -181,6 +200,14 @@ func (txl *TransactionLayer) handleRequest(req *Request) error {
 		}
 
 		tx, exists := txl.getServerTx(key)
+		if !exists && txl.confirmed.has(key) {
+			// sidecar patch: the INVITE's transaction was Confirmed (see confirmedKeys),
+			// where a CANCEL is answered 200 and changes nothing.
+			if err := txl.tpl.WriteMsg(NewResponseFromRequest(req, StatusOK, "OK", nil)); err != nil {
+				return fmt.Errorf("Failed to respond 200 for CANCEL: %w", err)
+			}
+			return nil
+		}
 		if exists {
 			// Send 200 OK for CANCEL first, then terminate the INVITE.
 			// The CANCEL client transaction retransmits until it receives
@@ -250,6 +277,10 @@ func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 		return nil
 	}
 	txl.serverTransactions.unlock()
+	if (req.Method == INVITE || req.Method == ACK) && txl.confirmed.has(key) {
+		// sidecar patch: a retransmission for a Confirmed transaction, absorbed.
+		return nil
+	}
 
 	// Connections are singleflight operations
 	conn, err := txl.tpl.serverRequestConnection(10*time.Second, req)
@@ -284,6 +315,8 @@ func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 	}
 
 	tx = NewServerTx(key, req, conn, txl.log)
+	tx.onConfirm = txl.confirmed.add
+	tx.noTimer1xx = txl.noTimer1xx
 	if err := tx.Init(); err != nil {
 		txl.serverTransactions.unlock()
 		// Init failed: this tx never reaches delete(), so release the connection
@@ -453,6 +486,7 @@ func (txl *TransactionLayer) getServerTx(key string) (*ServerTx, bool) {
 func (txl *TransactionLayer) Close() {
 	txl.clientTransactions.terminateAll()
 	txl.serverTransactions.terminateAll()
+	txl.confirmed.close()
 	txl.log.Debug("transaction layer closed")
 }
 

@@ -23,6 +23,14 @@ type ServerTx struct {
 	timer_l      *time.Timer
 	reliable     bool
 	confirmed    bool // the ACK of a non-2xx final received (sidecar patch); under fsmMu
+	// onConfirm (sidecar patch, PATCHED.md), set by the transaction layer before the
+	// transaction is used, takes the key of a transaction Confirmed by the ACK of its
+	// non-2xx final to absorb retransmissions for ttl (its Timer I, 0 on reliable
+	// transports): the transaction then ends at once instead of on its Timer I.
+	onConfirm func(key string, ttl time.Duration)
+	// noTimer1xx (sidecar patch), set by the transaction layer before Init: no Timer_1xx
+	// (WithTransactionLayerNoTimer1xx).
+	noTimer1xx bool
 }
 
 func NewServerTx(key string, origin *Request, conn Connection, logger *slog.Logger) *ServerTx {
@@ -31,8 +39,11 @@ func NewServerTx(key string, origin *Request, conn Connection, logger *slog.Logg
 	tx.conn = conn
 
 	// sidecar patch: one slot, filled by the first ACK passed up and never waited on (see
-	// ackSend).
-	tx.acks = make(chan *Request, 1)
+	// ackSend); only for an INVITE, the one transaction that gets ACKs (the nil channel of
+	// the others blocks a reader forever, as their empty one did).
+	if origin.IsInvite() {
+		tx.acks = make(chan *Request, 1)
+	}
 	// tx.cancels = make(chan *Request)
 	tx.done = make(chan struct{})
 	tx.log = logger
@@ -53,7 +64,7 @@ func (tx *ServerTx) Init() error {
 	tx.mu.Unlock()
 
 	// RFC 3261 - 17.2.1
-	if tx.Origin().IsInvite() {
+	if tx.Origin().IsInvite() && !tx.noTimer1xx {
 		tx.mu.Lock()
 		tx.timer_1xx = time.AfterFunc(Timer_1xx, func() {
 			trying := NewResponseFromRequest(

@@ -283,10 +283,17 @@ func (tx *ServerTx) actConfirm() fsmInput {
 		tx.timer_h = nil
 	}
 
-	// If transport is reliable this will be 0 and fire imediately
-	tx.timer_i = time.AfterFunc(tx.timer_i_time, func() {
-		tx.spinFsm(server_input_timer_i)
-	})
+	// sidecar patch: a transaction layer that absorbs the retransmissions of Confirmed
+	// transactions by their key (onConfirm) gets the key, and the transaction ends now, as
+	// on Timer I (its terminate callbacks run, ErrTransactionTerminated), instead of
+	// staying for T4 (5 s on UDP) with its INVITE.
+	onConfirm := tx.onConfirm
+	if onConfirm == nil {
+		// If transport is reliable this will be 0 and fire imediately
+		tx.timer_i = time.AfterFunc(tx.timer_i_time, func() {
+			tx.spinFsm(server_input_timer_i)
+		})
+	}
 
 	tx.mu.Unlock()
 
@@ -296,6 +303,14 @@ func (tx *ServerTx) actConfirm() fsmInput {
 	// the ACK (passed up above) and a CANCEL are let go instead of kept to the end.
 	tx.releaseMessages()
 	tx.confirmed = true
+	if onConfirm != nil {
+		// The key is held before the transaction leaves the store: a retransmission
+		// finds one or the other.
+		if tx.timer_i_time > 0 {
+			onConfirm(tx.key, tx.timer_i_time)
+		}
+		return server_input_timer_i
+	}
 	return FsmInputNone
 }
 

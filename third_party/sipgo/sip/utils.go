@@ -410,14 +410,13 @@ func compareFunctions(fsm1 any, fsm2 any) error {
 }
 
 func isIPV6(host string) bool {
-	// Quick reject (has dot)
-	for c := range host {
-		if c == '.' {
-			return false
-		}
-		if c == ':' {
-			break
-		}
+	// Quick reject: no colon (a host name or an IPv4 address), or a dot before the first
+	// colon (no IPv6 text has one). sidecar patch: upstream's loop ranged over the
+	// indexes, not the characters, so it never rejected and every host, IPv4 ones
+	// included, went through net.ParseIP (an allocation) for each URI written.
+	colon := strings.IndexByte(host, ':')
+	if colon < 0 || strings.IndexByte(host[:colon], '.') >= 0 {
+		return false
 	}
 
 	ip := net.ParseIP(host)
