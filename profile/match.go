@@ -72,7 +72,10 @@ func ParseSelection(s string) (Match, error) {
 		if err := checkToken(k, maxParamKey, "-_.", "template parameter name"); err != nil {
 			return Match{}, fmt.Errorf("%w: %v", ErrInvalidValue, err)
 		}
-		if err := checkText(v, maxParamValue, "template parameter "+k); err != nil {
+		if err := checkText(v, maxParamValue, ""); err != nil {
+			// Checked again for the message only: its label, built on every call, would
+			// be an allocation per parameter.
+			err = checkText(v, maxParamValue, "template parameter "+k)
 			return Match{}, fmt.Errorf("%w: %v", ErrInvalidValue, err)
 		}
 		if m.Params == nil {

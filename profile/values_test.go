@@ -188,10 +188,10 @@ func TestParseSelection(t *testing.T) {
 		{in: "t;=x", wantErr: "without a name"},
 		{in: "t;k!=x", wantErr: "not allowed"},
 		{in: "t;k=a;K=b", wantErr: "given twice"},
-		{in: "t;k=" + strings.Repeat("v", 257), wantErr: "longer than 256"},
+		{in: "t;k=" + strings.Repeat("v", 257), wantErr: "template parameter k longer than 256"},
 		{in: "t" + strings.Repeat(";k", 17), wantErr: "given twice"},
 		{in: "t;a;b;c;d;e;f;g;h;i;j;k;l;m;n;o;p;q", wantErr: "more than 16"},
-		{in: "t;k=a\x01", wantErr: "control character"},
+		{in: "t;k=a\x01", wantErr: "template parameter k contains control character"},
 		{in: strings.Repeat("a", 600), wantErr: "longer than 512"},
 	}
 	for _, tt := range tests {
@@ -280,4 +280,12 @@ func FuzzParseCallerID(f *testing.F) {
 			t.Fatalf("%q: %+v read back as %+v", s, id, again)
 		}
 	})
+}
+
+// TestParseSelectionAllocs: a selection with parameters costs its map and nothing else (the
+// error labels are built only for an error).
+func TestParseSelectionAllocs(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { _, _ = ParseSelection("subscriber;ext=1001;pin=1234") }); n > 2 {
+		t.Errorf("ParseSelection: %v allocations, want 2 (the parameters' map: its header and one group)", n)
+	}
 }

@@ -103,7 +103,7 @@ func Render(ctx context.Context, b *Bundle, in RenderInput) (*Rendered, error) {
 		return res, fmt.Errorf("%w: %s is not in [sip] trusted (%s): the request would be %s",
 			ErrUntrusted, in.Source, sipCfg.Trusted, untrustedAnswer(sipCfg.Untrusted))
 	}
-	rt, err := b.Route(ctx, req)
+	rt, err := b.Trace(ctx, req)
 	report := identify.NewReport(b.chain, rt.Attempts, rt.Match, identifyErr(err), sipCfg.NoMatchCode)
 	res.Identify = &report
 	res.Caller = renderProfile(rt.Caller, in.ShowSecrets)

@@ -19,7 +19,8 @@ import (
 type Routing struct {
 	// Request is the request routed.
 	Request *request.Request
-	// Attempts is what every identifier of the chain did, the ones not reached included.
+	// Attempts is what every identifier of the chain did, the ones not reached included:
+	// filled by Bundle.Trace (for render); Route, the call path, leaves it nil.
 	Attempts []identify.Attempt
 	// Match is the identification: the identifier that matched and the caller's and
 	// callee's template selections. It is the zero Result when identification failed.
@@ -59,17 +60,35 @@ func (e *BuildError) Error() string {
 func (e *BuildError) Unwrap() error { return e.Err }
 
 // Route identifies req, builds both profiles and picks the dialplan context and extension.
-// On an error it returns what it found so far (the attempts, and the match and profiles
-// built before the failure) with:
+// On an error it returns what it found so far (the match and profiles built before the
+// failure; with Trace, the attempts) with:
 //
 //   - the identifier chain's error, wrapped as "identify: ...": identify.ErrNoMatch (answered
 //     with [sip] no-match, see identify.Answer) or a *sipstatus.Error carrying its SIP answer;
 //   - a *BuildError in a *sipstatus.Error answering 500 when a matched template cannot build
 //     its profile.
+//
+// Route does not record the identifiers' attempts (Routing.Attempts is nil): Trace does.
 func (b *Bundle) Route(ctx context.Context, req *request.Request) (Routing, error) {
+	return b.route(ctx, req, false)
+}
+
+// Trace is Route that also records what every identifier of the chain did
+// (Routing.Attempts), for "sidecar render".
+func (b *Bundle) Trace(ctx context.Context, req *request.Request) (Routing, error) {
+	return b.route(ctx, req, true)
+}
+
+// route is Route, with the attempts recorded when trace is set.
+func (b *Bundle) route(ctx context.Context, req *request.Request, trace bool) (Routing, error) {
 	r := Routing{Request: req, Plan: b.plan}
-	attempts, res, err := b.chain.Trace(ctx, req)
-	r.Attempts = attempts
+	var res identify.Result
+	var err error
+	if trace {
+		r.Attempts, res, err = b.chain.Trace(ctx, req)
+	} else {
+		res, err = b.chain.Identify(ctx, req)
+	}
 	if err != nil {
 		return r, fmt.Errorf("identify: %w", err)
 	}

@@ -3,6 +3,7 @@ package routing_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"testing"
 
@@ -66,6 +67,24 @@ func invite(exten, headers string) []byte {
 
 var loopback = netip.MustParseAddrPort("127.0.0.1:5060")
 
+// TestRouteLeavesAttempts: Route, the call path, routes as Trace does but records no
+// attempts.
+func TestRouteLeavesAttempts(t *testing.T) {
+	b := loadBundle(t, nil, nil)
+	for _, hdrs := range []string{"X-Caller-Template: sub\nX-Callee-Template: box\nX-Pin: 4321\n", ""} {
+		req, err := routing.ParseRequest(invite("1002", hdrs), loopback, "udp")
+		if err != nil {
+			t.Fatal(err)
+		}
+		traced, terr := b.Trace(context.Background(), req)
+		rt, err := b.Route(context.Background(), req)
+		if fmt.Sprint(err) != fmt.Sprint(terr) || rt.Attempts != nil || len(traced.Attempts) != 1 ||
+			rt.Match.Identifier != traced.Match.Identifier || rt.Context != traced.Context || rt.Exten != traced.Exten {
+			t.Errorf("%q: Route = %+v, %v; Trace = %+v, %v", hdrs, rt, err, traced, terr)
+		}
+	}
+}
+
 func TestRoute(t *testing.T) {
 	b := loadBundle(t, nil, nil)
 	ctx := context.Background()
@@ -75,7 +94,7 @@ func TestRoute(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return b.Route(ctx, req)
+		return b.Trace(ctx, req)
 	}
 
 	rt, err := route(invite("1002", "X-Caller-Template: sub\nX-Callee-Template: box\nX-Pin: 4321\n"))

@@ -18,8 +18,10 @@ import (
 // out: a 200 OK until its ACK (ackInvite then ends the transaction itself), any other final
 // answer until the call's goroutine is done.
 func (s *Server) startCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte) {
+	// The call's state is made here, so this goroutine waits on its acked channel directly
+	// (no hand-over from the call's goroutine, no wake-up to receive it).
+	st := newCallState(req.CSeq().SeqNo)
 	done := make(chan struct{})
-	confirmed := make(chan (<-chan struct{}), 1)
 	go func() {
 		defer close(done)
 		defer s.limit.release()
@@ -28,16 +30,10 @@ func (s *Server) startCall(req *sip.Request, tx sip.ServerTransaction, src netip
 				s.handlerPanic(req, tx, r) // a panic off route (which recovers its own, safeRoute)
 			}
 		}()
-		s.runCall(req, tx, src, offer, confirmed)
+		s.runCall(req, tx, src, offer, st)
 	}()
-	var acked <-chan struct{}
 	select {
-	case acked = <-confirmed:
-	case <-done:
-		return
-	}
-	select {
-	case <-acked:
+	case <-st.acked:
 	case <-done:
 	}
 }

@@ -79,13 +79,13 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 }
 
 // runCall creates the dialog and the call, routes it, and ends it. offer is the INVITE's
-// SDP (nil for a late offer). Once the call exists, runCall sends on created the channel
-// closed when the initial 200 OK is acknowledged (startCall waits on it). The call's
+// SDP (nil for a late offer); st is the call's state, made by startCall (which waits on its
+// acked channel). The call's
 // goroutine waits in runCall as long as the call lasts: the setup and the end run in
 // helpers, so its frame, and the goroutine's stack, stay small.
 func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte,
-	created chan<- (<-chan struct{})) {
-	c := s.newCall(req, tx, src, offer, created)
+	st *callState) {
+	c := s.newCall(req, tx, src, offer, st)
 	if c == nil {
 		return
 	}
@@ -95,12 +95,12 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 	c.finish(trace, err)
 }
 
-// newCall creates the dialog and the call of req and registers it; nil when no dialog can
-// be started (answered 400).
+// newCall creates the dialog and the call of req, in state st, and registers it; nil when
+// no dialog can be started (answered 400).
 //
 //go:noinline
 func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte,
-	created chan<- (<-chan struct{})) *call {
+	st *callState) *call {
 	log := lazylog.With(s.log, slog.String("call_id", callIDOf(req)), slog.String("source", src.String()),
 		slog.String("transport", sip.NetworkToLower(req.Transport())))
 	dua := s.dialogUA(req, tx)
@@ -112,10 +112,9 @@ func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 	}
 	c := &call{
 		s: s, sipReq: req, tx: tx, dlg: dlg, ua: dua, src: src,
-		start: time.Now(), log: log, offer: offer, st: newCallState(req.CSeq().SeqNo),
+		start: time.Now(), log: log, offer: offer, st: st,
 	}
 	c.st.observe = s.blf.observer(c)
-	created <- c.st.acked
 	c.ctx, c.cancel = context.WithCancelCause(s.hangupCtx)
 	c.stopDuration = c.limitDuration(time.Duration(s.maxDuration.Load()))
 	// The dialog's end (the caller's BYE, ours answered, a CANCEL) cancels the call's

@@ -13,6 +13,7 @@ package shallow
 import (
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 )
 
@@ -35,48 +36,64 @@ func (p *Panic) Unwrap() error {
 // idleFor is how long a worker waits for its next step before it exits.
 const idleFor = 2 * time.Second
 
+// task is one step handed to a worker: f, then the panic it raised (nil if none), then a
+// send on done. Tasks are pooled with their channel, so a step allocates nothing of its own.
+type task struct {
+	f    func()
+	p    *Panic
+	done chan struct{} // one slot: the worker's send never waits
+}
+
+// tasks holds idle tasks.
+var tasks = sync.Pool{New: func() any { return &task{done: make(chan struct{}, 1)} }}
+
 // work hands a step to an idle worker (unbuffered: a send succeeds only when one waits).
 // Workers are kept across steps, so a step neither starts a goroutine nor grows a fresh
 // stack to its depth again (that was ~4 us a step); there are never more workers than
 // steps running at once (at most one per call in setup), and an idle one exits after idleFor.
-var work = make(chan func())
+var work = make(chan *task)
 
 // Run calls f on another goroutine and returns when f has returned. When f panics, Run
 // panics on the caller's goroutine with a *Panic (so the caller's recover still sees it). f
 // must not call runtime.Goexit.
 func Run(f func()) {
-	var p *Panic
-	done := make(chan struct{})
-	job := func() {
-		defer close(done)
-		defer func() {
-			if r := recover(); r != nil {
-				p = &Panic{Value: r, Stack: debug.Stack()}
-			}
-		}()
-		f()
-	}
+	t := tasks.Get().(*task)
+	t.f = f
 	select {
-	case work <- job:
+	case work <- t:
 	default:
-		go worker(job)
+		go worker(t)
 	}
-	<-done
+	<-t.done
+	p := t.p
+	t.f, t.p = nil, nil
+	tasks.Put(t)
 	if p != nil {
 		panic(p)
 	}
 }
 
-// worker runs job, then the steps handed to it, until it has been idle for idleFor.
-func worker(job func()) {
-	t := time.NewTimer(idleFor)
-	defer t.Stop()
+// run calls t.f, records its panic, and reports on t.done; t is the caller's again after.
+func (t *task) run() {
+	defer func() {
+		if r := recover(); r != nil {
+			t.p = &Panic{Value: r, Stack: debug.Stack()}
+		}
+		t.done <- struct{}{}
+	}()
+	t.f()
+}
+
+// worker runs t, then the steps handed to it, until it has been idle for idleFor.
+func worker(t *task) {
+	idle := time.NewTimer(idleFor)
+	defer idle.Stop()
 	for {
-		job()
-		t.Reset(idleFor)
+		t.run()
+		idle.Reset(idleFor)
 		select {
-		case job = <-work:
-		case <-t.C:
+		case t = <-work:
+		case <-idle.C:
 			return
 		}
 	}
