@@ -48,8 +48,8 @@ type call struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
-	stopDuration func() bool           // stops the max-duration timer (limitDuration)
-	watch        *atomic.Pointer[call] // the dialog's end watch reaches the call through it (newCall)
+	dur   durationLink          // the call's place among the maximum durations (duration.go)
+	watch *atomic.Pointer[call] // the dialog's end watch reaches the call through it (newCall)
 
 	offer []byte // the INVITE's SDP (the SDP part of a multipart body), nil for a late offer
 
