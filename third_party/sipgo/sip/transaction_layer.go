@@ -41,9 +41,6 @@ type TransactionLayer struct {
 	// noTimer1xx (sidecar patch): server INVITE transactions arm no Timer_1xx.
 	noTimer1xx bool
 
-	// workers (sidecar patch, PATCHED.md) handle the received messages (handleMessage).
-	workers *msgWorkers
-
 	log *slog.Logger
 }
 
@@ -105,7 +102,6 @@ func NewTransactionLayer(tpl *TransportLayer, options ...TransactionLayerOption)
 		unRespHandler: defaultUnhandledRespHandler,
 	}
 	txl.log = DefaultLogger().With("caller", "TransactionLayer")
-	txl.workers = newMsgWorkers(txl.handleMessageNow)
 
 	for _, o := range options {
 		o(txl)
@@ -171,19 +167,12 @@ func (txl *TransactionLayer) handleMessage(msg Message) {
 	// Having concurency here we increased throghput but also solving deadlock
 	// Current client transactions are blocking on passUp and this may block when calling tx.Receive
 	// forking here can remove this
-	//
-	// sidecar patch (PATCHED.md): forked to a kept worker goroutine (msgWorkers), not a
-	// new goroutine per message.
-	txl.workers.run(msg)
-}
 
-// handleMessageNow handles msg on the calling goroutine (a worker's).
-func (txl *TransactionLayer) handleMessageNow(msg Message) {
 	switch msg := msg.(type) {
 	case *Request:
-		txl.handleRequestBackground(msg)
+		go txl.handleRequestBackground(msg)
 	case *Response:
-		txl.handleResponseBackground(msg)
+		go txl.handleResponseBackground(msg)
 	default:
 		txl.log.Error("unsupported message, skip it")
 	}
@@ -498,7 +487,6 @@ func (txl *TransactionLayer) Close() {
 	txl.clientTransactions.terminateAll()
 	txl.serverTransactions.terminateAll()
 	txl.confirmed.close()
-	txl.workers.close()
 	txl.log.Debug("transaction layer closed")
 }
 
