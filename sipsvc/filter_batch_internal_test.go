@@ -80,7 +80,9 @@ func invite(uri string) string {
 	return "INVITE " + uri + " SIP/2.0\r\nContent-Length: 0\r\n\r\n"
 }
 
-func batched() bool { return runtime.GOOS == "linux" && (runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64") }
+func batched() bool {
+	return runtime.GOOS == "linux" && (runtime.GOARCH == "amd64" || runtime.GOARCH == "arm64")
+}
 
 // TestBatchReadDeliversQueuedInOrder: datagrams queued before the first read come up one
 // by one, in order, each with its source and its receive timestamp; batched, one read of
