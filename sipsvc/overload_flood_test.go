@@ -397,7 +397,12 @@ func floodLadder(t *testing.T, e *env, pin floodPin) (capacity int, ladder []str
 	}
 	// A step is unclean when two runs at its rate are: one stall of a shared host (a
 	// neighbour's burst, the quota's throttling lined up with a GC) does not end the ladder.
-	step := func(rate int) bool { return run(rate) || run(rate) }
+	step := func(rate int) bool {
+		if run(rate) {
+			return true
+		}
+		return run(rate) // the second run at the same rate
+	}
 	lo, hi := 0, 0
 	for rate := 100; rate <= ladderTop; rate *= 2 {
 		if !step(rate) {
