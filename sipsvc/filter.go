@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -164,7 +163,7 @@ func hasPrefixFoldASCII(b []byte, w string) bool {
 // more: the socket is a named field, not embedded, so no other read method of *net.UDPConn
 // (ReadFromUDP, ReadMsgUDP, Read, ...) can bypass the gate. sipgo's ServeUDP takes a
 // net.PacketConn and asserts no concrete type; the receive buffer is set on the socket
-// before it is wrapped.
+// before it is wrapped. It reads in batches (filter_batch.go).
 type trustPacketConn struct {
 	UDPConn *net.UDPConn
 	gate    *trustGate
@@ -172,29 +171,31 @@ type trustPacketConn struct {
 	// admit is the overload check (Server) run on each trusted datagram and on each datagram
 	// sent. nil: none.
 	admit datagramAdmitter
+	// log takes the debug line of an overload 503 the socket would not send (nil: none).
+	log *slog.Logger
+	// batch is how many datagrams one read takes: 0 rxBatchSize, 1 one per read (the path
+	// without recvmmsg, as on other systems).
+	batch int
 
-	stamps sync.Once // asks the kernel for receive timestamps, at the first read
+	// rx is the ring of batched reads, made at the first read (sized to its buffer).
+	rx *rxBatch
 	// backlog reads the socket's receive queue for the overload check (made at the first read).
 	backlog *backlogGauge
-	// oob receives the timestamp. sipgo reads a packet connection from one goroutine only.
-	oob [rxStampSpace]byte
 	// lastSrc and lastAddr: the source of the last datagram returned and the address it was
 	// returned as, returned again for the next datagram from the same source (from
 	// Kamailio, nearly every one) instead of a new net.UDPAddr (two allocations). Readers
 	// must not change the address (sipgo does not).
 	lastSrc  netip.AddrPort
 	lastAddr *net.UDPAddr
-	// reply is WriteTo as the function the overload check answers through, made once (a
-	// method value per datagram otherwise).
-	reply func([]byte, net.Addr) (int, error)
 }
 
 // datagramAdmitter is the overload control of a UDP socket (overload.go).
 type datagramAdmitter interface {
 	// admitNewCall reports whether datagram b from src, read at now, which arrived at the
-	// socket at arrived, goes up; false when it answered the datagram itself (503) through send.
-	// backlog reads how full the socket's receive queue is.
-	admitNewCall(src netip.AddrPort, b []byte, now, arrived time.Time, send func([]byte, net.Addr) (int, error),
+	// socket at arrived, goes up; false when it answered the datagram itself (a 503, queued
+	// through reply, which keeps b until it is written) or absorbed it. backlog reads how full
+	// the socket's receive queue is.
+	admitNewCall(src netip.AddrPort, b []byte, now, arrived time.Time, reply func(b []byte, dst netip.AddrPort),
 		backlog *backlogGauge) bool
 	// sentResponse sees each datagram sent.
 	sentResponse(b []byte)
@@ -202,40 +203,42 @@ type datagramAdmitter interface {
 
 var _ net.PacketConn = (*trustPacketConn)(nil)
 
-// ReadFrom reads the next admitted datagram into b. The gate peeks at b in place; a
-// discarded datagram costs no allocation. The arrival time the overload check gets is the
-// kernel's receive timestamp (SO_TIMESTAMPNS) where there is one, else the time of the read.
+// ReadFrom copies the next admitted datagram into b. The gate peeks at each datagram in
+// place in the batch; a discarded datagram costs no allocation. The arrival time the
+// overload check gets is the kernel's receive timestamp (SO_TIMESTAMPNS) where there is
+// one, else the time of the read. A datagram longer than b is truncated to it (the ring's
+// buffers are as large as the first b: none is then truncated twice).
 func (c *trustPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	if c.rx == nil {
+		c.start(len(b))
+	}
+	r := c.rx
+	if r.next >= len(r.keep) {
+		if err := c.fillAndGate(); err != nil {
+			return 0, nil, err
+		}
+	}
+	s := &r.slots[r.keep[r.next]]
+	r.next++
+	n := copy(b, s.buf[:s.n])
+	if c.lastAddr == nil || s.src != c.lastSrc {
+		c.lastSrc, c.lastAddr = s.src, net.UDPAddrFromAddrPort(s.src)
+	}
+	return n, c.lastAddr, nil
+}
+
+// start makes the ring of batched reads, its buffers size bytes each, and, with an overload
+// check, asks the kernel for receive timestamps and opens the backlog gauge.
+func (c *trustPacketConn) start(size int) {
 	if c.admit != nil {
-		c.stamps.Do(func() {
-			enableRxStamps(c.UDPConn)
-			c.backlog = newBacklogGauge(c.UDPConn)
-			c.reply = c.WriteTo
-		})
+		enableRxStamps(c.UDPConn)
+		c.backlog = newBacklogGauge(c.UDPConn)
 	}
-	for {
-		n, oobn, flags, src, err := c.UDPConn.ReadMsgUDPAddrPort(b, c.oob[:])
-		if err != nil {
-			return n, nil, err
-		}
-		if !c.gate.admitDatagram(src, b[:n]) || !c.gate.framed(src, b[:n], flags) {
-			continue
-		}
-		if c.admit != nil {
-			now := time.Now()
-			arrived, ok := rxStamp(c.oob[:oobn])
-			if !ok || arrived.After(now) {
-				arrived = now
-			}
-			if !c.admit.admitNewCall(src, b[:n], now, arrived, c.reply, c.backlog) {
-				continue
-			}
-		}
-		if c.lastAddr == nil || src != c.lastSrc {
-			c.lastSrc, c.lastAddr = src, net.UDPAddrFromAddrPort(src)
-		}
-		return n, c.lastAddr, nil
+	n := c.batch
+	if n <= 0 {
+		n = rxBatchSize
 	}
+	c.rx = newRxBatch(c.UDPConn, n, max(size, 1), n > 1)
 }
 
 // WriteTo sends b to addr through the socket.

@@ -61,7 +61,7 @@ func (s *Server) bind(l config.Listen) (config.Listen, io.Closer, error) {
 			conn.Close()
 			return l, nil, err
 		}
-		filtered := &trustPacketConn{UDPConn: conn, gate: s.newTrustGate(), send: send, admit: s}
+		filtered := &trustPacketConn{UDPConn: conn, gate: s.newTrustGate(), send: send, admit: s, log: s.log}
 		go s.serveLoop(bound, func() error { return s.srv.ServeUDP(filtered) })
 		return bound, closers{send, conn}, nil
 	case "tcp", "tls":

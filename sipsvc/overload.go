@@ -2,7 +2,6 @@ package sipsvc
 
 import (
 	"bytes"
-	"net"
 	"net/netip"
 	"strconv"
 	"time"
@@ -20,12 +19,12 @@ const (
 // admitNewCall is the overload check of the UDP socket filter, after the trust check: a
 // datagram that is not a new INVITE goes up; a new INVITE (arrived at the socket at arrived)
 // goes up when admission admits it at now, and is otherwise answered 503 with Retry-After here,
-// statelessly, through send, and not passed up. A retransmission of an INVITE admitted
+// statelessly, queued through reply (written with its batch), and not passed up. A retransmission of an INVITE admitted
 // recently (same top Via branch) goes up to its transaction. The ACK of such a 503 (the
 // refused INVITE's branch) is absorbed here: no transaction has it, and sipgo would parse
 // it for nothing. backlog reads how full the socket's receive queue is.
 func (s *Server) admitNewCall(src netip.AddrPort, b []byte, now, arrived time.Time,
-	send func([]byte, net.Addr) (int, error), backlog *backlogGauge) bool {
+	reply func([]byte, netip.AddrPort), backlog *backlogGauge) bool {
 	s.admit.socketWait(now, now.Sub(arrived))
 	if isRequestOf(b, "ACK") {
 		return !s.admit.wasRefused(b, arrived)
@@ -57,9 +56,7 @@ func (s *Server) admitNewCall(src netip.AddrPort, b []byte, now, arrived time.Ti
 		return true // unanswerable here: sipgo answers 400 or drops it
 	}
 	s.admit.refusedBranch(branch, now)
-	if _, err := send(h.reply(s.cfg.UserAgent), net.UDPAddrFromAddrPort(src)); err != nil {
-		s.log.Debug("overload 503 not sent", "source", src.String(), "error", err)
-	}
+	reply(h.reply(s.cfg.UserAgent), src)
 	s.stats.reject(sip.StatusServiceUnavailable)
 	s.refuseOverload(refusedInvite, start, src)
 	return false
