@@ -97,17 +97,28 @@ func (c *echoCalls) waitEcho(want int) {
 // TestActiveCallStack: answered calls waiting in Echo hold at most maxStackPerCall of stack
 // each (measured after a GC: what a collection cannot shrink).
 func TestActiveCallStack(t *testing.T) {
-	const n = 100
-	c := newEchoCalls(t, 32000, 32399)
-	before := stackInuse()
-	for i := range n {
-		c.call(i)
+	// Go starts a goroutine with the average stack in use at the last collection (adaptive
+	// stack start), rounded up to a power of two: 4 KB here, or 8 KB when the collection
+	// before a round saw deeper goroutines. A round of 8 KB starts is not the fault this
+	// test looks for (routing or answering run on the call's goroutine: 16 KB, or sipgo's
+	// handler goroutine kept: 8-9 KB, every round), so up to rounds rounds of n more calls
+	// are placed, and the test passes on the first within the bound.
+	const n, rounds = 100, 4
+	c := newEchoCalls(t, 32000, 32000+2*n*rounds)
+	var seen []uint64
+	for r := range rounds {
+		before := stackInuse()
+		for i := r * n; i < (r+1)*n; i++ {
+			c.call(i)
+		}
+		c.waitEcho((r + 1) * n)
+		after := stackInuse()
+		per := (after - min(before, after)) / n
+		t.Logf("round %d: stack per active echo call: %d B (%d KiB in use before the calls, %d after)", r+1, per, before>>10, after>>10)
+		if per <= maxStackPerCall {
+			return
+		}
+		seen = append(seen, per)
 	}
-	c.waitEcho(n)
-	after := stackInuse()
-	per := (after - min(before, after)) / n
-	t.Logf("stack per active echo call: %d B (%d KiB in use before the calls, %d after)", per, before>>10, after>>10)
-	if per > maxStackPerCall {
-		t.Errorf("an active echo call holds %d B of stack, want <= %d", per, maxStackPerCall)
-	}
+	t.Errorf("an active echo call holds %v B of stack in %d rounds, want <= %d in one", seen, rounds, maxStackPerCall)
 }
