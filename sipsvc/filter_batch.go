@@ -84,6 +84,7 @@ func (c *trustPacketConn) fillAndGate() error {
 		var now time.Time
 		if c.admit != nil {
 			now = time.Now()
+			c.backlog.next() // read at most once per batch
 		}
 		for i := range k {
 			if c.pass(&r.slots[i], now) {
