@@ -509,21 +509,30 @@ func (a *admission) delays() (n uint64, mean, most time.Duration) {
 }
 
 // viaBranch returns the branch parameter of the first Via header of datagram b ("" when
-// none): the first "branch=" in the header section, which is the top Via's.
+// none): the first "branch=" (any case) in the header section, which is the top Via's. It
+// looks only at the '=' signs (found with bytes.IndexByte) up to the first "branch=".
 func viaBranch(b []byte) []byte {
-	if end := bytes.Index(b, []byte("\r\n\r\n")); end >= 0 {
-		b = b[:end]
+	const name = "branch"
+	for off := 0; ; {
+		j := bytes.IndexByte(b[off:], '=')
+		if j < 0 {
+			return nil
+		}
+		i := off + j
+		off = i + 1
+		if i < len(name) || !hasPrefixFoldASCII(b[i-len(name):], name) {
+			continue
+		}
+		if bytes.Contains(b[:i], []byte("\r\n\r\n")) {
+			return nil // past the header section
+		}
+		v := b[i+1:]
+		n := 0
+		for n < len(v) && v[n] != ';' && v[n] != ',' && v[n] != '\r' && v[n] != ' ' && v[n] != '\t' {
+			n++
+		}
+		return v[:n]
 	}
-	i := indexFold(b, "branch=")
-	if i < 0 {
-		return nil
-	}
-	v := b[i+len("branch="):]
-	n := 0
-	for n < len(v) && v[n] != ';' && v[n] != ',' && v[n] != '\r' && v[n] != ' ' && v[n] != '\t' {
-		n++
-	}
-	return v[:n]
 }
 
 // indexFold is bytes.Index ignoring ASCII case of the lower-case word w.
