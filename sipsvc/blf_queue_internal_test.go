@@ -144,13 +144,20 @@ func TestBLFCoalescesBehind(t *testing.T) {
 }
 
 // TestBLFFullQueueKeepsTerminated: a full queue drops a new call's state (counted), but
-// the terminated of a call whose earlier state went out always gets through.
+// the terminated of a call whose earlier state went out always gets through. Every worker
+// is first held at the gate with a call of its own, so nothing leaves the queue while the
+// test fills it (an idle worker would take the queued call and free its place).
 func TestBLFFullQueueKeepsTerminated(t *testing.T) {
 	r := newBLFRig(t, 1, true)
 	r.start(t)
-	busy, other, late := blfCall("busy"), blfCall("other"), blfCall("late")
-	r.b.enqueue(busy, dialoginfo.Confirmed, 0, nil) // taken by a worker, held at the gate
-	<-r.entered
+	var held []*blfParties
+	for i := range blfWorkers {
+		ps := blfCall(fmt.Sprint("busy", i))
+		held = append(held, ps)
+		r.b.enqueue(ps, dialoginfo.Confirmed, 0, nil) // taken by a worker, held at the gate
+		<-r.entered
+	}
+	busy, other, late := held[0], blfCall("other"), blfCall("late")
 	r.b.enqueue(other, dialoginfo.Early, 0, nil)       // the one place
 	r.b.enqueue(late, dialoginfo.Early, 0, nil)        // full: dropped
 	r.b.enqueue(late, dialoginfo.Terminated, 0, nil)   // nothing of it went out: dropped
@@ -159,7 +166,7 @@ func TestBLFFullQueueKeepsTerminated(t *testing.T) {
 		t.Errorf("dropped %d, want 2", got)
 	}
 	got := map[string]string{}
-	for range 3 {
+	for range blfWorkers + 2 {
 		r.gate <- struct{}{}
 		s := <-r.done
 		if got[s.callID] == dialoginfo.Terminated {
@@ -167,8 +174,13 @@ func TestBLFFullQueueKeepsTerminated(t *testing.T) {
 		}
 		got[s.callID] = s.state
 	}
-	if got["busy"] != dialoginfo.Terminated || got["other"] != dialoginfo.Early || got["late"] != "" {
-		t.Errorf("published %v, want busy terminated, other early, late nothing", got)
+	if got[busy.callID] != dialoginfo.Terminated || got["other"] != dialoginfo.Early || got["late"] != "" {
+		t.Errorf("published %v, want %s terminated, other early, late nothing", got, busy.callID)
+	}
+	for _, ps := range held[1:] {
+		if got[ps.callID] != dialoginfo.Confirmed {
+			t.Errorf("published %v, want %s confirmed", got, ps.callID)
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -48,8 +49,8 @@ type call struct {
 	ctx    context.Context
 	cancel context.CancelCauseFunc
 
-	stopDuration func() bool           // stops the max-duration timer (limitDuration)
-	watch        *atomic.Pointer[call] // the dialog's end watch reaches the call through it (newCall)
+	dur   durationLink          // the call's place among the maximum durations (duration.go)
+	watch *atomic.Pointer[call] // the dialog's end watch reaches the call through it (newCall)
 
 	offer []byte // the INVITE's SDP (the SDP part of a multipart body), nil for a late offer
 
@@ -179,8 +180,8 @@ var retransmitAfter = max(2*sip.T1, sip.T2)
 // Timer L, 64*T1), and gives up at the ack-timeout: ErrNoACK, the call then ends with BYE. One timer serves both.
 func (c *call) awaitAck(ctx context.Context, res *sip.Response, resend bool) error {
 	deadline := time.Now().Add(c.s.cfg.ACKTimeout)
-	timer := time.NewTimer(min(sip.T1, c.s.cfg.ACKTimeout))
-	defer timer.Stop()
+	timer := ackTimer(min(sip.T1, c.s.cfg.ACKTimeout))
+	defer putAckTimer(timer)
 	for {
 		select {
 		case <-c.st.acked:
@@ -221,6 +222,26 @@ func (c *call) awaitAck(ctx context.Context, res *sip.Response, resend bool) err
 			return fmt.Errorf("answer: %w", context.Cause(ctx))
 		}
 	}
+}
+
+// ackTimers holds stopped timers for awaitAck: one is used per answered call for a few
+// milliseconds (until the ACK), so reusing them spares a timer and its channel per call.
+var ackTimers sync.Pool
+
+// ackTimer returns a timer firing after d, from ackTimers when one is there.
+func ackTimer(d time.Duration) *time.Timer {
+	if t, ok := ackTimers.Get().(*time.Timer); ok {
+		t.Reset(d)
+		return t
+	}
+	return time.NewTimer(d)
+}
+
+// putAckTimer stops t and keeps it for the next ackTimer. Since Go 1.23 a stopped timer's
+// channel delivers nothing stale, so its next user sees only its own expiry.
+func putAckTimer(t *time.Timer) {
+	t.Stop()
+	ackTimers.Put(t)
 }
 
 // noACK records a 200 OK that was never acknowledged.

@@ -33,8 +33,8 @@ func TestLimitDuration(t *testing.T) {
 	// limit (a fixed 20 ms could fail spuriously).
 	for limit := 20 * time.Millisecond; ; limit *= 4 {
 		c = newCall()
-		stop := c.limitDuration(limit)
-		if !stop() {
+		c.limitDuration(limit)
+		if !c.stopDuration() {
 			if limit > 2*time.Second {
 				t.Fatal("stop: the guard had always already fired")
 			}
@@ -47,5 +47,61 @@ func TestLimitDuration(t *testing.T) {
 		case <-time.After(limit + 100*time.Millisecond):
 		}
 		return
+	}
+}
+
+// The calls share one timer: a call joins the list by its deadline, fire ends only the ones
+// past it, and a call that left (stopDuration) is never ended.
+func TestDurationLimitsShared(t *testing.T) {
+	s := &Server{log: slog.New(slog.DiscardHandler)}
+	newCall := func() *call {
+		c := &call{s: s, log: slog.New(slog.DiscardHandler)}
+		c.ctx, c.cancel = context.WithCancelCause(context.Background())
+		t.Cleanup(func() { c.cancel(nil) })
+		return c
+	}
+	w := &s.durations
+	now := time.Now()
+	late, due, later, gone := newCall(), newCall(), newCall(), newCall()
+	w.add(late, now.Add(time.Hour))
+	w.add(gone, now.Add(-2*time.Second))
+	w.add(due, now.Add(-time.Second)) // before late: the list is by deadline
+	w.add(later, now.Add(2*time.Hour))
+	if !gone.stopDuration() {
+		t.Fatal("stopDuration of a call in the list reported it fired")
+	}
+	w.fire() // the timer may have fired already for due: then this finds nothing due
+
+	select {
+	case <-due.ctx.Done():
+		if cause := context.Cause(due.ctx); !errors.Is(cause, ErrMaxDuration) {
+			t.Errorf("cause %v, want ErrMaxDuration", cause)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("call past its deadline not ended")
+	}
+	for name, c := range map[string]*call{"late": late, "later": later, "gone": gone} {
+		if err := c.ctx.Err(); err != nil {
+			t.Errorf("%s call ended: %v", name, context.Cause(c.ctx))
+		}
+	}
+	if due.stopDuration() {
+		t.Error("stopDuration of a fired call reported it had not fired")
+	}
+	w.mu.Lock()
+	head, armed := w.head, w.armedFor
+	w.mu.Unlock()
+	if head != late || !armed.Equal(late.dur.deadline) {
+		t.Errorf("after fire: head is the late call %v, armed for %v; want true, %v",
+			head == late, armed, late.dur.deadline)
+	}
+	if !late.stopDuration() || !later.stopDuration() {
+		t.Error("stopDuration of calls in the list reported they fired")
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.head != nil || w.tail != nil || !w.armedFor.IsZero() {
+		t.Errorf("list not empty or timer armed after every call left: head %v tail %v armed %v",
+			w.head != nil, w.tail != nil, w.armedFor)
 	}
 }

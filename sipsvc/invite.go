@@ -116,7 +116,7 @@ func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 	}
 	c.st.observe = s.blf.observer(c)
 	c.ctx, c.cancel = context.WithCancelCause(s.hangupCtx)
-	c.stopDuration = c.limitDuration(time.Duration(s.maxDuration.Load()))
+	c.limitDuration(time.Duration(s.maxDuration.Load()))
 	// The dialog's end (the caller's BYE, ours answered, a CANCEL) cancels the call's
 	// context: told by the dialog's state callback, called when its context is cancelled
 	// (no context.AfterFunc and its registration per call). The callback cannot be removed

@@ -58,7 +58,8 @@ type Server struct {
 	client *sipgo.Client
 
 	dialogs         dialogTable
-	mediaWatch      mediaWatch // ends calls whose media ended by itself (mediawatch.go)
+	mediaWatch      mediaWatch     // ends calls whose media ended by itself (mediawatch.go)
+	durations       durationLimits // ends calls at their maximum duration, one timer for all (duration.go)
 	limit           limiter
 	admit           *admission       // overload control (admission.go)
 	trying          tryingQueue      // calls waiting for their 100 Trying (trying.go)
