@@ -110,13 +110,10 @@ type admission struct {
 
 	delay delayStats
 
-	// refusedBranches maps the branch of each INVITE refused over UDP (the last recentInvites,
-	// in refusedLog) to its sequence number, so the ACK of its 503 (same branch) is absorbed in
-	// the filter instead of parsed by sipgo; lastRefusal (UnixNano) limits the look-ups to
-	// ackWindow after a refusal.
-	refusedBranches map[string]uint64
-	refusedLog      [recentInvites]string
-	refusedNext     uint64
+	// refusedBranches holds the branch of each INVITE refused over UDP (about the last
+	// recentInvites), so the ACK of its 503 (same branch) is absorbed in the filter instead of
+	// parsed by sipgo; lastRefusal (UnixNano) limits the look-ups to ackWindow after a refusal.
+	refusedBranches *branchSet
 	lastRefusal     atomic.Int64
 
 	// lateRun counts the consecutive datagrams read whose wait in the socket passed half of
@@ -203,7 +200,7 @@ type delayStats struct {
 // reports the in-flight limit reached (nil: none), without queue-delay shedding (setMaxDelay).
 func newAdmission(rate int, full func() bool) *admission {
 	a := &admission{inflight: full, recent: make(map[string]uint64, recentInvites), minQueue: minQueue,
-		minLate: minQueue, refusedBranches: make(map[string]uint64), standFor: -1}
+		minLate: minQueue, refusedBranches: newBranchSet(), standFor: -1}
 	a.setRate(rate)
 	return a
 }
@@ -381,17 +378,8 @@ func (a *admission) refusedBranch(branch []byte, now time.Time) {
 		return
 	}
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	i := a.refusedNext % recentInvites
-	if old := a.refusedLog[i]; old != "" {
-		if seq, ok := a.refusedBranches[old]; ok && seq+recentInvites == a.refusedNext {
-			delete(a.refusedBranches, old)
-		}
-	}
-	k := string(branch)
-	a.refusedLog[i] = k
-	a.refusedBranches[k] = a.refusedNext
-	a.refusedNext++
+	a.refusedBranches.add(branch)
+	a.mu.Unlock()
 	a.lastRefusal.Store(now.UnixNano())
 }
 
@@ -408,8 +396,7 @@ func (a *admission) wasRefused(ack []byte, now time.Time) bool {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	_, ok := a.refusedBranches[string(branch)]
-	return ok
+	return a.refusedBranches.has(branch)
 }
 
 // arrival returns the arrival time remembered for the INVITE of branch (false: none).
@@ -522,21 +509,30 @@ func (a *admission) delays() (n uint64, mean, most time.Duration) {
 }
 
 // viaBranch returns the branch parameter of the first Via header of datagram b ("" when
-// none): the first "branch=" in the header section, which is the top Via's.
+// none): the first "branch=" (any case) in the header section, which is the top Via's. It
+// looks only at the '=' signs (found with bytes.IndexByte) up to the first "branch=".
 func viaBranch(b []byte) []byte {
-	if end := bytes.Index(b, []byte("\r\n\r\n")); end >= 0 {
-		b = b[:end]
+	const name = "branch"
+	for off := 0; ; {
+		j := bytes.IndexByte(b[off:], '=')
+		if j < 0 {
+			return nil
+		}
+		i := off + j
+		off = i + 1
+		if i < len(name) || !hasPrefixFoldASCII(b[i-len(name):], name) {
+			continue
+		}
+		if bytes.Contains(b[:i], []byte("\r\n\r\n")) {
+			return nil // past the header section
+		}
+		v := b[i+1:]
+		n := 0
+		for n < len(v) && v[n] != ';' && v[n] != ',' && v[n] != '\r' && v[n] != ' ' && v[n] != '\t' {
+			n++
+		}
+		return v[:n]
 	}
-	i := indexFold(b, "branch=")
-	if i < 0 {
-		return nil
-	}
-	v := b[i+len("branch="):]
-	n := 0
-	for n < len(v) && v[n] != ';' && v[n] != ',' && v[n] != '\r' && v[n] != ' ' && v[n] != '\t' {
-		n++
-	}
-	return v[:n]
 }
 
 // indexFold is bytes.Index ignoring ASCII case of the lower-case word w.

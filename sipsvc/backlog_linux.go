@@ -11,13 +11,16 @@ import (
 )
 
 // backlogGauge reads how full a UDP socket's receive queue is. Made once per socket and
-// used by its one reading goroutine: a read allocates nothing.
+// used by its one reading goroutine: a read allocates nothing. The figure is read at most
+// once per batch of datagrams (fresh until next resets it): one getsockopt per batch, not
+// per INVITE.
 type backlogGauge struct {
-	raw  syscall.RawConn
-	mem  [unix.SK_MEMINFO_VARS]uint32
-	n    uint32
-	fill float64
-	fn   func(fd uintptr)
+	raw   syscall.RawConn
+	mem   [unix.SK_MEMINFO_VARS]uint32
+	n     uint32
+	fill  float64
+	fresh bool
+	fn    func(fd uintptr)
 }
 
 // newBacklogGauge returns the gauge of c (nil when its descriptor cannot be reached).
@@ -35,13 +38,24 @@ func newBacklogGauge(c *net.UDPConn) *backlogGauge {
 // SK_MEMINFO_RMEM_ALLOC over SK_MEMINFO_RCVBUF), 0 when unknown: one getsockopt. Linux
 // releases UDP read memory in batches of up to a quarter of the buffer while datagrams
 // remain queued, so the figure may be up to a quarter above what is really queued.
+// The figure is read once until next is called.
 func (g *backlogGauge) read() float64 {
 	if g == nil {
 		return 0
 	}
-	g.fill = 0
-	_ = g.raw.Control(g.fn)
+	if !g.fresh {
+		g.fill = 0
+		_ = g.raw.Control(g.fn)
+		g.fresh = true
+	}
 	return g.fill
+}
+
+// next starts a new batch: the next read asks the kernel again.
+func (g *backlogGauge) next() {
+	if g != nil {
+		g.fresh = false
+	}
 }
 
 func (g *backlogGauge) control(fd uintptr) {

@@ -193,12 +193,21 @@ type trustPacketConn struct {
 type datagramAdmitter interface {
 	// admitNewCall reports whether datagram b from src, read at now, which arrived at the
 	// socket at arrived, goes up; false when it answered the datagram itself (a 503, queued
-	// through reply, which keeps b until it is written) or absorbed it. backlog reads how full
-	// the socket's receive queue is.
-	admitNewCall(src netip.AddrPort, b []byte, now, arrived time.Time, reply func(b []byte, dst netip.AddrPort),
+	// through reply, which keeps it until it is written) or absorbed it. backlog reads how full
+	// the socket's receive queue is (read once per batch).
+	admitNewCall(src netip.AddrPort, b []byte, now, arrived time.Time, reply replyQueue,
 		backlog *backlogGauge) bool
 	// sentResponse sees each datagram sent.
 	sentResponse(b []byte)
+}
+
+// replyQueue takes the stateless answers of a batch of datagrams (rxBatch).
+type replyQueue interface {
+	// scratch returns an empty slice whose spare capacity the next answer may be built in
+	// (append to it), so an answer allocates nothing.
+	scratch() []byte
+	// queue adds answer b for dst; b (built in scratch or not) is kept until it is written.
+	queue(b []byte, dst netip.AddrPort)
 }
 
 var _ net.PacketConn = (*trustPacketConn)(nil)

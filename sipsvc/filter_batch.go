@@ -48,6 +48,8 @@ type rxBatch struct {
 	next int
 	// replies are the answers queued while gating the batch, written before hand-out.
 	replies []txReply
+	// arena is the scratch space the answers are built in (scratch), free its unused part.
+	arena, free []byte
 	// sys is the platform's batched I/O on the socket (nil: one datagram per read).
 	sys *batchSys
 }
@@ -55,7 +57,9 @@ type rxBatch struct {
 // newRxBatch returns a ring of n buffers of size bytes for c, read with recvmmsg where the
 // platform has it when batched.
 func newRxBatch(c *net.UDPConn, n, size int, batched bool) *rxBatch {
-	r := &rxBatch{slots: make([]rxSlot, n), keep: make([]int, 0, n), replies: make([]txReply, 0, n)}
+	r := &rxBatch{slots: make([]rxSlot, n), keep: make([]int, 0, n), replies: make([]txReply, 0, n),
+		arena: make([]byte, 0, n*replySpace)}
+	r.free = r.arena
 	for i := range r.slots {
 		r.slots[i].buf = make([]byte, size)
 	}
@@ -65,9 +69,21 @@ func newRxBatch(c *net.UDPConn, n, size int, batched bool) *rxBatch {
 	return r
 }
 
-// queue adds one stateless answer to the batch (the overload check's 503s).
+// replySpace is the scratch space per datagram of a batch for its answer: a 503 copies the
+// INVITE's Via, From, To, Call-ID and CSeq lines, a few hundred bytes. One longer than the
+// space left is built in a slice of its own.
+const replySpace = 1024
+
+// scratch returns the unused part of the batch's scratch space, empty, to build an answer in.
+func (r *rxBatch) scratch() []byte { return r.free[:0] }
+
+// queue adds one stateless answer to the batch (the overload check's 503s). Built in scratch,
+// it takes its room there.
 func (r *rxBatch) queue(b []byte, dst netip.AddrPort) {
 	r.replies = append(r.replies, txReply{b: b, dst: dst})
+	if len(b) > 0 && cap(r.free) > 0 && &b[0] == &r.free[:1][0] {
+		r.free = b[len(b):len(b)]
+	}
 }
 
 // fillAndGate reads the next batch from the socket and passes each datagram through the
@@ -84,6 +100,7 @@ func (c *trustPacketConn) fillAndGate() error {
 		var now time.Time
 		if c.admit != nil {
 			now = time.Now()
+			c.backlog.next() // read at most once per batch
 		}
 		for i := range k {
 			if c.pass(&r.slots[i], now) {
@@ -113,7 +130,7 @@ func (c *trustPacketConn) pass(s *rxSlot, now time.Time) bool {
 	if !ok || arrived.After(now) {
 		arrived = now
 	}
-	return c.admit.admitNewCall(s.src, b, now, arrived, c.rx.queue, c.backlog)
+	return c.admit.admitNewCall(s.src, b, now, arrived, c.rx, c.backlog)
 }
 
 // flushReplies writes the queued answers (one sendmmsg where the platform has it) and
@@ -128,6 +145,7 @@ func (c *trustPacketConn) flushReplies() {
 		r.replies[i] = txReply{}
 	}
 	r.replies = r.replies[:0]
+	r.free = r.arena
 }
 
 // replyFailed logs one queued answer the socket would not send.

@@ -23,12 +23,12 @@ type fakeAdmitter struct {
 }
 
 func (f *fakeAdmitter) admitNewCall(src netip.AddrPort, b []byte, now, arrived time.Time,
-	reply func([]byte, netip.AddrPort), _ *backlogGauge) bool {
+	reply replyQueue, _ *backlogGauge) bool {
 	f.arrived = append(f.arrived, arrived)
 	f.stamped = append(f.stamped, !arrived.Equal(now))
 	if bytes.HasPrefix(b, []byte("INVITE")) {
 		uri, _, _ := bytes.Cut(b[len("INVITE "):], []byte(" "))
-		reply(fmt.Appendf(nil, "SIP/2.0 503 %s", uri), src)
+		reply.queue(fmt.Appendf(reply.scratch(), "SIP/2.0 503 %s", uri), src)
 		return false
 	}
 	return true

@@ -2,6 +2,7 @@ package sipsvc
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"net/netip"
 	"strconv"
 	"time"
@@ -22,9 +23,10 @@ const (
 // statelessly, queued through reply (written with its batch), and not passed up. A retransmission of an INVITE admitted
 // recently (same top Via branch) goes up to its transaction. The ACK of such a 503 (the
 // refused INVITE's branch) is absorbed here: no transaction has it, and sipgo would parse
-// it for nothing. backlog reads how full the socket's receive queue is.
+// it for nothing. backlog reads how full the socket's receive queue is. A refusal allocates
+// nothing: the 503 is built in the batch's scratch space (reply.scratch).
 func (s *Server) admitNewCall(src netip.AddrPort, b []byte, now, arrived time.Time,
-	reply func([]byte, netip.AddrPort), backlog *backlogGauge) bool {
+	reply replyQueue, backlog *backlogGauge) bool {
 	s.admit.socketWait(now, now.Sub(arrived))
 	if isRequestOf(b, "ACK") {
 		return !s.admit.wasRefused(b, arrived)
@@ -56,7 +58,7 @@ func (s *Server) admitNewCall(src netip.AddrPort, b []byte, now, arrived time.Ti
 		return true // unanswerable here: sipgo answers 400 or drops it
 	}
 	s.admit.refusedBranch(branch, now)
-	reply(h.reply(s.cfg.UserAgent), src)
+	reply.queue(h.appendReply(reply.scratch(), s.cfg.UserAgent), src)
 	s.stats.reject(sip.StatusServiceUnavailable)
 	s.refuseOverload(refusedInvite, start, src)
 	return false
@@ -66,9 +68,26 @@ func (s *Server) admitNewCall(src netip.AddrPort, b []byte, now, arrived time.Ti
 // it: the header lines a stateless answer copies (each with its folded continuation lines,
 // without the final CRLF) and whether To has a tag.
 type inviteHead struct {
-	vias                   [][]byte
+	// via holds the first len(via) Via lines, moreVias the rest (rare: Kamailio adds one or
+	// two), so a scan allocates nothing.
+	via                    [inviteHeadVias][]byte
+	nvia                   int
+	moreVias               [][]byte
 	from, to, callID, cseq []byte
 	toTag                  bool
+}
+
+// inviteHeadVias is how many Via lines an inviteHead holds without allocating.
+const inviteHeadVias = 6
+
+// addVia notes one Via line.
+func (h *inviteHead) addVia(line []byte) {
+	if h.nvia < len(h.via) {
+		h.via[h.nvia] = line
+		h.nvia++
+		return
+	}
+	h.moreVias = append(h.moreVias, line)
 }
 
 // scan reads datagram b's header section into h; it reports whether every header a
@@ -106,7 +125,7 @@ func (h *inviteHead) scan(b []byte) bool {
 		name = bytes.TrimSpace(name)
 		switch {
 		case equalFoldASCII(name, "VIA") || equalFoldASCII(name, "V"):
-			h.vias = append(h.vias, line)
+			h.addVia(line)
 		case equalFoldASCII(name, "FROM") || equalFoldASCII(name, "F"):
 			h.from = line
 		case equalFoldASCII(name, "TO") || equalFoldASCII(name, "T"):
@@ -118,22 +137,24 @@ func (h *inviteHead) scan(b []byte) bool {
 			h.cseq = line
 		}
 	}
-	return len(h.vias) > 0 && h.from != nil && h.to != nil && h.callID != nil && h.cseq != nil
+	return h.nvia > 0 && h.from != nil && h.to != nil && h.callID != nil && h.cseq != nil
 }
 
-// reply is the stateless 503 Service Unavailable + Retry-After answering the scanned
-// INVITE: its Via, From, To (with a tag added), Call-ID and CSeq lines copied as they came,
-// and Server: server when set.
-func (h *inviteHead) reply(server string) []byte {
-	b := make([]byte, 0, 512)
+// appendReply appends to b the stateless 503 Service Unavailable + Retry-After answering the
+// scanned INVITE: its Via, From, To (with a random tag added), Call-ID and CSeq lines copied
+// as they came, and Server: server when set. It allocates only when b lacks the room.
+func (h *inviteHead) appendReply(b []byte, server string) []byte {
 	b = append(b, "SIP/2.0 503 Service Unavailable\r\n"...)
-	for _, v := range h.vias {
+	for _, v := range h.via[:h.nvia] {
+		b = append(append(b, v...), "\r\n"...)
+	}
+	for _, v := range h.moreVias {
 		b = append(append(b, v...), "\r\n"...)
 	}
 	b = append(append(b, h.from...), "\r\n"...)
 	b = append(b, h.to...)
 	if !h.toTag {
-		b = append(append(b, ";tag="...), sip.GenerateTagN(16)...)
+		b = appendTag(append(b, ";tag="...))
 	}
 	b = append(b, "\r\n"...)
 	b = append(append(b, h.callID...), "\r\n"...)
@@ -144,6 +165,18 @@ func (h *inviteHead) reply(server string) []byte {
 	b = append(b, "Retry-After: "...)
 	b = strconv.AppendInt(b, retryAfterBusy, 10)
 	return append(b, "\r\nContent-Length: 0\r\n\r\n"...)
+}
+
+// appendTag appends a random To tag of 16 hexadecimal digits (64 random bits, as unlikely
+// to repeat as sipgo's 16 letters) to b, without allocating.
+func appendTag(b []byte) []byte {
+	const hex = "0123456789abcdef"
+	r := rand.Uint64()
+	for range 16 {
+		b = append(b, hex[r&15])
+		r >>= 4
+	}
+	return b
 }
 
 // preTransaction is the overload check of TCP and TLS, sipgo's pre-transaction hook
