@@ -82,7 +82,7 @@ func (r *rxBatch) scratch() []byte { return r.free[:0] }
 func (r *rxBatch) queue(b []byte, dst netip.AddrPort) {
 	r.replies = append(r.replies, txReply{b: b, dst: dst})
 	if len(b) > 0 && cap(r.free) > 0 && &b[0] == &r.free[:1][0] {
-		r.free = b[len(b):len(b)]
+		r.free = b[len(b):]
 	}
 }
 
