@@ -19,6 +19,7 @@ import (
 
 	"github.com/sidecar-voip/sidecar/app"
 	"github.com/sidecar-voip/sidecar/config"
+	"github.com/sidecar-voip/sidecar/internal/rxstamp"
 	"github.com/sidecar-voip/sidecar/routing"
 	"github.com/sidecar-voip/sidecar/rtp"
 	"github.com/sidecar-voip/sidecar/rtp/dtmf"
@@ -151,7 +152,7 @@ func newUAC(t *testing.T) *uac {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enableRxStamps(u.rtp)
+	rxstamp.Enable(u.rtp)
 	t.Cleanup(func() { u.rtp.Close() })
 	return u
 }
@@ -235,7 +236,7 @@ func (u *uac) recvRTP(wait time.Duration) (*pionrtp.Packet, time.Time, error) {
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	at, ok := rxStamp(oob[:oobn])
+	at, ok := rxstamp.Parse(oob[:oobn])
 	if !ok {
 		at = time.Now()
 	}

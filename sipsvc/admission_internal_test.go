@@ -5,6 +5,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/sidecar-voip/sidecar/internal/rxstamp"
 )
 
 // The admission decision: a token bucket of max-cps (burst a fifth of a second's worth) and
@@ -198,10 +200,10 @@ func TestAdmissionQueueDelay(t *testing.T) {
 // The kernel's receive timestamp is found in a control message, and nothing else is taken
 // for one.
 func TestRxStamp(t *testing.T) {
-	if _, ok := rxStamp(nil); ok {
+	if _, ok := rxstamp.Parse(nil); ok {
 		t.Fatal("stamp from nothing")
 	}
-	if rxStampSpace == 0 {
+	if rxstamp.Space == 0 {
 		t.Skip("no receive timestamps on this system")
 	}
 	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -209,22 +211,22 @@ func TestRxStamp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	enableRxStamps(conn)
+	rxstamp.Enable(conn)
 	before := time.Now()
 	if _, err := conn.WriteTo([]byte("x"), conn.LocalAddr()); err != nil {
 		t.Fatal(err)
 	}
 	var b [16]byte
-	oob := make([]byte, rxStampSpace)
+	oob := make([]byte, rxstamp.Space)
 	_, oobn, _, _, err := conn.ReadMsgUDPAddrPort(b[:], oob)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, ok := rxStamp(oob[:oobn])
+	got, ok := rxstamp.Parse(oob[:oobn])
 	if !ok || got.Before(before.Add(-time.Second)) || got.After(time.Now().Add(time.Second)) {
 		t.Fatalf("stamp %v (%v), want about %v", got, ok, before)
 	}
-	if _, ok := rxStamp(oob[:oobn-1]); ok {
+	if _, ok := rxstamp.Parse(oob[:oobn-1]); ok {
 		t.Fatal("stamp from a truncated control message")
 	}
 }

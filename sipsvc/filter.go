@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/sidecar-voip/sidecar/internal/rxstamp"
 )
 
 // The trust filter runs below sipgo, on the sockets themselves. sipgo answers some messages
@@ -240,7 +242,7 @@ func (c *trustPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 // check, asks the kernel for receive timestamps and opens the backlog gauge.
 func (c *trustPacketConn) start(size int) {
 	if c.admit != nil {
-		enableRxStamps(c.UDPConn)
+		rxstamp.Enable(c.UDPConn)
 		c.backlog = newBacklogGauge(c.UDPConn)
 	}
 	n := c.batch

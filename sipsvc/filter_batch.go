@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/netip"
 	"time"
+
+	"github.com/sidecar-voip/sidecar/internal/rxstamp"
 )
 
 // The UDP socket filter reads in batches. One read (recvmmsg on 64-bit Linux, batch_linux.go;
@@ -29,7 +31,7 @@ type rxSlot struct {
 	n     int
 	src   netip.AddrPort
 	flags int
-	oob   [rxStampSpace]byte
+	oob   [rxstamp.Space]byte
 	oobn  int
 }
 
@@ -126,7 +128,7 @@ func (c *trustPacketConn) pass(s *rxSlot, now time.Time) bool {
 	if c.admit == nil {
 		return true
 	}
-	arrived, ok := rxStamp(s.oob[:s.oobn])
+	arrived, ok := rxstamp.Parse(s.oob[:s.oobn])
 	if !ok || arrived.After(now) {
 		arrived = now
 	}

@@ -12,6 +12,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/sidecar-voip/sidecar/internal/rxstamp"
 )
 
 // batchSys reads a UDP socket with recvmmsg and writes its answers with sendmmsg, both
@@ -57,7 +59,7 @@ func newBatchSys(c *net.UDPConn, slots []rxSlot) *batchSys {
 		h.Name = (*byte)(unsafe.Pointer(&s.names[i]))
 		h.Iov = &s.iovs[i]
 		h.SetIovlen(1)
-		if rxStampSpace > 0 {
+		if rxstamp.Space > 0 {
 			h.Control = &slots[i].oob[0]
 		}
 		s.out[i].Hdr.Name = (*byte)(unsafe.Pointer(&s.outNames[i]))
@@ -99,7 +101,7 @@ func (s *batchSys) recv(fd uintptr) bool {
 	for i := range s.used {
 		h := &s.msgs[i].Hdr
 		h.Namelen = unix.SizeofSockaddrInet6
-		h.SetControllen(rxStampSpace)
+		h.SetControllen(rxstamp.Space)
 		h.Flags = 0
 		s.msgs[i].Len = 0
 	}

@@ -1,4 +1,6 @@
-package sipsvc
+//go:build linux
+
+package rxstamp
 
 import (
 	"encoding/binary"
@@ -8,12 +10,12 @@ import (
 	"unsafe"
 )
 
-// rxStampSpace is the control buffer a read needs for one SCM_TIMESTAMPNS message.
-const rxStampSpace = 64
+// Space is the control buffer a read needs for one SCM_TIMESTAMPNS message.
+const Space = 64
 
-// enableRxStamps asks the kernel to stamp each datagram c receives with its arrival time
+// Enable asks the kernel to stamp each datagram c receives with its arrival time
 // (SO_TIMESTAMPNS); without it (an error) reads carry no stamp and the read time is used.
-func enableRxStamps(c *net.UDPConn) {
+func Enable(c *net.UDPConn) {
 	raw, err := c.SyscallConn()
 	if err != nil {
 		return
@@ -23,9 +25,9 @@ func enableRxStamps(c *net.UDPConn) {
 	})
 }
 
-// rxStamp returns the receive timestamp in the control messages oob, read without
+// Parse returns the receive timestamp in the control messages oob, read without
 // allocating; false when there is none (or on a 32-bit system, whose timespec differs).
-func rxStamp(oob []byte) (time.Time, bool) {
+func Parse(oob []byte) (time.Time, bool) {
 	const hdr = syscall.SizeofCmsghdr
 	if unsafe.Sizeof(uintptr(0)) != 8 {
 		return time.Time{}, false
@@ -50,6 +52,3 @@ func rxStamp(oob []byte) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
-
-// msgTrunc is the read flag of a datagram larger than the buffer it was read into.
-const msgTrunc = syscall.MSG_TRUNC
