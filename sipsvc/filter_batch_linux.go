@@ -37,6 +37,10 @@ type batchSys struct {
 	outMsgs []txReply
 	sent    int
 	failed  func(netip.AddrPort, error)
+	// zoneIdx and zone are the last IPv6 scope read and its interface name: the name is
+	// looked up (a netlink query) once per source interface, not per datagram.
+	zoneIdx uint32
+	zone    string
 
 	recvFn, sendFn func(fd uintptr) bool
 }
@@ -91,7 +95,7 @@ func (r *rxBatch) read(c *net.UDPConn) (int, error) {
 		sl.n = int(m.Len)
 		sl.flags = int(m.Hdr.Flags)
 		sl.oobn = int(m.Hdr.Controllen)
-		sl.src = sockaddrAddrPort(&s.names[i])
+		sl.src = s.addrPort(&s.names[i])
 	}
 	return s.n, nil
 }
@@ -184,9 +188,9 @@ func (s *batchSys) send(fd uintptr) bool {
 	return true
 }
 
-// sockaddrAddrPort is the address of a sockaddr filled by the kernel (IPv4 or IPv6, the
-// IPv6 zone by interface name as Go's net package names it).
-func sockaddrAddrPort(sa *unix.RawSockaddrInet6) netip.AddrPort {
+// addrPort is the address of a sockaddr filled by the kernel (IPv4 or IPv6, the IPv6 zone
+// by interface name as Go's net package names it).
+func (s *batchSys) addrPort(sa *unix.RawSockaddrInet6) netip.AddrPort {
 	switch sa.Family {
 	case unix.AF_INET:
 		sa4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
@@ -196,7 +200,10 @@ func sockaddrAddrPort(sa *unix.RawSockaddrInet6) netip.AddrPort {
 		port := binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:])
 		a := netip.AddrFrom16(sa.Addr)
 		if sa.Scope_id != 0 {
-			a = a.WithZone(zoneName(int(sa.Scope_id)))
+			if sa.Scope_id != s.zoneIdx || s.zone == "" {
+				s.zoneIdx, s.zone = sa.Scope_id, zoneName(int(sa.Scope_id))
+			}
+			a = a.WithZone(s.zone)
 		}
 		return netip.AddrPortFrom(a, port)
 	}
