@@ -136,12 +136,10 @@ func (c *trustPacketConn) pass(s *rxSlot, now time.Time) bool {
 }
 
 // flushReplies writes the queued answers (one sendmmsg where the platform has it) and
-// empties the queue. Each is shown to the overload check as sent, as WriteTo does.
+// empties the queue. They are not shown to the overload check (sentResponse, as WriteTo
+// shows sipgo's responses): each answers an INVITE it refused, which has no wait to end.
 func (c *trustPacketConn) flushReplies() {
 	r := c.rx
-	for _, m := range r.replies {
-		c.admit.sentResponse(m.b)
-	}
 	r.write(c)
 	for i := range r.replies {
 		r.replies[i] = txReply{}

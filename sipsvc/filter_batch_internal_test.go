@@ -168,8 +168,9 @@ func TestBatchReadTruncated(t *testing.T) {
 }
 
 // TestBatchRefusalsWritten: the 503s the overload check queues for a batch are all
-// written, in order, to their sources, each shown to it as sent, and the refused datagrams
-// never come up; the admitted one does.
+// written, in order, to their sources (not shown to it as sent: they answer INVITEs it
+// refused, which wait for nothing), and the refused datagrams never come up; the admitted
+// one does.
 func TestBatchRefusalsWritten(t *testing.T) {
 	for _, batch := range []int{0, 1} {
 		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) {
@@ -188,10 +189,10 @@ func TestBatchRefusalsWritten(t *testing.T) {
 			if got, want := string(buf[:k]), options(7); got != want || addr.String() != e.a.LocalAddr().String() {
 				t.Errorf("came up %q from %s, want %q from %s", got, addr, want, e.a.LocalAddr())
 			}
-			want := []string{"SIP/2.0 503 sip:a0", "SIP/2.0 503 sip:a1", "SIP/2.0 503 sip:a2", "SIP/2.0 503 sip:b0"}
-			if fmt.Sprint(f.sent) != fmt.Sprint(want) {
-				t.Errorf("shown as sent %q, want %q", f.sent, want)
+			if len(f.sent) != 0 {
+				t.Errorf("the filter's own 503s shown as sent: %q", f.sent)
 			}
+			want := []string{"SIP/2.0 503 sip:a0", "SIP/2.0 503 sip:a1", "SIP/2.0 503 sip:a2", "SIP/2.0 503 sip:b0"}
 			recv := func(c *net.UDPConn) string {
 				t.Helper()
 				if err := c.SetReadDeadline(time.Now().Add(5 * time.Second)); err != nil {
