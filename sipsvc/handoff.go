@@ -19,11 +19,12 @@ import (
 // answer until the call's goroutine is done.
 func (s *Server) startCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte) {
 	// The call's state is made here, so this goroutine waits on its acked channel directly
-	// (no hand-over from the call's goroutine, no wake-up to receive it).
+	// (no hand-over from the call's goroutine, no wake-up to receive it), and on it alone:
+	// the call's goroutine closes it last when the 200 was never acknowledged (endSetup), so
+	// no second channel and no select.
 	st := newCallState(req.CSeq().SeqNo)
-	done := make(chan struct{})
 	go func() {
-		defer close(done)
+		defer st.endSetup()
 		defer s.limit.release()
 		defer func() {
 			if r := recover(); r != nil {
@@ -32,8 +33,5 @@ func (s *Server) startCall(req *sip.Request, tx sip.ServerTransaction, src netip
 		}()
 		s.runCall(req, tx, src, offer, st)
 	}()
-	select {
-	case <-st.acked:
-	case <-done:
-	}
+	<-st.acked
 }
