@@ -158,7 +158,14 @@ func (s *callState) setPhaseLocked(p phase) {
 
 // newCallState is the state of a call whose initial INVITE has CSeq inviteCSeq.
 func newCallState(inviteCSeq uint32) *callState {
-	return &callState{inviteCSeq: inviteCSeq, remoteCSeq: inviteCSeq, acked: make(chan struct{})}
+	s := new(callState)
+	s.init(inviteCSeq)
+	return s
+}
+
+// init makes s, unused yet, the state of a call whose initial INVITE has CSeq inviteCSeq.
+func (s *callState) init(inviteCSeq uint32) {
+	s.inviteCSeq, s.remoteCSeq, s.acked = inviteCSeq, inviteCSeq, make(chan struct{})
 }
 
 // answeredLocked reports whether a 200 OK was sent. Call with mu held.

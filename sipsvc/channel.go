@@ -214,6 +214,9 @@ func (c *call) awaitAck(ctx context.Context, res *sip.Response, resend bool) err
 	// context would make its Done channel, one more per call. ctx is c.ctx on the call
 	// path (the dialplan passes it down); both are watched for a ctx of another origin.
 	callDone, ctxDone := c.ctx.Done(), ctx.Done()
+	if ctxDone == callDone {
+		ctxDone = nil // one select case less: the callDone case serves both
+	}
 	for {
 		select {
 		case <-c.st.acked:

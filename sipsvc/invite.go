@@ -71,12 +71,16 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.stats.callsTotal.Add(1)
 	// 100 Trying only when no other response goes out within 200 ms of the INVITE's
 	// arrival (trying.go): an echo or busy call answers in about a millisecond.
-	ttx := &tryingTx{ServerTransaction: tx, req: req, due: s.inviteArrival(req).Add(tryingAfter - tryingLead), s: s}
+	// The call's state, its 100 Trying wrapper and startCall's arguments: one allocation.
+	cs := &callStart{s: s, req: req, src: src, offer: offer}
+	cs.st.init(req.CSeq().SeqNo)
+	cs.ttx = tryingTx{ServerTransaction: tx, req: req, due: s.inviteArrival(req).Add(tryingAfter - tryingLead), s: s}
+	ttx := &cs.ttx
 	defer ttx.done() // the final answer is out: no 100 after it
 	if !s.trying.add(ttx, time.Now()) {
 		ttx.trying() // already due (a node behind), or the queue is full: at once
 	}
-	s.startCall(req, ttx, src, offer) // releases the max-calls slot when the call is over
+	cs.startCall() // releases the max-calls slot when the call is over
 }
 
 // runCall creates the dialog and the call, routes it, and ends it. offer is the INVITE's
