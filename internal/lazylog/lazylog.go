@@ -10,7 +10,7 @@ package lazylog
 import (
 	"context"
 	"log/slog"
-	"sync"
+	"sync/atomic"
 )
 
 // New wraps h.
@@ -29,8 +29,17 @@ type handler struct {
 	parent *handler     // the steps before this one; nil for New's handler
 	step   step         // this handler's step (none for New's handler)
 
-	once  sync.Once
-	built slog.Handler
+	// built is base with the steps applied, made by the first record written (two racing
+	// writers may both build it: the same handler, one copy kept). A pointer rather than a
+	// sync.Once and an interface: every per-call logger carries it, and most never write.
+	built atomic.Pointer[slog.Handler]
+}
+
+// logged is a handler made by With with its Logger, in one allocation: With returns the
+// address of l, whose handler is &h.
+type logged struct {
+	h handler
+	l slog.Logger
 }
 
 func (h *handler) Enabled(ctx context.Context, l slog.Level) bool { return h.base.Enabled(ctx, l) }
@@ -41,20 +50,22 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 
 // build applies the steps to base, once: the parent's built handler, then this step.
 func (h *handler) build() slog.Handler {
-	h.once.Do(func() {
-		if h.parent == nil {
-			h.built = h.base
-			return
-		}
-		b := h.parent.build()
-		if h.step.attrs != nil {
-			b = b.WithAttrs(h.step.attrs)
-		} else {
-			b = b.WithGroup(h.step.group)
-		}
-		h.built = b
-	})
-	return h.built
+	if b := h.built.Load(); b != nil {
+		return *b
+	}
+	if h.parent == nil {
+		return h.base
+	}
+	b := h.parent.build()
+	if h.step.attrs != nil {
+		b = b.WithAttrs(h.step.attrs)
+	} else {
+		b = b.WithGroup(h.step.group)
+	}
+	if !h.built.CompareAndSwap(nil, &b) {
+		return *h.built.Load()
+	}
+	return b
 }
 
 func (h *handler) with(s step) *handler {
@@ -78,10 +89,17 @@ func (h *handler) WithGroup(name string) slog.Handler {
 // With is l.With(attrs...) for attributes built by the caller with slog.String, slog.Int and
 // the like: the same logger, without slog's conversion of an argument list (each value boxed
 // in an interface, then a slice of attributes made from them). attrs must not change
-// afterwards (the handler keeps the slice).
+// afterwards (the handler keeps the slice). On a logger of this package's handler the new
+// handler and its Logger are one allocation.
 func With(l *slog.Logger, attrs ...slog.Attr) *slog.Logger {
 	if len(attrs) == 0 {
 		return l
 	}
-	return slog.New(l.Handler().WithAttrs(attrs))
+	h, ok := l.Handler().(*handler)
+	if !ok {
+		return slog.New(l.Handler().WithAttrs(attrs))
+	}
+	x := &logged{h: handler{base: h.base, parent: h, step: step{attrs: attrs}}}
+	x.l = *slog.New(&x.h)
+	return &x.l
 }
