@@ -126,13 +126,14 @@ func (s *Session) SetRemote(body []byte) ([]byte, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return s.makeOffer()
 	}
-	d, err := sdp.Parse(body)
-	if err != nil {
+	var desc sdp.Description // on the stack: the session keeps its streams, not the description
+	if err := sdp.ParseInto(body, &desc); err != nil {
 		if awaiting {
 			s.answerFailed()
 		}
 		return nil, notAcceptable(err)
 	}
+	d := &desc
 	if awaiting {
 		if err := s.applyAnswer(d); err != nil {
 			s.answerFailed()
