@@ -122,6 +122,12 @@ func TestLazyHeadersMatchEager(t *testing.T) {
 				if got, want := lz.HasHeader(n), eager.HasHeader(n); got != want {
 					t.Errorf("%s: HasHeader(%q) = %v, want %v", name, n, got, want)
 				}
+				if got, want := HeaderCount(lz, n), len(eager.Headers(n)); got != want {
+					t.Errorf("%s: HeaderCount(%q) = %d, Headers has %d", name, n, got, want)
+				}
+				if got, want := HeaderCount(eager, n), len(eager.Headers(n)); got != want {
+					t.Errorf("%s: eager HeaderCount(%q) = %d, Headers has %d", name, n, got, want)
+				}
 			}
 		}
 	}
@@ -191,6 +197,9 @@ func TestFromSIPHeaderAllocs(t *testing.T) {
 	r := mustFromSIP(t, sreq, src)
 	if n := testing.AllocsPerRun(100, func() { r.Header("x-caller-template") }); n != 0 {
 		t.Errorf("Header allocates %v times per lookup, want 0", n)
+	}
+	if n := testing.AllocsPerRun(100, func() { HeaderCount(r, "x-caller-template") }); n != 0 {
+		t.Errorf("HeaderCount allocates %v times, want 0", n)
 	}
 }
 
