@@ -16,10 +16,11 @@ import (
 // New wraps h.
 func New(h slog.Handler) slog.Handler { return &handler{base: h} }
 
-// step is one deferred WithAttrs (group empty) or WithGroup (attrs nil).
+// step is one deferred WithAttrs, or a WithGroup (group true: the name is attrs[0].Key; a
+// flag and a rare one-element slice rather than a string field in every handler).
 type step struct {
 	attrs []slog.Attr
-	group string
+	group bool
 }
 
 // handler is base with its steps: this handler's own (the last) after its parent's, a chain
@@ -57,10 +58,10 @@ func (h *handler) build() slog.Handler {
 		return h.base
 	}
 	b := h.parent.build()
-	if h.step.attrs != nil {
-		b = b.WithAttrs(h.step.attrs)
+	if h.step.group {
+		b = b.WithGroup(h.step.attrs[0].Key)
 	} else {
-		b = b.WithGroup(h.step.group)
+		b = b.WithAttrs(h.step.attrs)
 	}
 	if !h.built.CompareAndSwap(nil, &b) {
 		return *h.built.Load()
@@ -83,7 +84,7 @@ func (h *handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
-	return h.with(step{group: name})
+	return h.with(step{attrs: []slog.Attr{{Key: name}}, group: true})
 }
 
 // With is l.With(attrs...) for attributes built by the caller with slog.String, slog.Int and
