@@ -376,13 +376,14 @@ func presizeHeaders(msg Message, n int) {
 func parseLineCap(startLine string, hdrCap int) (msg Message, err error) {
 	if parts, ok := split3(startLine); ok {
 		if isRequest(parts) {
-			recipient := Uri{}
-			method, sipVersion, err := parseRequestLine(parts, &recipient)
+			// sidecar patch: the Request-URI is parsed into the request itself, not into a
+			// Uri that escaped to the heap and was then copied, its parameters cloned.
+			m := newRequestCap("", Uri{}, hdrCap)
+			method, sipVersion, err := parseRequestLine(parts, &m.Recipient)
 			if err != nil {
 				return nil, err
 			}
-
-			m := newRequestCap(method, recipient, hdrCap)
+			m.Method = method
 			m.SipVersion = sipVersion
 			return m, nil
 		}
