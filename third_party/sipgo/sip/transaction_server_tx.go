@@ -38,14 +38,9 @@ func NewServerTx(key string, origin *Request, conn Connection, logger *slog.Logg
 	tx.key = key
 	tx.conn = conn
 
-	// sidecar patch: one slot, filled by the first ACK passed up and never waited on (see
-	// ackSend); only for an INVITE, the one transaction that gets ACKs (the nil channel of
-	// the others blocks a reader forever, as their empty one did).
-	if origin.IsInvite() {
-		tx.acks = make(chan *Request, 1)
-	}
-	// tx.cancels = make(chan *Request)
-	tx.done = make(chan struct{})
+	// sidecar patch: the acks channel (an INVITE's only, see Acks) and the done channel
+	// (see Done) are made when first needed: a TU that answers and never asks for them
+	// (sidecar) spares both.
 	tx.log = logger
 	tx.origin = origin // NOTE: user may do some changes on this request which creates RACE
 	tx.reliable = IsReliable(origin.Transport())
@@ -145,7 +140,26 @@ func (tx *ServerTx) Respond(res *Response) error {
 
 // Acks delivers the ACK of a non-2xx final (and ACKs passed up in the Accepted state): one
 // waits in the channel for a reader, later ones arriving while it is unread are dropped.
+//
+// sidecar patch: the channel has one slot, filled by the first ACK passed up and never
+// waited on (see ackSend); it exists for an INVITE only, the one transaction that gets ACKs
+// (the nil channel of the others blocks a reader forever, as their empty one did), and is
+// made on the first call or the first ACK passed up.
 func (tx *ServerTx) Acks() <-chan *Request {
+	if !tx.origin.IsInvite() {
+		return nil
+	}
+	tx.mu.Lock()
+	acks := tx.acksLocked()
+	tx.mu.Unlock()
+	return acks
+}
+
+// acksLocked returns the acks channel, made if not yet (sidecar patch). Under mu.
+func (tx *ServerTx) acksLocked() chan *Request {
+	if tx.acks == nil {
+		tx.acks = make(chan *Request, 1)
+	}
 	return tx.acks
 }
 
@@ -156,11 +170,23 @@ func (tx *ServerTx) Acks() <-chan *Request {
 // new goroutine that blocked until the transaction ended: a goroutine (and its stack) per
 // non-2xx final held for Timer I (T4, 5 s on UDP) when the TU never reads Acks.
 func (tx *ServerTx) ackSend(r *Request) {
-	select {
-	case <-tx.done:
-	default:
+	tx.mu.Lock()
+	ended := tx.closed
+	if tx.done != nil {
 		select {
-		case tx.acks <- r:
+		case <-tx.done:
+			ended = true
+		default:
+		}
+	}
+	var acks chan *Request
+	if !ended && tx.origin.IsInvite() {
+		acks = tx.acksLocked()
+	}
+	tx.mu.Unlock()
+	if acks != nil {
+		select {
+		case acks <- r:
 			return
 		default:
 		}
@@ -172,6 +198,15 @@ func (tx *ServerTx) ackSend(r *Request) {
 		}
 		tx.log.Debug("ACK missed", "callid", callID, "tx", tx.Key())
 	}
+}
+
+// Ended reports whether the transaction has ended (Done closed), without making its Done
+// channel (sidecar patch).
+func (tx *ServerTx) Ended() bool {
+	tx.mu.Lock()
+	ended := tx.closed
+	tx.mu.Unlock()
+	return ended
 }
 
 func (tx *ServerTx) Terminate() {
@@ -256,7 +291,9 @@ func (tx *ServerTx) delete(err error) bool {
 		return false
 	}
 	tx.closed = true
-	close(tx.done)
+	if tx.done != nil { // else Done makes it closed (sidecar patch)
+		close(tx.done)
+	}
 
 	if tx.timer_i != nil {
 		tx.timer_i.Stop()
