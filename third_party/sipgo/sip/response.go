@@ -221,21 +221,45 @@ func NewResponseFromRequest(
 	if copyRR {
 		CopyHeaders("Record-Route", req, res)
 	}
-	CopyHeaders("Via", req, res)
+	// sidecar patch: the response shares with the request the headers it copies unchanged
+	// (the Vias, From, Call-ID, CSeq, and a To already tagged or in a 100), instead of a
+	// clone of each: it owns only those it changes, the top Via when its rport is filled in
+	// and a To that gets our tag. A shared header must not be changed in place through
+	// either message (replace it: ReplaceHeader); nothing in sipgo or sidecar does.
+	rportFill := false
+	if h := req.Via(); h != nil {
+		if val, exists := h.Params.Get("rport"); exists && val == "" {
+			rportFill = true
+		}
+	}
+	for _, h := range req.headerOrder {
+		if !headerNameEqual(h.Name(), "Via") {
+			continue
+		}
+		if rportFill {
+			h = h.headerClone() // the top Via, whose rport and received are set below
+			rportFill = false
+		}
+		res.AppendHeader(h)
+	}
 	if h := req.From(); h != nil {
-		res.AppendHeader(h.headerClone())
+		res.AppendHeader(h)
 	}
 
 	if h := req.To(); h != nil {
-		res.AppendHeader(h.headerClone())
+		if statusCode != 100 && !h.Params.Has("tag") {
+			res.AppendHeader(h.headerClone()) // gets a tag below
+		} else {
+			res.AppendHeader(h)
+		}
 	}
 
 	if h := req.CallID(); h != nil {
-		res.AppendHeader(h.headerClone())
+		res.AppendHeader(h)
 	}
 
 	if h := req.CSeq(); h != nil {
-		res.AppendHeader(h.headerClone())
+		res.AppendHeader(h)
 	}
 
 	if h := res.Via(); h != nil {
