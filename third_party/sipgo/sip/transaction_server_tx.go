@@ -23,14 +23,15 @@ type ServerTx struct {
 	timer_l      *time.Timer
 	reliable     bool
 	confirmed    bool // the ACK of a non-2xx final received (sidecar patch); under fsmMu
+	// noTimer1xx (sidecar patch), set by the transaction layer before Init: no Timer_1xx
+	// (WithTransactionLayerNoTimer1xx). Beside the other flags (sidecar patch: the
+	// transaction fits the 240-byte size class, not 256).
+	noTimer1xx bool
 	// onConfirm (sidecar patch, PATCHED.md), set by the transaction layer before the
 	// transaction is used, takes the key of a transaction Confirmed by the ACK of its
 	// non-2xx final to absorb retransmissions for ttl (its Timer I, 0 on reliable
 	// transports): the transaction then ends at once instead of on its Timer I.
 	onConfirm func(key string, ttl time.Duration)
-	// noTimer1xx (sidecar patch), set by the transaction layer before Init: no Timer_1xx
-	// (WithTransactionLayerNoTimer1xx).
-	noTimer1xx bool
 }
 
 func NewServerTx(key string, origin *Request, conn Connection, logger *slog.Logger) *ServerTx {
