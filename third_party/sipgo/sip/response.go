@@ -298,7 +298,7 @@ func NewResponseFromRequest(
 
 	// If raddr is present this is resolved remote addr based on via header, otherwise use connection based source addr
 	if req.raddr.IP != nil {
-		res.SetDestination(req.raddr.String())
+		res.SetDestination(req.raddrString())
 		// sidecar patch: kept, so that remoteAddress does not parse dest back.
 		res.raddrIP, res.raddrPort, res.raddrDest = req.raddr.IP, req.raddr.Port, res.dest
 	} else {
