@@ -27,11 +27,84 @@ type ServerTx struct {
 	// (WithTransactionLayerNoTimer1xx). Beside the other flags (sidecar patch: the
 	// transaction fits the 240-byte size class, not 256).
 	noTimer1xx bool
+	// state is the FSM's current state (sidecar patch, see serverFsmState). Under fsmMu.
+	state serverFsmState
 	// onConfirm (sidecar patch, PATCHED.md), set by the transaction layer before the
 	// transaction is used, takes the key of a transaction Confirmed by the ACK of its
 	// non-2xx final to absorb retransmissions for ttl (its Timer I, 0 on reliable
 	// transports): the transaction then ends at once instead of on its Timer I.
 	onConfirm func(key string, ttl time.Duration)
+}
+
+// serverFsmState names a ServerTx FSM state (sidecar patch): the transitions assign it
+// without allocating, where upstream stored each state as a method value bound to the
+// transaction, an allocation per transition.
+type serverFsmState uint8
+
+const (
+	srvInviteStateProcceeding serverFsmState = iota + 1
+	srvInviteStateAccepted
+	srvInviteStateCompleted
+	srvInviteStateConfirmed
+	srvInviteStateTerminated
+	srvStateTrying
+	srvStateProceeding
+	srvStateCompleted
+	srvStateTerminated
+)
+
+// spinState runs the current state (sidecar patch); baseTx.fsmState is this, bound once in
+// initFSM.
+func (tx *ServerTx) spinState(in fsmInput) fsmInput {
+	switch tx.state {
+	case srvInviteStateProcceeding:
+		return tx.inviteStateProcceeding(in)
+	case srvInviteStateAccepted:
+		return tx.inviteStateAccepted(in)
+	case srvInviteStateCompleted:
+		return tx.inviteStateCompleted(in)
+	case srvInviteStateConfirmed:
+		return tx.inviteStateConfirmed(in)
+	case srvInviteStateTerminated:
+		return tx.inviteStateTerminated(in)
+	case srvStateTrying:
+		return tx.stateTrying(in)
+	case srvStateProceeding:
+		return tx.stateProceeding(in)
+	case srvStateCompleted:
+		return tx.stateCompleted(in)
+	case srvStateTerminated:
+		return tx.stateTerminated(in)
+	}
+	return FsmInputNone
+}
+
+// currentFsmState is the current state as its method value, for compareFunctions (sidecar
+// patch).
+func (tx *ServerTx) currentFsmState() fsmContextState {
+	tx.fsmMu.Lock()
+	defer tx.fsmMu.Unlock()
+	switch tx.state {
+	case srvInviteStateProcceeding:
+		return tx.inviteStateProcceeding
+	case srvInviteStateAccepted:
+		return tx.inviteStateAccepted
+	case srvInviteStateCompleted:
+		return tx.inviteStateCompleted
+	case srvInviteStateConfirmed:
+		return tx.inviteStateConfirmed
+	case srvInviteStateTerminated:
+		return tx.inviteStateTerminated
+	case srvStateTrying:
+		return tx.stateTrying
+	case srvStateProceeding:
+		return tx.stateProceeding
+	case srvStateCompleted:
+		return tx.stateCompleted
+	case srvStateTerminated:
+		return tx.stateTerminated
+	}
+	return nil
 }
 
 func NewServerTx(key string, origin *Request, conn Connection, logger *slog.Logger) *ServerTx {
@@ -278,11 +351,14 @@ func (tx *ServerTx) registerOnCancel(f FnTxCancel) {
 
 // Choose the right FSM init function depending on request method.
 func (tx *ServerTx) initFSM() {
+	tx.fsmMu.Lock()
 	if tx.Origin().IsInvite() {
-		tx.baseTx.initFSM(tx.inviteStateProcceeding)
+		tx.state = srvInviteStateProcceeding
 	} else {
-		tx.baseTx.initFSM(tx.stateTrying)
+		tx.state = srvStateTrying
 	}
+	tx.fsmState = tx.spinState
+	tx.fsmMu.Unlock()
 }
 
 func (tx *ServerTx) delete(err error) bool {
