@@ -185,3 +185,20 @@ func TestServerTxDoneOnDemandSidecar(t *testing.T) {
 		}
 	}
 }
+
+// SetBody with the length the message's Content-Length already has allocates nothing.
+func TestSetBodySameLengthNoAllocSidecar(t *testing.T) {
+	res := NewResponse(200, "OK")
+	body := []byte("v=0\r\n")
+	res.SetBody(body)
+	if h := res.ContentLength(); h == nil || *h != ContentLengthHeader(len(body)) {
+		t.Fatalf("Content-Length %v", h)
+	}
+	if n := testing.AllocsPerRun(100, func() { res.SetBody(body) }); n > 0 {
+		t.Fatalf("SetBody of the same length: %.0f allocations, want 0", n)
+	}
+	res.SetBody(nil)
+	if h := res.ContentLength(); h == nil || *h != 0 || len(res.GetHeaders("Content-Length")) != 1 {
+		t.Fatalf("Content-Length after SetBody(nil): %v", res.GetHeaders("Content-Length"))
+	}
+}
