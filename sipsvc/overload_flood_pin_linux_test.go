@@ -199,13 +199,25 @@ func selfCPU() time.Duration {
 }
 
 // sockDiagUDPDrops reads the drops counter of the IPv4 UDP socket bound to port through
-// sock_diag (netlink, NETLINK_SOCK_DIAG with the source port as filter, SK_MEMINFO_DROPS of
-// INET_DIAG_SKMEMINFO): one socket's figure without rendering /proc/net/udp, which costs
-// tens of ms of kernel time on a host with thousands of UDP sockets. ok false: unknown.
+// sock_diag (sockDiagUDP). ok false: unknown.
 func sockDiagUDPDrops(port uint16) (drops int, ok bool) {
+	m, ok := sockDiagUDP(port)
+	return m.drops, ok
+}
+
+// udpMem is a UDP socket's memory figures from sock_diag: the drops counter, and the bytes
+// its receive queue holds (SK_MEMINFO_RMEM_ALLOC: datagrams not yet read, as the kernel
+// accounts them, a few hundred bytes more than each datagram's length).
+type udpMem struct{ drops, queued int }
+
+// sockDiagUDP reads the memory figures of the IPv4 UDP socket bound to port through
+// sock_diag (netlink, NETLINK_SOCK_DIAG with the source port as filter, INET_DIAG_SKMEMINFO):
+// one socket's figures without rendering /proc/net/udp, which costs tens of ms of kernel
+// time on a host with thousands of UDP sockets. ok false: unknown.
+func sockDiagUDP(port uint16) (m udpMem, ok bool) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
-		return 0, false
+		return udpMem{}, false
 	}
 	defer unix.Close(fd)
 	const (
@@ -228,24 +240,24 @@ func sockDiagUDPDrops(port uint16) (drops int, ok bool) {
 	ne.PutUint32(b[48:], 0xffffffff)        // cookie: none
 	ne.PutUint32(b[52:], 0xffffffff)
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return 0, false
+		return udpMem{}, false
 	}
 	buf := make([]byte, 1<<16)
 	for {
 		n, _, err := unix.Recvfrom(fd, buf, 0)
 		if err != nil {
-			return drops, ok
+			return m, ok
 		}
-		for m := buf[:n]; len(m) >= hdrLen; {
-			l := int(ne.Uint32(m[0:]))
-			if l < hdrLen || l > len(m) {
-				return drops, ok
+		for msg := buf[:n]; len(msg) >= hdrLen; {
+			l := int(ne.Uint32(msg[0:]))
+			if l < hdrLen || l > len(msg) {
+				return m, ok
 			}
-			switch ne.Uint16(m[4:]) {
+			switch ne.Uint16(msg[4:]) {
 			case unix.NLMSG_DONE, unix.NLMSG_ERROR:
-				return drops, ok
+				return m, ok
 			}
-			body := m[hdrLen:l]
+			body := msg[hdrLen:l]
 			if len(body) >= msgLen && binary.BigEndian.Uint16(body[4:]) == port {
 				for a := body[msgLen:]; len(a) >= 4; {
 					al, at := int(ne.Uint16(a[0:])), ne.Uint16(a[2:])
@@ -253,13 +265,14 @@ func sockDiagUDPDrops(port uint16) (drops int, ok bool) {
 						break
 					}
 					if at == skmeminfo && al >= 4+4*(unix.SK_MEMINFO_DROPS+1) {
-						drops += int(ne.Uint32(a[4+4*unix.SK_MEMINFO_DROPS:]))
+						m.drops += int(ne.Uint32(a[4+4*unix.SK_MEMINFO_DROPS:]))
+						m.queued += int(ne.Uint32(a[4+4*unix.SK_MEMINFO_RMEM_ALLOC:]))
 						ok = true
 					}
 					a = a[min(len(a), (al+3)&^3):]
 				}
 			}
-			m = m[min(len(m), (l+3)&^3):]
+			msg = msg[min(len(msg), (l+3)&^3):]
 		}
 	}
 }
