@@ -348,6 +348,10 @@ func TestOverloadQueueDelayFlood(t *testing.T) {
 	if r.admitted > uint64(r.calls) || r.admitted+r.refused < uint64(r.calls) {
 		t.Errorf("486 %d, 503 %d for %d calls", r.admitted, r.refused, r.calls)
 	}
+	if r.refused == 0 {
+		t.Errorf("the flood at %d cps refused nothing: the ladder's %d cps was not the sidecar's capacity (a stall of the host)",
+			rate, capacity)
+	}
 	if completed < 0.9*float64(capacity) {
 		t.Errorf("completed %.0f calls/s, want at least 90%% of the clean capacity %d", completed, capacity)
 	}
@@ -393,10 +397,15 @@ const ladderTop = 25600
 // it is stopped, unclean (sippFlood): 1 MiB is over a thousand INVITEs (each about 900 bytes
 // there, as the kernel counts it), more than 300 ms at the rates it measures, where a clean
 // step's p99 is within ladderP99.
+//
+// An unclean run with the sidecar using less than ladderIdle of its CPU share is a stall of
+// the host, not the capacity: run again, at most ladderStalls times in a ladder.
 const (
 	ladderSecs       = 5
 	ladderP99        = 50
 	ladderStopQueued = 1 << 20
+	ladderIdle       = 0.6
+	ladderStalls     = 3
 )
 
 // floodLadder measures the sidecar's sustainable clean capacity with ladderSecs SIPp runs,
@@ -405,7 +414,10 @@ const (
 // clean step and the first unclean one until it is within an eighth of the clean one; the
 // top clean step is then run once more, and when that run is not clean the next clean step
 // below it is confirmed instead (at most 3 confirmation runs), so one lucky run at the edge
-// of saturation is not the capacity. It returns the confirmed rate and a summary of the
+// of saturation is not the capacity. A step's run is stopped once the sidecar's socket
+// queues past ladderStopQueued, and the ladder waits for the sidecar to be idle after an
+// unclean run (settleLadder); an unclean run with the sidecar's CPU share mostly unused (a
+// stall of the host, not its capacity) is run again (ladderIdle, ladderStalls). It returns the confirmed rate and a summary of the
 // steps for the row (the log has each). About 12-15 runs, 1.5 minutes. SIDECAR_FLOOD_CAPACITY=N
 // skips it (an A/B comparison of two builds on a shared host, whose ladder would measure the
 // neighbours). The capacity exceeding the ladder's top skips the test: SIPp cannot flood it
@@ -420,7 +432,9 @@ func floodLadder(t *testing.T, e *env, pin floodPin) (capacity int, ladder []str
 		return c, []string{fmt.Sprintf("%d cps given (SIDECAR_FLOOD_CAPACITY)", c)}
 	}
 	var cleanSteps []int // every rate a run found clean, ascending once sorted
-	step := func(rate int, what string) bool {
+	var step func(rate int, what string) bool
+	stalls := 0
+	step = func(rate int, what string) bool {
 		r := sippFlood(t, e, pin, rate, ladderSecs, ladderStopQueued)
 		if r.admitted == 0 && r.failed {
 			// SIPp did not run (its port taken between the probe and its bind, on a host
@@ -444,6 +458,17 @@ func floodLadder(t *testing.T, e *env, pin floodPin) (capacity int, ladder []str
 		ladder = append(ladder, fmt.Sprintf("%s%d cps: %d/%d answered, %d retransmissions, p99 %.0f ms (%s)", what, rate,
 			r.admitted, r.calls, r.retrans, r.p(0.99), verdict))
 		t.Logf("ladder %s%d cps: %d/%d answered, p99 %.0f ms, %s; %s", what, rate, r.admitted, r.calls, r.p(0.99), verdict, r.usage())
+		// Unclean with the sidecar's CPU share mostly unused: not its capacity but a stall of
+		// the host (a neighbour's burst, p99 56 ms at 200 cps), so the step runs again, up to
+		// ladderStalls times in a ladder. Near the capacity the share is used, and an unclean
+		// run stands.
+		if used := r.selfCPU.Seconds() / r.elapsed.Seconds(); !ok && r.aborted == "" && pin.quota > 0 &&
+			used < ladderIdle*pin.quota && stalls < ladderStalls {
+			stalls++
+			t.Logf("ladder %d cps: unclean with the sidecar at %.0f%% of a core, under %.0f%% of its share: a stall, again",
+				rate, 100*used, 100*ladderIdle)
+			return step(rate, what+"again ")
+		}
 		return ok
 	}
 	lo, hi := 0, 0
