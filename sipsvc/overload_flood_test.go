@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -117,7 +118,12 @@ func sippFlood(t *testing.T, e *env, pin floodPin, rate int, secs float64, stopQ
 	// sock_diag only (rendering /proc/net/udp for it would cost the sidecar's CPU).
 	sippDrops, aborted := make(chan int, 1), make(chan string, 1)
 	stop := make(chan struct{})
-	begun := time.Now()
+	var outBuf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &outBuf, &outBuf
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start sipp: %v", err)
+	}
 	go func() {
 		last, why := 0, ""
 		tick := time.NewTicker(100 * time.Millisecond)
@@ -128,8 +134,13 @@ func sippFlood(t *testing.T, e *env, pin floodPin, rate int, secs float64, stopQ
 			}
 			if m, ok := sockDiagUDP(e.udp.Port()); stopQueued > 0 && why == "" && ok && m.queued > stopQueued {
 				why = fmt.Sprintf("stopped after %.1f s: the sidecar's socket queued %d KiB (limit %d KiB)",
-					time.Since(begun).Seconds(), m.queued>>10, stopQueued>>10)
-				cancel()
+					time.Since(start).Seconds(), m.queued>>10, stopQueued>>10)
+				// SIPp's soft quit: no new calls, the calls under way completed (their 486
+				// ACKed). Killed, it would leave each of them a transaction retransmitting
+				// its 486 to nobody until Timer H, 32 s, slowing the next steps.
+				if err := cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+					why += fmt.Sprintf(" (SIGUSR1: %v)", err)
+				}
 			}
 			select {
 			case <-stop:
@@ -140,8 +151,8 @@ func sippFlood(t *testing.T, e *env, pin floodPin, rate int, secs float64, stopQ
 			}
 		}
 	}()
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
+	err = cmd.Wait()
+	out := outBuf.Bytes()
 	close(stop)
 	r := &floodRun{rate: rate, calls: calls, elapsed: time.Since(start), out: out,
 		selfCPU: selfCPU() - cpuBefore, sidecarDrops: udpSocketDrops(e.udp.Port()) - dropsBefore, sippDrops: <-sippDrops,
