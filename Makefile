@@ -128,7 +128,7 @@ fuzz:
 
 # RELIABILITY.md's table, from the tests that throw faults and hostile input at the sidecar:
 # each logs a "RELIABILITY:" row (internal/reliability) that the collector writes between the
-# file's markers. Loopback only, bounded by -timeout, stops by itself (about 8 minutes; one
+# file's markers. Loopback only, bounded by -timeout, stops by itself (about 7 minutes; one
 # package at a time, -p 1, so the floods never load the machine under another test). Run
 # with SIDECAR_E2E=1, the Kamailio row needs kamailio, kamcmd and sipp (make deps installs
 # them). SIDECAR_RELIABILITY=1 is for what only this target runs: TestOverloadQueueDelayFlood

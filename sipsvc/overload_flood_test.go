@@ -71,11 +71,11 @@ func (r *floodRun) p(q float64) float64 {
 // sippFlood runs flood.xml at rate new calls/s for secs seconds from 127.0.0.1 against e,
 // SIPp on its CPU when pin says so, waiting for SIPp to end (bounded), and collects the
 // admitted calls' response times and where the CPU and the datagrams went. With stopQueued
-// > 0 it kills SIPp as soon as the sidecar's socket holds more than stopQueued bytes not yet
-// read (sampled every 100 ms; r.aborted says so): the run is then unclean anyway, and
-// carried on past its capacity it leaves the sidecar a backlog of late calls whose
-// transactions it keeps for half a minute (a ladder's next steps would measure that). SIPp's socket
-// buffers are 4 MiB (net.core.rmem_max caps them): its default 64 KiB holds a few ms of
+// > 0 it stops SIPp (its soft quit, SIGUSR1) as soon as the sidecar's socket holds more than
+// stopQueued bytes not yet read (sampled every 100 ms; r.aborted says so): the run is then
+// unclean anyway, and carried on past its capacity it leaves the sidecar a backlog of late
+// calls whose transactions it keeps for half a minute (a ladder's next steps would measure
+// that). SIPp's socket buffers are 4 MiB (net.core.rmem_max caps them): its default 64 KiB holds a few ms of
 // the sidecar's answers at these rates, and SIPp descheduled for longer drops them.
 func sippFlood(t *testing.T, e *env, pin floodPin, rate int, secs float64, stopQueued int) *floodRun {
 	t.Helper()
