@@ -146,11 +146,11 @@ func (p *Plan) Run(ctx context.Context, ch Channel, context, exten string, log *
 	for {
 		args, done, err := r.prepare(ctx)
 		if done {
-			return r.trace, err
+			return r.ran(), err
 		}
 		res, err := r.st.app.Run(ctx, &r.call, args)
 		if done, err := r.after(ctx, res, err); done {
-			return r.trace, err
+			return r.ran(), err
 		}
 	}
 }
@@ -165,6 +165,19 @@ type runState struct {
 
 	call Call // the plan is call.plan, the logger call.Log
 	data Data
+
+	// In the same allocation: the trace of a short call (Answer, then Echo or Playback) and
+	// the logger's call-id attribute.
+	traceBuf [2]TraceStep
+	logAttr  [1]slog.Attr
+}
+
+// ran is the trace Run returns: nil when no step ran, as before the first append.
+func (r *runState) ran() Trace {
+	if len(r.trace) == 0 {
+		return nil
+	}
+	return r.trace
 }
 
 // begin sets up a Run: the call's data, its profile variables, its first step. A nil state
@@ -175,14 +188,16 @@ func (p *Plan) begin(ctx context.Context, ch Channel, context, exten string, log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// One allocation for the run's state, its Call and its Data (they live as long).
+	r := &runState{}
+	r.trace = r.traceBuf[:0]
 	req := ch.Request()
 	if req != nil {
-		log = lazylog.With(log, slog.String("call-id", req.CallID))
+		r.logAttr[0] = slog.String("call-id", req.CallID)
+		log = lazylog.With(log, r.logAttr[:]...)
 	} else {
 		req = &request.Request{}
 	}
-	// One allocation for the run's state, its Call and its Data (they live as long).
-	r := &runState{}
 	c, d := &r.call, &r.data
 	*c = Call{Channel: ch, Context: context, Exten: exten, Priority: 1, plan: p} // Vars made by the first SetVar
 	*d = Data{Request: req, call: c}

@@ -39,7 +39,9 @@ func (s *Set) build(t *tmpl, m Match, role Role, req *request.Request) (*Profile
 	p := new(Profile)
 	*p = t.base
 	p.Template, p.Params = t.name, m.Params
-	p.Codecs = slices.Clone(t.base.Codecs)
+	if !t.dynCodecs { // else finish sets the list built below
+		p.Codecs = slices.Clone(t.base.Codecs)
+	}
 	p.Vars = slices.Clone(t.base.Vars)
 	if t.base.Custom != nil {
 		p.Custom = maps.Clone(t.base.Custom)

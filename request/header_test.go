@@ -39,6 +39,9 @@ func TestHeaderLookup(t *testing.T) {
 		if got := r.HasHeader(tt.name); got != tt.has {
 			t.Errorf("HasHeader(%q) = %v, want %v", tt.name, got, tt.has)
 		}
+		if got := HeaderCount(r, tt.name); got != len(tt.all) {
+			t.Errorf("HeaderCount(%q) = %d, want %d", tt.name, got, len(tt.all))
+		}
 	}
 	// Kept as a unit test on purpose: AllocsPerRun counts heap allocations (not time), averaged
 	// over 100 calls with GOMAXPROCS set to 1, so machine load cannot change the result (it

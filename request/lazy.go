@@ -16,17 +16,12 @@ import (
 type sipHeaders struct {
 	on bool // built by FromSIP; a Request from New keeps its Fields instead
 	hs []sip.Header
-	// made[i] caches hs[i].Value() for the header types whose Value builds a new string;
-	// nil until first asked for. Two racing readers may both build it; one copy is kept.
-	made []atomic.Pointer[string]
-}
-
-// sipRequest is a Request built by FromSIP with the cache slots of a typical request's headers
-// (a SIPp or softphone INVITE has 10-14) in the same allocation; made uses them when they
-// suffice. The Request is only ever used through its address.
-type sipRequest struct {
-	Request
-	slots [16]atomic.Pointer[string]
+	// made caches hs[i].Value() for the header types whose Value builds a new string, one
+	// slot per header, made by the first such read (templates and identifiers read generic
+	// headers, X-... and Diversion, whose Value is the stored text: most requests never make
+	// it). A slot is nil until first asked for. Two racing readers may both build the slots
+	// or a value; one copy is kept.
+	made atomic.Pointer[[]atomic.Pointer[string]]
 }
 
 // value returns the text of header i, as FromSIP always gave it (sipgo's Value).
@@ -39,14 +34,27 @@ func (s *sipHeaders) value(i int) string {
 	default:
 		return h.Value() // generic headers, Call-ID, Content-Type: the stored text itself
 	}
-	if p := s.made[i].Load(); p != nil {
+	made := s.slots()
+	if p := made[i].Load(); p != nil {
 		return *p
 	}
 	v := s.hs[i].Value()
-	if s.made[i].CompareAndSwap(nil, &v) {
+	if made[i].CompareAndSwap(nil, &v) {
 		return v
 	}
-	return *s.made[i].Load()
+	return *made[i].Load()
+}
+
+// slots returns the cache slots, making them on first use.
+func (s *sipHeaders) slots() []atomic.Pointer[string] {
+	if p := s.made.Load(); p != nil {
+		return *p
+	}
+	m := make([]atomic.Pointer[string], len(s.hs))
+	if s.made.CompareAndSwap(nil, &m) {
+		return m
+	}
+	return *s.made.Load()
 }
 
 func (s *sipHeaders) header(name string) string {

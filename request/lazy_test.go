@@ -71,13 +71,16 @@ func sipCorpus(t *testing.T) map[string][]byte {
 	return out
 }
 
+// manyHeaders is more headers than a typical INVITE has (10-14).
+const manyHeaders = 16
+
 // TestLazyHeadersMatchEager checks the lazy header view against the eager reference over
 // every torture and golden request sipgo parses: the same fields, and the same answers to
 // Header, Headers and HasHeader for every name present (as received, in other cases, in
 // compact form) and for a few absent ones.
 func TestLazyHeadersMatchEager(t *testing.T) {
 	src := netip.MustParseAddrPort("192.0.2.1:5060")
-	compared, long := 0, 0 // long: more headers than FromSIP's inline cache slots
+	compared, long := 0, 0 // long: more than manyHeaders headers
 	for name, data := range sipCorpus(t) {
 		m, err := sip.ParseMessage(data)
 		if err != nil {
@@ -92,7 +95,7 @@ func TestLazyHeadersMatchEager(t *testing.T) {
 			continue // no From or To: no view either way
 		}
 		compared++
-		if len(sreq.Headers()) > len(sipRequest{}.slots) {
+		if len(sreq.Headers()) > manyHeaders {
 			long++
 		}
 		eager := eagerFromSIP(t, sreq, src, "udp")
@@ -119,10 +122,16 @@ func TestLazyHeadersMatchEager(t *testing.T) {
 				if got, want := lz.HasHeader(n), eager.HasHeader(n); got != want {
 					t.Errorf("%s: HasHeader(%q) = %v, want %v", name, n, got, want)
 				}
+				if got, want := HeaderCount(lz, n), len(eager.Headers(n)); got != want {
+					t.Errorf("%s: HeaderCount(%q) = %d, Headers has %d", name, n, got, want)
+				}
+				if got, want := HeaderCount(eager, n), len(eager.Headers(n)); got != want {
+					t.Errorf("%s: eager HeaderCount(%q) = %d, Headers has %d", name, n, got, want)
+				}
 			}
 		}
 	}
-	t.Logf("compared %d requests, %d with more than %d headers", compared, long, len(sipRequest{}.slots))
+	t.Logf("compared %d requests, %d with more than %d headers", compared, long, manyHeaders)
 	if compared < 20 || long == 0 {
 		t.Fatalf("compared %d requests (%d long), want the torture and golden sets (>= 20, some long)", compared, long)
 	}
@@ -170,8 +179,9 @@ func TestLazyHeadersConcurrent(t *testing.T) {
 	}
 }
 
-// TestFromSIPHeaderAllocs bounds what FromSIP allocates for a typical INVITE (the view and
-// its cache slots, not one string per header) and checks a generic header's lookup is free.
+// TestFromSIPHeaderAllocs bounds what FromSIP allocates for a typical INVITE (the view alone:
+// no cache until a typed header is read, not one string per header) and checks a generic
+// header's lookup is free.
 func TestFromSIPHeaderAllocs(t *testing.T) {
 	m, err := sip.ParseMessage([]byte("INVITE sip:1@b SIP/2.0\r\nVia: SIP/2.0/UDP h:5062;branch=z9hG4bK1\r\n" +
 		"From: \"A\" <sip:a@b>;tag=1\r\nTo: <sip:1@b>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContact: <sip:a@h>\r\n" +
@@ -188,4 +198,34 @@ func TestFromSIPHeaderAllocs(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { r.Header("x-caller-template") }); n != 0 {
 		t.Errorf("Header allocates %v times per lookup, want 0", n)
 	}
+	if n := testing.AllocsPerRun(100, func() { HeaderCount(r, "x-caller-template") }); n != 0 {
+		t.Errorf("HeaderCount allocates %v times, want 0", n)
+	}
+}
+
+// TestLazyTypedHeaderConcurrent: readers racing on the first read of typed headers (the
+// cache made on first use) all get sipgo's text, and a generic header never makes the cache.
+func TestLazyTypedHeaderConcurrent(t *testing.T) {
+	m, err := sip.ParseMessage([]byte("INVITE sip:1@b SIP/2.0\r\nVia: SIP/2.0/UDP h:5062;branch=z9hG4bK1\r\n" +
+		"From: \"A\" <sip:a@b>;tag=1\r\nTo: <sip:1@b>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContact: <sip:a@h>\r\n" +
+		"X-Caller-Template: subscriber\r\nContent-Length: 0\r\n\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sreq := m.(*sip.Request)
+	r := mustFromSIP(t, sreq, netip.MustParseAddrPort("192.0.2.1:5060"))
+	if r.Header("X-Caller-Template") != "subscriber" || r.lazy.made.Load() != nil {
+		t.Fatal("a generic header's read made the typed-header cache")
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for _, n := range []string{"Via", "Contact", "CSeq", "From"} {
+				if got, want := r.Header(n), sreq.GetHeader(n).Value(); got != want {
+					t.Errorf("Header(%q) = %q, want %q", n, got, want)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -146,6 +146,28 @@ func (r *Request) Headers(name string) []string {
 	return out
 }
 
+// HeaderCount returns how many times r carries the named header: len(r.Headers(name))
+// without making the values (identifiers check that a header is not repeated). A function,
+// not a method: it is not part of the template language.
+func HeaderCount(r *Request, name string) int {
+	name = longName(name)
+	n := 0
+	if r.lazy.on {
+		for _, h := range r.lazy.hs {
+			if sameHeader(h.Name(), name) {
+				n++
+			}
+		}
+		return n
+	}
+	for _, f := range r.headers {
+		if sameHeader(f.Name, name) {
+			n++
+		}
+	}
+	return n
+}
+
 // HasHeader reports whether the request carries the named header at all, even empty.
 func (r *Request) HasHeader(name string) bool {
 	name = longName(name)

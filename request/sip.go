@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"sync/atomic"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -28,17 +27,12 @@ func FromSIP(req *sip.Request, src netip.AddrPort, transport string) (*Request, 
 		callID = h.Value()
 	}
 	hs := req.Headers()
-	x := new(sipRequest) // the view and its header cache in one allocation
-	r := &x.Request
+	r := new(Request) // the header cache is made by the first read of a typed header
 	r.set(string(req.Method), uriFromSIP(req.Recipient),
 		Address{Display: unescapeDisplay(from.DisplayName), URI: uriFromSIP(from.Address), Tag: paramOf(from.Params, "tag")},
 		Address{Display: unescapeDisplay(to.DisplayName), URI: uriFromSIP(to.Address), Tag: paramOf(to.Params, "tag")},
 		callID, Endpoint{IP: src.Addr().Unmap(), Port: int(src.Port())}, transport)
-	made := x.slots[:]
-	if len(hs) > len(x.slots) {
-		made = make([]atomic.Pointer[string], len(hs))
-	}
-	r.lazy = sipHeaders{on: true, hs: hs, made: made[:len(hs)]}
+	r.lazy.on, r.lazy.hs = true, hs
 	return r, nil
 }
 

@@ -70,16 +70,17 @@ func (e *Engine) Open(ctx context.Context, p media.Params) (media.Session, error
 	var (
 		answer  *sdp.Description
 		formats []sdp.Format
+		d       sdp.Description // on the stack: the session keeps its streams, not the description
 	)
 	if len(offer) > 0 {
-		d, err := sdp.Parse(offer)
-		if err != nil {
+		if err := sdp.ParseInto(offer, &d); err != nil {
 			return nil, notAcceptable(err)
 		}
-		if formats, err = sdp.Negotiate(d, codecs); err != nil {
+		var err error
+		if formats, err = sdp.Negotiate(&d, codecs); err != nil {
 			return nil, notAcceptable(err)
 		}
-		answer = d
+		answer = &d
 	} else if _, err := sdp.OfferFormats(codecs); err != nil {
 		return nil, notAcceptable(err)
 	}

@@ -1,6 +1,7 @@
 package rtp
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"net/netip"
 	"time"
@@ -196,9 +197,19 @@ func (s *Session) sendBye() {
 	s.tx.mu.Lock()
 	ssrc := s.tx.ssrc
 	s.tx.mu.Unlock()
-	b, err := rtcp.Marshal([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: ssrc}, &rtcp.Goodbye{Sources: []uint32{ssrc}}})
-	if err != nil {
-		return
-	}
-	_ = s.write(kindRTCP, b, r.rtcpDst)
+	var buf [byeLen]byte
+	_ = s.write(kindRTCP, appendBye(buf[:0], ssrc), r.rtcpDst)
+}
+
+// byeLen is the length of appendBye's compound packet.
+const byeLen = 16
+
+// appendBye appends the compound RTCP packet sendBye sends: an empty receiver report from
+// ssrc, then a BYE of ssrc without a reason (RFC 3550 6.4.2, 6.6), the bytes rtcp.Marshal
+// writes for them, without its allocations.
+func appendBye(b []byte, ssrc uint32) []byte {
+	b = append(b, 0x80, byte(rtcp.TypeReceiverReport), 0, 1) // V=2, no report blocks, length 1 word
+	b = binary.BigEndian.AppendUint32(b, ssrc)
+	b = append(b, 0x81, byte(rtcp.TypeGoodbye), 0, 1) // V=2, one source, length 1 word
+	return binary.BigEndian.AppendUint32(b, ssrc)
 }

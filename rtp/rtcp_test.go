@@ -118,8 +118,8 @@ func TestRTCPIntervalRandomized(t *testing.T) {
 	for now := t0; now.Before(t0.Add(150 * time.Second)); now = now.Add(10 * time.Millisecond) {
 		before := s.nextRTCP
 		s.tick(now)
-		if before.IsZero() {
-			if d := s.nextRTCP.Sub(now); d < rtcpInterval/4 || d > rtcpInterval*3/4 {
+		if before == 0 {
+			if d := s.nextRTCP - now.Sub(s.start); d < rtcpInterval/4 || d > rtcpInterval*3/4 {
 				t.Errorf("first report after %s", d)
 			}
 			continue

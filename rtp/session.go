@@ -31,6 +31,7 @@ type Session struct {
 	start    time.Time
 	lastRx   atomic.Int64 // ns since start of the last RTP packet (or of Open/SetRemote)
 	noAnswer atomic.Bool  // the answer to our late offer failed before any route existed
+	awaiting bool         // an answer to offered is expected (under mu; here, it packs with noAnswer)
 
 	done, closed        chan struct{}
 	doneOnce, closeOnce sync.Once
@@ -40,13 +41,12 @@ type Session struct {
 	mu       sync.Mutex // signalling state and playout below
 	version  uint64
 	localSDP []byte
-	offered  []sdp.Format // our outstanding offer
-	awaiting bool         // an answer to offered is expected
+	offered  []sdp.Format // our outstanding offer (awaiting: see above)
 	streams  []sdp.Stream // the m-lines of the last SDP exchanged (RFC 3264 section 8: never fewer)
 	audioIdx int          // the audio m-line's index in streams
 	play     *playout
 	dtmfOut  *dtmfSend
-	nextRTCP time.Time
+	nextRTCP time.Duration // when the next RTCP report is due, since start; 0 before the first tick
 
 	tx   sender
 	rx   rxStats
@@ -126,13 +126,14 @@ func (s *Session) SetRemote(body []byte) ([]byte, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return s.makeOffer()
 	}
-	d, err := sdp.Parse(body)
-	if err != nil {
+	var desc sdp.Description // on the stack: the session keeps its streams, not the description
+	if err := sdp.ParseInto(body, &desc); err != nil {
 		if awaiting {
 			s.answerFailed()
 		}
 		return nil, notAcceptable(err)
 	}
+	d := &desc
 	if awaiting {
 		if err := s.applyAnswer(d); err != nil {
 			s.answerFailed()

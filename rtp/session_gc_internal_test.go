@@ -29,7 +29,7 @@ func openTicked(t *testing.T, e *Engine, n int, freed *atomic.Int32) {
 	for _, s := range list { // the clock has taken each in its snapshot of sessions
 		for ticked := false; !ticked; {
 			s.mu.Lock()
-			ticked = !s.nextRTCP.IsZero()
+			ticked = s.nextRTCP != 0
 			s.mu.Unlock()
 			if !ticked {
 				time.Sleep(time.Millisecond)

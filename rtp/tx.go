@@ -202,12 +202,13 @@ func (s *Session) tick(now time.Time) {
 	} else if p := s.play; p != nil && r != nil {
 		s.advance(p, r, now)
 	}
-	if s.nextRTCP.IsZero() {
-		s.nextRTCP = now.Add(rtcpDelay() / 2) // the first report after half an interval (RFC 3550 6.2)
+	at := now.Sub(s.start)
+	if s.nextRTCP == 0 {
+		s.nextRTCP = at + rtcpDelay()/2 // the first report after half an interval (RFC 3550 6.2)
 	}
-	rtcpDue := !now.Before(s.nextRTCP)
+	rtcpDue := at >= s.nextRTCP
 	if rtcpDue {
-		s.nextRTCP = now.Add(rtcpDelay())
+		s.nextRTCP = at + rtcpDelay()
 	}
 
 	// Without a route (a late offer) the clock runs only once the answer has failed: while

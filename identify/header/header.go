@@ -78,7 +78,7 @@ func (h *Header) Name() string { return Name }
 // Identify selects the caller and callee templates with [template-match].
 func (h *Header) Identify(_ context.Context, req *request.Request) (identify.Result, error) {
 	for _, name := range []string{CallerHeader, CalleeHeader} {
-		if n := len(req.Headers(name)); n > 1 {
+		if n := request.HeaderCount(req, name); n > 1 {
 			return identify.Result{}, sipstatus.WithReason(StatusBadHeader, ReasonBadHeader,
 				fmt.Errorf("%s: %w: header given %d times", name, profile.ErrInvalidValue, n))
 		}

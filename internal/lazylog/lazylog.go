@@ -10,16 +10,17 @@ package lazylog
 import (
 	"context"
 	"log/slog"
-	"sync"
+	"sync/atomic"
 )
 
 // New wraps h.
 func New(h slog.Handler) slog.Handler { return &handler{base: h} }
 
-// step is one deferred WithAttrs (group empty) or WithGroup (attrs nil).
+// step is one deferred WithAttrs, or a WithGroup (group true: the name is attrs[0].Key; a
+// flag and a rare one-element slice rather than a string field in every handler).
 type step struct {
 	attrs []slog.Attr
-	group string
+	group bool
 }
 
 // handler is base with its steps: this handler's own (the last) after its parent's, a chain
@@ -29,8 +30,17 @@ type handler struct {
 	parent *handler     // the steps before this one; nil for New's handler
 	step   step         // this handler's step (none for New's handler)
 
-	once  sync.Once
-	built slog.Handler
+	// built is base with the steps applied, made by the first record written (two racing
+	// writers may both build it: the same handler, one copy kept). A pointer rather than a
+	// sync.Once and an interface: every per-call logger carries it, and most never write.
+	built atomic.Pointer[slog.Handler]
+}
+
+// logged is a handler made by With with its Logger, in one allocation: With returns the
+// address of l, whose handler is &h.
+type logged struct {
+	h handler
+	l slog.Logger
 }
 
 func (h *handler) Enabled(ctx context.Context, l slog.Level) bool { return h.base.Enabled(ctx, l) }
@@ -41,20 +51,22 @@ func (h *handler) Handle(ctx context.Context, r slog.Record) error {
 
 // build applies the steps to base, once: the parent's built handler, then this step.
 func (h *handler) build() slog.Handler {
-	h.once.Do(func() {
-		if h.parent == nil {
-			h.built = h.base
-			return
-		}
-		b := h.parent.build()
-		if h.step.attrs != nil {
-			b = b.WithAttrs(h.step.attrs)
-		} else {
-			b = b.WithGroup(h.step.group)
-		}
-		h.built = b
-	})
-	return h.built
+	if b := h.built.Load(); b != nil {
+		return *b
+	}
+	if h.parent == nil {
+		return h.base
+	}
+	b := h.parent.build()
+	if h.step.group {
+		b = b.WithGroup(h.step.attrs[0].Key)
+	} else {
+		b = b.WithAttrs(h.step.attrs)
+	}
+	if !h.built.CompareAndSwap(nil, &b) {
+		return *h.built.Load()
+	}
+	return b
 }
 
 func (h *handler) with(s step) *handler {
@@ -72,16 +84,23 @@ func (h *handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
 	}
-	return h.with(step{group: name})
+	return h.with(step{attrs: []slog.Attr{{Key: name}}, group: true})
 }
 
 // With is l.With(attrs...) for attributes built by the caller with slog.String, slog.Int and
 // the like: the same logger, without slog's conversion of an argument list (each value boxed
 // in an interface, then a slice of attributes made from them). attrs must not change
-// afterwards (the handler keeps the slice).
+// afterwards (the handler keeps the slice). On a logger of this package's handler the new
+// handler and its Logger are one allocation.
 func With(l *slog.Logger, attrs ...slog.Attr) *slog.Logger {
 	if len(attrs) == 0 {
 		return l
 	}
-	return slog.New(l.Handler().WithAttrs(attrs))
+	h, ok := l.Handler().(*handler)
+	if !ok {
+		return slog.New(l.Handler().WithAttrs(attrs))
+	}
+	x := &logged{h: handler{base: h.base, parent: h, step: step{attrs: attrs}}}
+	x.l = *slog.New(&x.h)
+	return &x.l
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sidecar-voip/sidecar/internal/lazylog"
@@ -111,8 +112,44 @@ func TestWith(t *testing.T) {
 		l := lazylog.With(quiet, slog.String("call_id", id), slog.String("context", ctx))
 		l.Info("not written")
 	})
-	// The attribute slice, the handler, the logger.
-	if n > 3 {
-		t.Errorf("With on a three-step logger: %v allocations, want <= 3", n)
+	// The attribute slice, the handler with its logger.
+	if n > 2 {
+		t.Errorf("With on a three-step logger: %v allocations, want <= 2", n)
 	}
+}
+
+// TestConcurrentFirstWrite: loggers of one chain written at once for the first time each
+// build the same handler, and every line carries every step's attributes.
+func TestConcurrentFirstWrite(t *testing.T) {
+	var mu sync.Mutex
+	var out bytes.Buffer
+	l := slog.New(lazylog.New(slog.NewTextHandler(&lockedWriter{mu: &mu, w: &out}, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	})))
+	l = lazylog.With(lazylog.With(l, slog.String("a", "1")), slog.String("b", "2"))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() { l.Info("x") })
+	}
+	wg.Wait()
+	want := strings.Repeat("level=INFO msg=x a=1 b=2\n", 8)
+	if out.String() != want {
+		t.Errorf("wrote %q, want %q", out.String(), want)
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (w *lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(p)
 }

@@ -23,9 +23,19 @@ import (
 // not take, and every error) ok is false and the caller parses with parsePion, so errors
 // and unusual offers are read exactly as before. TestParseFastMatchesPion and
 // FuzzParseFastMatchesPion check that.
-func parseFast(body []byte) (d *Description, ok bool) {
+func parseFast(body []byte) (*Description, bool) {
+	d := new(Description)
+	if !parseFastInto(body, d) {
+		return nil, false
+	}
+	return d, true
+}
+
+// parseFastInto is parseFast into *d. When it returns false, *d is to be overwritten (it
+// may hold part of the description).
+func parseFastInto(body []byte, d *Description) bool {
 	if len(body) == 0 || body[len(body)-1] != '\n' {
-		return nil, false // pion requires the last line ended
+		return false // pion requires the last line ended
 	}
 	var (
 		state    fastState
@@ -37,7 +47,7 @@ func parseFast(body []byte) (d *Description, ok bool) {
 		audio    audioSection
 	)
 	if nStreams == 0 {
-		return nil, false
+		return false
 	}
 	streams = make([]Stream, 0, nStreams)
 	inAudio := false
@@ -49,28 +59,28 @@ func parseFast(body []byte) (d *Description, ok bool) {
 			line = line[:n-1]
 		}
 		if len(line) < 2 || line[1] != '=' || bytes.IndexByte(line, '\r') >= 0 {
-			return nil, false
+			return false
 		}
 		typ, val := line[0], line[2:]
 		next, ok := state.next(typ)
 		if !ok {
-			return nil, false
+			return false
 		}
 		state = next
 		switch typ {
 		case 'v':
 			if string(val) != "0" {
-				return nil, false
+				return false
 			}
 		case 'o':
 			if !validOrigin(val) {
-				return nil, false
+				return false
 			}
 		case 's':
 		case 'c':
 			addr, ok := connection(val)
 			if !ok {
-				return nil, false
+				return false
 			}
 			if state == stSessConn {
 				sessConn = addr
@@ -79,11 +89,11 @@ func parseFast(body []byte) (d *Description, ok bool) {
 			}
 		case 'b':
 			if !validBandwidth(val) {
-				return nil, false
+				return false
 			}
 		case 't':
 			if !validTiming(val) {
-				return nil, false
+				return false
 			}
 		case 'a':
 			if state == stSessAttr {
@@ -92,13 +102,13 @@ func parseFast(body []byte) (d *Description, ok bool) {
 				}
 			} else if inAudio {
 				if !audio.attr(val) {
-					return nil, false
+					return false
 				}
 			}
 		case 'm':
 			st, ok := mediaLine(val)
 			if !ok {
-				return nil, false
+				return false
 			}
 			inAudio = false
 			if audioAt < 0 && st.Media == "audio" && st.Port != 0 && st.Proto == "RTP/AVP" {
@@ -109,17 +119,17 @@ func parseFast(body []byte) (d *Description, ok bool) {
 		}
 	}
 	if len(streams) != nStreams || state < stMedia {
-		return nil, false
+		return false
 	}
-	d = &Description{Streams: streams, Audio: -1}
+	*d = Description{Streams: streams, Audio: -1}
 	if audioAt < 0 {
-		return d, true
+		return true
 	}
 	if !audio.read(d, streams[audioAt], sessConn, sessDir) {
-		return nil, false
+		return false
 	}
 	d.Audio = audioAt
-	return d, true
+	return true
 }
 
 // fastState is parseFast's place in the grammar, a subset of pion's states.

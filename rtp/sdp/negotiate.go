@@ -8,6 +8,10 @@ import (
 	table "github.com/sidecar-voip/sidecar/media/codecs"
 )
 
+// defaultCodecs is package media/codecs' default list, copied once: Negotiate and
+// OfferFormats only read it (never changed, never returned).
+var defaultCodecs = table.Default()
+
 // Negotiate chooses, from an offer, the audio formats acceptable under codecs (canonical names
 // in preference order), as an answerer does (RFC 3264 section 6.1): the result follows the
 // order of codecs, keeps the offer's payload types and fmtp, and ends with the offer's
@@ -18,7 +22,7 @@ func Negotiate(offer *Description, codecs []string) ([]Format, error) {
 		return nil, fmt.Errorf("%w: no usable audio stream (RTP/AVP, port > 0)", ErrNoCodec)
 	}
 	if len(codecs) == 0 {
-		codecs = table.Default()
+		codecs = defaultCodecs
 	}
 	// The offer's formats chosen, by index (a name listed twice matches the same one), then
 	// one allocation of the exact size: a session keeps the result.
@@ -87,7 +91,7 @@ func Select(answer *Description, offered []Format) ([]Format, error) {
 // payload types, followed by telephone-event.
 func OfferFormats(codecs []string) ([]Format, error) {
 	if len(codecs) == 0 {
-		codecs = table.Default()
+		codecs = defaultCodecs
 	}
 	var out []Format
 	seen := map[string]bool{}

@@ -93,19 +93,37 @@ func (d *Description) AddrPort() netip.AddrPort { return netip.AddrPortFrom(d.Ad
 // The common shape of an offer is read by a hand parser (parseFast) that allocates only what
 // the Description keeps; anything else goes through pion's parser, which gives the same
 // Description for what both read.
-func Parse(body []byte) (d *Description, err error) {
+func Parse(body []byte) (*Description, error) {
+	d := new(Description)
+	if err := ParseInto(body, d); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// ParseInto is Parse into a Description the caller provides (one on its stack, when only
+// parts of it are kept: the streams and formats are allocated, the Description itself not).
+// On error *d is the zero Description.
+func ParseInto(body []byte, d *Description) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			d, err = nil, fmt.Errorf("%w: parser panic: %v", ErrMalformed, r)
+			*d, err = Description{}, fmt.Errorf("%w: parser panic: %v", ErrMalformed, r)
 		}
 	}()
 	if len(body) > maxSize {
-		return nil, fmt.Errorf("%w: %d bytes is over %d", ErrMalformed, len(body), maxSize)
+		*d = Description{}
+		return fmt.Errorf("%w: %d bytes is over %d", ErrMalformed, len(body), maxSize)
 	}
-	if d, ok := parseFast(body); ok {
-		return d, nil
+	if parseFastInto(body, d) {
+		return nil
 	}
-	return parsePion(body)
+	pd, err := parsePion(body)
+	if err != nil {
+		*d = Description{}
+		return err
+	}
+	*d = *pd
+	return nil
 }
 
 // parsePion parses body with pion's SDP parser: the reference for every body, and the parser
