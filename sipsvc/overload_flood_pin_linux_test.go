@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -27,11 +25,12 @@ type floodPin struct {
 	taskset       string // taskset's path, to start SIPp on its CPU
 	on            bool
 
-	// quota is the share of its CPU the test process may use (cgroup v1 CPU quota, cfs
-	// period quotaPeriod), 0 when no quota is set; cgroup is that group's directory, sippGroup
-	// the group SIPp starts in (no quota), both in a group of weight floodShares.
-	quota             float64
-	cgroup, sippGroup string
+	// quota is the share of its CPU the test process may use (a cgroup CPU quota, cfs period
+	// quotaPeriod), 0 when no quota is set; cg the groups (the sidecar's, SIPp's), sippGroup
+	// the group SIPp starts in.
+	quota     float64
+	cg        *floodCgroup
+	sippGroup string
 }
 
 // quotaPeriod is the CFS period of the flood's CPU quota: short, so a throttled sidecar
@@ -45,103 +44,52 @@ const quotaPeriod = 10 * time.Millisecond
 // two leave; the quota caps the sidecar).
 const floodShares = 8192
 
-// errNoCgroup: no writable cgroup v1 cpu controller (a container, cgroup v2 only).
-var errNoCgroup = errors.New("no writable cgroup v1 cpu controller")
+// errNoCgroup: no writable cgroup cpu controller, v1 or v2 (a container, a v2 group not
+// delegated, not root).
+var errNoCgroup = errors.New("no writable cgroup cpu controller (v1 or v2)")
 
 // limitCPU gives the sidecar and SIPp a defined share of the machine, until the test ends:
-// it moves the whole test process into a new cgroup v1 cpu group limited to share of one
-// CPU (quotaPeriod), so SIPp on its own CPU can generate 3x the sidecar's capacity, and
-// makes a group for SIPp (command starts SIPp in it), both under a group of weight
-// floodShares. p.quota, p.cgroup and p.sippGroup say so. Without a writable cgroup v1 cpu
-// controller it returns errNoCgroup (wrapped) and changes nothing.
+// it moves the whole test process into a new cgroup limited to share of one CPU
+// (quotaPeriod), so SIPp on its own CPU can generate 3x the sidecar's capacity, and makes a
+// group for SIPp (command starts SIPp in it), both under a group weighted over the host's
+// other groups (cgroupFS.setup): cgroup v1's cpu controller when mounted, else v2's in the
+// test process's own group (a delegated root). p.quota, p.cg and p.sippGroup say so.
+// Without a writable cpu controller it returns errNoCgroup (wrapped, with each hierarchy's
+// reason) and changes nothing.
 func (p *floodPin) limitCPU(t *testing.T, share float64) error {
 	t.Helper()
-	const root = "/sys/fs/cgroup/cpu"
-	if _, err := os.Stat(filepath.Join(root, "cpu.cfs_quota_us")); err != nil {
-		return fmt.Errorf("limit CPU: %w (%v)", errNoCgroup, err)
-	}
-	parent := root
-	if b, err := os.ReadFile("/proc/self/cgroup"); err == nil {
-		for _, l := range strings.Split(string(b), "\n") {
-			f := strings.SplitN(l, ":", 3)
-			if len(f) == 3 && slices.Contains(strings.Split(f[1], ","), "cpu") {
-				parent = filepath.Join(root, f[2])
-			}
-		}
-	}
-	top := filepath.Join(parent, fmt.Sprintf("sidecar-flood-%d", os.Getpid()))
-	side, sipp := filepath.Join(top, "sidecar"), filepath.Join(top, "sipp")
-	var made []string
-	undo := func() {
-		for _, d := range slices.Backward(made) {
-			// The kernel empties a group asynchronously: rmdir fails with EBUSY for a moment.
-			for i := 0; i < 100; i++ {
-				if err := os.Remove(d); err == nil || os.IsNotExist(err) {
-					break
-				}
-				time.Sleep(10 * time.Millisecond)
-			}
-		}
-	}
-	write := func(dir, file, v string) error { return os.WriteFile(filepath.Join(dir, file), []byte(v), 0o644) }
-	period := quotaPeriod.Microseconds()
-	var err error
-	for _, d := range []string{top, side, sipp} {
-		if err = os.Mkdir(d, 0o755); err != nil {
-			break
-		}
-		made = append(made, d)
-	}
-	if err == nil {
-		err = write(top, "cpu.shares", strconv.Itoa(floodShares))
-	}
-	if err == nil {
-		err = write(side, "cpu.cfs_period_us", strconv.FormatInt(period, 10))
-	}
-	if err == nil {
-		err = write(side, "cpu.cfs_quota_us", strconv.FormatInt(int64(share*float64(period)), 10))
-	}
-	if err == nil {
-		err = write(side, "cgroup.procs", strconv.Itoa(os.Getpid())) // every thread of the process
-	}
+	fss, err := hostCgroupFS()
 	if err != nil {
-		undo()
 		return fmt.Errorf("limit CPU: %w: %v", errNoCgroup, err)
 	}
-	p.quota, p.cgroup, p.sippGroup = share, side, sipp
-	t.Cleanup(func() {
-		if err := write(parent, "cgroup.procs", strconv.Itoa(os.Getpid())); err != nil {
-			t.Errorf("leave the flood's cgroup: %v", err)
+	if len(fss) == 0 {
+		return fmt.Errorf("limit CPU: %w: neither /sys/fs/cgroup/cpu (v1) nor /sys/fs/cgroup/cgroup.controllers (v2)", errNoCgroup)
+	}
+	var why []string
+	for _, fs := range fss {
+		g, err := fs.setup(os.Getpid(), share, p.sidecar, p.sipp)
+		if err != nil {
+			why = append(why, err.Error())
+			continue
 		}
-		undo()
-		if _, err := os.Stat(top); err == nil {
-			t.Errorf("remove the flood's cgroup %s: still busy", top)
-		}
-	})
-	return nil
+		p.quota, p.cg, p.sippGroup = share, g, g.sipp
+		t.Cleanup(func() {
+			if err := g.close(os.Getpid()); err != nil {
+				t.Error(err)
+			}
+		})
+		return nil
+	}
+	return fmt.Errorf("limit CPU: %w: %s", errNoCgroup, strings.Join(why, "; "))
 }
 
 // throttled reads how many periods of the quota the process was throttled in, and for how
 // long in all (0, 0: no quota).
 func (p floodPin) throttled() (periods int, d time.Duration) {
-	if p.cgroup == "" {
+	if p.cg == nil {
 		return 0, 0
 	}
-	b, err := os.ReadFile(filepath.Join(p.cgroup, "cpu.stat"))
-	if err != nil {
-		return 0, 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		k, v, _ := strings.Cut(l, " ")
-		n, _ := strconv.ParseInt(v, 10, 64)
-		switch k {
-		case "nr_throttled":
-			periods = int(n)
-		case "throttled_time":
-			d = time.Duration(n)
-		}
-	}
-	return periods, d
+	return p.cg.throttled()
 }
 
 // pinFlood pins every thread of the test process to the first CPU it may run on and keeps the
@@ -232,8 +180,11 @@ func (p floodPin) String() string {
 	}
 	s := "the sidecar pinned to CPU " + strconv.Itoa(p.sidecar) + " (GOMAXPROCS 1)"
 	if p.quota > 0 {
-		s += fmt.Sprintf(" limited to %.0f%% of it (cgroup v1 CPU quota, %v period; the sidecar's and SIPp's groups under cpu.shares %d)",
-			100*p.quota, quotaPeriod, floodShares)
+		weight := fmt.Sprintf("cgroup v1 CPU quota, %v period; the sidecar's and SIPp's groups under cpu.shares %d", quotaPeriod, floodShares)
+		if p.cg.v2 {
+			weight = fmt.Sprintf("cgroup v2 cpu.max, %v period, and cpuset; the sidecar's and SIPp's groups under cpu.weight %d", quotaPeriod, floodWeight)
+		}
+		s += fmt.Sprintf(" limited to %.0f%% of it (%s)", 100*p.quota, weight)
 	}
 	return s + ", SIPp to CPU " + strconv.Itoa(p.sipp)
 }
@@ -248,13 +199,25 @@ func selfCPU() time.Duration {
 }
 
 // sockDiagUDPDrops reads the drops counter of the IPv4 UDP socket bound to port through
-// sock_diag (netlink, NETLINK_SOCK_DIAG with the source port as filter, SK_MEMINFO_DROPS of
-// INET_DIAG_SKMEMINFO): one socket's figure without rendering /proc/net/udp, which costs
-// tens of ms of kernel time on a host with thousands of UDP sockets. ok false: unknown.
+// sock_diag (sockDiagUDP). ok false: unknown.
 func sockDiagUDPDrops(port uint16) (drops int, ok bool) {
+	m, ok := sockDiagUDP(port)
+	return m.drops, ok
+}
+
+// udpMem is a UDP socket's memory figures from sock_diag: the drops counter, and the bytes
+// its receive queue holds (SK_MEMINFO_RMEM_ALLOC: datagrams not yet read, as the kernel
+// accounts them, a few hundred bytes more than each datagram's length).
+type udpMem struct{ drops, queued int }
+
+// sockDiagUDP reads the memory figures of the IPv4 UDP socket bound to port through
+// sock_diag (netlink, NETLINK_SOCK_DIAG with the source port as filter, INET_DIAG_SKMEMINFO):
+// one socket's figures without rendering /proc/net/udp, which costs tens of ms of kernel
+// time on a host with thousands of UDP sockets. ok false: unknown.
+func sockDiagUDP(port uint16) (m udpMem, ok bool) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
-		return 0, false
+		return udpMem{}, false
 	}
 	defer unix.Close(fd)
 	const (
@@ -277,24 +240,24 @@ func sockDiagUDPDrops(port uint16) (drops int, ok bool) {
 	ne.PutUint32(b[48:], 0xffffffff)        // cookie: none
 	ne.PutUint32(b[52:], 0xffffffff)
 	if err := unix.Sendto(fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return 0, false
+		return udpMem{}, false
 	}
 	buf := make([]byte, 1<<16)
 	for {
 		n, _, err := unix.Recvfrom(fd, buf, 0)
 		if err != nil {
-			return drops, ok
+			return m, ok
 		}
-		for m := buf[:n]; len(m) >= hdrLen; {
-			l := int(ne.Uint32(m[0:]))
-			if l < hdrLen || l > len(m) {
-				return drops, ok
+		for msg := buf[:n]; len(msg) >= hdrLen; {
+			l := int(ne.Uint32(msg[0:]))
+			if l < hdrLen || l > len(msg) {
+				return m, ok
 			}
-			switch ne.Uint16(m[4:]) {
+			switch ne.Uint16(msg[4:]) {
 			case unix.NLMSG_DONE, unix.NLMSG_ERROR:
-				return drops, ok
+				return m, ok
 			}
-			body := m[hdrLen:l]
+			body := msg[hdrLen:l]
 			if len(body) >= msgLen && binary.BigEndian.Uint16(body[4:]) == port {
 				for a := body[msgLen:]; len(a) >= 4; {
 					al, at := int(ne.Uint16(a[0:])), ne.Uint16(a[2:])
@@ -302,13 +265,14 @@ func sockDiagUDPDrops(port uint16) (drops int, ok bool) {
 						break
 					}
 					if at == skmeminfo && al >= 4+4*(unix.SK_MEMINFO_DROPS+1) {
-						drops += int(ne.Uint32(a[4+4*unix.SK_MEMINFO_DROPS:]))
+						m.drops += int(ne.Uint32(a[4+4*unix.SK_MEMINFO_DROPS:]))
+						m.queued += int(ne.Uint32(a[4+4*unix.SK_MEMINFO_RMEM_ALLOC:]))
 						ok = true
 					}
 					a = a[min(len(a), (al+3)&^3):]
 				}
 			}
-			m = m[min(len(m), (l+3)&^3):]
+			msg = msg[min(len(msg), (l+3)&^3):]
 		}
 	}
 }

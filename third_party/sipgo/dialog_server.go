@@ -381,10 +381,8 @@ func (s *DialogServerSession) WriteResponseNoWait(res *sip.Response) error {
 		res.AppendHeader(&s.ua.ContactHDR)
 	}
 	s.Dialog.InviteResponse = res
-	select {
-	case <-tx.Done():
+	if txEnded(tx) {
 		return tx.Err()
-	default:
 	}
 	if err := s.establish(res); err != nil {
 		return err
@@ -591,4 +589,18 @@ func (s *DialogServerCache) ReadBye(req *sip.Request, tx sip.ServerTransaction) 
 		return err
 	}
 	return dt.ReadBye(req, tx)
+}
+
+// txEnded reports whether tx has ended, without making a *sip.ServerTx's Done channel,
+// which it makes on demand (sidecar patch, PATCHED.md).
+func txEnded(tx sip.ServerTransaction) bool {
+	if st, ok := tx.(*sip.ServerTx); ok {
+		return st.Ended()
+	}
+	select {
+	case <-tx.Done():
+		return true
+	default:
+		return false
+	}
 }

@@ -249,6 +249,12 @@ func (srv *Server) handleRequest(req *sip.Request, tx *sip.ServerTx) {
 	}
 
 	handler := srv.getHandler(req.Method)
+	if tx == nil {
+		// sidecar patch: an ACK outside any transaction (the ACK of a 2xx) has none; the
+		// handler gets one that is already over (sip.NewAckServerTx).
+		handler(req, sip.NewAckServerTx(srv.tp, req))
+		return
+	}
 	handler(req, tx)
 	if tx != nil {
 		// Must be called to prevent any transaction leaks

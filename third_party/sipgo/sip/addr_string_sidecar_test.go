@@ -89,3 +89,37 @@ func TestResponseRemoteAddressSidecar(t *testing.T) {
 		t.Errorf("after SetDestination: remoteAddress = %+v", a)
 	}
 }
+
+// A response to a request from IP:port whose resolved address is the same takes the
+// request's source string as its destination, formatted again only when it differs.
+func TestResponseDestinationFromSourceSidecar(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		ip   string
+		port int
+	}{
+		{"192.0.2.9:5066", "192.0.2.9", 5066},
+		{"192.0.2.9:5066", "192.0.2.9", 5060}, // Via port without rport
+		{"[2001:db8::1]:5070", "2001:db8::1", 5070},
+		{"[2001:db8::1]:5070", "2001:db8::2", 5070},
+		{"[::ffff:192.0.2.1]:5060", "::ffff:192.0.2.1", 5060}, // printed as IPv4 by net.IP
+	} {
+		req := testCreateRequest(t, "BYE", "sip:bob@127.0.0.1:5060", "UDP", "127.0.0.2:5066")
+		req.SetSource(tc.src)
+		req.raddr = Addr{IP: net.ParseIP(tc.ip), Port: tc.port, Hostname: tc.ip}
+		want := req.raddr.String()
+		if got := NewResponseFromRequest(req, 200, "OK", nil).Destination(); got != want {
+			t.Errorf("source %s, raddr %s: destination %q, want %q", tc.src, want, got, want)
+		}
+	}
+	req := testCreateRequest(t, "BYE", "sip:bob@127.0.0.1:5060", "UDP", "127.0.0.2:5066")
+	req.SetSource("192.0.2.9:5066")
+	req.raddr = Addr{IP: net.ParseIP("192.0.2.9"), Port: 5066, Hostname: "192.0.2.9"}
+	if n := testing.AllocsPerRun(100, func() {
+		if req.raddrString() != "192.0.2.9:5066" {
+			t.Fatal("wrong destination")
+		}
+	}); n != 0 {
+		t.Fatalf("the destination of a response to its request's source: %.0f allocations, want 0", n)
+	}
+}

@@ -303,9 +303,8 @@ func (hs *headers) CloneHeaders() []Header {
 // CallID returns underlying CallID parsed header or nil if not exists
 func (hs *headers) CallID() *CallIDHeader {
 	if hs.callid == nil {
-		var h CallIDHeader
-		if parseHeaderLazy(hs, parseCallIdHeader, []string{"call-id", "i"}, &h) {
-			hs.callid = &h
+		if h := lazyHeader(hs, parseCallIdHeader, []string{"call-id", "i"}); h != nil {
+			hs.callid = h
 		}
 	}
 	return hs.callid
@@ -314,8 +313,7 @@ func (hs *headers) CallID() *CallIDHeader {
 // Via returns underlying Via parsed header or nil if not exists
 func (hs *headers) Via() *ViaHeader {
 	if hs.via == nil {
-		h := &ViaHeader{}
-		if parseHeaderLazy(hs, parseViaHeader, []string{"via", "v"}, h) {
+		if h := lazyHeader(hs, parseViaHeader, []string{"via", "v"}); h != nil {
 			hs.via = h
 		}
 	}
@@ -325,8 +323,7 @@ func (hs *headers) Via() *ViaHeader {
 // From returns underlying From parsed header or nil if not exists
 func (hs *headers) From() *FromHeader {
 	if hs.from == nil {
-		h := &FromHeader{}
-		if parseHeaderLazy(hs, parseFromHeader, []string{"from", "f"}, h) {
+		if h := lazyHeader(hs, parseFromHeader, []string{"from", "f"}); h != nil {
 			hs.from = h
 		}
 	}
@@ -336,8 +333,7 @@ func (hs *headers) From() *FromHeader {
 // To returns underlying To parsed header or nil if not exists
 func (hs *headers) To() *ToHeader {
 	if hs.to == nil {
-		h := &ToHeader{}
-		if parseHeaderLazy(hs, parseToHeader, []string{"to", "t"}, h) {
+		if h := lazyHeader(hs, parseToHeader, []string{"to", "t"}); h != nil {
 			hs.to = h
 		}
 	}
@@ -347,8 +343,7 @@ func (hs *headers) To() *ToHeader {
 // CSeq returns underlying CSEQ parsed header or nil if not exists
 func (hs *headers) CSeq() *CSeqHeader {
 	if hs.cseq == nil {
-		h := &CSeqHeader{}
-		if parseHeaderLazy(hs, parseCSeqHeader, []string{"cseq"}, h) {
+		if h := lazyHeader(hs, parseCSeqHeader, []string{"cseq"}); h != nil {
 			hs.cseq = h
 		}
 	}
@@ -358,9 +353,8 @@ func (hs *headers) CSeq() *CSeqHeader {
 // MaxForwards returns underlying Max-Forwards parsed header or nil if not exists
 func (hs *headers) MaxForwards() *MaxForwardsHeader {
 	if hs.maxForwards == nil {
-		var h MaxForwardsHeader
-		if parseHeaderLazy(hs, parseMaxForwardsHeader, []string{"max-forwards"}, &h) {
-			hs.maxForwards = &h
+		if h := lazyHeader(hs, parseMaxForwardsHeader, []string{"max-forwards"}); h != nil {
+			hs.maxForwards = h
 		}
 	}
 	return hs.maxForwards
@@ -369,9 +363,8 @@ func (hs *headers) MaxForwards() *MaxForwardsHeader {
 // ContentLength returns underlying Content-Length parsed header or nil if not exists
 func (hs *headers) ContentLength() *ContentLengthHeader {
 	if hs.contentLength == nil {
-		var h ContentLengthHeader
-		if parseHeaderLazy(hs, parseContentLengthHeader, []string{"content-length", "l"}, &h) {
-			hs.contentLength = &h
+		if h := lazyHeader(hs, parseContentLengthHeader, []string{"content-length", "l"}); h != nil {
+			hs.contentLength = h
 		}
 	}
 
@@ -381,9 +374,8 @@ func (hs *headers) ContentLength() *ContentLengthHeader {
 // ContentType returns underlying Content-Type parsed header or nil if not exists
 func (hs *headers) ContentType() *ContentTypeHeader {
 	if hs.contentType == nil {
-		var h ContentTypeHeader
-		if parseHeaderLazy(hs, parseContentTypeHeader, []string{"content-type", "c"}, &h) {
-			hs.contentType = &h
+		if h := lazyHeader(hs, parseContentTypeHeader, []string{"content-type", "c"}); h != nil {
+			hs.contentType = h
 		}
 	}
 
@@ -393,8 +385,7 @@ func (hs *headers) ContentType() *ContentTypeHeader {
 // Contact returns underlying Contact parsed header or nil if not exists
 func (hs *headers) Contact() *ContactHeader {
 	if hs.contact == nil {
-		h := &ContactHeader{}
-		if parseHeaderLazy(hs, parseContactHeader, []string{"contact", "m"}, h) {
+		if h := lazyHeader(hs, parseContactHeader, []string{"contact", "m"}); h != nil {
 			hs.contact = h
 		}
 	}
@@ -405,8 +396,7 @@ func (hs *headers) Contact() *ContactHeader {
 // Route returns underlying Route parsed header or nil if not exists
 func (hs *headers) Route() *RouteHeader {
 	if hs.route == nil {
-		h := &RouteHeader{}
-		if parseHeaderLazy(hs, parseRouteHeader, []string{"route"}, h) {
+		if h := lazyHeader(hs, parseRouteHeader, []string{"route"}); h != nil {
 			hs.route = h
 		}
 	}
@@ -416,8 +406,7 @@ func (hs *headers) Route() *RouteHeader {
 // RecordRoute returns underlying Record-Route parsed header or nil if not exists
 func (hs *headers) RecordRoute() *RecordRouteHeader {
 	if hs.recordRoute == nil {
-		h := &RecordRouteHeader{}
-		if parseHeaderLazy(hs, parseRecordRouteHeader, []string{"record-route"}, h) {
+		if h := lazyHeader(hs, parseRecordRouteHeader, []string{"record-route"}); h != nil {
 			hs.recordRoute = h
 		}
 	}
@@ -426,20 +415,12 @@ func (hs *headers) RecordRoute() *RecordRouteHeader {
 
 // ReferTo parses underlying Refer-To header or nil if not exists
 func (hs *headers) ReferTo() *ReferToHeader {
-	h := &ReferToHeader{}
-	if parseHeaderLazy(hs, parseReferToHeader, []string{"refer-to"}, h) {
-		return h
-	}
-	return nil
+	return lazyHeader(hs, parseReferToHeader, []string{"refer-to"})
 }
 
 // ReferredBy parses underlying Referred-By header or nil if not exists
 func (hs *headers) ReferredBy() *ReferredByHeader {
-	h := &ReferredByHeader{}
-	if parseHeaderLazy(hs, parseReferredByHeader, []string{"referred-by"}, h) {
-		return h
-	}
-	return nil
+	return lazyHeader(hs, parseReferredByHeader, []string{"referred-by"})
 }
 
 // NewHeader creates generic type of header
@@ -1203,20 +1184,24 @@ type headerPointerReceiver[T any] interface {
 	*T
 }
 
-func parseHeaderLazy[T any, HP headerPointerReceiver[T]](hs *headers, f func(headerText string, h HP) error, headerNames []string, h HP) bool {
+// lazyHeader (sidecar patch) parses the first header named by one of headerNames into a
+// new T: nil, and nothing allocated, when there is none (or it does not parse). The lazy
+// accessors allocated their header before looking, so every Contact(), ContentType() or
+// MaxForwards() of a message without one allocated a header for nothing.
+func lazyHeader[T any, HP headerPointerReceiver[T]](hs *headers, f func(headerText string, h HP) error, headerNames []string) HP {
 	for _, n := range headerNames {
 		hdr := hs.getHeader(n)
 		if hdr == nil {
 			continue
 		}
-
+		h := HP(new(T))
 		if err := f(hdr.Value(), h); err != nil {
 			DefaultLogger().Debug("Lazy header parsing failed", "header", hdr.Name(), "error", err)
-			return false
+			return nil
 		}
-		return true
+		return h
 	}
-	return false
+	return nil
 }
 
 func compactHeaderName(full string) string {

@@ -163,11 +163,20 @@ func (msg *MessageData) SetBody(body []byte) {
 			return
 		}
 		// msg.appendHeader("content-length", &length)
-		msg.ReplaceHeader(&length)
+		msg.ReplaceHeader(newContentLength(length))
 		return
 	}
 
-	msg.AppendHeader(&length)
+	msg.AppendHeader(newContentLength(length))
+}
+
+// newContentLength is a new header holding n (sidecar patch: SetBody's header escaped, so
+// it was allocated even when the message already had the same Content-Length, as every
+// parsed message with a body and every NewSDPResponseFromRequest had).
+func newContentLength(n ContentLengthHeader) *ContentLengthHeader {
+	h := new(ContentLengthHeader)
+	*h = n
+	return h
 }
 
 func (msg *MessageData) Transport() string {

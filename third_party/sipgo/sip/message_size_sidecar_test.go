@@ -75,15 +75,18 @@ func TestNonInviteServerTxHasNoAcks(t *testing.T) {
 	bye := NewRequest(BYE, req.Recipient)
 	bye.AppendHeader(HeaderClone(req.Via()))
 	bye.SetTransport("UDP") // as a received request has
-	if tx := NewServerTx("bye", bye, nil, nil); tx.acks != nil {
+	if tx := NewServerTx("bye", bye, nil, nil); tx.Acks() != nil || tx.acks != nil {
 		t.Error("a BYE server transaction has an Acks channel")
 	}
-	if tx := NewServerTx("invite", req, nil, nil); tx.acks == nil || cap(tx.acks) != 1 {
+	if tx := NewServerTx("invite", req, nil, nil); tx.Acks() == nil || cap(tx.Acks()) != 1 || tx.Acks() != tx.Acks() {
 		t.Error("an INVITE server transaction has no one-slot Acks channel")
 	}
-	allocs := testing.AllocsPerRun(100, func() { NewServerTx("bye", bye, nil, nil) })
-	if allocs > 2 { // the transaction and its done channel
-		t.Errorf("NewServerTx for a BYE: %.0f allocations, want 2", allocs)
+	// The transaction alone: its Acks and Done channels are made when asked for.
+	for _, r := range []*Request{bye, req} {
+		allocs := testing.AllocsPerRun(100, func() { NewServerTx("k", r, nil, nil) })
+		if allocs > 1 {
+			t.Errorf("NewServerTx for %s: %.0f allocations, want 1", r.Method, allocs)
+		}
 	}
 }
 
@@ -143,5 +146,59 @@ func setBody(m Message, body []byte) {
 		m.body = body
 	case *Response:
 		m.body = body
+	}
+}
+
+// A server transaction's Done channel, made on demand, is closed when it ends, and a closed
+// one is returned once it has ended; OnTerminate and Ended agree.
+func TestServerTxDoneOnDemandSidecar(t *testing.T) {
+	req, _, _ := testCreateInvite(t, "sip:127.0.0.99:5060", "UDP", "127.0.0.2:5060")
+	for _, askFirst := range []bool{true, false} {
+		tx := NewServerTx("k", req, nil, nil)
+		tx.log = DefaultLogger()
+		var done <-chan struct{}
+		if askFirst {
+			done = tx.Done()
+			if done != tx.Done() {
+				t.Fatal("Done not the same channel twice")
+			}
+			select {
+			case <-done:
+				t.Fatal("Done closed before the transaction ended")
+			default:
+			}
+		}
+		if tx.Ended() {
+			t.Fatal("Ended before the transaction ended")
+		}
+		tx.Terminate()
+		if !askFirst {
+			done = tx.Done()
+		}
+		select {
+		case <-done:
+		default:
+			t.Fatalf("Done (asked first %v) not closed after Terminate", askFirst)
+		}
+		if !tx.Ended() || tx.OnTerminate(func(string, error) {}) {
+			t.Fatal("an ended transaction not seen as ended")
+		}
+	}
+}
+
+// SetBody with the length the message's Content-Length already has allocates nothing.
+func TestSetBodySameLengthNoAllocSidecar(t *testing.T) {
+	res := NewResponse(200, "OK")
+	body := []byte("v=0\r\n")
+	res.SetBody(body)
+	if h := res.ContentLength(); h == nil || *h != ContentLengthHeader(len(body)) {
+		t.Fatalf("Content-Length %v", h)
+	}
+	if n := testing.AllocsPerRun(100, func() { res.SetBody(body) }); n > 0 {
+		t.Fatalf("SetBody of the same length: %.0f allocations, want 0", n)
+	}
+	res.SetBody(nil)
+	if h := res.ContentLength(); h == nil || *h != 0 || len(res.GetHeaders("Content-Length")) != 1 {
+		t.Fatalf("Content-Length after SetBody(nil): %v", res.GetHeaders("Content-Length"))
 	}
 }

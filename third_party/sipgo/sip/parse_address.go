@@ -12,7 +12,19 @@ type nameAddress struct {
 	headerParams *HeaderParams
 }
 
-type addressFSM func(dispName *nameAddress, s string) (addressFSM, string, error)
+// addressFSM names the next state of parseNameAddress (sidecar patch: a state was the next
+// state function, and calling it through a variable made every ParseAddressValue's
+// nameAddress escape to the heap, an allocation per From, To and Contact parsed).
+type addressFSM uint8
+
+const (
+	addrDone addressFSM = iota
+	addrDisplayName
+	addrDisplayNameQuoted
+	addrUriBracket
+	addrUri
+	addrHeaderParams
+)
 
 // ParseAddressValue parses an address - such as from a From, To, or
 // Contact header. It returns:
@@ -37,10 +49,23 @@ func ParseAddressValue(addressText string, uri *Uri, headerParams *HeaderParams)
 // name-addr      =  [ display-name ] LAQUOT addr-spec RAQUOT
 // addr-spec      =  SIP-URI / SIPS-URI / absoluteURI
 func parseNameAddress(addressText string, a *nameAddress) (err error) {
-	state := addressStateDisplayName
+	state := addrDisplayName
 	str := addressText
-	for state != nil {
-		state, str, err = state(a, str)
+	for state != addrDone {
+		switch state {
+		case addrDisplayName:
+			state, str, err = addressStateDisplayName(a, str)
+		case addrDisplayNameQuoted:
+			state, str, err = addressStateDisplayNameQuoted(a, str)
+		case addrUriBracket:
+			state, str, err = addressStateUriBracket(a, str)
+		case addrUri:
+			state, str, err = addressStateUri(a, str)
+		case addrHeaderParams:
+			state, str, err = addressStateHeaderParams(a, str)
+		default:
+			return fmt.Errorf("address parser: unknown state %d", state)
+		}
 		if err != nil {
 			return
 		}
@@ -51,7 +76,7 @@ func parseNameAddress(addressText string, a *nameAddress) (err error) {
 func addressStateDisplayName(a *nameAddress, s string) (addressFSM, string, error) {
 	for i, c := range s {
 		if c == '"' {
-			return addressStateDisplayNameQuoted, s[i+1:], nil
+			return addrDisplayNameQuoted, s[i+1:], nil
 		}
 
 		// https://datatracker.ietf.org/doc/html/rfc3261#section-20.10
@@ -61,18 +86,18 @@ func addressStateDisplayName(a *nameAddress, s string) (addressFSM, string, erro
 		// parameters, not URI parameters.
 		if c == '<' {
 			a.displayName = strings.TrimSpace(s[:i])
-			return addressStateUriBracket, s[i+1:], nil
+			return addrUriBracket, s[i+1:], nil
 		}
 
 		if c == ';' {
 			// detect early
 			// uri can be without <> in that case there all after ; are header params
-			return addressStateUri, s, nil
+			return addrUri, s, nil
 		}
 	}
 
 	// No DisplayName found
-	return addressStateUri, s, nil
+	return addrUri, s, nil
 }
 
 func addressStateDisplayNameQuoted(a *nameAddress, s string) (addressFSM, string, error) {
@@ -89,7 +114,7 @@ func addressStateDisplayNameQuoted(a *nameAddress, s string) (addressFSM, string
 		if escaped {
 			if c == 0xA || c == 0x0D {
 				// quoted-pair  =  "\" (%x00-09 / %x0B-0C / %x0E-7F)
-				return nil, s, fmt.Errorf("invalid display name, not allowed to escape '0x%02X' in '%s'", c, s)
+				return addrDone, s, fmt.Errorf("invalid display name, not allowed to escape '0x%02X' in '%s'", c, s)
 			}
 			escaped = false
 			continue
@@ -100,49 +125,49 @@ func addressStateDisplayNameQuoted(a *nameAddress, s string) (addressFSM, string
 			s = s[i+1:]
 			for i, c := range s {
 				if c == '<' {
-					return addressStateUriBracket, s[i+1:], nil
+					return addrUriBracket, s[i+1:], nil
 				}
 
 				if c == ';' {
-					return addressStateUri, s[i+1:], nil
+					return addrUri, s[i+1:], nil
 				}
 			}
-			return nil, s, fmt.Errorf("no uri after display name")
+			return addrDone, s, fmt.Errorf("no uri after display name")
 		}
 	}
 
-	return nil, s, fmt.Errorf("invalid uri display name inside quotes")
+	return addrDone, s, fmt.Errorf("invalid uri display name inside quotes")
 }
 
 func addressStateUriBracket(a *nameAddress, s string) (addressFSM, string, error) {
 	if len(s) == 0 {
-		return nil, s, errors.New("No URI present")
+		return addrDone, s, errors.New("No URI present")
 	}
 
 	for i, c := range s {
 		if c == '>' {
 			err := ParseUri(s[:i], a.uri)
-			return addressStateHeaderParams, s[i+1:], err
+			return addrHeaderParams, s[i+1:], err
 		}
 	}
-	return nil, s, fmt.Errorf("invalid uri, missing end bracket")
+	return addrDone, s, fmt.Errorf("invalid uri, missing end bracket")
 }
 
 func addressStateUri(a *nameAddress, s string) (addressFSM, string, error) {
 	if len(s) == 0 {
-		return nil, s, errors.New("No URI present")
+		return addrDone, s, errors.New("No URI present")
 	}
 
 	for i, c := range s {
 		if c == ';' {
 			err := ParseUri(s[:i], a.uri)
-			return addressStateHeaderParams, s[i+1:], err
+			return addrHeaderParams, s[i+1:], err
 		}
 	}
 
 	// No header params detected
 	err := ParseUri(s, a.uri)
-	return nil, s, err
+	return addrDone, s, err
 }
 
 func addressStateHeaderParams(a *nameAddress, s string) (addressFSM, string, error) {
@@ -179,12 +204,12 @@ func addressStateHeaderParams(a *nameAddress, s string) (addressFSM, string, err
 
 		if c == ';' {
 			addParam(equal, s[:i])
-			return addressStateHeaderParams, s[i+1:], nil
+			return addrHeaderParams, s[i+1:], nil
 		}
 	}
 
 	addParam(equal, s)
-	return nil, s, nil
+	return addrDone, s, nil
 }
 
 // headerParserTo generates ToHeader

@@ -93,13 +93,28 @@ func (p *Parser) ParseHeaders(data []byte, stream bool) (Message, int, error) {
 func (p *Parser) parseHeaders(data []byte, stream bool) (Message, *ContentLengthHeader, int, error) {
 	// sidecar patch: the message made without a header list, parseHeadersOnly makes it
 	// for the header section's lines.
-	msg, total, err := p.parseStartLineCap(data, stream, 0)
+	//
+	// sidecar patch: the start line and the header section converted to one string, of
+	// which the start line's parts and every header's name and value are substrings (the
+	// start line was a string of its own: an allocation per message).
+	var head string
+	if end := bytes.Index(data, []byte("\r\n\r\n")); end >= 0 {
+		head = string(data[:end+2])
+	}
+	msg, total, err := p.parseStartLineText(data, stream, 0, head)
 	if err != nil {
 		return msg, nil, total, err
 	}
 	data = data[total:]
+	// The header section's text when the start line ended inside head: the same bytes
+	// parseHeadersOnly would convert (the first CRLF CRLF of data is after the start
+	// line); else it converts them itself.
+	var text string
+	if total < len(head) {
+		text = head[total:]
+	}
 
-	contentLength, n, err := p.parseHeadersOnly(msg, data)
+	contentLength, n, err := p.parseHeadersOnlyText(msg, data, text)
 	total += n
 	return msg, contentLength, total, err
 }
@@ -111,6 +126,12 @@ func (p *Parser) parseStartLine(data []byte, stream bool) (Message, int, error) 
 // parseStartLineCap is parseStartLine making the message's header list with room for
 // hdrCap headers (sidecar patch).
 func (p *Parser) parseStartLineCap(data []byte, stream bool, hdrCap int) (Message, int, error) {
+	return p.parseStartLineText(data, stream, hdrCap, "")
+}
+
+// parseStartLineText is parseStartLineCap taking the start line from head, when it holds
+// it, as the same bytes of data as a string (sidecar patch).
+func (p *Parser) parseStartLineText(data []byte, stream bool, hdrCap int, head string) (Message, int, error) {
 	var (
 		total   int
 		skipped bool
@@ -134,9 +155,15 @@ func (p *Parser) parseStartLineCap(data []byte, stream bool, hdrCap int) (Messag
 		}
 		return nil, total, err
 	}
+	var line string
+	if start := total; start+len(startLine) <= len(head) {
+		line = head[start : start+len(startLine)]
+	} else {
+		line = string(startLine)
+	}
 	total += n
 
-	msg, err := parseLineCap(string(startLine), hdrCap)
+	msg, err := parseLineCap(line, hdrCap)
 	if err != nil {
 		return nil, total, err
 	}
@@ -240,6 +267,13 @@ func trimRightHeaderWhitespaceLen(line []byte) int {
 }
 
 func (p *Parser) parseHeadersOnly(msg Message, data []byte) (*ContentLengthHeader, int, error) {
+	return p.parseHeadersOnlyText(msg, data, "")
+}
+
+// parseHeadersOnlyText is parseHeadersOnly with the header section's text, when not empty,
+// already converted by the caller (sidecar patch: parseHeaders converts the start line with
+// it).
+func (p *Parser) parseHeadersOnlyText(msg Message, data []byte, text string) (*ContentLengthHeader, int, error) {
 	var (
 		total, n      int
 		headerBuf     []Header
@@ -248,10 +282,13 @@ func (p *Parser) parseHeadersOnly(msg Message, data []byte) (*ContentLengthHeade
 	)
 	// sidecar patch: the header section as one string, of which every header's name and
 	// value are substrings (one allocation per message instead of one or two per header).
-	var text string
 	hdrCap := defaultHeaderCap
-	if end := bytes.Index(data, []byte("\r\n\r\n")); end >= 0 {
-		text = string(data[:end+2])
+	if text == "" {
+		if end := bytes.Index(data, []byte("\r\n\r\n")); end >= 0 {
+			text = string(data[:end+2])
+		}
+	}
+	if text != "" {
 		// sidecar patch: room for one header per line (a line's comma-separated values,
 		// several headers, grow it) instead of 10 whatever the message, grown to 20 by the
 		// 11th header.
@@ -376,13 +413,14 @@ func presizeHeaders(msg Message, n int) {
 func parseLineCap(startLine string, hdrCap int) (msg Message, err error) {
 	if parts, ok := split3(startLine); ok {
 		if isRequest(parts) {
-			recipient := Uri{}
-			method, sipVersion, err := parseRequestLine(parts, &recipient)
+			// sidecar patch: the Request-URI is parsed into the request itself, not into a
+			// Uri that escaped to the heap and was then copied, its parameters cloned.
+			m := newRequestCap("", Uri{}, hdrCap)
+			method, sipVersion, err := parseRequestLine(parts, &m.Recipient)
 			if err != nil {
 				return nil, err
 			}
-
-			m := newRequestCap(method, recipient, hdrCap)
+			m.Method = method
 			m.SipVersion = sipVersion
 			return m, nil
 		}

@@ -17,8 +17,12 @@ type Response struct {
 	Reason     string // e.g. "200 OK"
 	StatusCode int    // e.g. 200
 
-	// raddr is resolved address from request
-	raddr Addr
+	// raddrIP and raddrPort are the request's resolved address that dest was formatted
+	// from, kept while dest is raddrDest (sidecar patch, in place of upstream's unused
+	// raddr Addr: 16 bytes less, the response fits the 288-byte size class, not 320).
+	raddrIP   net.IP
+	raddrPort int
+	raddrDest string
 }
 
 // NewResponse creates base structure of response.
@@ -221,21 +225,45 @@ func NewResponseFromRequest(
 	if copyRR {
 		CopyHeaders("Record-Route", req, res)
 	}
-	CopyHeaders("Via", req, res)
+	// sidecar patch: the response shares with the request the headers it copies unchanged
+	// (the Vias, From, Call-ID, CSeq, and a To already tagged or in a 100), instead of a
+	// clone of each: it owns only those it changes, the top Via when its rport is filled in
+	// and a To that gets our tag. A shared header must not be changed in place through
+	// either message (replace it: ReplaceHeader); nothing in sipgo or sidecar does.
+	rportFill := false
+	if h := req.Via(); h != nil {
+		if val, exists := h.Params.Get("rport"); exists && val == "" {
+			rportFill = true
+		}
+	}
+	for _, h := range req.headerOrder {
+		if !headerNameEqual(h.Name(), "Via") {
+			continue
+		}
+		if rportFill {
+			h = h.headerClone() // the top Via, whose rport and received are set below
+			rportFill = false
+		}
+		res.AppendHeader(h)
+	}
 	if h := req.From(); h != nil {
-		res.AppendHeader(h.headerClone())
+		res.AppendHeader(h)
 	}
 
 	if h := req.To(); h != nil {
-		res.AppendHeader(h.headerClone())
+		if statusCode != 100 && !h.Params.Has("tag") {
+			res.AppendHeader(h.headerClone()) // gets a tag below
+		} else {
+			res.AppendHeader(h)
+		}
 	}
 
 	if h := req.CallID(); h != nil {
-		res.AppendHeader(h.headerClone())
+		res.AppendHeader(h)
 	}
 
 	if h := req.CSeq(); h != nil {
-		res.AppendHeader(h.headerClone())
+		res.AppendHeader(h)
 	}
 
 	if h := res.Via(); h != nil {
@@ -270,9 +298,9 @@ func NewResponseFromRequest(
 
 	// If raddr is present this is resolved remote addr based on via header, otherwise use connection based source addr
 	if req.raddr.IP != nil {
-		res.SetDestination(req.raddr.String())
+		res.SetDestination(req.raddrString())
 		// sidecar patch: kept, so that remoteAddress does not parse dest back.
-		res.raddr = Addr{IP: req.raddr.IP, Port: req.raddr.Port, Hostname: res.dest}
+		res.raddrIP, res.raddrPort, res.raddrDest = req.raddr.IP, req.raddr.Port, res.dest
 	} else {
 		res.SetDestination(req.Source())
 	}
@@ -309,8 +337,8 @@ func (r *Response) remoteAddress() Addr {
 	dst := r.dest
 	// sidecar patch: the request's resolved address NewResponseFromRequest made dest from,
 	// unless dest changed since (an allocation per response saved: net.ParseIP).
-	if r.raddr.IP != nil && r.raddr.Hostname == dst {
-		return r.raddr
+	if r.raddrIP != nil && r.raddrDest == dst {
+		return Addr{IP: r.raddrIP, Port: r.raddrPort, Hostname: dst}
 	}
 	host, port, _ := ParseAddr(dst)
 	return Addr{

@@ -191,8 +191,20 @@ func (tx *baseTx) Key() string {
 	return tx.key
 }
 
+// Done is closed when the transaction ends. A server transaction makes it on the first call
+// (sidecar patch: most are never asked), or returns a closed one once it has ended.
 func (tx *baseTx) Done() <-chan struct{} {
-	return tx.done
+	tx.mu.Lock()
+	if tx.done == nil {
+		if tx.closed {
+			tx.done = closedDone
+		} else {
+			tx.done = make(chan struct{})
+		}
+	}
+	done := tx.done
+	tx.mu.Unlock()
+	return done
 }
 
 // OnTerminate is experimental
@@ -200,12 +212,10 @@ func (tx *baseTx) Done() <-chan struct{} {
 // Err must not be called,instead error is passed
 func (tx *baseTx) OnTerminate(f FnTxTerminate) bool {
 	tx.mu.Lock()
-	select {
-	case <-tx.done:
+	if tx.closed { // set, under mu, with done closed (sidecar patch: done may not exist)
 		tx.mu.Unlock()
 		// Already terminated
 		return false
-	default:
 	}
 	defer tx.mu.Unlock()
 

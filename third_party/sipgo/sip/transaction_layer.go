@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// TransactionRequestHandler handles a request with its server transaction; tx is nil for an
+// ACK that matches no transaction, as the ACK of a 2xx does (sidecar patch, PATCHED.md):
+// see NewAckServerTx.
 type TransactionRequestHandler func(req *Request, tx *ServerTx)
 type UnhandledResponseHandler func(req *Response)
 type ErrorHandler func(err error)
@@ -40,6 +43,11 @@ type TransactionLayer struct {
 
 	// noTimer1xx (sidecar patch): server INVITE transactions arm no Timer_1xx.
 	noTimer1xx bool
+
+	// onConfirm and onServerTxTerminate (sidecar patch) are confirmed.add and
+	// serverTxTerminate as method values made once, not once per server transaction.
+	onConfirm           func(key string, ttl time.Duration)
+	onServerTxTerminate FnTxTerminate
 
 	log *slog.Logger
 }
@@ -102,6 +110,8 @@ func NewTransactionLayer(tpl *TransportLayer, options ...TransactionLayerOption)
 		unRespHandler: defaultUnhandledRespHandler,
 	}
 	txl.log = DefaultLogger().With("caller", "TransactionLayer")
+	txl.onConfirm = txl.confirmed.add
+	txl.onServerTxTerminate = txl.serverTxTerminate
 
 	for _, o := range options {
 		o(txl)
@@ -266,6 +276,34 @@ func (txl *TransactionLayer) rejectMalformedRequest(req *Request, reason error) 
 	}
 }
 
+// ackRequest (sidecar patch) passes an ACK matching no server transaction to the request
+// handler with a nil transaction: upstream made a non-INVITE server transaction for it
+// (the transaction, its channel, FSM closures, an entry in the store, a connection
+// reference), which the handler could only answer, and an ACK is never answered (RFC 3261
+// 17.1.1.3). The pre-request hook still sees it first; a response it returns is written
+// statelessly, as for any request.
+func (txl *TransactionLayer) ackRequest(req *Request) error {
+	if txl.preRequest != nil {
+		if res := txl.preRequest(req); res != nil {
+			conn, err := txl.tpl.serverRequestConnection(10*time.Second, req)
+			if err != nil {
+				return fmt.Errorf("server tx get connection failed: %w", err)
+			}
+			if conn == nil {
+				return fmt.Errorf("transport returned nil connection")
+			}
+			err = conn.WriteMsg(res)
+			conn.TryClose()
+			if err != nil {
+				return fmt.Errorf("write stateless %d: %w", res.StatusCode, err)
+			}
+			return nil
+		}
+	}
+	txl.reqHandler(req, nil)
+	return nil
+}
+
 func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 	txl.serverTransactions.lock()
 	tx, exists := txl.serverTransactions.items[key]
@@ -280,6 +318,12 @@ func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 	if (req.Method == INVITE || req.Method == ACK) && txl.confirmed.has(key) {
 		// sidecar patch: a retransmission for a Confirmed transaction, absorbed.
 		return nil
+	}
+	if req.Method == ACK {
+		// sidecar patch: an ACK matching no transaction (the ACK of a 2xx, RFC 3261 17.2.1
+		// and 13.3.1.4: not part of the INVITE transaction, which a 2xx ends, but passed
+		// to the TU) gets no transaction of its own.
+		return txl.ackRequest(req)
 	}
 
 	// Connections are singleflight operations
@@ -315,7 +359,7 @@ func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 	}
 
 	tx = NewServerTx(key, req, conn, txl.log)
-	tx.onConfirm = txl.confirmed.add
+	tx.onConfirm = txl.onConfirm
 	tx.noTimer1xx = txl.noTimer1xx
 	if err := tx.Init(); err != nil {
 		txl.serverTransactions.unlock()
@@ -328,7 +372,7 @@ func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 
 	// put tx to store
 	txl.serverTransactions.items[key] = tx
-	tx.OnTerminate(txl.serverTxTerminate)
+	tx.OnTerminate(txl.onServerTxTerminate)
 	txl.serverTransactions.unlock()
 
 	// pass request and transaction to handler

@@ -23,14 +23,88 @@ type ServerTx struct {
 	timer_l      *time.Timer
 	reliable     bool
 	confirmed    bool // the ACK of a non-2xx final received (sidecar patch); under fsmMu
+	// noTimer1xx (sidecar patch), set by the transaction layer before Init: no Timer_1xx
+	// (WithTransactionLayerNoTimer1xx). Beside the other flags (sidecar patch: the
+	// transaction fits the 240-byte size class, not 256).
+	noTimer1xx bool
+	// state is the FSM's current state (sidecar patch, see serverFsmState). Under fsmMu.
+	state serverFsmState
 	// onConfirm (sidecar patch, PATCHED.md), set by the transaction layer before the
 	// transaction is used, takes the key of a transaction Confirmed by the ACK of its
 	// non-2xx final to absorb retransmissions for ttl (its Timer I, 0 on reliable
 	// transports): the transaction then ends at once instead of on its Timer I.
 	onConfirm func(key string, ttl time.Duration)
-	// noTimer1xx (sidecar patch), set by the transaction layer before Init: no Timer_1xx
-	// (WithTransactionLayerNoTimer1xx).
-	noTimer1xx bool
+}
+
+// serverFsmState names a ServerTx FSM state (sidecar patch): the transitions assign it
+// without allocating, where upstream stored each state as a method value bound to the
+// transaction, an allocation per transition.
+type serverFsmState uint8
+
+const (
+	srvInviteStateProcceeding serverFsmState = iota + 1
+	srvInviteStateAccepted
+	srvInviteStateCompleted
+	srvInviteStateConfirmed
+	srvInviteStateTerminated
+	srvStateTrying
+	srvStateProceeding
+	srvStateCompleted
+	srvStateTerminated
+)
+
+// spinState runs the current state (sidecar patch); baseTx.fsmState is this, bound once in
+// initFSM.
+func (tx *ServerTx) spinState(in fsmInput) fsmInput {
+	switch tx.state {
+	case srvInviteStateProcceeding:
+		return tx.inviteStateProcceeding(in)
+	case srvInviteStateAccepted:
+		return tx.inviteStateAccepted(in)
+	case srvInviteStateCompleted:
+		return tx.inviteStateCompleted(in)
+	case srvInviteStateConfirmed:
+		return tx.inviteStateConfirmed(in)
+	case srvInviteStateTerminated:
+		return tx.inviteStateTerminated(in)
+	case srvStateTrying:
+		return tx.stateTrying(in)
+	case srvStateProceeding:
+		return tx.stateProceeding(in)
+	case srvStateCompleted:
+		return tx.stateCompleted(in)
+	case srvStateTerminated:
+		return tx.stateTerminated(in)
+	}
+	return FsmInputNone
+}
+
+// currentFsmState is the current state as its method value, for compareFunctions (sidecar
+// patch).
+func (tx *ServerTx) currentFsmState() fsmContextState {
+	tx.fsmMu.Lock()
+	defer tx.fsmMu.Unlock()
+	switch tx.state {
+	case srvInviteStateProcceeding:
+		return tx.inviteStateProcceeding
+	case srvInviteStateAccepted:
+		return tx.inviteStateAccepted
+	case srvInviteStateCompleted:
+		return tx.inviteStateCompleted
+	case srvInviteStateConfirmed:
+		return tx.inviteStateConfirmed
+	case srvInviteStateTerminated:
+		return tx.inviteStateTerminated
+	case srvStateTrying:
+		return tx.stateTrying
+	case srvStateProceeding:
+		return tx.stateProceeding
+	case srvStateCompleted:
+		return tx.stateCompleted
+	case srvStateTerminated:
+		return tx.stateTerminated
+	}
+	return nil
 }
 
 func NewServerTx(key string, origin *Request, conn Connection, logger *slog.Logger) *ServerTx {
@@ -38,14 +112,9 @@ func NewServerTx(key string, origin *Request, conn Connection, logger *slog.Logg
 	tx.key = key
 	tx.conn = conn
 
-	// sidecar patch: one slot, filled by the first ACK passed up and never waited on (see
-	// ackSend); only for an INVITE, the one transaction that gets ACKs (the nil channel of
-	// the others blocks a reader forever, as their empty one did).
-	if origin.IsInvite() {
-		tx.acks = make(chan *Request, 1)
-	}
-	// tx.cancels = make(chan *Request)
-	tx.done = make(chan struct{})
+	// sidecar patch: the acks channel (an INVITE's only, see Acks) and the done channel
+	// (see Done) are made when first needed: a TU that answers and never asks for them
+	// (sidecar) spares both.
 	tx.log = logger
 	tx.origin = origin // NOTE: user may do some changes on this request which creates RACE
 	tx.reliable = IsReliable(origin.Transport())
@@ -145,7 +214,26 @@ func (tx *ServerTx) Respond(res *Response) error {
 
 // Acks delivers the ACK of a non-2xx final (and ACKs passed up in the Accepted state): one
 // waits in the channel for a reader, later ones arriving while it is unread are dropped.
+//
+// sidecar patch: the channel has one slot, filled by the first ACK passed up and never
+// waited on (see ackSend); it exists for an INVITE only, the one transaction that gets ACKs
+// (the nil channel of the others blocks a reader forever, as their empty one did), and is
+// made on the first call or the first ACK passed up.
 func (tx *ServerTx) Acks() <-chan *Request {
+	if !tx.origin.IsInvite() {
+		return nil
+	}
+	tx.mu.Lock()
+	acks := tx.acksLocked()
+	tx.mu.Unlock()
+	return acks
+}
+
+// acksLocked returns the acks channel, made if not yet (sidecar patch). Under mu.
+func (tx *ServerTx) acksLocked() chan *Request {
+	if tx.acks == nil {
+		tx.acks = make(chan *Request, 1)
+	}
 	return tx.acks
 }
 
@@ -156,11 +244,23 @@ func (tx *ServerTx) Acks() <-chan *Request {
 // new goroutine that blocked until the transaction ended: a goroutine (and its stack) per
 // non-2xx final held for Timer I (T4, 5 s on UDP) when the TU never reads Acks.
 func (tx *ServerTx) ackSend(r *Request) {
-	select {
-	case <-tx.done:
-	default:
+	tx.mu.Lock()
+	ended := tx.closed
+	if tx.done != nil {
 		select {
-		case tx.acks <- r:
+		case <-tx.done:
+			ended = true
+		default:
+		}
+	}
+	var acks chan *Request
+	if !ended && tx.origin.IsInvite() {
+		acks = tx.acksLocked()
+	}
+	tx.mu.Unlock()
+	if acks != nil {
+		select {
+		case acks <- r:
 			return
 		default:
 		}
@@ -172,6 +272,15 @@ func (tx *ServerTx) ackSend(r *Request) {
 		}
 		tx.log.Debug("ACK missed", "callid", callID, "tx", tx.Key())
 	}
+}
+
+// Ended reports whether the transaction has ended (Done closed), without making its Done
+// channel (sidecar patch).
+func (tx *ServerTx) Ended() bool {
+	tx.mu.Lock()
+	ended := tx.closed
+	tx.mu.Unlock()
+	return ended
 }
 
 func (tx *ServerTx) Terminate() {
@@ -242,11 +351,14 @@ func (tx *ServerTx) registerOnCancel(f FnTxCancel) {
 
 // Choose the right FSM init function depending on request method.
 func (tx *ServerTx) initFSM() {
+	tx.fsmMu.Lock()
 	if tx.Origin().IsInvite() {
-		tx.baseTx.initFSM(tx.inviteStateProcceeding)
+		tx.state = srvInviteStateProcceeding
 	} else {
-		tx.baseTx.initFSM(tx.stateTrying)
+		tx.state = srvStateTrying
 	}
+	tx.fsmState = tx.spinState
+	tx.fsmMu.Unlock()
 }
 
 func (tx *ServerTx) delete(err error) bool {
@@ -256,7 +368,9 @@ func (tx *ServerTx) delete(err error) bool {
 		return false
 	}
 	tx.closed = true
-	close(tx.done)
+	if tx.done != nil { // else Done makes it closed (sidecar patch)
+		close(tx.done)
+	}
 
 	if tx.timer_i != nil {
 		tx.timer_i.Stop()

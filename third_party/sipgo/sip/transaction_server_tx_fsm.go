@@ -14,18 +14,18 @@ func (tx *ServerTx) inviteStateProcceeding(s fsmInput) fsmInput {
 	var spinfn fsmState
 	switch s {
 	case server_input_request:
-		tx.fsmState, spinfn = tx.inviteStateProcceeding, tx.actRespond
+		tx.state, spinfn = srvInviteStateProcceeding, tx.actRespond
 	case server_input_cancel:
-		tx.fsmState, spinfn = tx.inviteStateProcceeding, tx.actCancel
+		tx.state, spinfn = srvInviteStateProcceeding, tx.actCancel
 	case server_input_user_1xx:
-		tx.fsmState, spinfn = tx.inviteStateProcceeding, tx.actRespond
+		tx.state, spinfn = srvInviteStateProcceeding, tx.actRespond
 	case server_input_user_2xx:
 		// https://www.rfc-editor.org/rfc/rfc6026#section-7.1
-		tx.fsmState, spinfn = tx.inviteStateAccepted, tx.actRespondAccept
+		tx.state, spinfn = srvInviteStateAccepted, tx.actRespondAccept
 	case server_input_user_300_plus:
-		tx.fsmState, spinfn = tx.inviteStateCompleted, tx.actRespondComplete
+		tx.state, spinfn = srvInviteStateCompleted, tx.actRespondComplete
 	case server_input_transport_err:
-		tx.fsmState, spinfn = tx.inviteStateTerminated, tx.actTransErr
+		tx.state, spinfn = srvInviteStateTerminated, tx.actTransErr
 	default:
 		return FsmInputNone
 	}
@@ -37,15 +37,15 @@ func (tx *ServerTx) inviteStateCompleted(s fsmInput) fsmInput {
 	var spinfn fsmState
 	switch s {
 	case server_input_request:
-		tx.fsmState, spinfn = tx.inviteStateCompleted, tx.actRespond
+		tx.state, spinfn = srvInviteStateCompleted, tx.actRespond
 	case server_input_ack:
-		tx.fsmState, spinfn = tx.inviteStateConfirmed, tx.actConfirm
+		tx.state, spinfn = srvInviteStateConfirmed, tx.actConfirm
 	case server_input_timer_g:
-		tx.fsmState, spinfn = tx.inviteStateCompleted, tx.actRespondComplete
+		tx.state, spinfn = srvInviteStateCompleted, tx.actRespondComplete
 	case server_input_timer_h:
-		tx.fsmState, spinfn = tx.inviteStateTerminated, tx.actDelete
+		tx.state, spinfn = srvInviteStateTerminated, tx.actDelete
 	case server_input_transport_err:
-		tx.fsmState, spinfn = tx.inviteStateTerminated, tx.actTransErr
+		tx.state, spinfn = srvInviteStateTerminated, tx.actTransErr
 	default:
 		// No changes
 		return FsmInputNone
@@ -58,7 +58,7 @@ func (tx *ServerTx) inviteStateConfirmed(s fsmInput) fsmInput {
 	var spinfn fsmState
 	switch s {
 	case server_input_timer_i:
-		tx.fsmState, spinfn = tx.inviteStateTerminated, tx.actDelete
+		tx.state, spinfn = srvInviteStateTerminated, tx.actDelete
 	default:
 		// No changes
 		return FsmInputNone
@@ -71,15 +71,15 @@ func (tx *ServerTx) inviteStateAccepted(s fsmInput) fsmInput {
 	var spinfn fsmState
 	switch s {
 	case server_input_ack:
-		tx.fsmState, spinfn = tx.inviteStateAccepted, tx.actPassupAck
+		tx.state, spinfn = srvInviteStateAccepted, tx.actPassupAck
 	case server_input_user_2xx:
 		// The server transaction MUST NOT generate 2xx retransmissions on its
 		// own.  Any retransmission of the 2xx response passed from the TU to
 		// the transaction while in the "Accepted" state MUST be passed to the
 		// transport layer for transmission.
-		tx.fsmState, spinfn = tx.inviteStateAccepted, tx.actRespond
+		tx.state, spinfn = srvInviteStateAccepted, tx.actRespond
 	case server_input_timer_l:
-		tx.fsmState, spinfn = tx.inviteStateTerminated, tx.actDelete
+		tx.state, spinfn = srvInviteStateTerminated, tx.actDelete
 	default:
 		return FsmInputNone
 	}
@@ -91,7 +91,7 @@ func (tx *ServerTx) inviteStateTerminated(s fsmInput) fsmInput {
 	// Terminated
 	switch s {
 	case server_input_delete:
-		tx.fsmState, spinfn = tx.inviteStateTerminated, tx.actDelete
+		tx.state, spinfn = srvInviteStateTerminated, tx.actDelete
 	default:
 		// No changes
 		return FsmInputNone
@@ -103,13 +103,13 @@ func (tx *ServerTx) stateTrying(s fsmInput) fsmInput {
 	var spinfn fsmState
 	switch s {
 	case server_input_user_1xx:
-		tx.fsmState, spinfn = tx.stateProceeding, tx.actRespond
+		tx.state, spinfn = srvStateProceeding, tx.actRespond
 	case server_input_user_2xx:
-		tx.fsmState, spinfn = tx.stateCompleted, tx.actFinal
+		tx.state, spinfn = srvStateCompleted, tx.actFinal
 	case server_input_user_300_plus:
-		tx.fsmState, spinfn = tx.stateCompleted, tx.actFinal
+		tx.state, spinfn = srvStateCompleted, tx.actFinal
 	case server_input_transport_err:
-		tx.fsmState, spinfn = tx.stateTerminated, tx.actTransErr
+		tx.state, spinfn = srvStateTerminated, tx.actTransErr
 	default:
 		// No changes
 		return FsmInputNone
@@ -122,15 +122,15 @@ func (tx *ServerTx) stateProceeding(s fsmInput) fsmInput {
 	var spinfn fsmState
 	switch s {
 	case server_input_request:
-		tx.fsmState, spinfn = tx.stateProceeding, tx.actRespond
+		tx.state, spinfn = srvStateProceeding, tx.actRespond
 	case server_input_user_1xx:
-		tx.fsmState, spinfn = tx.stateProceeding, tx.actRespond
+		tx.state, spinfn = srvStateProceeding, tx.actRespond
 	case server_input_user_2xx:
-		tx.fsmState, spinfn = tx.stateCompleted, tx.actFinal
+		tx.state, spinfn = srvStateCompleted, tx.actFinal
 	case server_input_user_300_plus:
-		tx.fsmState, spinfn = tx.stateCompleted, tx.actFinal
+		tx.state, spinfn = srvStateCompleted, tx.actFinal
 	case server_input_transport_err:
-		tx.fsmState, spinfn = tx.stateTerminated, tx.actTransErr
+		tx.state, spinfn = srvStateTerminated, tx.actTransErr
 	default:
 		// No changes
 		return FsmInputNone
@@ -143,11 +143,11 @@ func (tx *ServerTx) stateCompleted(s fsmInput) fsmInput {
 	var spinfn fsmState
 	switch s {
 	case server_input_request:
-		tx.fsmState, spinfn = tx.stateCompleted, tx.actRespond
+		tx.state, spinfn = srvStateCompleted, tx.actRespond
 	case server_input_timer_j:
-		tx.fsmState, spinfn = tx.stateTerminated, tx.actDelete
+		tx.state, spinfn = srvStateTerminated, tx.actDelete
 	case server_input_transport_err:
-		tx.fsmState, spinfn = tx.stateTerminated, tx.actTransErr
+		tx.state, spinfn = srvStateTerminated, tx.actTransErr
 	default:
 		// No changes
 		return FsmInputNone
@@ -160,7 +160,7 @@ func (tx *ServerTx) stateTerminated(s fsmInput) fsmInput {
 	var spinfn fsmState
 	switch s {
 	case server_input_delete:
-		tx.fsmState, spinfn = tx.stateTerminated, tx.actDelete
+		tx.state, spinfn = srvStateTerminated, tx.actDelete
 	default:
 		// No changes
 		return FsmInputNone

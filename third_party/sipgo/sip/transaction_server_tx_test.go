@@ -183,6 +183,7 @@ func TestServerTransactionAckSendMissingCallID(t *testing.T) {
 	tx := NewServerTx("123", req, nil, slog.Default())
 	ack := NewRequest(ACK, req.Recipient)
 
+	tx.Done() // sidecar patch: made on demand
 	close(tx.done)
 
 	require.NotPanics(t, func() {

@@ -84,6 +84,23 @@ func (a *Addr) String() string {
 	return net.JoinHostPort(a.IP.String(), strconv.Itoa(a.Port))
 }
 
+// raddrString is req.raddr.String() (raddr.IP set), returning the request's source string
+// itself when that is the same text (sidecar patch): a response going back to where its
+// request came from (a UDP request whose Via port is its source port, or with rport) no
+// longer formats the address again, an allocation per response.
+func (req *Request) raddrString() string {
+	if src := req.MessageData.Source(); src != "" && len(src) <= 64 {
+		if a, ok := netip.AddrFromSlice(req.raddr.IP); ok && req.raddr.Port >= 0 && req.raddr.Port <= 65535 {
+			var buf [64]byte
+			// What ipPortString (through Addr.String) would make of raddr.
+			if b := netip.AddrPortFrom(a.Unmap(), uint16(req.raddr.Port)).AppendTo(buf[:0]); string(b) == src {
+				return src
+			}
+		}
+	}
+	return req.raddr.String()
+}
+
 // ipPortString is net.JoinHostPort(ip.String() (with "%"+zone when zone is set),
 // strconv.Itoa(port)) in one allocation instead of three (sidecar patch: formatted for every
 // received datagram and every response's destination); ok false for what it does not
