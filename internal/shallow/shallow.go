@@ -33,7 +33,8 @@ func (p *Panic) Unwrap() error {
 	return err
 }
 
-// idleFor is how long a worker waits for its next step before it exits.
+// idleFor is the period of the idle sweep: a worker idle through a whole period exits, so an
+// idle worker exits between idleFor and 2*idleFor after its last step.
 const idleFor = 2 * time.Second
 
 // task is one step handed to a worker: f, then the panic it raised (nil if none), then a
@@ -47,54 +48,128 @@ type task struct {
 // tasks holds idle tasks.
 var tasks = sync.Pool{New: func() any { return &task{done: make(chan struct{}, 1)} }}
 
-// work hands a step to an idle worker (unbuffered: a send succeeds only when one waits).
-// Workers are kept across steps, so a step neither starts a goroutine nor grows a fresh
-// stack to its depth again (that was ~4 us a step); there are never more workers than
-// steps running at once (at most one per call in setup), and an idle one exits after idleFor.
-var work = make(chan *task)
+// std is the workers Run uses.
+var std = newPool(idleFor)
 
 // Run calls f on another goroutine and returns when f has returned. When f panics, Run
 // panics on the caller's goroutine with a *Panic (so the caller's recover still sees it). f
 // must not call runtime.Goexit.
-func Run(f func()) {
+func Run(f func()) { std.run(f) }
+
+// pool keeps the workers. Workers are kept across steps, so a step neither starts a
+// goroutine nor grows a fresh stack to its depth again (that was ~4 us a step); there are
+// never more workers than steps running at once (at most one per call in setup).
+//
+// An idle worker waits on its own channel alone: a step costs no timer and no select. Idle
+// workers stand in a stack, the last one idle on top, and a step takes the top one, so under
+// a steady load the same few workers serve and the rest sink to the bottom. One sweeper
+// goroutine, running while any worker lives, retires every idleFor the workers that stayed
+// idle since its previous round (a nil task tells one to exit).
+type pool struct {
+	period time.Duration
+
+	mu       sync.Mutex
+	idle     []*worker // the idle workers, the most recently idle last
+	live     int       // workers alive, idle or running a step
+	round    uint64    // sweeps done
+	sweeping bool      // the sweeper runs
+}
+
+// worker is one worker goroutine's mailbox.
+type worker struct {
+	tasks chan *task // one slot: a step is handed over without waiting; nil: exit
+	since uint64     // the pool's round when the worker last became idle
+}
+
+// newPool returns a pool whose idle workers exit after one to two periods.
+func newPool(period time.Duration) *pool { return &pool{period: period} }
+
+// run calls f on one of p's workers and waits for it (Run).
+func (p *pool) run(f func()) {
 	t := tasks.Get().(*task)
 	t.f = f
-	select {
-	case work <- t:
-	default:
-		go worker(t)
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		w := p.idle[n-1]
+		p.idle[n-1] = nil
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		w.tasks <- t
+	} else {
+		p.live++
+		sweep := !p.sweeping
+		p.sweeping = true
+		p.mu.Unlock()
+		go p.work(&worker{tasks: make(chan *task, 1)}, t)
+		if sweep {
+			go p.sweeper()
+		}
 	}
 	<-t.done
-	p := t.p
+	pv := t.p
 	t.f, t.p = nil, nil
 	tasks.Put(t)
-	if p != nil {
-		panic(p)
+	if pv != nil {
+		panic(pv)
 	}
 }
 
-// run calls t.f, records its panic, and reports on t.done; t is the caller's again after.
-func (t *task) run() {
+// work runs t, then the steps handed to w, until the sweeper retires it.
+func (p *pool) work(w *worker, t *task) {
+	for t != nil {
+		p.step(w, t)
+		t = <-w.tasks
+	}
+}
+
+// step calls t.f, records its panic, puts w back among the idle workers and reports on
+// t.done; t is the caller's again after. w is idle before t's caller resumes, so a caller
+// that runs its next step at once finds it.
+func (p *pool) step(w *worker, t *task) {
 	defer func() {
 		if r := recover(); r != nil {
 			t.p = &Panic{Value: r, Stack: debug.Stack()}
 		}
+		p.mu.Lock()
+		w.since = p.round
+		p.idle = append(p.idle, w)
+		p.mu.Unlock()
 		t.done <- struct{}{}
 	}()
 	t.f()
 }
 
-// worker runs t, then the steps handed to it, until it has been idle for idleFor.
-func worker(t *task) {
-	idle := time.NewTimer(idleFor)
-	defer idle.Stop()
-	for {
-		t.run()
-		idle.Reset(idleFor)
-		select {
-		case t = <-work:
-		case <-idle.C:
+// sweeper sweeps every period until no worker is left.
+func (p *pool) sweeper() {
+	tick := time.NewTicker(p.period)
+	defer tick.Stop()
+	for range tick.C {
+		if !p.sweep() {
 			return
 		}
 	}
+}
+
+// sweep retires the workers idle since before the previous sweep and reports whether any
+// worker is left; when none is, the sweeper stops (the next new worker starts another).
+func (p *pool) sweep() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	old := 0 // the idle stack's bottom holds those idle longest
+	for old < len(p.idle) && p.idle[old].since < p.round {
+		old++
+	}
+	for i, w := range p.idle[:old] {
+		w.tasks <- nil
+		p.idle[i] = nil
+	}
+	p.idle = append(p.idle[:0], p.idle[old:]...)
+	clear(p.idle[len(p.idle):cap(p.idle)])
+	p.live -= old
+	p.round++
+	if p.live == 0 {
+		p.sweeping = false
+		return false
+	}
+	return true
 }
