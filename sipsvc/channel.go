@@ -14,6 +14,7 @@ import (
 	"github.com/emiago/sipgo/sip"
 	"github.com/sidecar-voip/sidecar/dialplan"
 	"github.com/sidecar-voip/sidecar/internal/lazylog"
+	"github.com/sidecar-voip/sidecar/internal/shallow"
 	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/profile"
@@ -154,16 +155,34 @@ func (c *call) Progress(ctx context.Context, code int) error {
 // Answer sends 200 OK with the media session's SDP and returns when the ACK arrives. With
 // no ACK within the configured ack-timeout it returns ErrNoACK; the call is then ended with
 // BYE when the dialplan returns. Answering an answered call does nothing.
+//
+// It is SendAnswer then AwaitAnswer: dialplan.Call.Answer runs the first, deep, on a
+// worker goroutine and the second on the call's goroutine.
 func (c *call) Answer(ctx context.Context) error {
+	sent, err := c.SendAnswer(ctx)
+	if err != nil || sent == nil {
+		return err
+	}
+	return c.AwaitAnswer(ctx, sent)
+}
+
+// noResend is what SendAnswer returns when its 200 OK went out but its transaction is over
+// already: AwaitAnswer then waits for the ACK without retransmitting the 200.
+type noResend struct{}
+
+// SendAnswer is Answer's first part: it opens the media and sends the 200 OK, and returns
+// what AwaitAnswer needs to wait for its ACK (the 200 to retransmit, or noResend); nil
+// with no error when the call was answered already.
+func (c *call) SendAnswer(ctx context.Context) (sent any, err error) {
 	if already, err := c.st.answer(false); already || err != nil {
 		if err != nil {
-			return fmt.Errorf("answer: %w", err)
+			return nil, fmt.Errorf("answer: %w", err)
 		}
-		return nil
+		return nil, nil
 	}
 	sess, err := c.openMedia(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	res := sip.NewSDPResponseFromRequest(c.dlg.InviteRequest, sess.LocalSDP())
 	res.AppendHeader(c.s.allowHeader())
@@ -173,27 +192,33 @@ func (c *call) Answer(ctx context.Context) error {
 	// The claim fails when the caller's BYE in the early dialog won: it gets 487, not a 200.
 	if already, err := c.st.answer(true); already || err != nil {
 		if err != nil {
-			return fmt.Errorf("answer: %w", err)
+			return nil, fmt.Errorf("answer: %w", err)
 		}
-		return nil
+		return nil, nil
 	}
 
 	c.out.finalAt(time.Now())
 	// The 200 leaves at once; the dialplan's goroutine then retransmits it until the ACK.
-	resend := true
 	if err := c.dlg.WriteResponseNoWait(res); err != nil {
 		switch {
 		case c.dlg.LoadState() < sip.DialogStateEstablished:
 			// The 200 never left: the INVITE was cancelled first.
 			c.st.cancel()
-			return fmt.Errorf("answer: %w", err)
+			return nil, fmt.Errorf("answer: %w", err)
 		case c.st.peerHungUp():
-			return fmt.Errorf("answer: %w", ErrPeerHangup)
+			return nil, fmt.Errorf("answer: %w", ErrPeerHangup)
 		case !errors.Is(err, sip.ErrTransactionTerminated):
-			return c.noACK(err)
+			return nil, c.noACK(err)
 		}
-		resend = false
+		return noResend{}, nil
 	}
+	return res, nil
+}
+
+// AwaitAnswer is Answer's second part: it waits for the ACK of the 200 OK SendAnswer sent
+// (sent is what SendAnswer returned), retransmitting it (awaitAck).
+func (c *call) AwaitAnswer(ctx context.Context, sent any) error {
+	res, resend := sent.(*sip.Response)
 	return c.awaitAck(ctx, res, resend)
 }
 
@@ -201,7 +226,8 @@ func (c *call) Answer(ctx context.Context) error {
 // first one (sent T1 after the answer), as sipgo's dialog spaced them: max(2*T1, T2).
 var retransmitAfter = max(2*sip.T1, sip.T2)
 
-// awaitAck waits, in the dialplan's goroutine, for the ACK of the initial 200 OK res,
+// awaitAck waits, in the dialplan's goroutine (shallow: what runs deep, the retransmissions
+// and the log record, runs through package shallow), for the ACK of the initial 200 OK res,
 // retransmitting it through the INVITE transaction (RFC 3261 13.3.1.4: first after T1, then
 // every retransmitAfter; resend false: not at all) until the transaction ends (sipgo's
 // Timer L, 64*T1), and gives up at the ack-timeout: ErrNoACK, the call then ends with BYE. One timer serves both.
@@ -221,7 +247,9 @@ func (c *call) awaitAck(ctx context.Context, res *sip.Response, resend bool) err
 		select {
 		case <-c.st.acked:
 			c.s.stats.answered.Add(1)
-			c.logger().Info("call answered")
+			if l := c.logger(); l.Enabled(context.Background(), slog.LevelInfo) {
+				shallow.Run(func() { l.Info("call answered") }) // a record's formatting runs deep
+			}
 			return nil
 		case <-callDone:
 			if c.dlg.LoadState() == sip.DialogStateEnded {
@@ -242,7 +270,9 @@ func (c *call) awaitAck(ctx context.Context, res *sip.Response, resend bool) err
 				return c.noACK(nil)
 			}
 			if resend {
-				if err := c.tx.Respond(res); err != nil {
+				var err error
+				shallow.Run(func() { err = c.tx.Respond(res) }) // sipgo's transport runs deep
+				if err != nil {
 					// sipgo ended the transaction at Timer L (64*T1) and with it the
 					// retransmissions; a longer ack-timeout still waits for the ACK,
 					// which reaches the ACK handler without the transaction.
