@@ -37,36 +37,21 @@ func MediaFor(caller, callee *profile.Profile) media.Params {
 
 // Answer answers the call (Channel.Answer): opening the media, the SDP and the 200 OK run
 // deep, on a goroutine of package shallow's, so that the call's goroutine, which then waits
-// as long as the call lasts (Echo, Playback), keeps a small stack. When the channel answers
-// in two parts (answerInTwo, as the SIP service's does), only the first runs there and the
-// call's goroutine waits for the ACK itself: the ACK then wakes it directly, not a worker
-// that would wake it in turn.
-func (c *Call) Answer(ctx context.Context) error {
-	a, ok := c.Channel.(answerInTwo)
-	if !ok {
-		var err error
-		shallow.Run(func() { err = c.Channel.Answer(ctx) })
-		return err
+// as long as the call lasts (Echo, Playback), keeps a small stack. A channel that does that
+// itself (shallowAnswerer, as the SIP service's does) answers on the call's goroutine.
+func (c *Call) Answer(ctx context.Context) (err error) {
+	if a, ok := c.Channel.(shallowAnswerer); ok {
+		return a.AnswerShallow(ctx)
 	}
-	var r struct {
-		sent any
-		err  error
-	}
-	shallow.Run(func() { r.sent, r.err = a.SendAnswer(ctx) })
-	if r.err != nil || r.sent == nil {
-		return r.err
-	}
-	return a.AwaitAnswer(ctx, r.sent)
+	shallow.Run(func() { err = c.Channel.Answer(ctx) })
+	return err
 }
 
-// answerInTwo is a Channel whose Answer comes in two parts: SendAnswer(ctx) then, when it
-// returned a non-nil sent and no error, AwaitAnswer(ctx, sent) is Answer(ctx). SendAnswer
-// does the deep work up to sending the 200 OK and returns what AwaitAnswer needs (opaque
-// here; nil when there is nothing to wait for: the call was answered already). AwaitAnswer
-// waits for the ACK and goes no deeper than a waiting call does.
-type answerInTwo interface {
-	SendAnswer(ctx context.Context) (sent any, err error)
-	AwaitAnswer(ctx context.Context, sent any) error
+// shallowAnswerer is a Channel with an Answer that keeps its caller's stack small itself:
+// AnswerShallow is Answer, its deep parts run through package shallow (the SIP service
+// waits for the ACK on the caller's goroutine, so that the ACK wakes it directly).
+type shallowAnswerer interface {
+	AnswerShallow(ctx context.Context) error
 }
 
 // Progress sends a provisional response (Channel.Progress) on a goroutine of its own, as

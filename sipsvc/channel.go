@@ -155,36 +155,88 @@ func (c *call) Progress(ctx context.Context, code int) error {
 // Answer sends 200 OK with the media session's SDP and returns when the ACK arrives. With
 // no ACK within the configured ack-timeout it returns ErrNoACK; the call is then ended with
 // BYE when the dialplan returns. Answering an answered call does nothing.
-//
-// It is SendAnswer then AwaitAnswer: dialplan.Call.Answer runs the first, deep, on a
-// worker goroutine and the second on the call's goroutine.
 func (c *call) Answer(ctx context.Context) error {
-	sent, err := c.SendAnswer(ctx)
-	if err != nil || sent == nil {
+	res, wait, err := c.sendAnswer(ctx)
+	if err != nil || !wait {
 		return err
 	}
-	return c.AwaitAnswer(ctx, sent)
+	timer := ackTimer(c.firstAckWait())
+	defer putAckTimer(timer)
+	return c.awaitAck(ctx, res, timer, time.Now().Add(c.s.cfg.ACKTimeout), false)
 }
 
-// noResend is what SendAnswer returns when its 200 OK went out but its transaction is over
-// already: AwaitAnswer then waits for the ACK without retransmitting the 200.
-type noResend struct{}
+// AnswerShallow is Answer for a goroutine that must keep a small stack, the dialplan's
+// (dialplan.Call.Answer calls it): the deep part, the media, the SDP and the 200 OK
+// (sendAnswer), runs on a worker of package shallow, and the caller waits for the ACK
+// meanwhile, so that on a call answered as usual one goroutine wakes, the caller at the
+// ACK: the worker's end wakes nobody. The worker arms the ACK wait's timer when the 200
+// is out (awaitAck's first retransmission, T1 later), or at once when there is nothing to
+// wait for (an error, a call answered already, a panic) so that the caller wakes then.
+func (c *call) AnswerShallow(ctx context.Context) error {
+	a := &answering{timer: stoppedAckTimer()}
+	defer putAckTimer(a.timer)
+	step := shallow.Go(func() { c.sendAnswerFor(ctx, a) })
+	callDone, ctxDone := c.ctx.Done(), ctx.Done()
+	if ctxDone == callDone {
+		ctxDone = nil
+	}
+	fired := false
+	select {
+	case <-c.st.acked:
+	case <-callDone:
+	case <-ctxDone:
+	case <-a.timer.C:
+		fired = true
+	}
+	step.Wait() // the worker's writes to a are ours from here on
+	if a.err != nil || !a.wait {
+		return a.err
+	}
+	return c.awaitAck(ctx, a.res, a.timer, a.deadline, fired)
+}
 
-// SendAnswer is Answer's first part: it opens the media and sends the 200 OK, and returns
-// what AwaitAnswer needs to wait for its ACK (the 200 to retransmit, or noResend); nil
-// with no error when the call was answered already.
-func (c *call) SendAnswer(ctx context.Context) (sent any, err error) {
+// answering is what AnswerShallow's worker hands to the caller's goroutine (read after
+// its step's Wait).
+type answering struct {
+	res      *sip.Response // the 200 OK to retransmit, nil: none
+	wait     bool          // the 200 went out: wait for its ACK
+	err      error
+	deadline time.Time   // the ack-timeout's end
+	timer    *time.Timer // the ACK wait's timer
+}
+
+// sendAnswerFor runs sendAnswer for AnswerShallow and arms a.timer.
+func (c *call) sendAnswerFor(ctx context.Context, a *answering) {
+	armed := false
+	defer func() {
+		if !armed {
+			a.timer.Reset(0) // nothing to wait for, or a panic: the caller wakes at once
+		}
+	}()
+	a.res, a.wait, a.err = c.sendAnswer(ctx)
+	if a.err == nil && a.wait {
+		a.deadline = time.Now().Add(c.s.cfg.ACKTimeout)
+		a.timer.Reset(c.firstAckWait())
+		armed = true
+	}
+}
+
+// sendAnswer is Answer's deep part: it opens the media and sends the 200 OK. wait reports
+// that the 200 went out and its ACK is to be waited for (awaitAck), retransmitting res
+// (nil: the transaction is over already, no retransmission); wait is false with no error
+// when the call was answered already.
+func (c *call) sendAnswer(ctx context.Context) (res *sip.Response, wait bool, err error) {
 	if already, err := c.st.answer(false); already || err != nil {
 		if err != nil {
-			return nil, fmt.Errorf("answer: %w", err)
+			return nil, false, fmt.Errorf("answer: %w", err)
 		}
-		return nil, nil
+		return nil, false, nil
 	}
 	sess, err := c.openMedia(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	res := sip.NewSDPResponseFromRequest(c.dlg.InviteRequest, sess.LocalSDP())
+	res = sip.NewSDPResponseFromRequest(c.dlg.InviteRequest, sess.LocalSDP())
 	res.AppendHeader(c.s.allowHeader())
 	res.AppendHeader(c.s.fixed.supported)
 	c.s.decorate(res)
@@ -192,9 +244,9 @@ func (c *call) SendAnswer(ctx context.Context) (sent any, err error) {
 	// The claim fails when the caller's BYE in the early dialog won: it gets 487, not a 200.
 	if already, err := c.st.answer(true); already || err != nil {
 		if err != nil {
-			return nil, fmt.Errorf("answer: %w", err)
+			return nil, false, fmt.Errorf("answer: %w", err)
 		}
-		return nil, nil
+		return nil, false, nil
 	}
 
 	c.out.finalAt(time.Now())
@@ -204,37 +256,34 @@ func (c *call) SendAnswer(ctx context.Context) (sent any, err error) {
 		case c.dlg.LoadState() < sip.DialogStateEstablished:
 			// The 200 never left: the INVITE was cancelled first.
 			c.st.cancel()
-			return nil, fmt.Errorf("answer: %w", err)
+			return nil, false, fmt.Errorf("answer: %w", err)
 		case c.st.peerHungUp():
-			return nil, fmt.Errorf("answer: %w", ErrPeerHangup)
+			return nil, false, fmt.Errorf("answer: %w", ErrPeerHangup)
 		case !errors.Is(err, sip.ErrTransactionTerminated):
-			return nil, c.noACK(err)
+			return nil, false, c.noACK(err)
 		}
-		return noResend{}, nil
+		return nil, true, nil
 	}
-	return res, nil
-}
-
-// AwaitAnswer is Answer's second part: it waits for the ACK of the 200 OK SendAnswer sent
-// (sent is what SendAnswer returned), retransmitting it (awaitAck).
-func (c *call) AwaitAnswer(ctx context.Context, sent any) error {
-	res, resend := sent.(*sip.Response)
-	return c.awaitAck(ctx, res, resend)
+	return res, true, nil
 }
 
 // retransmitAfter is the interval between retransmissions of the initial 200 OK after the
 // first one (sent T1 after the answer), as sipgo's dialog spaced them: max(2*T1, T2).
 var retransmitAfter = max(2*sip.T1, sip.T2)
 
+// firstAckWait is how long after the 200 OK awaitAck's timer first fires: at the first
+// retransmission, or at the ack-timeout when that comes first.
+func (c *call) firstAckWait() time.Duration { return min(sip.T1, c.s.cfg.ACKTimeout) }
+
 // awaitAck waits, in the dialplan's goroutine (shallow: what runs deep, the retransmissions
 // and the log record, runs through package shallow), for the ACK of the initial 200 OK res,
 // retransmitting it through the INVITE transaction (RFC 3261 13.3.1.4: first after T1, then
-// every retransmitAfter; resend false: not at all) until the transaction ends (sipgo's
-// Timer L, 64*T1), and gives up at the ack-timeout: ErrNoACK, the call then ends with BYE. One timer serves both.
-func (c *call) awaitAck(ctx context.Context, res *sip.Response, resend bool) error {
-	deadline := time.Now().Add(c.s.cfg.ACKTimeout)
-	timer := ackTimer(min(sip.T1, c.s.cfg.ACKTimeout))
-	defer putAckTimer(timer)
+// every retransmitAfter; res nil: not at all) until the transaction ends (sipgo's Timer L,
+// 64*T1), and gives up at the deadline (the ack-timeout after the 200): ErrNoACK, the call
+// then ends with BYE. One timer serves both: timer, armed for firstAckWait after the 200;
+// fired reports that it fired already (its expiry was received by the caller).
+func (c *call) awaitAck(ctx context.Context, res *sip.Response, timer *time.Timer, deadline time.Time, fired bool) error {
+	resend := res != nil
 	// The dialog's end is seen through the call's context, which the dialog's state
 	// callback cancels right after the dialog's (newCall): waiting on the dialog's own
 	// context would make its Done channel, one more per call. ctx is c.ctx on the call
@@ -244,24 +293,8 @@ func (c *call) awaitAck(ctx context.Context, res *sip.Response, resend bool) err
 		ctxDone = nil // one select case less: the callDone case serves both
 	}
 	for {
-		select {
-		case <-c.st.acked:
-			c.s.stats.answered.Add(1)
-			if l := c.logger(); l.Enabled(context.Background(), slog.LevelInfo) {
-				shallow.Run(func() { l.Info("call answered") }) // a record's formatting runs deep
-			}
-			return nil
-		case <-callDone:
-			if c.dlg.LoadState() == sip.DialogStateEnded {
-				return c.dialogEndedBeforeAck()
-			}
-			if ctx.Err() == nil {
-				callDone = nil // the call's context, not ctx: wait on as before
-				continue
-			}
-			c.tx.Terminate()
-			return fmt.Errorf("answer: %w", context.Cause(ctx))
-		case <-timer.C:
+		if fired {
+			fired = false
 			left := time.Until(deadline)
 			if left <= 0 {
 				// Terminating the transaction ends the retransmissions and lets the BYE go
@@ -286,6 +319,26 @@ func (c *call) awaitAck(ctx context.Context, res *sip.Response, resend bool) err
 				left = min(left, retransmitAfter)
 			}
 			timer.Reset(left)
+		}
+		select {
+		case <-c.st.acked:
+			c.s.stats.answered.Add(1)
+			if l := c.logger(); l.Enabled(context.Background(), slog.LevelInfo) {
+				shallow.Run(func() { l.Info("call answered") }) // a record's formatting runs deep
+			}
+			return nil
+		case <-callDone:
+			if c.dlg.LoadState() == sip.DialogStateEnded {
+				return c.dialogEndedBeforeAck()
+			}
+			if ctx.Err() == nil {
+				callDone = nil // the call's context, not ctx: wait on as before
+				continue
+			}
+			c.tx.Terminate()
+			return fmt.Errorf("answer: %w", context.Cause(ctx))
+		case <-timer.C:
+			fired = true
 		case <-ctxDone:
 			if c.dlg.LoadState() == sip.DialogStateEnded {
 				return c.dialogEndedBeforeAck()
@@ -316,6 +369,16 @@ func ackTimer(d time.Duration) *time.Timer {
 		return t
 	}
 	return time.NewTimer(d)
+}
+
+// stoppedAckTimer returns a stopped timer, from ackTimers when one is there.
+func stoppedAckTimer() *time.Timer {
+	if t, ok := ackTimers.Get().(*time.Timer); ok {
+		return t
+	}
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
 }
 
 // putAckTimer stops t and keeps it for the next ackTimer. Since Go 1.23 a stopped timer's

@@ -56,6 +56,20 @@ var std = newPool(idleFor)
 // must not call runtime.Goexit.
 func Run(f func()) { std.run(f) }
 
+// Go starts f on another goroutine as Run does, without waiting for it: the caller must
+// call the Step's Wait once, later, and read what f wrote only after it. Meanwhile the
+// caller may wait for something else f brings about: f's end wakes no goroutine that does
+// not wait in Wait, so a caller that waits on its own event (one f makes happen, or one
+// that follows f's end) is woken once, by it, not by f's end as well.
+func Go(f func()) Step { return Step{std.start(f)} }
+
+// Step is a step started by Go.
+type Step struct{ t *task }
+
+// Wait returns when the step's f has returned, and panics with a *Panic when f panicked,
+// as Run does. Call it once.
+func (s Step) Wait() { s.t.wait() }
+
 // pool keeps the workers. Workers are kept across steps, so a step neither starts a
 // goroutine nor grows a fresh stack to its depth again (that was ~4 us a step); there are
 // never more workers than steps running at once (at most one per call in setup).
@@ -85,7 +99,10 @@ type worker struct {
 func newPool(period time.Duration) *pool { return &pool{period: period} }
 
 // run calls f on one of p's workers and waits for it (Run).
-func (p *pool) run(f func()) {
+func (p *pool) run(f func()) { p.start(f).wait() }
+
+// start hands f to one of p's workers (a new one when none is idle) and returns its task.
+func (p *pool) start(f func()) *task {
 	t := tasks.Get().(*task)
 	t.f = f
 	p.mu.Lock()
@@ -105,6 +122,11 @@ func (p *pool) run(f func()) {
 			go p.sweeper()
 		}
 	}
+	return t
+}
+
+// wait waits for t's step, then puts t back in tasks and re-panics f's panic.
+func (t *task) wait() {
 	<-t.done
 	pv := t.p
 	t.f, t.p = nil, nil

@@ -136,3 +136,26 @@ func TestRunAllocatesNothing(t *testing.T) {
 		t.Errorf("f ran %d times, want 201", n)
 	}
 }
+
+// TestGoWait: Go returns before f ends (f waits for the caller here) and Wait returns after
+// it, with f's writes visible; a panic in f reaches Wait as a *Panic.
+func TestGoWait(t *testing.T) {
+	x := 0
+	started := make(chan struct{})
+	step := shallow.Go(func() { <-started; x = 42 })
+	close(started) // Go did not wait for f: f waits for this
+	step.Wait()
+	if x != 42 {
+		t.Fatalf("x = %d after Wait, want 42", x)
+	}
+
+	boom := errors.New("boom")
+	step = shallow.Go(func() { panic(boom) })
+	defer func() {
+		if p, ok := recover().(*shallow.Panic); !ok || !errors.Is(p, boom) {
+			t.Fatalf("recovered %v, want a *shallow.Panic with boom", p)
+		}
+	}()
+	step.Wait()
+	t.Fatal("Wait returned after a panic")
+}
