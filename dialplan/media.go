@@ -39,10 +39,16 @@ func MediaFor(caller, callee *profile.Profile) media.Params {
 // deep, on a goroutine of package shallow's, so that the call's goroutine, which then waits
 // as long as the call lasts (Echo, Playback), keeps a small stack. A channel that does that
 // itself (shallowAnswerer, as the SIP service's does) answers on the call's goroutine.
-func (c *Call) Answer(ctx context.Context) (err error) {
+func (c *Call) Answer(ctx context.Context) error {
 	if a, ok := c.Channel.(shallowAnswerer); ok {
 		return a.AnswerShallow(ctx)
 	}
+	return c.answerShallow(ctx)
+}
+
+// answerShallow runs Channel.Answer through package shallow (apart from Answer, so that
+// the variable its closure writes is not made on Answer's way to AnswerShallow).
+func (c *Call) answerShallow(ctx context.Context) (err error) {
 	shallow.Run(func() { err = c.Channel.Answer(ctx) })
 	return err
 }

@@ -173,9 +173,10 @@ func (c *call) Answer(ctx context.Context) error {
 // is out (awaitAck's first retransmission, T1 later), or at once when there is nothing to
 // wait for (an error, a call answered already, a panic) so that the caller wakes then.
 func (c *call) AnswerShallow(ctx context.Context) error {
-	a := &answering{timer: stoppedAckTimer()}
-	defer putAckTimer(a.timer)
-	step := shallow.Go(func() { c.sendAnswerFor(ctx, a) })
+	a := answerings.Get().(*answering)
+	defer a.release()
+	a.c, a.ctx = c, ctx
+	step := shallow.Go(a.send)
 	callDone, ctxDone := c.ctx.Done(), ctx.Done()
 	if ctxDone == callDone {
 		ctxDone = nil
@@ -195,28 +196,43 @@ func (c *call) AnswerShallow(ctx context.Context) error {
 	return c.awaitAck(ctx, a.res, a.timer, a.deadline, fired)
 }
 
-// answering is what AnswerShallow's worker hands to the caller's goroutine (read after
-// its step's Wait).
+// answering is one AnswerShallow: what its worker needs (c, ctx) and hands back to the
+// caller's goroutine, which reads it after its step's Wait. AnswerShallow owns it from
+// answerings.Get to release; pooled with its timer, it costs a call no allocation.
 type answering struct {
+	c        *call
+	ctx      context.Context
 	res      *sip.Response // the 200 OK to retransmit, nil: none
 	wait     bool          // the 200 went out: wait for its ACK
 	err      error
 	deadline time.Time   // the ack-timeout's end
-	timer    *time.Timer // the ACK wait's timer
+	timer    *time.Timer // the ACK wait's timer, stopped when idle
 }
 
-// sendAnswerFor runs sendAnswer for AnswerShallow and arms a.timer.
-func (c *call) sendAnswerFor(ctx context.Context, a *answering) {
+// answerings holds idle answerings.
+var answerings = sync.Pool{New: func() any { return &answering{timer: stoppedAckTimer()} }}
+
+// release stops a's timer, clears a and puts it back in answerings: a is no one's then.
+// Since Go 1.23 a stopped timer's channel delivers nothing stale, so a's next user sees
+// only its own expiry.
+func (a *answering) release() {
+	a.timer.Stop()
+	*a = answering{timer: a.timer}
+	answerings.Put(a)
+}
+
+// send is AnswerShallow's worker step: sendAnswer, then a.timer armed.
+func (a *answering) send() {
 	armed := false
 	defer func() {
 		if !armed {
 			a.timer.Reset(0) // nothing to wait for, or a panic: the caller wakes at once
 		}
 	}()
-	a.res, a.wait, a.err = c.sendAnswer(ctx)
+	a.res, a.wait, a.err = a.c.sendAnswer(a.ctx)
 	if a.err == nil && a.wait {
-		a.deadline = time.Now().Add(c.s.cfg.ACKTimeout)
-		a.timer.Reset(c.firstAckWait())
+		a.deadline = time.Now().Add(a.c.s.cfg.ACKTimeout)
+		a.timer.Reset(a.c.firstAckWait())
 		armed = true
 	}
 }
