@@ -44,9 +44,10 @@ type TransactionLayer struct {
 	// noTimer1xx (sidecar patch): server INVITE transactions arm no Timer_1xx.
 	noTimer1xx bool
 
-	// onConfirm and onServerTxTerminate (sidecar patch) are confirmed.add and
-	// serverTxTerminate as method values made once, not once per server transaction.
-	onConfirm           func(key string, ttl time.Duration)
+	// serverTx (sidecar patch) holds confirmed.add, made once, and the layer's server
+	// transaction timers (Timer L and J); onServerTxTerminate is serverTxTerminate as a
+	// method value made once, not once per server transaction.
+	serverTx            *serverTxLayer
 	onServerTxTerminate FnTxTerminate
 
 	log *slog.Logger
@@ -110,7 +111,7 @@ func NewTransactionLayer(tpl *TransportLayer, options ...TransactionLayerOption)
 		unRespHandler: defaultUnhandledRespHandler,
 	}
 	txl.log = DefaultLogger().With("caller", "TransactionLayer")
-	txl.onConfirm = txl.confirmed.add
+	txl.serverTx = &serverTxLayer{confirm: txl.confirmed.add, timers: newServerTxTimers()}
 	txl.onServerTxTerminate = txl.serverTxTerminate
 
 	for _, o := range options {
@@ -359,7 +360,7 @@ func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 	}
 
 	tx = NewServerTx(key, req, conn, txl.log)
-	tx.onConfirm = txl.onConfirm
+	tx.layer = txl.serverTx
 	tx.noTimer1xx = txl.noTimer1xx
 	if err := tx.Init(); err != nil {
 		txl.serverTransactions.unlock()
@@ -531,6 +532,7 @@ func (txl *TransactionLayer) Close() {
 	txl.clientTransactions.terminateAll()
 	txl.serverTransactions.terminateAll()
 	txl.confirmed.close()
+	txl.serverTx.timers.close()
 	txl.log.Debug("transaction layer closed")
 }
 

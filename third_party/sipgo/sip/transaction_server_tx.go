@@ -29,11 +29,24 @@ type ServerTx struct {
 	noTimer1xx bool
 	// state is the FSM's current state (sidecar patch, see serverFsmState). Under fsmMu.
 	state serverFsmState
-	// onConfirm (sidecar patch, PATCHED.md), set by the transaction layer before the
-	// transaction is used, takes the key of a transaction Confirmed by the ACK of its
-	// non-2xx final to absorb retransmissions for ttl (its Timer I, 0 on reliable
-	// transports): the transaction then ends at once instead of on its Timer I.
-	onConfirm func(key string, ttl time.Duration)
+	// timerSlot (sidecar patch) is the layer's timer slot of this transaction's Timer L or
+	// J (serverTxTimers), -1 when none is armed there. Under mu. In the flags' padding.
+	timerSlot int32
+	// layer (sidecar patch, PATCHED.md), set by the transaction layer before the
+	// transaction is used: what the layer shares with its server transactions. Nil for a
+	// transaction made without a layer (NewServerTx alone), which keeps upstream's timers.
+	layer *serverTxLayer
+}
+
+// serverTxLayer (sidecar patch) is what a transaction layer shares with each of its server
+// transactions, made once per layer.
+type serverTxLayer struct {
+	// confirm takes the key of a transaction Confirmed by the ACK of its non-2xx final to
+	// absorb retransmissions for ttl (its Timer I, 0 on reliable transports): the
+	// transaction then ends at once instead of on its Timer I.
+	confirm func(key string, ttl time.Duration)
+	// timers runs the transactions' Timer L and Timer J (one runtime timer per layer).
+	timers *serverTxTimers
 }
 
 // serverFsmState names a ServerTx FSM state (sidecar patch): the transitions assign it
@@ -118,6 +131,7 @@ func NewServerTx(key string, origin *Request, conn Connection, logger *slog.Logg
 	tx.log = logger
 	tx.origin = origin // NOTE: user may do some changes on this request which creates RACE
 	tx.reliable = IsReliable(origin.Transport())
+	tx.timerSlot = -1
 	return tx
 }
 
@@ -400,6 +414,10 @@ func (tx *ServerTx) delete(err error) bool {
 		tx.timer_l.Stop()
 		tx.timer_l = nil
 	}
+	if tx.timerSlot >= 0 { // Timer L or J on the layer's timers (sidecar patch)
+		tx.layer.timers.stop(tx, tx.timerSlot)
+		tx.timerSlot = -1
+	}
 
 	key := tx.key
 	onterm := tx.onTerminate
@@ -433,6 +451,23 @@ func (tx *ServerTx) releaseMessages() {
 // debugOn reports whether the transaction's logger writes Debug records (sidecar patch: the
 // Debug lines of every server transaction boxed the key into an interface, an allocation
 // each, when Debug was off).
+// armEndTimer arms Timer L or Timer J (in) to fire after d (sidecar patch): on the layer's
+// timers when the transaction has a layer, else a time.AfterFunc as upstream, returned
+// for the caller to keep in timer_l or timer_j. Nothing is armed once the transaction is
+// terminated (delete, which stops them, ran already). Under mu.
+func (tx *ServerTx) armEndTimer(d time.Duration, in fsmInput) *time.Timer {
+	if tx.closed {
+		return nil
+	}
+	if tx.layer != nil && tx.layer.timers != nil {
+		tx.timerSlot = tx.layer.timers.arm(tx, d, in)
+		return nil
+	}
+	return time.AfterFunc(d, func() {
+		tx.spinFsm(in)
+	})
+}
+
 func (tx *ServerTx) debugOn() bool {
 	return tx.log.Enabled(context.Background(), slog.LevelDebug)
 }
