@@ -50,6 +50,9 @@ type TransactionLayer struct {
 	serverTx            *serverTxLayer
 	onServerTxTerminate FnTxTerminate
 
+	// workers (sidecar patch) run the received messages, a goroutine each, reused.
+	workers msgWorkers
+
 	log *slog.Logger
 }
 
@@ -179,13 +182,25 @@ func (txl *TransactionLayer) handleMessage(msg Message) {
 	// Current client transactions are blocking on passUp and this may block when calling tx.Receive
 	// forking here can remove this
 
-	switch msg := msg.(type) {
-	case *Request:
-		go txl.handleRequestBackground(msg)
-	case *Response:
-		go txl.handleResponseBackground(msg)
+	//
+	// sidecar patch: each message still runs on a goroutine of its own, one reused from
+	// the layer's waiting ones when there is one (msgWorkers).
+	switch msg.(type) {
+	case *Request, *Response:
+		txl.workers.run(txl, msg)
 	default:
 		txl.log.Error("unsupported message, skip it")
+	}
+}
+
+// handleMessageNow handles msg on the calling goroutine (sidecar patch: what upstream's
+// goroutine per message ran).
+func (txl *TransactionLayer) handleMessageNow(msg Message) {
+	switch msg := msg.(type) {
+	case *Request:
+		txl.handleRequestBackground(msg)
+	case *Response:
+		txl.handleResponseBackground(msg)
 	}
 }
 
@@ -533,6 +548,7 @@ func (txl *TransactionLayer) Close() {
 	txl.serverTransactions.terminateAll()
 	txl.confirmed.close()
 	txl.serverTx.timers.close()
+	txl.workers.close()
 	txl.log.Debug("transaction layer closed")
 }
 
