@@ -66,8 +66,7 @@ const (
 	srvStateTerminated
 )
 
-// spinState runs the current state (sidecar patch); baseTx.fsmState is this, bound once in
-// initFSM.
+// spinState runs the current state (sidecar patch); ServerTx's spinFsm methods call it.
 func (tx *ServerTx) spinState(in fsmInput) fsmInput {
 	switch tx.state {
 	case srvInviteStateProcceeding:
@@ -371,7 +370,55 @@ func (tx *ServerTx) initFSM() {
 	} else {
 		tx.state = srvStateTrying
 	}
-	tx.fsmState = tx.spinState
+	tx.fsmMu.Unlock()
+}
+
+// The FSM spinners of a server transaction (sidecar patch): baseTx's, run through
+// spinState directly. baseTx's call its fsmState, a method value that binding to the
+// transaction allocated once per transaction; a ServerTx leaves fsmState nil.
+
+func (tx *ServerTx) spinFsmUnsafe(in fsmInput) {
+	for i := in; i != FsmInputNone; {
+		if TransactionFSMDebug {
+			tx.log.Debug("Changing transaction state", "key", tx.key, "input", fsmString(i), "state", int(tx.state))
+		}
+		i = tx.spinState(i)
+	}
+}
+
+func (tx *ServerTx) spinFsm(in fsmInput) {
+	tx.fsmMu.Lock()
+	tx.spinFsmUnsafe(in)
+	tx.fsmMu.Unlock()
+}
+
+// spinFsmWithResponse returns the error from this transition before another FSM input
+// can change it.
+func (tx *ServerTx) spinFsmWithResponse(in fsmInput, resp *Response) error {
+	tx.fsmMu.Lock()
+	tx.fsmResp = resp
+	tx.spinFsmUnsafe(in)
+	err := tx.fsmErr
+	tx.fsmMu.Unlock()
+	return err
+}
+
+func (tx *ServerTx) spinFsmWithRequest(in fsmInput, req *Request) {
+	tx.fsmMu.Lock()
+	switch {
+	case req.IsAck(): // ACK for non-2xx response
+		tx.fsmAck = req
+	case req.IsCancel():
+		tx.fsmCancel = req
+	}
+	tx.spinFsmUnsafe(in)
+	tx.fsmMu.Unlock()
+}
+
+func (tx *ServerTx) spinFsmWithError(in fsmInput, err error) {
+	tx.fsmMu.Lock()
+	tx.fsmErr = err
+	tx.spinFsmUnsafe(in)
 	tx.fsmMu.Unlock()
 }
 
