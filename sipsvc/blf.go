@@ -303,18 +303,20 @@ func silent(err error) bool {
 // learn records the parties of c that publish (profile publish-dialog-info = yes); the call
 // publishes nothing when none does.
 func (b *blfService) learn(c *call, src netip.AddrPort, transport string) {
+	callerPub := c.caller != nil && c.caller.PublishDialogInfo
+	calleePub := c.callee != nil && c.callee.PublishDialogInfo
+	if !callerPub && !calleePub {
+		return // nothing to publish: no URI texts built
+	}
 	var ps []blfParty
 	req := c.sipReq
 	from := uriText(req.From())
 	ruri := (&sip.Uri{Scheme: "sip", User: req.Recipient.User, Host: req.Recipient.Host, Port: req.Recipient.Port}).String()
-	if p := c.caller; p != nil && p.PublishDialogInfo {
+	if callerPub {
 		ps = append(ps, blfParty{entity: from, remote: ruri, direction: dialoginfo.Initiator})
 	}
-	if p := c.callee; p != nil && p.PublishDialogInfo {
+	if calleePub {
 		ps = append(ps, blfParty{entity: ruri, remote: from, direction: dialoginfo.Recipient})
-	}
-	if len(ps) == 0 {
-		return
 	}
 	dest, tp := b.serverDest, b.serverTransport
 	if dest == "" {

@@ -123,7 +123,7 @@ type pendingAnswer struct {
 // answer for the cause).
 type callState struct {
 	inviteCSeq uint32        // CSeq of the initial INVITE; set at creation, never changed
-	acked      chan struct{} // closed when the initial 200 is acknowledged; never reassigned
+	acked      chan struct{} // closed when the initial 200 is acknowledged, or at the call's end (endSetup); never reassigned
 
 	mu         sync.Mutex
 	phase      phase
@@ -136,6 +136,7 @@ type callState struct {
 	remoteCSeq uint32         // highest CSeq accepted from the caller in this dialog
 	pending    *pendingAnswer // the re-INVITE being answered, until its 2xx is ACKed
 	ackedReInv uint32         // CSeq of the last re-INVITE whose 2xx was ACKed (0: none)
+	ackedShut  bool           // acked is closed
 
 	// observe, when set, is told every phase change, in order, under mu: it must not block
 	// or call back into the call (sipsvc's BLF publisher only enqueues; see blf.go). Set it
@@ -157,7 +158,14 @@ func (s *callState) setPhaseLocked(p phase) {
 
 // newCallState is the state of a call whose initial INVITE has CSeq inviteCSeq.
 func newCallState(inviteCSeq uint32) *callState {
-	return &callState{inviteCSeq: inviteCSeq, remoteCSeq: inviteCSeq, acked: make(chan struct{})}
+	s := new(callState)
+	s.init(inviteCSeq)
+	return s
+}
+
+// init makes s, unused yet, the state of a call whose initial INVITE has CSeq inviteCSeq.
+func (s *callState) init(inviteCSeq uint32) {
+	s.inviteCSeq, s.remoteCSeq, s.acked = inviteCSeq, inviteCSeq, make(chan struct{})
 }
 
 // answeredLocked reports whether a 200 OK was sent. Call with mu held.
@@ -359,8 +367,25 @@ func (s *callState) confirm(answer []byte, readErr error) error {
 		err = s.applyAnswerLocked(answer, readErr)
 	}
 	s.setPhaseLocked(phaseConfirmed)
-	close(s.acked)
+	s.closeAckedLocked()
 	return err
+}
+
+// closeAckedLocked closes acked once. Call with mu held.
+func (s *callState) closeAckedLocked() {
+	if !s.ackedShut {
+		s.ackedShut = true
+		close(s.acked)
+	}
+}
+
+// endSetup closes acked when the call's goroutine is done and the initial 200 was never
+// acknowledged (no 200, or no ACK), so startCall's handler, waiting on acked alone, returns.
+// The call is over (ended, its context cancelled): nothing else waits on acked then.
+func (s *callState) endSetup() {
+	s.mu.Lock()
+	s.closeAckedLocked()
+	s.mu.Unlock()
 }
 
 // applyAnswerLocked applies the SDP answer an ACK must carry to the session. Call with mu held.

@@ -122,3 +122,33 @@ func TestActiveCallStack(t *testing.T) {
 	}
 	t.Errorf("an active echo call holds %v B of stack in %d rounds, want <= %d in one", seen, rounds, maxStackPerCall)
 }
+
+// maxGoroutinesPerCall bounds the goroutines an answered call holds while its dialplan
+// waits (Echo): its own goroutine only. sipgo's handler goroutine of the INVITE has returned
+// at the ACK (startCall), the shallow worker that answered it is free again, and the
+// call's timers (maximum duration, 100 Trying, media watch) are shared, not goroutines.
+const maxGoroutinesPerCall = 1
+
+// TestActiveCallGoroutines: answered calls waiting in Echo hold at most
+// maxGoroutinesPerCall goroutines each. Idle workers kept for the next call (package
+// shallow's, at most one per call set up at once) may outlive the calls that made them,
+// hence a margin of n/10 over the bound for n calls.
+func TestActiveCallGoroutines(t *testing.T) {
+	const n = 50
+	c := newEchoCalls(t, 34000, 34000+2*(n+5))
+	for i := range 5 { // warm up: the service's own goroutines, a shallow worker
+		c.call(n + i)
+	}
+	c.waitEcho(5)
+	before := runtime.NumGoroutine()
+	for i := range n {
+		c.call(i)
+	}
+	c.waitEcho(n + 5)
+	after := runtime.NumGoroutine()
+	per := float64(after-before) / n
+	t.Logf("goroutines per active echo call: %.2f (%d before %d calls, %d after)", per, before, n, after)
+	if after-before > n*maxGoroutinesPerCall+n/10 {
+		t.Errorf("%d active echo calls added %d goroutines, want <= %d (+%d)", n, after-before, n*maxGoroutinesPerCall, n/10)
+	}
+}

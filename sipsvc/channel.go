@@ -13,6 +13,7 @@ import (
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/sidecar-voip/sidecar/dialplan"
+	"github.com/sidecar-voip/sidecar/internal/lazylog"
 	"github.com/sidecar-voip/sidecar/internal/sipstatus"
 	"github.com/sidecar-voip/sidecar/media"
 	"github.com/sidecar-voip/sidecar/profile"
@@ -42,8 +43,8 @@ type call struct {
 
 	req            *request.Request
 	caller, callee *profile.Profile
-	log            *slog.Logger                // the call's logger at its start: read it through logger
-	routedLog      atomic.Pointer[slog.Logger] // log with what routing found (setLogger), once routed
+	startLog       atomic.Pointer[slog.Logger] // the call's logger at its start, made on first use: read it through logger
+	routedLog      atomic.Pointer[slog.Logger] // the logger with what routing found (setLogger), once routed
 	active         atomic.Pointer[routeInfo]   // templates and context for ActiveCalls (active.go), once routed
 
 	ctx    context.Context
@@ -68,7 +69,33 @@ func (c *call) logger() *slog.Logger {
 	if l := c.routedLog.Load(); l != nil {
 		return l
 	}
-	return c.log
+	if l := c.startLog.Load(); l != nil {
+		return l
+	}
+	// Made on first use: a call routed before anything logs on it (every call at
+	// log-level = warn) never makes it; routing puts the start attributes in its own logger.
+	l := lazylog.With(c.s.log, c.startAttrs(0)...)
+	if c.startLog.CompareAndSwap(nil, l) {
+		return l
+	}
+	return c.startLog.Load()
+}
+
+// startAttrs are the attributes of the call's logger at its start (Call-ID, source,
+// transport), in a slice with room for more.
+func (c *call) startAttrs(more int) []slog.Attr {
+	return append(make([]slog.Attr, 0, 3+more), slog.String("call_id", callIDOf(c.sipReq)),
+		slog.String("source", c.src.String()), slog.String("transport", sip.NetworkToLower(c.sipReq.Transport())))
+}
+
+// routedBase is the logger routing's attributes go on and the slice (with room for more)
+// to put them in: the start logger when it was made, else the service's with the start
+// attributes first, so the routed call has one logger, not two.
+func (c *call) routedBase(more int) (*slog.Logger, []slog.Attr) {
+	if l := c.startLog.Load(); l != nil {
+		return l, make([]slog.Attr, 0, more)
+	}
+	return c.s.log, c.startAttrs(more)
 }
 
 // setLogger makes l the call's logger.
@@ -182,18 +209,30 @@ func (c *call) awaitAck(ctx context.Context, res *sip.Response, resend bool) err
 	deadline := time.Now().Add(c.s.cfg.ACKTimeout)
 	timer := ackTimer(min(sip.T1, c.s.cfg.ACKTimeout))
 	defer putAckTimer(timer)
+	// The dialog's end is seen through the call's context, which the dialog's state
+	// callback cancels right after the dialog's (newCall): waiting on the dialog's own
+	// context would make its Done channel, one more per call. ctx is c.ctx on the call
+	// path (the dialplan passes it down); both are watched for a ctx of another origin.
+	callDone, ctxDone := c.ctx.Done(), ctx.Done()
+	if ctxDone == callDone {
+		ctxDone = nil // one select case less: the callDone case serves both
+	}
 	for {
 		select {
 		case <-c.st.acked:
 			c.s.stats.answered.Add(1)
 			c.logger().Info("call answered")
 			return nil
-		case <-c.dlg.Context().Done():
-			if c.st.peerHungUp() {
-				// BYE before ACK (the ACK was lost or reordered): the caller ended the call.
-				return fmt.Errorf("answer: %w", ErrPeerHangup)
+		case <-callDone:
+			if c.dlg.LoadState() == sip.DialogStateEnded {
+				return c.dialogEndedBeforeAck()
 			}
-			return c.noACK(errors.New("dialog ended before the ACK"))
+			if ctx.Err() == nil {
+				callDone = nil // the call's context, not ctx: wait on as before
+				continue
+			}
+			c.tx.Terminate()
+			return fmt.Errorf("answer: %w", context.Cause(ctx))
 		case <-timer.C:
 			left := time.Until(deadline)
 			if left <= 0 {
@@ -217,11 +256,23 @@ func (c *call) awaitAck(ctx context.Context, res *sip.Response, resend bool) err
 				left = min(left, retransmitAfter)
 			}
 			timer.Reset(left)
-		case <-ctx.Done():
+		case <-ctxDone:
+			if c.dlg.LoadState() == sip.DialogStateEnded {
+				return c.dialogEndedBeforeAck()
+			}
 			c.tx.Terminate()
 			return fmt.Errorf("answer: %w", context.Cause(ctx))
 		}
 	}
+}
+
+// dialogEndedBeforeAck is awaitAck's error when the dialog ended before the ACK.
+func (c *call) dialogEndedBeforeAck() error {
+	if c.st.peerHungUp() {
+		// BYE before ACK (the ACK was lost or reordered): the caller ended the call.
+		return fmt.Errorf("answer: %w", ErrPeerHangup)
+	}
+	return c.noACK(errors.New("dialog ended before the ACK"))
 }
 
 // ackTimers holds stopped timers for awaitAck: one is used per answered call for a few

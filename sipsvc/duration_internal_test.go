@@ -12,7 +12,8 @@ import (
 // not when stopped first.
 func TestLimitDuration(t *testing.T) {
 	newCall := func() *call {
-		c := &call{s: &Server{log: slog.New(slog.DiscardHandler)}, log: slog.New(slog.DiscardHandler)}
+		c := &call{s: &Server{log: slog.New(slog.DiscardHandler)}}
+		c.startLog.Store(slog.New(slog.DiscardHandler))
 		c.ctx, c.cancel = context.WithCancelCause(context.Background())
 		t.Cleanup(func() { c.cancel(nil) })
 		return c
@@ -55,7 +56,8 @@ func TestLimitDuration(t *testing.T) {
 func TestDurationLimitsShared(t *testing.T) {
 	s := &Server{log: slog.New(slog.DiscardHandler)}
 	newCall := func() *call {
-		c := &call{s: s, log: slog.New(slog.DiscardHandler)}
+		c := &call{s: s}
+		c.startLog.Store(slog.New(slog.DiscardHandler))
 		c.ctx, c.cancel = context.WithCancelCause(context.Background())
 		t.Cleanup(func() { c.cancel(nil) })
 		return c

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -70,12 +71,16 @@ func (s *Server) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.stats.callsTotal.Add(1)
 	// 100 Trying only when no other response goes out within 200 ms of the INVITE's
 	// arrival (trying.go): an echo or busy call answers in about a millisecond.
-	ttx := &tryingTx{ServerTransaction: tx, req: req, due: s.inviteArrival(req).Add(tryingAfter - tryingLead), s: s}
+	// The call's state, its 100 Trying wrapper and startCall's arguments: one allocation.
+	cs := &callStart{s: s, req: req, src: src, offer: offer}
+	cs.st.init(req.CSeq().SeqNo)
+	cs.ttx = tryingTx{ServerTransaction: tx, req: req, due: s.inviteArrival(req).Add(tryingAfter - tryingLead), s: s}
+	ttx := &cs.ttx
 	defer ttx.done() // the final answer is out: no 100 after it
 	if !s.trying.add(ttx, time.Now()) {
 		ttx.trying() // already due (a node behind), or the queue is full: at once
 	}
-	s.startCall(req, ttx, src, offer) // releases the max-calls slot when the call is over
+	cs.startCall() // releases the max-calls slot when the call is over
 }
 
 // runCall creates the dialog and the call, routes it, and ends it. offer is the INVITE's
@@ -101,18 +106,18 @@ func (s *Server) runCall(req *sip.Request, tx sip.ServerTransaction, src netip.A
 //go:noinline
 func (s *Server) newCall(req *sip.Request, tx sip.ServerTransaction, src netip.AddrPort, offer []byte,
 	st *callState) *call {
-	log := lazylog.With(s.log, slog.String("call_id", callIDOf(req)), slog.String("source", src.String()),
-		slog.String("transport", sip.NetworkToLower(req.Transport())))
 	dua := s.dialogUA(req, tx)
 	dlg, err := dua.ReadInvite(req, tx)
 	if err != nil {
-		log.Warn("INVITE refused: cannot start a dialog", "error", err)
+		c := &call{s: s, sipReq: req, src: src}
+		c.logger().Warn("INVITE refused: cannot start a dialog", "error", err)
 		s.respond(req, tx, sip.StatusBadRequest, "")
 		return nil
 	}
+	// The call's logger is made on first use (logger), or by routing with its own attributes.
 	c := &call{
 		s: s, sipReq: req, tx: tx, dlg: dlg, ua: dua, src: src,
-		start: time.Now(), log: log, offer: offer, st: st,
+		start: time.Now(), offer: offer, st: st,
 	}
 	c.st.observe = s.blf.observer(c)
 	c.ctx, c.cancel = context.WithCancelCause(s.hangupCtx)
@@ -202,33 +207,71 @@ func (c *call) routing() (*dialplan.Plan, string, string, error) {
 		return nil, "", "", sipstatus.New(500, errors.New("service has no router (templates, dialplan, identifier chain)"))
 	}
 	// Identification and the profiles' templates run deep: on a goroutine of their own, so
-	// the call's goroutine, which waits as long as the call lasts, keeps a small stack.
-	var rt routing.Routing
-	shallow.Run(func() { rt, err = s.opts.Router.Route(c.ctx, r) })
+	// the call's goroutine, which waits as long as the call lasts, keeps a small stack. The
+	// step and its result are pooled (routeStep), so neither escapes per call.
+	step := routeSteps.Get().(*routeStep)
+	defer step.release()
+	step.router, step.ctx, step.req = s.opts.Router, c.ctx, r
+	shallow.Run(step.run)
+	rt, err := &step.rt, step.err
 	s.routedInvite(c.sipReq) // overload control's queue delay ends here (overload.go)
-	c.out.routed(&rt, s.opts.Metrics)
-	// The routing attributes go into one With (one logger per call, not two).
-	var attrs []slog.Attr
-	if m := rt.Match; m.Identifier != "" {
-		attrs = append(make([]slog.Attr, 0, 5), slog.String("identifier", m.Identifier),
-			slog.String("caller_template", m.Caller.Name), slog.String("callee_template", m.Callee.Name))
-	}
+	c.out.routed(rt, s.opts.Metrics)
+	// The routing attributes go into one With (one logger per call, not two), after the
+	// start attributes when nothing logged on the call yet (routedBase).
+	m := &rt.Match
 	if err != nil {
-		if attrs != nil {
-			c.setLogger(lazylog.With(c.logger(), attrs...))
+		if m.Identifier != "" {
+			base, attrs := c.routedBase(3)
+			c.setLogger(lazylog.With(base, append(attrs, slog.String("identifier", m.Identifier),
+				slog.String("caller_template", m.Caller.Name), slog.String("callee_template", m.Callee.Name))...))
 		}
 		// No identifier matched: answered with [sip] no-match; rejections and a profile
 		// that cannot be built already carry their answers (*sipstatus.Error).
 		return nil, "", "", identify.Answer(err, s.settings().noMatch)
 	}
+	base, attrs := c.routedBase(5)
+	if m.Identifier != "" {
+		attrs = append(attrs, slog.String("identifier", m.Identifier),
+			slog.String("caller_template", m.Caller.Name), slog.String("callee_template", m.Callee.Name))
+	}
 	c.caller, c.callee = rt.Caller, rt.Callee
 	s.mwi.learn(c.caller, c.src, transport)
 	s.mwi.learn(c.callee, c.src, transport)
 	s.blf.learn(c, c.src, transport)
-	c.setLogger(lazylog.With(c.logger(), append(attrs, slog.String("context", rt.Context), slog.String("exten", rt.Exten))...))
+	c.setLogger(lazylog.With(base, append(attrs, slog.String("context", rt.Context), slog.String("exten", rt.Exten))...))
 	c.routed(rt.Context)
 	c.logger().Debug("call routed")
 	return rt.Plan, rt.Context, rt.Exten, nil
+}
+
+// routeStep is one call's routing handed to a shallow worker (call.routing): the router's
+// arguments and its result. Steps are pooled with their run func, so routing a call
+// allocates no closure and no escaping Routing. Owner: the routing call from Get to its
+// release; nothing keeps a pointer into it after (routing copies what it needs out).
+type routeStep struct {
+	router routing.Router
+	ctx    context.Context
+	req    *request.Request
+	rt     routing.Routing
+	err    error
+	run    func() // route, bound once when the step is made
+}
+
+// routeSteps holds idle route steps.
+var routeSteps = sync.Pool{New: func() any {
+	st := new(routeStep)
+	st.run = st.route
+	return st
+}}
+
+// route runs the step's routing on a shallow worker.
+func (st *routeStep) route() { st.rt, st.err = st.router.Route(st.ctx, st.req) }
+
+// release clears the step and returns it to routeSteps. A step whose routing panicked
+// (shallow.Run re-raised it) is released too: its worker is done with it.
+func (st *routeStep) release() {
+	*st = routeStep{run: st.run}
+	routeSteps.Put(st)
 }
 
 // finish ends the call through the state machine's end transition: an unanswered call

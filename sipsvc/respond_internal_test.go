@@ -58,7 +58,8 @@ func TestRespondUntilAckSendFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := &config.SIP{ACKTimeout: ackTimeout}
-			c := &call{s: &Server{cfg: cfg, log: slog.New(slog.DiscardHandler)}, log: slog.New(slog.DiscardHandler)}
+			c := &call{s: &Server{cfg: cfg, log: slog.New(slog.DiscardHandler)}}
+			c.startLog.Store(slog.New(slog.DiscardHandler))
 			c.ctx, c.cancel = context.WithCancelCause(context.Background())
 			defer c.cancel(nil)
 			tx := &failingTx{failFrom: tt.failFrom}
