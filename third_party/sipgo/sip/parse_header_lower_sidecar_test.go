@@ -3,10 +3,14 @@ package sip
 // sidecar patch test: a header name outside headerToLower's list and not all lower case is
 // looked up lowered into a stack buffer: parsing it allocates only the header.
 
-import "testing"
+import (
+	"maps"
+	"testing"
+)
 
 func TestParseHeaderUnknownNameNoLowerAllocSidecar(t *testing.T) {
-	p := HeadersParser(DefaultHeadersParser())
+	// A copy: DefaultHeadersParser is the package's map, and a parser is registered below.
+	p := HeadersParser(maps.Clone(DefaultHeadersParser()))
 	line := []byte("X-Caller-Template: subscriber;user=alice")
 	text := string(line)
 	var out []Header
