@@ -101,3 +101,39 @@ func TestTransactionLayerBlockedHandlerDelaysNoOtherSidecar(t *testing.T) {
 	}
 	close(release)
 }
+
+// A goroutine that waited for a whole sweep period ends; one used since the last sweep
+// stays (the sweeps called directly here, the timer does it every msgWorkersSweep).
+func TestTransactionLayerWorkersSweptSidecar(t *testing.T) {
+	txl := workersTestLayer(t)
+	defer txl.Close()
+	txl.workers.period = time.Hour // the sweeps are this test's alone
+	done := make(chan struct{}, 1)
+	txl.OnRequest(func(req *Request, tx *ServerTx) { done <- struct{}{} })
+	ack := workersTestAck(t, "sweep")
+	handle := func() {
+		txl.handleMessage(ack)
+		<-done
+		for i := 0; i < 1000 && txl.workers.waiting() == 0; i++ {
+			time.Sleep(time.Millisecond)
+		}
+		if txl.workers.waiting() != 1 {
+			t.Fatalf("%d goroutines waiting after a message, want 1", txl.workers.waiting())
+		}
+	}
+	handle()
+	txl.workers.sweepIdle() // it has not waited a whole period yet
+	if n := txl.workers.waiting(); n != 1 {
+		t.Fatalf("%d waiting after the first sweep, want 1", n)
+	}
+	handle() // used again: stays for the next period
+	txl.workers.sweepIdle()
+	if n := txl.workers.waiting(); n != 1 {
+		t.Fatalf("%d waiting after a sweep that followed its use, want 1", n)
+	}
+	txl.workers.sweepIdle() // waited throughout: ends
+	if n := txl.workers.waiting(); n != 0 {
+		t.Fatalf("%d waiting after a whole period unused, want 0", n)
+	}
+	handle() // still handled, on a new goroutine
+}
