@@ -592,9 +592,10 @@ func (s *DialogServerCache) ReadBye(req *sip.Request, tx sip.ServerTransaction) 
 }
 
 // txEnded reports whether tx has ended, without making a *sip.ServerTx's Done channel,
-// which it makes on demand (sidecar patch, PATCHED.md).
+// which it makes on demand (sidecar patch, PATCHED.md). A transaction wrapping one (a TU's
+// own type) spares it too by having Ended.
 func txEnded(tx sip.ServerTransaction) bool {
-	if st, ok := tx.(*sip.ServerTx); ok {
+	if st, ok := tx.(interface{ Ended() bool }); ok {
 		return st.Ended()
 	}
 	select {

@@ -165,6 +165,28 @@ func (hp HeaderParams) ToStringWrite(sep byte, buffer io.StringWriter) {
 	}
 }
 
+// appendTo appends ToStringWrite's text to b (sidecar patch, for Uri.String).
+func (hp HeaderParams) appendTo(b []byte, sep byte) []byte {
+	for i, kv := range hp {
+		if i > 0 {
+			b = append(b, sep)
+		}
+		b = append(b, kv.K...)
+		if kv.V == "" {
+			continue
+		}
+		if strings.ContainsAny(kv.V, abnf) {
+			b = append(b, "=\""...)
+			b = append(b, kv.V...)
+			b = append(b, '"')
+		} else {
+			b = append(b, '=')
+			b = append(b, kv.V...)
+		}
+	}
+	return b
+}
+
 // String returns params joined with '&' char.
 func (hp HeaderParams) String() string {
 	return hp.ToString('&')

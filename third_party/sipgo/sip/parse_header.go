@@ -82,7 +82,18 @@ func (headersParser HeadersParser) parseHeaderText(out []Header, line []byte, te
 	}
 
 	fieldName := bytes.TrimSpace(line[:colonIdx])
-	lowerFieldName := headerToLower(fieldName)
+	// sidecar patch: a name headerToLower would allocate for (one outside its list, not
+	// all a-z, as "X-Caller" or "User-Agent") is looked up lowered into a stack buffer, and
+	// lowered for good only when a parser is registered for it (it gets the name).
+	var lowerFieldName []byte
+	var lowerBuf [64]byte
+	if len(fieldName) <= len(lowerBuf) && knownHeaderLower(fieldName) == nil {
+		if _, ok := headersParser[string(lowerInto(lowerBuf[:0], fieldName))]; ok {
+			lowerFieldName = headerToLower(fieldName)
+		}
+	} else {
+		lowerFieldName = headerToLower(fieldName)
+	}
 	// The name and the value as substrings of text when the message's header section is
 	// one string (sidecar patch), else converted from the line.
 	var fieldText string

@@ -38,3 +38,31 @@ func TestServerTxTransitionsNoAllocSidecar(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestServerTxInitNoMethodValueSidecar: a server transaction's FSM spins through
+// spinState without baseTx's fsmState, which binding the method value allocated once per
+// transaction (fails without the change: fsmState set, Init allocates).
+func TestServerTxInitNoMethodValueSidecar(t *testing.T) {
+	req, _, _ := testCreateInvite(t, "sip:127.0.0.99:5060", "TCP", "127.0.0.2:5060")
+	req.SetTransport("TCP")
+	tx := NewServerTx("k", req, discardConn{}, DefaultLogger())
+	tx.noTimer1xx = true
+	if n := testing.AllocsPerRun(100, func() {
+		if err := tx.Init(); err != nil {
+			t.Fatal(err)
+		}
+	}); n > 0 {
+		t.Errorf("Init: %.0f allocations, want 0", n)
+	}
+	if tx.fsmState != nil {
+		t.Error("baseTx.fsmState set: the FSM runs through a bound method value")
+	}
+	// The FSM still runs: a 200 takes the INVITE to Accepted.
+	if err := tx.Respond(NewResponseFromRequest(req, StatusOK, "OK", nil)); err != nil {
+		t.Fatal(err)
+	}
+	if err := compareFunctions(tx.currentFsmState(), tx.inviteStateAccepted); err != nil {
+		t.Fatal(err)
+	}
+	tx.Terminate()
+}

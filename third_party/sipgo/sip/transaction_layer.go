@@ -44,10 +44,14 @@ type TransactionLayer struct {
 	// noTimer1xx (sidecar patch): server INVITE transactions arm no Timer_1xx.
 	noTimer1xx bool
 
-	// onConfirm and onServerTxTerminate (sidecar patch) are confirmed.add and
-	// serverTxTerminate as method values made once, not once per server transaction.
-	onConfirm           func(key string, ttl time.Duration)
+	// serverTx (sidecar patch) holds confirmed.add, made once, and the layer's server
+	// transaction timers (Timer L and J); onServerTxTerminate is serverTxTerminate as a
+	// method value made once, not once per server transaction.
+	serverTx            *serverTxLayer
 	onServerTxTerminate FnTxTerminate
+
+	// workers (sidecar patch) run the received messages, a goroutine each, reused.
+	workers msgWorkers
 
 	log *slog.Logger
 }
@@ -110,7 +114,7 @@ func NewTransactionLayer(tpl *TransportLayer, options ...TransactionLayerOption)
 		unRespHandler: defaultUnhandledRespHandler,
 	}
 	txl.log = DefaultLogger().With("caller", "TransactionLayer")
-	txl.onConfirm = txl.confirmed.add
+	txl.serverTx = &serverTxLayer{confirm: txl.confirmed.add, timers: newServerTxTimers()}
 	txl.onServerTxTerminate = txl.serverTxTerminate
 
 	for _, o := range options {
@@ -178,13 +182,25 @@ func (txl *TransactionLayer) handleMessage(msg Message) {
 	// Current client transactions are blocking on passUp and this may block when calling tx.Receive
 	// forking here can remove this
 
-	switch msg := msg.(type) {
-	case *Request:
-		go txl.handleRequestBackground(msg)
-	case *Response:
-		go txl.handleResponseBackground(msg)
+	//
+	// sidecar patch: each message still runs on a goroutine of its own, one reused from
+	// the layer's waiting ones when there is one (msgWorkers).
+	switch msg.(type) {
+	case *Request, *Response:
+		txl.workers.run(txl, msg)
 	default:
 		txl.log.Error("unsupported message, skip it")
+	}
+}
+
+// handleMessageNow handles msg on the calling goroutine (sidecar patch: what upstream's
+// goroutine per message ran).
+func (txl *TransactionLayer) handleMessageNow(msg Message) {
+	switch msg := msg.(type) {
+	case *Request:
+		txl.handleRequestBackground(msg)
+	case *Response:
+		txl.handleResponseBackground(msg)
 	}
 }
 
@@ -359,7 +375,7 @@ func (txl *TransactionLayer) serverTxRequest(req *Request, key string) error {
 	}
 
 	tx = NewServerTx(key, req, conn, txl.log)
-	tx.onConfirm = txl.onConfirm
+	tx.layer = txl.serverTx
 	tx.noTimer1xx = txl.noTimer1xx
 	if err := tx.Init(); err != nil {
 		txl.serverTransactions.unlock()
@@ -531,6 +547,8 @@ func (txl *TransactionLayer) Close() {
 	txl.clientTransactions.terminateAll()
 	txl.serverTransactions.terminateAll()
 	txl.confirmed.close()
+	txl.serverTx.timers.close()
+	txl.workers.close()
 	txl.log.Debug("transaction layer closed")
 }
 

@@ -29,11 +29,24 @@ type ServerTx struct {
 	noTimer1xx bool
 	// state is the FSM's current state (sidecar patch, see serverFsmState). Under fsmMu.
 	state serverFsmState
-	// onConfirm (sidecar patch, PATCHED.md), set by the transaction layer before the
-	// transaction is used, takes the key of a transaction Confirmed by the ACK of its
-	// non-2xx final to absorb retransmissions for ttl (its Timer I, 0 on reliable
-	// transports): the transaction then ends at once instead of on its Timer I.
-	onConfirm func(key string, ttl time.Duration)
+	// timerSlot (sidecar patch) is the layer's timer slot of this transaction's Timer L or
+	// J (serverTxTimers), -1 when none is armed there. Under mu. In the flags' padding.
+	timerSlot int32
+	// layer (sidecar patch, PATCHED.md), set by the transaction layer before the
+	// transaction is used: what the layer shares with its server transactions. Nil for a
+	// transaction made without a layer (NewServerTx alone), which keeps upstream's timers.
+	layer *serverTxLayer
+}
+
+// serverTxLayer (sidecar patch) is what a transaction layer shares with each of its server
+// transactions, made once per layer.
+type serverTxLayer struct {
+	// confirm takes the key of a transaction Confirmed by the ACK of its non-2xx final to
+	// absorb retransmissions for ttl (its Timer I, 0 on reliable transports): the
+	// transaction then ends at once instead of on its Timer I.
+	confirm func(key string, ttl time.Duration)
+	// timers runs the transactions' Timer L and Timer J (one runtime timer per layer).
+	timers *serverTxTimers
 }
 
 // serverFsmState names a ServerTx FSM state (sidecar patch): the transitions assign it
@@ -53,8 +66,7 @@ const (
 	srvStateTerminated
 )
 
-// spinState runs the current state (sidecar patch); baseTx.fsmState is this, bound once in
-// initFSM.
+// spinState runs the current state (sidecar patch); ServerTx's spinFsm methods call it.
 func (tx *ServerTx) spinState(in fsmInput) fsmInput {
 	switch tx.state {
 	case srvInviteStateProcceeding:
@@ -118,6 +130,7 @@ func NewServerTx(key string, origin *Request, conn Connection, logger *slog.Logg
 	tx.log = logger
 	tx.origin = origin // NOTE: user may do some changes on this request which creates RACE
 	tx.reliable = IsReliable(origin.Transport())
+	tx.timerSlot = -1
 	return tx
 }
 
@@ -357,7 +370,55 @@ func (tx *ServerTx) initFSM() {
 	} else {
 		tx.state = srvStateTrying
 	}
-	tx.fsmState = tx.spinState
+	tx.fsmMu.Unlock()
+}
+
+// The FSM spinners of a server transaction (sidecar patch): baseTx's, run through
+// spinState directly. baseTx's call its fsmState, a method value that binding to the
+// transaction allocated once per transaction; a ServerTx leaves fsmState nil.
+
+func (tx *ServerTx) spinFsmUnsafe(in fsmInput) {
+	for i := in; i != FsmInputNone; {
+		if TransactionFSMDebug {
+			tx.log.Debug("Changing transaction state", "key", tx.key, "input", fsmString(i), "state", int(tx.state))
+		}
+		i = tx.spinState(i)
+	}
+}
+
+func (tx *ServerTx) spinFsm(in fsmInput) {
+	tx.fsmMu.Lock()
+	tx.spinFsmUnsafe(in)
+	tx.fsmMu.Unlock()
+}
+
+// spinFsmWithResponse returns the error from this transition before another FSM input
+// can change it.
+func (tx *ServerTx) spinFsmWithResponse(in fsmInput, resp *Response) error {
+	tx.fsmMu.Lock()
+	tx.fsmResp = resp
+	tx.spinFsmUnsafe(in)
+	err := tx.fsmErr
+	tx.fsmMu.Unlock()
+	return err
+}
+
+func (tx *ServerTx) spinFsmWithRequest(in fsmInput, req *Request) {
+	tx.fsmMu.Lock()
+	switch {
+	case req.IsAck(): // ACK for non-2xx response
+		tx.fsmAck = req
+	case req.IsCancel():
+		tx.fsmCancel = req
+	}
+	tx.spinFsmUnsafe(in)
+	tx.fsmMu.Unlock()
+}
+
+func (tx *ServerTx) spinFsmWithError(in fsmInput, err error) {
+	tx.fsmMu.Lock()
+	tx.fsmErr = err
+	tx.spinFsmUnsafe(in)
 	tx.fsmMu.Unlock()
 }
 
@@ -400,6 +461,10 @@ func (tx *ServerTx) delete(err error) bool {
 		tx.timer_l.Stop()
 		tx.timer_l = nil
 	}
+	if tx.timerSlot >= 0 { // Timer L or J on the layer's timers (sidecar patch)
+		tx.layer.timers.stop(tx, tx.timerSlot)
+		tx.timerSlot = -1
+	}
 
 	key := tx.key
 	onterm := tx.onTerminate
@@ -433,6 +498,23 @@ func (tx *ServerTx) releaseMessages() {
 // debugOn reports whether the transaction's logger writes Debug records (sidecar patch: the
 // Debug lines of every server transaction boxed the key into an interface, an allocation
 // each, when Debug was off).
+// armEndTimer arms Timer L or Timer J (in) to fire after d (sidecar patch): on the layer's
+// timers when the transaction has a layer, else a time.AfterFunc as upstream, returned
+// for the caller to keep in timer_l or timer_j. Nothing is armed once the transaction is
+// terminated (delete, which stops them, ran already). Under mu.
+func (tx *ServerTx) armEndTimer(d time.Duration, in fsmInput) *time.Timer {
+	if tx.closed {
+		return nil
+	}
+	if tx.layer != nil && tx.layer.timers != nil {
+		tx.timerSlot = tx.layer.timers.arm(tx, d, in)
+		return nil
+	}
+	return time.AfterFunc(d, func() {
+		tx.spinFsm(in)
+	})
+}
+
 func (tx *ServerTx) debugOn() bool {
 	return tx.log.Enabled(context.Background(), slog.LevelDebug)
 }

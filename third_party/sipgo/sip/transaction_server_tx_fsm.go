@@ -216,9 +216,7 @@ func (tx *ServerTx) actRespondAccept() fsmInput {
 	}
 
 	tx.mu.Lock()
-	tx.timer_l = time.AfterFunc(Timer_L, func() {
-		tx.spinFsm(server_input_timer_l)
-	})
+	tx.timer_l = tx.armEndTimer(Timer_L, server_input_timer_l) // sidecar patch
 	tx.mu.Unlock()
 
 	return FsmInputNone
@@ -240,9 +238,7 @@ func (tx *ServerTx) actFinal() fsmInput {
 	//    Timer J to fire in 64*T1 seconds for unreliable transports, and zero
 	//    seconds for reliable transports.
 	tx.mu.Lock()
-	tx.timer_j = time.AfterFunc(tx.timer_j_time, func() {
-		tx.spinFsm(server_input_timer_j)
-	})
+	tx.timer_j = tx.armEndTimer(tx.timer_j_time, server_input_timer_j) // sidecar patch
 	tx.mu.Unlock()
 
 	return FsmInputNone
@@ -287,7 +283,10 @@ func (tx *ServerTx) actConfirm() fsmInput {
 	// transactions by their key (onConfirm) gets the key, and the transaction ends now, as
 	// on Timer I (its terminate callbacks run, ErrTransactionTerminated), instead of
 	// staying for T4 (5 s on UDP) with its INVITE.
-	onConfirm := tx.onConfirm
+	var onConfirm func(key string, ttl time.Duration)
+	if tx.layer != nil {
+		onConfirm = tx.layer.confirm
+	}
 	if onConfirm == nil {
 		// If transport is reliable this will be 0 and fire imediately
 		tx.timer_i = time.AfterFunc(tx.timer_i_time, func() {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,6 +46,28 @@ type TransportLayer struct {
 	// dnsPreferSRV does always SRV lookup first
 	dnsPreferSRV bool
 	dnsPreferIP  int // 0 - no preference , 1 -ip4, 2 - ip6
+
+	// srcIP (sidecar patch) is the last request source host parsed by
+	// serverRequestConnection, with its IP, shared read-only by the requests from it.
+	srcIP atomic.Pointer[parsedHost]
+}
+
+// parsedHost is a host and net.ParseIP's result for it (sidecar patch).
+type parsedHost struct {
+	host string
+	ip   net.IP
+}
+
+// sourceIP is net.ParseIP(host), the result of the last host parsed returned again for
+// the same host (sidecar patch): requests from one peer (Kamailio) share one net.IP, which
+// nothing changes in place, instead of a new one parsed per request.
+func (l *TransportLayer) sourceIP(host string) net.IP {
+	if p := l.srcIP.Load(); p != nil && p.host == host {
+		return p.ip
+	}
+	ip := net.ParseIP(host)
+	l.srcIP.Store(&parsedHost{host: host, ip: ip})
+	return ip
 }
 
 type TransportLayerOption func(l *TransportLayer)
@@ -506,7 +529,7 @@ func (l *TransportLayer) serverRequestConnection(timeout time.Duration, req *Req
 		}
 		// Use source address and via port
 		raddr := Addr{
-			IP:       net.ParseIP(sourceHost),
+			IP:       l.sourceIP(sourceHost), // sidecar patch: net.ParseIP, the last one kept
 			Port:     viaPort,
 			Hostname: sourceHost,
 		}

@@ -1,9 +1,11 @@
 package sip
 
 import (
+	"bytes"
 	"io"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Uri represents a URI used in a SIP message. SIP and SIPS URIs are split
@@ -50,11 +52,57 @@ type Uri struct {
 }
 
 // String returns the string representation of the URI.
+//
+// sidecar patch: the text is appended to one slice made for it (stringLen) and returned
+// without a copy, as strings.Builder does; upstream's builder escaped through StringWrite's
+// interface and grew several times.
 func (uri *Uri) String() string {
-	var buffer strings.Builder
-	uri.StringWrite(&buffer)
+	b := uri.appendTo(make([]byte, 0, uri.stringLen()))
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
 
-	return buffer.String()
+// appendTo appends StringWrite's text to b (sidecar patch).
+func (uri *Uri) appendTo(b []byte) []byte {
+	if uri.Scheme == "" {
+		b = append(b, "sip"...)
+	} else {
+		b = append(b, uri.Scheme...)
+	}
+	b = append(b, ':')
+	if uri.raw != "" {
+		return append(b, uri.raw...)
+	}
+	if uri.HierarhicalSlashes {
+		b = append(b, "//"...)
+	}
+	if uri.User != "" {
+		b = append(b, uri.User...)
+		if uri.Password != "" {
+			b = append(b, ':')
+			b = append(b, uri.Password...)
+		}
+		b = append(b, '@')
+	}
+	if isIPV6(uri.Host) {
+		b = append(b, '[')
+		b = append(b, uri.Host...)
+		b = append(b, ']')
+	} else {
+		b = append(b, uri.Host...)
+	}
+	if uri.Port > 0 {
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(uri.Port), 10)
+	}
+	if len(uri.UriParams) > 0 {
+		b = append(b, ';')
+		b = uri.UriParams.appendTo(b, ';')
+	}
+	if len(uri.Headers) > 0 {
+		b = append(b, '?')
+		b = uri.Headers.appendTo(b, '&')
+	}
+	return b
 }
 
 // StringWrite writes uri string to buffer
@@ -88,22 +136,65 @@ func (uri *Uri) StringWrite(buffer io.StringWriter) {
 	}
 
 	// Compulsory hostname.
-	buffer.WriteString(uriIP(uri.Host))
+	// sidecar patch: the brackets of an IPv6 host, the port and the parameters are written
+	// to the buffer, not first made into strings (uriIP's, strconv.Itoa's, ToString's).
+	if isIPV6(uri.Host) {
+		buffer.WriteString("[")
+		buffer.WriteString(uri.Host)
+		buffer.WriteString("]")
+	} else {
+		buffer.WriteString(uri.Host)
+	}
 
 	// Optional port number.
 	if uri.Port > 0 {
 		buffer.WriteString(":")
-		buffer.WriteString(strconv.Itoa(uri.Port))
+		writeInt(buffer, uri.Port)
 	}
 
 	if (uri.UriParams != nil) && uri.UriParams.Length() > 0 {
 		buffer.WriteString(";")
-		buffer.WriteString(uri.UriParams.ToString(';'))
+		uri.UriParams.ToStringWrite(';', buffer)
 	}
 
 	if (uri.Headers != nil) && uri.Headers.Length() > 0 {
 		buffer.WriteString("?")
-		buffer.WriteString(uri.Headers.ToString('&'))
+		uri.Headers.ToStringWrite('&', buffer)
+	}
+}
+
+// stringLen is the length of String's text, at least (sidecar patch): what String grows its
+// builder to.
+func (uri *Uri) stringLen() int {
+	n := len(uri.Scheme) + 1 + len(uri.raw)
+	if uri.Scheme == "" {
+		n += 3
+	}
+	if uri.raw != "" {
+		return n
+	}
+	n += 2 + len(uri.User) + 1 + len(uri.Password) + 1 + len(uri.Host) + 2 + 6
+	for _, kv := range uri.UriParams {
+		n += len(kv.K) + len(kv.V) + 2
+	}
+	for _, kv := range uri.Headers {
+		n += len(kv.K) + len(kv.V) + 2
+	}
+	return n
+}
+
+// writeInt writes n in decimal (sidecar patch): formatted on the stack, written as bytes to
+// the buffers sipgo writes to (strings.Builder, bytes.Buffer), without a string.
+func writeInt(buffer io.StringWriter, n int) {
+	var b [20]byte
+	d := strconv.AppendInt(b[:0], int64(n), 10)
+	switch w := buffer.(type) {
+	case *strings.Builder:
+		w.Write(d)
+	case *bytes.Buffer:
+		w.Write(d)
+	default:
+		buffer.WriteString(string(d))
 	}
 }
 

@@ -149,6 +149,28 @@ var (
 )
 
 func headerToLower(s []byte) []byte {
+	if l := knownHeaderLower(s); l != nil {
+		return l
+	}
+	// This creates one allocation if we really need to lower
+	return asciiToLower(s)
+}
+
+// lowerInto appends s lowered (ASCII) to dst (sidecar patch).
+func lowerInto(dst, s []byte) []byte {
+	for _, c := range s {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+// knownHeaderLower is headerToLower's result for the names it knows, or s when s is all
+// a-z, nil otherwise: the names headerToLower lowers without allocating (sidecar patch:
+// headerToLower split).
+func knownHeaderLower(s []byte) []byte {
 	if len(s) == 1 {
 		c := s[0]
 		if 'A' <= c && c <= 'Z' {
@@ -198,9 +220,12 @@ func headerToLower(s []byte) []byte {
 	case "Timestamp", "timestamp":
 		return hdrTimestamp
 	}
-
-	// This creates one allocation if we really need to lower
-	return asciiToLower(s)
+	for _, c := range s {
+		if c < 'a' || c > 'z' {
+			return nil
+		}
+	}
+	return s
 }
 
 // headerNameEqual is HeaderToLower(a) == HeaderToLower(b) without lowering either (sidecar
