@@ -81,3 +81,27 @@ func TestOnlyIdleWorkersExit(t *testing.T) {
 		t.Fatalf("after two sweeps: %d workers, %d idle; want 1, 1 (the one in use)", live, idle)
 	}
 }
+
+// TestGoexitWorkerNotReused: a step that ends its worker's goroutine (runtime.Goexit, as a
+// test's t.FailNow in a fake does) leaves no idle worker behind: the pool counts it gone,
+// and the next step gets a new worker instead of waiting forever on the dead one.
+func TestGoexitWorkerNotReused(t *testing.T) {
+	p := newPool(time.Hour)
+	p.run(func() { runtime.Goexit() })
+	if live, idle := p.counts(); live != 0 || idle != 0 {
+		t.Fatalf("after a step that called Goexit: %d workers, %d idle; want 0, 0", live, idle)
+	}
+	ran := make(chan struct{})
+	go func() {
+		p.run(func() {})
+		close(ran)
+	}()
+	select {
+	case <-ran:
+	case <-time.After(10 * time.Second): // a hang, not a speed bound
+		t.Fatal("the step after a Goexit never ran: it was handed to the dead worker")
+	}
+	if live, idle := p.counts(); live != 1 || idle != 1 {
+		t.Fatalf("after the next step: %d workers, %d idle; want 1, 1", live, idle)
+	}
+}

@@ -146,19 +146,28 @@ func (p *pool) work(w *worker, t *task) {
 
 // step calls t.f, records its panic, puts w back among the idle workers and reports on
 // t.done; t is the caller's again after. w is idle before t's caller resumes, so a caller
-// that runs its next step at once finds it.
+// that runs its next step at once finds it. When t.f calls runtime.Goexit (a test's
+// t.FailNow in a fake), w's goroutine ends here: w is not put back, so no later step is
+// handed to a worker that no longer reads its tasks.
 func (p *pool) step(w *worker, t *task) {
+	returned := false
 	defer func() {
-		if r := recover(); r != nil {
+		r := recover()
+		if r != nil {
 			t.p = &Panic{Value: r, Stack: debug.Stack()}
 		}
 		p.mu.Lock()
-		w.since = p.round
-		p.idle = append(p.idle, w)
+		if returned || r != nil {
+			w.since = p.round
+			p.idle = append(p.idle, w)
+		} else {
+			p.live--
+		}
 		p.mu.Unlock()
 		t.done <- struct{}{}
 	}()
 	t.f()
+	returned = true
 }
 
 // sweeper sweeps every period until no worker is left.
