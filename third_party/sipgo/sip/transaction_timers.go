@@ -150,7 +150,8 @@ func (w *serverTxTimers) compact() {
 }
 
 // fire runs on the runtime timer: the FSM of each transaction whose deadline passed gets
-// its timer input, outside the lock, in deadline order.
+// its timer input, outside the lock, in deadline order; a transaction whose FSM lock is
+// held gets it on a goroutine of its own, so one blocked transaction delays no other.
 func (w *serverTxTimers) fire() {
 	var batch [32]struct {
 		tx *ServerTx
@@ -181,8 +182,17 @@ func (w *serverTxTimers) fire() {
 		w.mu.Unlock()
 
 		for i := range batch[:n] {
-			batch[i].tx.spinFsm(batch[i].in)
+			tx, in := batch[i].tx, batch[i].in
 			batch[i].tx = nil
+			if tx.fsmMu.TryLock() {
+				tx.spinFsmUnsafe(in)
+				tx.fsmMu.Unlock()
+				continue
+			}
+			// Its FSM is busy, perhaps writing to a stalled TCP peer while holding fsmMu:
+			// the input waits on a goroutine of its own, not every other transaction's
+			// timer behind it.
+			go tx.spinFsm(in)
 		}
 		if !more {
 			return

@@ -203,3 +203,39 @@ func TestTransactionLayerTimerJOnLayerSidecar(t *testing.T) {
 		t.Errorf("%d timers on the layer after Terminate, want 0", afterTerminate)
 	}
 }
+
+// TestServerTxTimersBlockedFsmDelaysNoOtherSidecar: a transaction whose FSM lock is held
+// (a write to a stalled TCP peer holds it for as long as the write blocks) does not hold
+// up another transaction's Timer L due after it in the same firing; it gets its own input once the lock is
+// free.
+func TestServerTxTimersBlockedFsmDelaysNoOtherSidecar(t *testing.T) {
+	w := newServerTxTimers()
+	defer w.close()
+	blocked := timersTestTx(t, w, "blocked")
+	other := timersTestTx(t, w, "other")
+	blocked.fsmMu.Lock()
+	blocked.mu.Lock()
+	w.stop(blocked, blocked.timerSlot)
+	blocked.timerSlot = w.arm(blocked, time.Millisecond, server_input_timer_l)
+	blocked.mu.Unlock()
+	other.mu.Lock()
+	w.stop(other, other.timerSlot)
+	other.timerSlot = w.arm(other, 2*time.Millisecond, server_input_timer_l)
+	other.mu.Unlock()
+
+	select { // both due at the same 4 ms tick: one firing, the blocked one first
+	case <-other.Done():
+	case <-time.After(10 * time.Second):
+		blocked.fsmMu.Unlock()
+		t.Fatal("Timer L of a transaction waited behind another one's held FSM lock")
+	}
+	if blocked.Ended() {
+		t.Error("the transaction whose FSM lock is held ended")
+	}
+	blocked.fsmMu.Unlock()
+	select {
+	case <-blocked.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("Timer L of the blocked transaction never ran once its FSM lock was free")
+	}
+}
