@@ -64,13 +64,8 @@ func TestRefusalAllocatesNothing(t *testing.T) {
 	}
 	i := 2
 	allocs := testing.AllocsPerRun(200, func() {
-		if len(r.replies) == cap(r.replies) {
-			r.replies, r.free = r.replies[:0], r.arena
-		}
-		k := 2 + i%(len(invites)-2)
+		refuseNext(s, r, src, invites, acks, 2+i%(len(invites)-2), now)
 		i++
-		s.admitNewCall(src, invites[k], now, now, r, nil)
-		s.admitNewCall(src, acks[k], now, now, r, nil)
 	})
 	if allocs != 0 {
 		t.Errorf("a refusal and its ACK allocate %.1f times, want 0", allocs)
@@ -96,12 +91,17 @@ func BenchmarkRefusal(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		if len(r.replies) == cap(r.replies) {
-			r.replies, r.free = r.replies[:0], r.arena
-		}
-		k := 1 + i%(len(invites)-1)
+		refuseNext(s, r, src, invites, acks, 1+i%(len(invites)-1), now)
 		i++
-		s.admitNewCall(src, invites[k], now, now, r, nil)
-		s.admitNewCall(src, acks[k], now, now, r, nil)
 	}
+}
+
+// refuseNext passes invites[k] and then acks[k] through the filter's admission, after
+// emptying r's replies when they are full (as a flush does).
+func refuseNext(s *Server, r *rxBatch, src netip.AddrPort, invites, acks [][]byte, k int, now time.Time) {
+	if len(r.replies) == cap(r.replies) {
+		r.replies, r.free = r.replies[:0], r.arena
+	}
+	s.admitNewCall(src, invites[k], now, now, r, nil)
+	s.admitNewCall(src, acks[k], now, now, r, nil)
 }
