@@ -256,10 +256,8 @@ func (srv *Server) handleRequest(req *sip.Request, tx *sip.ServerTx) {
 		return
 	}
 	handler(req, tx)
-	if tx != nil {
-		// Must be called to prevent any transaction leaks
-		tx.TerminateGracefully()
-	}
+	// Must be called to prevent any transaction leaks
+	tx.TerminateGracefully()
 }
 
 // WriteResponse will proxy message to transport layer. Use it in stateless mode

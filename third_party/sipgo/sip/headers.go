@@ -303,9 +303,7 @@ func (hs *headers) CloneHeaders() []Header {
 // CallID returns underlying CallID parsed header or nil if not exists
 func (hs *headers) CallID() *CallIDHeader {
 	if hs.callid == nil {
-		if h := lazyHeader(hs, parseCallIdHeader, []string{"call-id", "i"}); h != nil {
-			hs.callid = h
-		}
+		hs.callid = lazyHeader(hs, parseCallIdHeader, []string{"call-id", "i"})
 	}
 	return hs.callid
 }
@@ -313,9 +311,7 @@ func (hs *headers) CallID() *CallIDHeader {
 // Via returns underlying Via parsed header or nil if not exists
 func (hs *headers) Via() *ViaHeader {
 	if hs.via == nil {
-		if h := lazyHeader(hs, parseViaHeader, []string{"via", "v"}); h != nil {
-			hs.via = h
-		}
+		hs.via = lazyHeader(hs, parseViaHeader, []string{"via", "v"})
 	}
 	return hs.via
 }
@@ -323,9 +319,7 @@ func (hs *headers) Via() *ViaHeader {
 // From returns underlying From parsed header or nil if not exists
 func (hs *headers) From() *FromHeader {
 	if hs.from == nil {
-		if h := lazyHeader(hs, parseFromHeader, []string{"from", "f"}); h != nil {
-			hs.from = h
-		}
+		hs.from = lazyHeader(hs, parseFromHeader, []string{"from", "f"})
 	}
 	return hs.from
 }
@@ -333,9 +327,7 @@ func (hs *headers) From() *FromHeader {
 // To returns underlying To parsed header or nil if not exists
 func (hs *headers) To() *ToHeader {
 	if hs.to == nil {
-		if h := lazyHeader(hs, parseToHeader, []string{"to", "t"}); h != nil {
-			hs.to = h
-		}
+		hs.to = lazyHeader(hs, parseToHeader, []string{"to", "t"})
 	}
 	return hs.to
 }
@@ -343,9 +335,7 @@ func (hs *headers) To() *ToHeader {
 // CSeq returns underlying CSEQ parsed header or nil if not exists
 func (hs *headers) CSeq() *CSeqHeader {
 	if hs.cseq == nil {
-		if h := lazyHeader(hs, parseCSeqHeader, []string{"cseq"}); h != nil {
-			hs.cseq = h
-		}
+		hs.cseq = lazyHeader(hs, parseCSeqHeader, []string{"cseq"})
 	}
 	return hs.cseq
 }
@@ -353,9 +343,7 @@ func (hs *headers) CSeq() *CSeqHeader {
 // MaxForwards returns underlying Max-Forwards parsed header or nil if not exists
 func (hs *headers) MaxForwards() *MaxForwardsHeader {
 	if hs.maxForwards == nil {
-		if h := lazyHeader(hs, parseMaxForwardsHeader, []string{"max-forwards"}); h != nil {
-			hs.maxForwards = h
-		}
+		hs.maxForwards = lazyHeader(hs, parseMaxForwardsHeader, []string{"max-forwards"})
 	}
 	return hs.maxForwards
 }
@@ -363,9 +351,7 @@ func (hs *headers) MaxForwards() *MaxForwardsHeader {
 // ContentLength returns underlying Content-Length parsed header or nil if not exists
 func (hs *headers) ContentLength() *ContentLengthHeader {
 	if hs.contentLength == nil {
-		if h := lazyHeader(hs, parseContentLengthHeader, []string{"content-length", "l"}); h != nil {
-			hs.contentLength = h
-		}
+		hs.contentLength = lazyHeader(hs, parseContentLengthHeader, []string{"content-length", "l"})
 	}
 
 	return hs.contentLength
@@ -374,9 +360,7 @@ func (hs *headers) ContentLength() *ContentLengthHeader {
 // ContentType returns underlying Content-Type parsed header or nil if not exists
 func (hs *headers) ContentType() *ContentTypeHeader {
 	if hs.contentType == nil {
-		if h := lazyHeader(hs, parseContentTypeHeader, []string{"content-type", "c"}); h != nil {
-			hs.contentType = h
-		}
+		hs.contentType = lazyHeader(hs, parseContentTypeHeader, []string{"content-type", "c"})
 	}
 
 	return hs.contentType
@@ -385,9 +369,7 @@ func (hs *headers) ContentType() *ContentTypeHeader {
 // Contact returns underlying Contact parsed header or nil if not exists
 func (hs *headers) Contact() *ContactHeader {
 	if hs.contact == nil {
-		if h := lazyHeader(hs, parseContactHeader, []string{"contact", "m"}); h != nil {
-			hs.contact = h
-		}
+		hs.contact = lazyHeader(hs, parseContactHeader, []string{"contact", "m"})
 	}
 
 	return hs.contact
@@ -396,9 +378,7 @@ func (hs *headers) Contact() *ContactHeader {
 // Route returns underlying Route parsed header or nil if not exists
 func (hs *headers) Route() *RouteHeader {
 	if hs.route == nil {
-		if h := lazyHeader(hs, parseRouteHeader, []string{"route"}); h != nil {
-			hs.route = h
-		}
+		hs.route = lazyHeader(hs, parseRouteHeader, []string{"route"})
 	}
 	return hs.route
 }
@@ -406,9 +386,7 @@ func (hs *headers) Route() *RouteHeader {
 // RecordRoute returns underlying Record-Route parsed header or nil if not exists
 func (hs *headers) RecordRoute() *RecordRouteHeader {
 	if hs.recordRoute == nil {
-		if h := lazyHeader(hs, parseRecordRouteHeader, []string{"record-route"}); h != nil {
-			hs.recordRoute = h
-		}
+		hs.recordRoute = lazyHeader(hs, parseRecordRouteHeader, []string{"record-route"})
 	}
 	return hs.recordRoute
 }

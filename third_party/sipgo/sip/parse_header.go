@@ -85,14 +85,15 @@ func (headersParser HeadersParser) parseHeaderText(out []Header, line []byte, te
 	// sidecar patch: a name headerToLower would allocate for (one outside its list, not
 	// all a-z, as "X-Caller" or "User-Agent") is looked up lowered into a stack buffer, and
 	// lowered for good only when a parser is registered for it (it gets the name).
-	var lowerFieldName []byte
-	var lowerBuf [64]byte
-	if len(fieldName) <= len(lowerBuf) && knownHeaderLower(fieldName) == nil {
-		if _, ok := headersParser[string(lowerInto(lowerBuf[:0], fieldName))]; ok {
-			lowerFieldName = headerToLower(fieldName)
+	// The known names are looked up once.
+	lowerFieldName := knownHeaderLower(fieldName)
+	if lowerFieldName == nil {
+		var lowerBuf [64]byte
+		if len(fieldName) > len(lowerBuf) {
+			lowerFieldName = asciiToLower(fieldName)
+		} else if _, ok := headersParser[string(lowerInto(lowerBuf[:0], fieldName))]; ok {
+			lowerFieldName = asciiToLower(fieldName)
 		}
-	} else {
-		lowerFieldName = headerToLower(fieldName)
 	}
 	// The name and the value as substrings of text when the message's header section is
 	// one string (sidecar patch), else converted from the line.

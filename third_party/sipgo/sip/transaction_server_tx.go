@@ -258,14 +258,7 @@ func (tx *ServerTx) acksLocked() chan *Request {
 // non-2xx final held for Timer I (T4, 5 s on UDP) when the TU never reads Acks.
 func (tx *ServerTx) ackSend(r *Request) {
 	tx.mu.Lock()
-	ended := tx.closed
-	if tx.done != nil {
-		select {
-		case <-tx.done:
-			ended = true
-		default:
-		}
-	}
+	ended := tx.closed // done, when made, is closed exactly when closed is set (delete, Done)
 	var acks chan *Request
 	if !ended && tx.origin.IsInvite() {
 		acks = tx.acksLocked()
