@@ -160,8 +160,8 @@ func (c *call) Answer(ctx context.Context) error {
 	if err != nil || !wait {
 		return err
 	}
-	timer := ackTimer(c.firstAckWait())
-	defer putAckTimer(timer)
+	timer := time.NewTimer(c.firstAckWait())
+	defer timer.Stop()
 	return c.awaitAck(ctx, res, timer, time.Now().Add(c.s.cfg.ACKTimeout), false)
 }
 
@@ -210,7 +210,11 @@ type answering struct {
 }
 
 // answerings holds idle answerings.
-var answerings = sync.Pool{New: func() any { return &answering{timer: stoppedAckTimer()} }}
+var answerings = sync.Pool{New: func() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &answering{timer: t}
+}}
 
 // release stops a's timer, clears a and puts it back in answerings: a is no one's then.
 // Since Go 1.23 a stopped timer's channel delivers nothing stale, so a's next user sees
@@ -372,36 +376,6 @@ func (c *call) dialogEndedBeforeAck() error {
 		return fmt.Errorf("answer: %w", ErrPeerHangup)
 	}
 	return c.noACK(errors.New("dialog ended before the ACK"))
-}
-
-// ackTimers holds stopped timers for awaitAck: one is used per answered call for a few
-// milliseconds (until the ACK), so reusing them spares a timer and its channel per call.
-var ackTimers sync.Pool
-
-// ackTimer returns a timer firing after d, from ackTimers when one is there.
-func ackTimer(d time.Duration) *time.Timer {
-	if t, ok := ackTimers.Get().(*time.Timer); ok {
-		t.Reset(d)
-		return t
-	}
-	return time.NewTimer(d)
-}
-
-// stoppedAckTimer returns a stopped timer, from ackTimers when one is there.
-func stoppedAckTimer() *time.Timer {
-	if t, ok := ackTimers.Get().(*time.Timer); ok {
-		return t
-	}
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return t
-}
-
-// putAckTimer stops t and keeps it for the next ackTimer. Since Go 1.23 a stopped timer's
-// channel delivers nothing stale, so its next user sees only its own expiry.
-func putAckTimer(t *time.Timer) {
-	t.Stop()
-	ackTimers.Put(t)
 }
 
 // noACK records a 200 OK that was never acknowledged.

@@ -71,7 +71,7 @@ func (w *durationLimits) add(c *call, deadline time.Time) {
 	} else {
 		l.next.dur.prev = c
 	}
-	if w.head == c && (w.timer == nil || w.armedFor.IsZero() || deadline.Before(w.armedFor)) {
+	if w.head == c && (w.armedFor.IsZero() || deadline.Before(w.armedFor)) {
 		w.armLocked(deadline)
 	}
 }

@@ -66,7 +66,10 @@ func TestDurationLimitsShared(t *testing.T) {
 	now := time.Now()
 	late, due, later, gone := newCall(), newCall(), newCall(), newCall()
 	w.add(late, now.Add(time.Hour))
-	w.add(gone, now.Add(-2*time.Second))
+	// gone is due after due and before late: were it still listed after stopDuration, it
+	// would be the head after fire (checked below). A deadline in the past would arm the
+	// real timer at once, and it could end gone before stopDuration takes it out.
+	w.add(gone, now.Add(30*time.Minute))
 	w.add(due, now.Add(-time.Second)) // before late: the list is by deadline
 	w.add(later, now.Add(2*time.Hour))
 	if !gone.stopDuration() {

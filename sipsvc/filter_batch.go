@@ -141,9 +141,12 @@ func (c *trustPacketConn) pass(s *rxSlot, now time.Time) bool {
 func (c *trustPacketConn) flushReplies() {
 	r := c.rx
 	r.write(c)
-	for i := range r.replies {
-		r.replies[i] = txReply{}
-	}
+	r.resetReplies()
+}
+
+// resetReplies empties the queued answers and gives their scratch space back.
+func (r *rxBatch) resetReplies() {
+	clear(r.replies)
 	r.replies = r.replies[:0]
 	r.free = r.arena
 }

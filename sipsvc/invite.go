@@ -219,20 +219,22 @@ func (c *call) routing() (*dialplan.Plan, string, string, error) {
 	// The routing attributes go into one With (one logger per call, not two), after the
 	// start attributes when nothing logged on the call yet (routedBase).
 	m := &rt.Match
+	var base *slog.Logger
+	var attrs []slog.Attr
+	if err == nil || m.Identifier != "" {
+		base, attrs = c.routedBase(5)
+	}
+	if m.Identifier != "" {
+		attrs = append(attrs, slog.String("identifier", m.Identifier),
+			slog.String("caller_template", m.Caller.Name), slog.String("callee_template", m.Callee.Name))
+	}
 	if err != nil {
 		if m.Identifier != "" {
-			base, attrs := c.routedBase(3)
-			c.setLogger(lazylog.With(base, append(attrs, slog.String("identifier", m.Identifier),
-				slog.String("caller_template", m.Caller.Name), slog.String("callee_template", m.Callee.Name))...))
+			c.setLogger(lazylog.With(base, attrs...))
 		}
 		// No identifier matched: answered with [sip] no-match; rejections and a profile
 		// that cannot be built already carry their answers (*sipstatus.Error).
 		return nil, "", "", identify.Answer(err, s.settings().noMatch)
-	}
-	base, attrs := c.routedBase(5)
-	if m.Identifier != "" {
-		attrs = append(attrs, slog.String("identifier", m.Identifier),
-			slog.String("caller_template", m.Caller.Name), slog.String("callee_template", m.Callee.Name))
 	}
 	c.caller, c.callee = rt.Caller, rt.Callee
 	s.mwi.learn(c.caller, c.src, transport)

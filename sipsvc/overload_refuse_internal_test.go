@@ -97,10 +97,10 @@ func BenchmarkRefusal(b *testing.B) {
 }
 
 // refuseNext passes invites[k] and then acks[k] through the filter's admission, after
-// emptying r's replies when they are full (as a flush does).
+// emptying r's replies when they are full (as flushReplies does).
 func refuseNext(s *Server, r *rxBatch, src netip.AddrPort, invites, acks [][]byte, k int, now time.Time) {
 	if len(r.replies) == cap(r.replies) {
-		r.replies, r.free = r.replies[:0], r.arena
+		r.resetReplies()
 	}
 	s.admitNewCall(src, invites[k], now, now, r, nil)
 	s.admitNewCall(src, acks[k], now, now, r, nil)
