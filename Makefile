@@ -128,11 +128,11 @@ fuzz:
 
 # RELIABILITY.md's table, from the tests that throw faults and hostile input at the sidecar:
 # each logs a "RELIABILITY:" row (internal/reliability) that the collector writes between the
-# file's markers. Loopback only, bounded by -timeout, stops by itself (about 7 minutes; one
+# file's markers. Loopback only, bounded by -timeout, stops by itself (5-7 minutes; one
 # package at a time, -p 1, so the floods never load the machine under another test). Run
 # with SIDECAR_E2E=1, the Kamailio row needs kamailio, kamcmd and sipp (make deps installs
 # them). SIDECAR_RELIABILITY=1 is for what only this target runs: TestOverloadQueueDelayFlood
-# (a minute and a half; two CPUs and a writable cgroup cpu controller, v1 or a delegated v2
+# (72-88 s; two CPUs and a writable cgroup cpu controller, v1 or a delegated v2
 # group, for its CPU quota, else it skips; RELIABILITY.md says why make unit does not run it). A failing test leaves the file as it was.
 RELIABILITY_PKGS = ./sipsvc ./rtp ./voicemail/fsstore ./cmd/sidecar ./e2e
 RELIABILITY_RUN  = ^(TestTorture|TestOverloadFlood|TestOverloadQueueDelayFlood|TestOverloadTCPBeforeTransaction|TestFloodOptions|TestFloodGarbage|TestFloodUntrusted|TestFloodRTPAtCall|TestDblreqNoDialOut|TestTCPStallAndReset|TestOversize|TestPortExhaustion|TestKill9DuringDeposits|TestDiskFullTmpfs|TestDiskFullInjected|TestServeFDExhaustion|TestKamailioVanishesMidCall|TestVoicemailKill9|TestServeRTPPortExhaustion|TestServeVoicemailDiskFull|TestReloadPushStorm)$$
